@@ -1,0 +1,17 @@
+// Public surface of @goldstone/core: re-exports only.
+export * from './plugin';
+export * from './rng';
+export * from './params';
+export * from './data';
+export * from './backend';
+export * from './activations';
+export * from './losses';
+export * from './hvp';
+export * from './optim';
+export * from './schedule';
+export * from './trainer';
+export * from './checkpoint';
+export * from './store';
+export * from './registry';
+export * from './experiment';
+export * from './runner';
