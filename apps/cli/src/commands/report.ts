@@ -1,0 +1,12 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '@goldstone/core';
+import { writeRunReport } from '@goldstone/report';
+
+export async function reportCommand(runDir: string): Promise<number> {
+  const runFile = join(runDir, 'run.json');
+  if (!existsSync(runFile)) throw new UsageError(`${runFile}: not found: RUN_DIR must be a goldstone run directory`, { file: runFile });
+  const path = await writeRunReport(runDir);
+  process.stderr.write(`wrote ${path}\n`);
+  return 0;
+}

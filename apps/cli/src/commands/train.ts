@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import { parseExperiment, resolveExperiment, runExperiment, RunStore, type BackendChoice } from '@goldstone/core';
+import { parseAssignments } from '../config-file';
+import { packageVersions, registryFor, startBackend } from '../context';
+import { stderrProgress } from '../progress';
+import { prepareOutDir } from './run';
+
+export interface TrainFlags {
+  task: string;
+  model: string;
+  set?: string[];
+  seed?: string;
+  out?: string;
+  backend?: BackendChoice;
+  plugin?: string[];
+  json?: boolean;
+  force?: boolean;
+}
+
+/** Train a model on a task without analyses: `--set` paths address the experiment (train.lr, model.options.hidden, …). */
+export async function trainCommand(flags: TrainFlags): Promise<number> {
+  const raw = { task: { name: flags.task }, model: { name: flags.model }, plugins: flags.plugin ?? [] };
+  const set = parseAssignments(flags.set);
+  if (flags.seed !== undefined) set.seed = Number(flags.seed);
+  if (flags.backend) set.backend = flags.backend;
+  const experiment = parseExperiment(raw, { file: 'command line', set });
+  const registry = await registryFor(experiment, process.cwd());
+  const resolved = resolveExperiment(experiment, registry, 'command line');
+  const out = flags.out ?? join('runs', `${flags.task}-${flags.model}-seed${experiment.seed}`);
+  prepareOutDir(out, flags.force);
+  const progress = stderrProgress();
+  const backend = await startBackend(experiment.backend);
+  const store = await RunStore.create(out);
+  const outcome = await runExperiment({ resolved, store, backend, packages: packageVersions(registry), progress, skipAnalyses: true });
+  if (flags.json) process.stdout.write(`${JSON.stringify({ run: out, status: outcome.status, message: outcome.message, final: outcome.final }, null, 2)}\n`);
+  if (outcome.status !== 'completed') {
+    process.stderr.write(`error: run ${outcome.status}: ${outcome.message ?? ''}\n`);
+    return 1;
+  }
+  progress.log(`done: ${out}`);
+  return 0;
+}

@@ -1,0 +1,108 @@
+import { Command, CommanderError, Option } from 'commander';
+import { BACKEND_CHOICES, RunFailedError, UsageError } from '@goldstone/core';
+import { cliVersion } from './context';
+import { analyzeCommand } from './commands/analyze';
+import { listCommand } from './commands/list';
+import { reportCommand } from './commands/report';
+import { runCommand } from './commands/run';
+import { trainCommand } from './commands/train';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function backendOption(): Option {
+  return new Option('--backend <name>', 'tensor backend (default: the experiment\'s, else auto)').choices([...BACKEND_CHOICES]);
+}
+
+/** The `goldstone` command tree. Each action resolves to an exit code. */
+export function createProgram(setExit: (code: number) => void): Command {
+  const program = new Command('goldstone')
+    .description('Train small networks on physics tasks and measure why they generalise.')
+    .version(cliVersion())
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+
+  const wrap =
+    <A extends unknown[]>(fn: (...args: A) => Promise<number>) =>
+    async (...args: A) => setExit(await fn(...args));
+
+  program
+    .command('list')
+    .description('installed plugins by kind, with versions')
+    .option('--json', 'print an array of {kind, name, package, version}')
+    .option('--plugin <module>', 'also load a third-party plugin module (repeatable)', collect)
+    .action(wrap((opts) => listCommand(opts)));
+
+  program
+    .command('train')
+    .description('train a model on a task (no analyses) into a run directory')
+    .requiredOption('--task <name>', 'task plugin')
+    .requiredOption('--model <name>', 'model plugin')
+    .option('--set <key=value>', 'set an experiment field, e.g. train.lr=0.01 or model.options.hidden=[32,32] (repeatable)', collect)
+    .option('--seed <n>', 'random seed')
+    .option('--out <dir>', 'run directory')
+    .option('--plugin <module>', 'load a third-party plugin module (repeatable)', collect)
+    .option('--force', 'replace an existing run directory')
+    .option('--json', 'print the outcome as JSON on stdout')
+    .addOption(backendOption())
+    .action(wrap((opts) => trainCommand(opts)));
+
+  program
+    .command('analyze')
+    .description('run one analysis on a trained run directory')
+    .argument('<run-dir>', 'run directory')
+    .requiredOption('--analysis <name>', 'analysis plugin')
+    .option('--set <key=value>', 'set an analysis option, e.g. hessian.method=exact (repeatable)', collect)
+    .option('--plugin <module>', 'load a third-party plugin module (repeatable)', collect)
+    .option('--json', 'print the result as one JSON object on stdout')
+    .addOption(backendOption())
+    .action(wrap((dir, opts) => analyzeCommand(dir, opts)));
+
+  program
+    .command('run')
+    .description('train, analyse and report: everything an experiment file asks for')
+    .argument('<experiment>', 'experiment file (.yaml, .yml or .json)')
+    .option('--out <dir>', 'run directory (default runs/<experiment name>)')
+    .option('--quick', 'apply the experiment\'s quick: overrides (a CI-sized run)')
+    .option('--set <key=value>', 'override an experiment field (repeatable)', collect)
+    .option('--seed <n>', 'random seed')
+    .option('--force', 'replace an existing run directory')
+    .option('--no-report', 'do not write report.html')
+    .option('--json', 'print the outcome as JSON on stdout')
+    .addOption(backendOption())
+    .action(wrap((file, opts) => runCommand(file, opts)));
+
+  program
+    .command('report')
+    .description('(re)write report.html for a run directory')
+    .argument('<run-dir>', 'run directory')
+    .action(wrap((dir) => reportCommand(dir)));
+
+  return program;
+}
+
+/** Run the CLI with the given arguments (without `node` and the script). Returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = createProgram((c) => (code = c));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
+      return 2;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof RunFailedError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return 1;
+    }
+    const e = err as Error;
+    process.stderr.write(`error: ${e?.message ?? String(err)}\n${process.env.GOLDSTONE_DEBUG ? `${e?.stack}\n` : ''}`);
+    return 1;
+  }
+}

@@ -1,0 +1,270 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { API_VERSION, type AnalysisPlugin, type ModelPlugin, type Plugin, type PluginKind, type TaskPlugin } from './plugin';
+import { UsageError } from './errors';
+
+/**
+ * The built-in plugins by short name, and the package that provides each. Like vitest's coverage
+ * providers: a package is imported only when an experiment names one of its plugins.
+ */
+export const BUILTIN_PLUGINS: Readonly<Record<PluginKind, Readonly<Record<string, string>>>> = {
+  task: {
+    clt: '@goldstone/task-clt',
+    jets: '@goldstone/task-jets',
+    graph: '@goldstone/task-graph',
+    mnist: '@goldstone/task-mnist',
+  },
+  model: {
+    mlp: '@goldstone/models',
+  },
+  analysis: {
+    hessian: '@goldstone/analysis-hessian',
+    robustness: '@goldstone/analysis-robustness',
+    compressibility: '@goldstone/analysis-compressibility',
+    distillation: '@goldstone/analysis-distillation',
+    'variance-flatness': '@goldstone/analysis-variance-flatness',
+    cumulants: '@goldstone/analysis-cumulants',
+  },
+};
+
+/** Where a registered plugin came from. */
+export interface PluginSource {
+  package: string;
+  version: string;
+}
+
+export interface PluginEntry {
+  kind: PluginKind;
+  name: string;
+  package: string;
+  version: string;
+  description?: string;
+}
+
+export function isPlugin(value: unknown): value is Plugin {
+  if (!value || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  return (
+    (v.kind === 'task' || v.kind === 'model' || v.kind === 'analysis') &&
+    typeof v.name === 'string' &&
+    typeof v.apiVersion === 'number' &&
+    typeof v.options === 'object' &&
+    v.options !== null
+  );
+}
+
+type ByKind = { task: TaskPlugin; model: ModelPlugin; analysis: AnalysisPlugin };
+
+/** A registry of plugins, built from data. Importing a package registers nothing by itself. */
+export class Registry {
+  private readonly entries = new Map<string, { plugin: Plugin; source: PluginSource }>();
+
+  add(plugin: Plugin, source: PluginSource): void {
+    if (!isPlugin(plugin)) throw new UsageError(`${source.package} exports something that is not a goldstone plugin`);
+    if (plugin.apiVersion !== API_VERSION) {
+      throw new UsageError(
+        `plugin ${plugin.kind} "${plugin.name}" from ${source.package} was written for plugin API ${plugin.apiVersion}; this goldstone speaks API ${API_VERSION}`,
+      );
+    }
+    const key = `${plugin.kind}:${plugin.name}`;
+    const existing = this.entries.get(key);
+    if (existing) {
+      if (existing.plugin === plugin) return;
+      throw new UsageError(
+        `duplicate ${plugin.kind} plugin name "${plugin.name}": provided by ${existing.source.package} and by ${source.package}`,
+      );
+    }
+    this.entries.set(key, { plugin, source });
+  }
+
+  has(kind: PluginKind, name: string): boolean {
+    return this.entries.has(`${kind}:${name}`);
+  }
+
+  get<K extends PluginKind>(kind: K, name: string): ByKind[K] {
+    const entry = this.entries.get(`${kind}:${name}`);
+    if (!entry) {
+      const pkg = BUILTIN_PLUGINS[kind][name];
+      const known = this.names(kind);
+      const hint = pkg
+        ? `install ${pkg}`
+        : `known ${kind} plugins: ${known.length ? known.join(', ') : '(none)'}; a third-party plugin must be listed under "plugins:"`;
+      throw new UsageError(`unknown ${kind} plugin "${name}": ${hint}`);
+    }
+    return entry.plugin as ByKind[K];
+  }
+
+  source(kind: PluginKind, name: string): PluginSource | undefined {
+    return this.entries.get(`${kind}:${name}`)?.source;
+  }
+
+  names(kind: PluginKind): string[] {
+    return [...this.entries.values()].filter((e) => e.plugin.kind === kind).map((e) => e.plugin.name).sort();
+  }
+
+  list(): PluginEntry[] {
+    const order: PluginKind[] = ['task', 'model', 'analysis'];
+    return [...this.entries.values()]
+      .map(({ plugin, source }) => ({
+        kind: plugin.kind,
+        name: plugin.name,
+        package: source.package,
+        version: source.version,
+        ...(plugin.description ? { description: plugin.description } : {}),
+      }))
+      .sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || a.name.localeCompare(b.name));
+  }
+}
+
+/** The plugins a module exports: its `plugins` array, its default export, or any named plugin exports. */
+export function pluginsOf(mod: Record<string, unknown>): Plugin[] {
+  const found = new Set<Plugin>();
+  const consider = (value: unknown) => {
+    if (Array.isArray(value)) value.forEach(consider);
+    else if (isPlugin(value)) found.add(value);
+  };
+  if (mod.plugins !== undefined) consider(mod.plugins);
+  if (mod.default !== undefined) {
+    const d = mod.default as Record<string, unknown> | undefined;
+    consider(d);
+    if (d && typeof d === 'object' && !isPlugin(d) && 'plugins' in d) consider(d.plugins);
+  }
+  if (found.size === 0) for (const value of Object.values(mod)) consider(value);
+  return [...found];
+}
+
+interface ResolvedModule {
+  url: string;
+  package: string;
+  version: string;
+}
+
+function readPackageJson(dir: string): Record<string, any> | undefined {
+  const file = join(dir, 'package.json');
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+function entryOf(pkgDir: string, pkg: Record<string, any>): string {
+  const exp = pkg.exports;
+  let rel: unknown;
+  if (typeof exp === 'string') rel = exp;
+  else if (exp && typeof exp === 'object') {
+    const dot = exp['.'] ?? exp;
+    rel = typeof dot === 'string' ? dot : (dot.import ?? dot.default ?? dot.node);
+    if (rel && typeof rel === 'object') rel = (rel as any).default;
+  }
+  rel ??= pkg.module ?? pkg.main ?? 'index.js';
+  return join(pkgDir, String(rel));
+}
+
+/** Resolve a package name by walking up `node_modules` folders from each base directory in turn. */
+function resolvePackage(name: string, bases: string[]): ResolvedModule | undefined {
+  for (const base of bases) {
+    let dir = resolve(base);
+    for (;;) {
+      const pkgDir = join(dir, 'node_modules', ...name.split('/'));
+      const pkg = readPackageJson(pkgDir);
+      if (pkg) {
+        return { url: pathToFileURL(entryOf(pkgDir, pkg)).href, package: pkg.name ?? name, version: pkg.version ?? '0.0.0' };
+      }
+      const parent = dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+  }
+  return undefined;
+}
+
+/** Resolve a path to a plugin: a directory with a package.json, or a JS module file. */
+function resolvePath(path: string): ResolvedModule | undefined {
+  if (!existsSync(path)) return undefined;
+  const pkg = readPackageJson(path);
+  if (pkg) return { url: pathToFileURL(entryOf(path, pkg)).href, package: pkg.name ?? path, version: pkg.version ?? '0.0.0' };
+  return { url: pathToFileURL(path).href, package: path, version: '0.0.0' };
+}
+
+export interface LoadOptions {
+  /** Directories to resolve package names from (the experiment's folder, the cwd, the CLI's own folder). */
+  bases: string[];
+  /** Directory that relative paths are relative to (the experiment file's folder). */
+  relativeTo: string;
+  /** For error messages: where the specifier was written, e.g. `experiments/x.yaml: plugins[0]`. */
+  where?: string;
+}
+
+/**
+ * Import a plugin module given as a package name or a path (relative to `relativeTo`) and return its
+ * plugins with their source. Fails with a UsageError naming what to install.
+ */
+export async function loadPluginModule(
+  specifier: string,
+  opts: LoadOptions,
+): Promise<{ plugins: Plugin[]; source: PluginSource }> {
+  const isPath = specifier.startsWith('.') || isAbsolute(specifier);
+  const resolved = isPath ? resolvePath(resolve(opts.relativeTo, specifier)) : resolvePackage(specifier, opts.bases);
+  const where = opts.where ? `${opts.where}: ` : '';
+  if (!resolved) {
+    throw new UsageError(
+      isPath
+        ? `${where}plugin path "${specifier}" does not exist (resolved to ${resolve(opts.relativeTo, specifier)})`
+        : `${where}plugin package "${specifier}" is not installed: install ${specifier}`,
+    );
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(resolved.url);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new UsageError(`${where}could not load plugin module "${specifier}" (${resolved.url}): ${msg}`);
+  }
+  const plugins = pluginsOf(mod);
+  if (plugins.length === 0) throw new UsageError(`${where}"${specifier}" exports no goldstone plugin`);
+  return { plugins, source: { package: resolved.package, version: resolved.version } };
+}
+
+/**
+ * Build a registry holding the built-in plugins that are named (short names, loaded from their
+ * packages on demand) and every plugin module listed. Only packages actually needed are imported.
+ */
+export async function buildRegistry(opts: {
+  needed?: { kind: PluginKind; name: string }[];
+  plugins?: string[];
+  allBuiltins?: boolean;
+  bases: string[];
+  relativeTo: string;
+  where?: string;
+}): Promise<Registry> {
+  const registry = new Registry();
+  const loaded = new Set<string>();
+  for (const [i, spec] of (opts.plugins ?? []).entries()) {
+    const { plugins, source } = await loadPluginModule(spec, {
+      bases: opts.bases,
+      relativeTo: opts.relativeTo,
+      where: opts.where ? `${opts.where}: plugins[${i}]` : `plugins[${i}]`,
+    });
+    for (const p of plugins) registry.add(p, source);
+    loaded.add(source.package);
+  }
+  const wanted = new Set<string>();
+  if (opts.allBuiltins) {
+    for (const kind of Object.keys(BUILTIN_PLUGINS) as PluginKind[]) {
+      for (const pkg of Object.values(BUILTIN_PLUGINS[kind])) wanted.add(pkg);
+    }
+  }
+  for (const { kind, name } of opts.needed ?? []) {
+    if (registry.has(kind, name)) continue;
+    const pkg = BUILTIN_PLUGINS[kind][name];
+    if (pkg) wanted.add(pkg);
+  }
+  for (const pkg of wanted) {
+    if (loaded.has(pkg)) continue;
+    const resolved = resolvePackage(pkg, opts.bases);
+    if (!resolved) continue; // not installed: `get` names the package to install
+    const { plugins, source } = await loadPluginModule(pkg, { bases: opts.bases, relativeTo: opts.relativeTo });
+    for (const p of plugins) if (!registry.has(p.kind, p.name)) registry.add(p, source);
+    loaded.add(pkg);
+  }
+  return registry;
+}

@@ -1,0 +1,313 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { z } from 'zod';
+import { RunFailedError, UsageError } from './errors';
+import { experimentToJson, parseOrThrow, type Experiment } from './experiment';
+import { lossFunction } from './losses';
+import { disposeParams, type Params } from './params';
+import type {
+  AnalysisContext,
+  AnalysisPlugin,
+  AnalysisResult,
+  Json,
+  ModelInstance,
+  ModelPlugin,
+  Progress,
+  TaskInstance,
+  TaskPlugin,
+} from './plugin';
+import type { Registry } from './registry';
+import { Rng } from './rng';
+import type { RunStore } from './store';
+import { train, type TrainHooks } from './trainer';
+
+/** A Progress that reports nothing (tests, library use). */
+export const silentProgress: Progress = {
+  start() {},
+  tick() {},
+  stop() {},
+  log() {},
+};
+
+/** The loss of a model on a task, as the analyses see it: mean over the given examples. */
+export function taskLoss(task: TaskInstance, model: ModelInstance): AnalysisContext['loss'] {
+  const lossFn = lossFunction(task.loss);
+  return (params: Params, x: tf.Tensor, y: tf.Tensor) => tf.tidy(() => lossFn(model.apply(params, x), y));
+}
+
+/** Build the context an analysis receives. Used by the runner, `goldstone analyze` and the testkit. */
+export function createAnalysisContext(opts: {
+  task: TaskInstance;
+  model: ModelInstance;
+  params: Params;
+  seed: number;
+  backend: string;
+  analysis?: string;
+  progress?: Progress;
+  store?: RunStore;
+  previous?: Record<string, AnalysisResult>;
+}): AnalysisContext {
+  const root = new Rng(opts.seed);
+  return {
+    task: opts.task,
+    model: opts.model,
+    params: opts.params,
+    loss: taskLoss(opts.task, opts.model),
+    rng: root.split(`analysis:${opts.analysis ?? ''}`),
+    seed: opts.seed,
+    backend: opts.backend,
+    store: opts.store,
+    progress: opts.progress ?? silentProgress,
+    previous: opts.previous ?? {},
+  };
+}
+
+/** The plugins an experiment needs, with their options validated by each plugin's own schema. */
+export interface ResolvedExperiment {
+  experiment: Experiment;
+  task: { plugin: TaskPlugin; options: unknown };
+  model: { plugin: ModelPlugin; options: unknown };
+  analyses: { plugin: AnalysisPlugin; options: unknown }[];
+}
+
+/**
+ * Look every plugin of an experiment up in the registry and validate its options, before anything
+ * runs. Errors name the file and the field (`model.options.hidden`).
+ */
+export function resolveExperiment(experiment: Experiment, registry: Registry, file?: string): ResolvedExperiment {
+  const lookup = <K extends 'task' | 'model' | 'analysis'>(kind: K, name: string, field: string) => {
+    try {
+      return registry.get(kind, name);
+    } catch (err) {
+      if (err instanceof UsageError) throw new UsageError(`${file ? `${file}: ` : ''}${field}.name: ${err.message}`, { file, field: `${field}.name` });
+      throw err;
+    }
+  };
+  const validate = (schema: z.ZodType, options: unknown, prefix: (string | number)[]) =>
+    parseOrThrow(schema, options ?? {}, { file, prefix });
+  const taskPlugin = lookup('task', experiment.task.name, 'task');
+  const modelPlugin = lookup('model', experiment.model.name, 'model');
+  const analyses = experiment.analyses.map((a, i) => {
+    const plugin = lookup('analysis', a.name, `analyses[${i}]`);
+    return { plugin, options: validate(plugin.options, a.options, ['analyses', i, 'options']) };
+  });
+  return {
+    experiment,
+    task: { plugin: taskPlugin, options: validate(taskPlugin.options, experiment.task.options, ['task', 'options']) },
+    model: { plugin: modelPlugin, options: validate(modelPlugin.options, experiment.model.options, ['model', 'options']) },
+    analyses,
+  };
+}
+
+/** Build the task and the model of a resolved experiment (deterministic in the experiment's seed). */
+export async function instantiate(resolved: ResolvedExperiment): Promise<{ task: TaskInstance; model: ModelInstance; rng: Rng }> {
+  const rng = new Rng(resolved.experiment.seed);
+  const task = await resolved.task.plugin.create(resolved.task.options, { rng: rng.split('task') });
+  const model = resolved.model.plugin.create(resolved.model.options, {
+    inputShape: task.inputShape,
+    outputSize: task.outputSize,
+    outputKind: task.outputKind,
+  });
+  return { task, model, rng };
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Run one analysis and store its result. */
+export async function runAnalysis(opts: {
+  plugin: AnalysisPlugin;
+  options: unknown;
+  task: TaskInstance;
+  model: ModelInstance;
+  params: Params;
+  seed: number;
+  backend: string;
+  store?: RunStore;
+  progress?: Progress;
+  previous?: Record<string, AnalysisResult>;
+}): Promise<AnalysisResult> {
+  const ctx = createAnalysisContext({ ...opts, analysis: opts.plugin.name });
+  const before = tf.memory().numTensors;
+  const result = await opts.plugin.run(ctx, opts.options);
+  const leaked = tf.memory().numTensors - before;
+  if (leaked > 0) ctx.progress.log(`warning: analysis "${opts.plugin.name}" left ${leaked} tensor(s) undisposed`);
+  const stored: AnalysisResult = JSON.parse(JSON.stringify(result));
+  if (opts.store) await opts.store.writeAnalysis(opts.plugin.name, stored);
+  return stored;
+}
+
+export interface RunOutcome {
+  status: 'completed' | 'diverged' | 'failed';
+  message?: string;
+  final: Record<string, number>;
+  analyses: Record<string, AnalysisResult>;
+}
+
+/**
+ * Train the experiment's model on its task, writing metrics and checkpoints to the store, then run
+ * its analyses. A diverged run keeps its last good checkpoint and is marked `diverged`; an analysis
+ * that throws marks the run `failed`. Either way the outcome is returned (the CLI exits 1).
+ */
+export async function runExperiment(opts: {
+  resolved: ResolvedExperiment;
+  store: RunStore;
+  backend: string;
+  packages?: Record<string, string>;
+  progress?: Progress;
+  skipAnalyses?: boolean;
+}): Promise<RunOutcome> {
+  const { resolved, store } = opts;
+  const exp = resolved.experiment;
+  const progress = opts.progress ?? silentProgress;
+  const { task, model, rng } = await instantiate(resolved);
+  const now = new Date().toISOString();
+  await store.updateRun({
+    name: exp.name ?? null,
+    status: 'running',
+    config: experimentToJson(exp),
+    seed: exp.seed,
+    backend: opts.backend,
+    packages: opts.packages ?? {},
+    model: { paramCount: model.paramCount, ...(model.info ?? {}) },
+    task: { inputShape: task.inputShape, outputSize: task.outputSize, outputKind: task.outputKind, loss: task.loss, ...(task.info ?? {}) },
+    createdAt: now,
+  } as Record<string, Json>);
+
+  const hooks: TrainHooks[] = [];
+  if (!opts.skipAnalyses) {
+    for (const a of resolved.analyses) {
+      if (a.plugin.trainHooks) hooks.push(a.plugin.trainHooks(a.options, { model, task, rng: rng.split(`hooks:${a.plugin.name}`) }));
+    }
+  }
+
+  const t = exp.train;
+  const groups = t.groups
+    ? Object.entries(t.groups).map(([name, g]) => {
+        const params = model.groups?.[name];
+        if (!params) {
+          throw new UsageError(
+            `train.groups.${name}: the model "${exp.model.name}" has no parameter group "${name}" (it has: ${Object.keys(model.groups ?? {}).join(', ') || 'none'})`,
+            { field: `train.groups.${name}` },
+          );
+        }
+        return { name, ...g };
+      })
+    : undefined;
+
+  const params0 = model.init(rng.split('init'));
+  const trained = await train({
+    model,
+    task,
+    params: params0,
+    rng: rng.split('train'),
+    config: {
+      optimizer: {
+        name: t.optimizer,
+        lr: t.lr,
+        momentum: t.momentum,
+        nesterov: t.nesterov,
+        beta1: t.beta1,
+        beta2: t.beta2,
+        eps: t.eps,
+        weightDecay: t.weightDecay,
+      },
+      schedule: t.schedule,
+      epochs: t.epochs,
+      batchSize: t.batchSize,
+      groups: groups ? Object.fromEntries(groups.map((g) => [g.name, { lr: g.lr, weightDecay: g.weightDecay }])) : undefined,
+      evalEvery: t.evalEvery,
+      logEvery: t.logEvery,
+      checkpointEvery: t.checkpointEvery,
+    },
+    hooks,
+    progress,
+    onMetrics: (row) => store.appendMetrics(row),
+    onCheckpoint: (params, info) => store.saveCheckpoint('last', params, model.specs, { ...info }),
+  });
+
+  try {
+    if (trained.status === 'diverged') {
+      const message = trained.message ?? 'training diverged (non-finite loss)';
+      await store.updateRun({ status: 'diverged', error: message, finishedAt: new Date().toISOString(), summary: trained.final });
+      return { status: 'diverged', message, final: trained.final, analyses: {} };
+    }
+
+    const analyses: Record<string, AnalysisResult> = {};
+    if (!opts.skipAnalyses) {
+      for (const a of resolved.analyses) {
+        progress.log(`analysis ${a.plugin.name}…`);
+        try {
+          analyses[a.plugin.name] = await runAnalysis({
+            plugin: a.plugin,
+            options: a.options,
+            task,
+            model,
+            params: trained.params,
+            seed: exp.seed,
+            backend: opts.backend,
+            store,
+            progress,
+            previous: analyses,
+          });
+        } catch (err) {
+          const message = `analysis "${a.plugin.name}" failed: ${errorMessage(err)}`;
+          await store.updateRun({ status: 'failed', error: message, finishedAt: new Date().toISOString(), summary: trained.final });
+          return { status: 'failed', message, final: trained.final, analyses };
+        }
+      }
+    }
+    await store.updateRun({ status: 'completed', finishedAt: new Date().toISOString(), summary: trained.final });
+    return { status: 'completed', final: trained.final, analyses };
+  } finally {
+    disposeParams(trained.params);
+  }
+}
+
+/** Rebuild a finished run's task, model and last good parameters, and run one analysis on them. */
+export async function analyzeStoredRun(opts: {
+  store: RunStore;
+  registry: Registry;
+  analysis: string;
+  options: unknown;
+  backend: string;
+  progress?: Progress;
+}): Promise<AnalysisResult> {
+  const run = (await opts.store.readRun()) as Record<string, any>;
+  if (!run?.config) throw new UsageError(`${opts.store.path('run.json')}: no "config" field: is this a goldstone run directory?`);
+  const { parseExperiment } = await import('./experiment');
+  const exp = parseExperiment(run.config, { file: opts.store.path('run.json') });
+  const resolved = resolveExperiment({ ...exp, analyses: [] }, opts.registry, opts.store.path('run.json'));
+  const plugin = (() => {
+    try {
+      return opts.registry.get('analysis', opts.analysis);
+    } catch (err) {
+      throw new UsageError(`--analysis: ${errorMessage(err)}`, { field: 'analysis' });
+    }
+  })();
+  const options = parseOrThrow(plugin.options, opts.options ?? {}, { prefix: [opts.analysis] });
+  const { task, model } = await instantiate(resolved);
+  let loaded;
+  try {
+    loaded = await opts.store.loadCheckpoint('last');
+  } catch (err) {
+    throw new RunFailedError(`${opts.store.path('checkpoints')}: no checkpoint to analyse (${errorMessage(err)})`);
+  }
+  try {
+    const previous = await opts.store.readAnalyses();
+    return await runAnalysis({
+      plugin,
+      options,
+      task,
+      model,
+      params: loaded.params,
+      seed: exp.seed,
+      backend: opts.backend,
+      store: opts.store,
+      progress: opts.progress,
+      previous,
+    });
+  } finally {
+    disposeParams(loaded.params);
+  }
+}
