@@ -1,3 +1,4 @@
 import { defineConfig } from 'vitest/config';
 import { preset } from '@goldstone/vitest-config';
-export default defineConfig(preset());
+// End-to-end tests spawn the built binary; give them room on a 2-core machine.
+export default defineConfig(preset({ testTimeout: 300_000, fileParallelism: false }));

@@ -1,5 +1,6 @@
 // Public surface of @goldstone/core: re-exports only.
 export * from './plugin';
+export * from './errors';
 export * from './rng';
 export * from './params';
 export * from './data';
@@ -15,3 +16,5 @@ export * from './store';
 export * from './registry';
 export * from './experiment';
 export * from './runner';
+// The schema library plugins write their options with: one copy, shared with core's validation.
+export { z } from 'zod';
