@@ -20,6 +20,25 @@ export function prepareOutDir(out: string, force: boolean | undefined): void {
   rmSync(out, { recursive: true, force: true });
 }
 
+/**
+ * On Ctrl-C or SIGTERM, record the run as interrupted (its last good checkpoint stays) and exit 130.
+ * Returns a function that removes the handlers.
+ */
+export function markInterruptedOnSignal(store: RunStore): () => void {
+  const handler = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\n${signal}: marking ${store.dir} as interrupted\n`);
+    store
+      .updateRun({ status: 'interrupted', error: `interrupted by ${signal}`, finishedAt: new Date().toISOString() })
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
 export interface RunFlags {
   out?: string;
   quick?: boolean;
@@ -46,7 +65,8 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   const backend = await startBackend(experiment.backend);
   const store = await RunStore.create(out);
   progress.log(`run ${out} (backend ${backend}, seed ${experiment.seed}${flags.quick ? ', quick' : ''})`);
-  const outcome = await runExperiment({ resolved, store, backend, packages: packageVersions(registry), progress });
+  const release = markInterruptedOnSignal(store);
+  const outcome = await runExperiment({ resolved, store, backend, packages: packageVersions(registry), progress }).finally(release);
   let reportPath: string | undefined;
   if (flags.report !== false) reportPath = await writeRunReport(out);
   if (flags.json) {

@@ -3,7 +3,7 @@ import { parseExperiment, resolveExperiment, runExperiment, RunStore, type Backe
 import { parseAssignments } from '../config-file';
 import { packageVersions, registryFor, startBackend } from '../context';
 import { stderrProgress } from '../progress';
-import { prepareOutDir } from './run';
+import { markInterruptedOnSignal, prepareOutDir } from './run';
 
 export interface TrainFlags {
   task: string;
@@ -31,7 +31,8 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
   const progress = stderrProgress();
   const backend = await startBackend(experiment.backend);
   const store = await RunStore.create(out);
-  const outcome = await runExperiment({ resolved, store, backend, packages: packageVersions(registry), progress, skipAnalyses: true });
+  const release = markInterruptedOnSignal(store);
+  const outcome = await runExperiment({ resolved, store, backend, packages: packageVersions(registry), progress, skipAnalyses: true }).finally(release);
   if (flags.json) process.stdout.write(`${JSON.stringify({ run: out, status: outcome.status, message: outcome.message, final: outcome.final }, null, 2)}\n`);
   if (outcome.status !== 'completed') {
     process.stderr.write(`error: run ${outcome.status}: ${outcome.message ?? ''}\n`);
