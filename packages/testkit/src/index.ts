@@ -1,1 +1,11 @@
-export {};
+export { testPlugin, conformanceChecks } from './test-plugin';
+export type { Check, TestPluginOptions } from './check';
+export { commonChecks } from './check-common';
+export { taskChecks } from './check-task';
+export { modelChecks } from './check-model';
+export { analysisChecks, toyAnalysisSetting } from './check-analysis';
+export { expectNoLeaks } from './leaks';
+export { assertJson, isJson } from './json';
+export { silentProgress } from './progress';
+export { toyRegressionTask } from './toy-task';
+export { toyLinearModel, toyMlp } from './toy-models';

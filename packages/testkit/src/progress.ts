@@ -1,0 +1,1 @@
+export { silentProgress } from '@goldstone/core';
