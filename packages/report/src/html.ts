@@ -83,13 +83,13 @@ nav.toc { font-size: 13px; color: var(--muted); margin: 8px 0 0; }
 nav.toc a { color: var(--info); text-decoration: none; margin-right: 14px; }
 .badge { display: inline-block; padding: 1px 10px; border-radius: 999px; font-size: 13px; font-weight: 600;
   border: 1px solid currentColor; vertical-align: middle; }
-.status-completed { color: var(--ok); } .status-running { color: var(--info); }
+.status-completed { color: var(--ok); } .status-running, .status-created { color: var(--info); }
 .status-interrupted { color: var(--warn); } .status-diverged, .status-failed { color: var(--bad); }
 .alert { border: 2px solid var(--bad); background: #ffebe9; border-radius: 6px; padding: 12px 16px; margin: 16px 0; }
 .alert.warn { border-color: var(--warn); background: #fff8c5; }
 .alert h2 { border: 0; margin: 0 0 6px; font-size: 18px; color: var(--bad); }
 .alert.warn h2 { color: var(--warn); }
-.alert pre { margin: 6px 0 0; white-space: pre-wrap; }
+.alert pre { margin: 6px 0 0; white-space: pre-wrap; font-size: 13px; }
 .meta { color: var(--muted); margin: 0; }
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
 th, td { border: 1px solid var(--line); padding: 4px 10px; text-align: left; vertical-align: top; }
@@ -98,6 +98,7 @@ table.kv th { white-space: nowrap; font-family: ui-monospace, SFMono-Regular, Me
 td { word-break: break-word; max-width: 640px; }
 td .num { font-variant-numeric: tabular-nums; white-space: nowrap; }
 .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 0 32px; align-items: start; }
+.grid.figures { grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); }
 .muted { color: var(--muted); }
 code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
 pre.json { background: var(--bg-soft); border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px;

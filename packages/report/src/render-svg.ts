@@ -95,7 +95,9 @@ export async function renderSvg(spec: VegaLiteSpec, options: RenderOptions = {})
   const width = options.width ?? DEFAULT_WIDTH;
   const height = options.height ?? DEFAULT_HEIGHT;
   const theme = mergeConfig(
-    mergeConfig(defaultTheme, { view: { continuousWidth: width, continuousHeight: height } }),
+    mergeConfig(defaultTheme, {
+      view: { continuousWidth: width, continuousHeight: height, discreteWidth: { step: 36 }, discreteHeight: { step: 28 } },
+    }),
     options.config,
   );
   const input: Record<string, unknown> = { ...spec, config: mergeConfig(theme, spec.config) };
