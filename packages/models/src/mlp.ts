@@ -1,0 +1,179 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import {
+  ACTIVATIONS,
+  API_VERSION,
+  activation as activationOf,
+  countParams,
+  defineModel,
+  sizeOf,
+  type ActivationName,
+  type ModelCreateContext,
+  type ModelInstance,
+  type ParamSpec,
+  type ParamSymmetry,
+  type Params,
+  type Rng,
+} from '@goldstone/core';
+
+export const MLP_INITS = ['auto', 'he', 'glorot', 'lecun', 'normal'] as const;
+export type MlpInit = (typeof MLP_INITS)[number];
+
+/** Activations for which `init: 'auto'` picks He initialisation (Glorot for the others). */
+export const RELU_LIKE: readonly ActivationName[] = ['relu', 'leaky-relu', 'elu', 'gelu', 'softplus'];
+
+/** Positively homogeneous activations: act(a·x) = a·act(x) for a > 0, hence rescaling symmetries. */
+const HOMOGENEOUS: readonly ActivationName[] = ['relu', 'leaky-relu'];
+
+export const mlpOptions = z
+  .object({
+    /** Widths of the hidden layers, input side first. `[]` is a linear model. */
+    hidden: z.array(z.number().int().positive()).default([64, 64]),
+    /** Elementwise activation after every hidden layer (none after the output layer). */
+    activation: z.enum(ACTIVATIONS as unknown as [ActivationName, ...ActivationName[]]).default('relu'),
+    /** Whether the layers have biases. */
+    bias: z.boolean().default(true),
+    /** Weight initialisation: auto = he for relu-like activations, glorot otherwise. */
+    init: z.enum(MLP_INITS).default('auto'),
+    /** Standard deviation of the weights when `init` is `normal`. */
+    initScale: z.number().positive().default(0.1),
+  })
+  .strict();
+
+export type MlpOptions = z.output<typeof mlpOptions>;
+
+/** The standard deviation of a layer's weights under an initialisation scheme. */
+export function initStd(scheme: Exclude<MlpInit, 'auto'>, fanIn: number, fanOut: number, initScale: number): number {
+  switch (scheme) {
+    case 'he':
+      return Math.sqrt(2 / fanIn);
+    case 'glorot':
+      return Math.sqrt(2 / (fanIn + fanOut));
+    case 'lecun':
+      return Math.sqrt(1 / fanIn);
+    case 'normal':
+      return initScale;
+  }
+}
+
+/** Number of parameters: Σᵢ dᵢ·dᵢ₊₁ (+ dᵢ₊₁ with biases) over the widths d = [in, ...hidden, out]. */
+export function mlpParamCount(inputSize: number, hidden: readonly number[], outputSize: number, bias: boolean): number {
+  const dims = [inputSize, ...hidden, outputSize];
+  let n = 0;
+  for (let i = 0; i + 1 < dims.length; i++) n += dims[i] * dims[i + 1] + (bias ? dims[i + 1] : 0);
+  return n;
+}
+
+/** Build an MLP instance directly (what the plugin's `create` does after validating options). */
+export function createMlp(options: MlpOptions, ctx: Pick<ModelCreateContext, 'inputShape' | 'outputSize'>): ModelInstance {
+  const { hidden, bias, initScale } = options;
+  const act = activationOf(options.activation);
+  const scheme: Exclude<MlpInit, 'auto'> =
+    options.init === 'auto' ? (RELU_LIKE.includes(options.activation) ? 'he' : 'glorot') : options.init;
+  const inputSize = sizeOf(ctx.inputShape);
+  const dims = [inputSize, ...hidden, ctx.outputSize];
+  const depth = hidden.length; // layers dense0..dense{depth}; the last is the output layer
+
+  const specs: ParamSpec[] = [];
+  const groups: Record<string, string[]> = {};
+  for (let i = 0; i <= depth; i++) {
+    const names = [`dense${i}.weight`];
+    specs.push({ name: `dense${i}.weight`, shape: [dims[i], dims[i + 1]] });
+    if (bias) {
+      specs.push({ name: `dense${i}.bias`, shape: [dims[i + 1]] });
+      names.push(`dense${i}.bias`);
+    }
+    groups[`dense${i}`] = names;
+  }
+  const paramCount = countParams(specs);
+  const offsets = new Map<string, number>();
+  {
+    let o = 0;
+    for (const s of specs) {
+      offsets.set(s.name, o);
+      o += sizeOf(s.shape);
+    }
+  }
+
+  function init(rng: Rng): Params {
+    const params: Params = {};
+    for (let i = 0; i <= depth; i++) {
+      const std = initStd(scheme, dims[i], dims[i + 1], initScale);
+      // One child stream per tensor: a tensor's values do not depend on the others' sizes.
+      const w = rng.split(`dense${i}.weight`).normalArray(dims[i] * dims[i + 1], std);
+      params[`dense${i}.weight`] = tf.tensor2d(w, [dims[i], dims[i + 1]], 'float32');
+      if (bias) params[`dense${i}.bias`] = tf.zeros([dims[i + 1]], 'float32');
+    }
+    return params;
+  }
+
+  function apply(params: Params, x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const batch = x.shape[0];
+      if (x.size !== batch * inputSize) {
+        throw new Error(`mlp: input of shape [${x.shape}] does not match inputShape [${ctx.inputShape}]`);
+      }
+      let h: tf.Tensor = x.rank === 2 ? x : tf.reshape(x, [batch, inputSize]);
+      for (let i = 0; i <= depth; i++) {
+        let zi = tf.matMul(h as tf.Tensor2D, params[`dense${i}.weight`] as tf.Tensor2D) as tf.Tensor;
+        if (bias) zi = tf.add(zi, params[`dense${i}.bias`]);
+        h = i < depth ? act(zi) : zi;
+      }
+      return h;
+    });
+  }
+
+  /**
+   * ReLU rescaling: scaling hidden unit j of layer i by e^t (incoming weights and bias) and its
+   * outgoing weights by e^(−t) leaves a positively homogeneous network's function unchanged.
+   * The tangent at t = 0 is (+W_in[:, j], +b[j], −W_out[j, :]); one direction per hidden unit.
+   */
+  function symmetries(params: Params): ParamSymmetry[] {
+    if (!HOMOGENEOUS.includes(options.activation) || depth === 0) return [];
+    const directions: tf.Tensor1D[] = [];
+    for (let i = 0; i < depth; i++) {
+      const fanIn = dims[i];
+      const width = dims[i + 1];
+      const fanOut = dims[i + 2];
+      const wIn = params[`dense${i}.weight`].dataSync();
+      const wOut = params[`dense${i + 1}.weight`].dataSync();
+      const b = bias ? params[`dense${i}.bias`].dataSync() : null;
+      const oIn = offsets.get(`dense${i}.weight`)!;
+      const oOut = offsets.get(`dense${i + 1}.weight`)!;
+      const oB = bias ? offsets.get(`dense${i}.bias`)! : 0;
+      for (let j = 0; j < width; j++) {
+        const d = new Float32Array(paramCount);
+        for (let r = 0; r < fanIn; r++) d[oIn + r * width + j] = wIn[r * width + j];
+        if (b) d[oB + j] = b[j];
+        for (let c = 0; c < fanOut; c++) d[oOut + j * fanOut + c] = -wOut[j * fanOut + c];
+        directions.push(tf.tensor1d(d, 'float32'));
+      }
+    }
+    return [{ name: 'relu-rescaling', directions }];
+  }
+
+  return {
+    specs,
+    paramCount,
+    init,
+    apply,
+    groups,
+    symmetries,
+    info: {
+      architecture: `mlp ${dims.join('-')} (${options.activation}${bias ? '' : ', no bias'})`,
+      widths: dims,
+      init: scheme,
+      paramCount,
+      paramCountFormula: bias ? 'sum_i d_i*d_{i+1} + d_{i+1}, d = [in, ...hidden, out]' : 'sum_i d_i*d_{i+1}, d = [in, ...hidden, out]',
+    },
+  };
+}
+
+/** The multilayer perceptron model plugin. */
+export const mlp = defineModel({
+  name: 'mlp',
+  apiVersion: API_VERSION,
+  description: 'Fully connected network: dense layers with an elementwise activation, logits out',
+  options: mlpOptions,
+  create: (options, ctx) => createMlp(options, ctx),
+});
