@@ -1,0 +1,158 @@
+import os from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  Rng,
+  initBackend,
+  backendInfo,
+  BackendUnavailableError,
+  installWasmKernels,
+  uninstallWasmKernels,
+  type BackendName,
+} from '@goldstone/core';
+import { CASES, prepareCase, type BenchCase } from './cases';
+import { summarize, timeIt, ratio, type Summary } from './stats';
+import { runTorch, type TorchResult } from './torch';
+
+export interface BenchSettings {
+  quick: boolean;
+  warmup: number;
+  reps: number;
+  seed: number;
+}
+
+export interface BackendRun {
+  /** `cpu`, `wasm`, `tensorflow`, or `wasm-stock` (wasm without goldstone's kernel fixes). */
+  backend: string;
+  fixes: string[];
+  cases: Record<string, Summary & { params: number }>;
+}
+
+export interface Row {
+  case: string;
+  backend: string;
+  median_ms: number;
+  pytorch_median_ms: number | null;
+  /** ours / PyTorch (> 1: slower than PyTorch). */
+  ratio_vs_pytorch: number | null;
+}
+
+export interface BenchReport {
+  machine: Record<string, string | number>;
+  settings: BenchSettings & { dtype: 'float32'; loss: string; optimizer: string; timing: string };
+  cases: BenchCase[];
+  backends: BackendRun[];
+  unavailable: Array<{ backend: string; reason: string }>;
+  pytorch: TorchResult;
+  table: Row[];
+}
+
+function envInt(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${v}"`);
+  return n;
+}
+
+export function settingsFromEnv(): BenchSettings {
+  const quick = !['', '0', undefined].includes(process.env.BENCH_QUICK);
+  return {
+    quick,
+    warmup: envInt('BENCH_WARMUP', quick ? 1 : 10),
+    reps: envInt('BENCH_REPS', quick ? 3 : 50),
+    seed: envInt('BENCH_SEED', 0),
+  };
+}
+
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+
+function runCases(label: string, cases: readonly BenchCase[], s: BenchSettings): BackendRun['cases'] {
+  const out: BackendRun['cases'] = {};
+  for (const c of cases) {
+    const prepared = prepareCase(c, new Rng(s.seed).split(c.name));
+    for (let i = 0; i < Math.max(1, s.warmup); i++) prepared.run(); // also creates the optimiser's state
+    const before = tf.memory().numTensors;
+    const samples = timeIt(() => void prepared.run(), 0, s.reps);
+    if (tf.memory().numTensors !== before) throw new Error(`${c.name} on ${label} leaked tensors`);
+    prepared.dispose();
+    out[c.name] = { ...summarize(samples), params: prepared.params };
+    progress(`bench: ${label.padEnd(10)} ${c.name.padEnd(26)} median ${out[c.name].median_ms.toFixed(2)} ms`);
+  }
+  return out;
+}
+
+/** Run every case on every available backend, then the PyTorch peer; return the report. */
+export async function runBench(s: BenchSettings): Promise<BenchReport> {
+  const backends: BackendRun[] = [];
+  const unavailable: BenchReport['unavailable'] = [];
+  for (const name of ['cpu', 'wasm', 'tensorflow'] as BackendName[]) {
+    try {
+      await initBackend(name, { log: progress });
+    } catch (err) {
+      if (!(err instanceof BackendUnavailableError)) throw err;
+      unavailable.push({ backend: name, reason: err.message });
+      progress(`bench: ${name} unavailable: ${err.detail}`);
+      continue;
+    }
+    backends.push({ backend: name, fixes: backendInfo().fixes, cases: runCases(name, CASES, s) });
+    if (name === 'wasm' && !s.quick) {
+      // The same backend without the kernel fixes, to show what they buy (training cases only).
+      uninstallWasmKernels();
+      try {
+        backends.push({ backend: 'wasm-stock', fixes: [], cases: runCases('wasm-stock', CASES.filter((c) => c.kind === 'train'), s) });
+      } finally {
+        installWasmKernels();
+      }
+    }
+  }
+  progress('bench: PyTorch peer');
+  const pytorch = runTorch({ python: process.env.BENCH_PYTHON, warmup: s.warmup, reps: s.reps, quick: s.quick });
+  if (!pytorch.available) progress(`bench: ${pytorch.reason}`);
+  return {
+    machine: {
+      node: process.version,
+      platform: `${os.platform()} ${os.arch()}`,
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      cpus: os.cpus().length,
+      loadavg1: Math.round(os.loadavg()[0] * 100) / 100,
+      tfjs: tf.version_core,
+    },
+    settings: {
+      ...s,
+      dtype: 'float32',
+      loss: 'softmax-cross-entropy (@goldstone/core lossFunction; torch.nn.CrossEntropyLoss)',
+      optimizer: 'adam lr 1e-3 (@goldstone/core createOptimizer; torch.optim.Adam)',
+      timing: `median of ${s.reps} after ${s.warmup} warm-up calls, wall clock, result read back to the host`,
+    },
+    cases: [...CASES],
+    backends,
+    unavailable,
+    pytorch,
+    table: table(backends, pytorch),
+  };
+}
+
+/** One row per (case, backend) with the PyTorch median of the same run and the ratio. */
+export function table(backends: readonly BackendRun[], pytorch: TorchResult): Row[] {
+  const rows: Row[] = [];
+  for (const c of CASES) {
+    const peer = pytorch.available ? pytorch.cases[c.name]?.median_ms : undefined;
+    for (const b of backends) {
+      const ours = b.cases[c.name];
+      if (!ours) continue;
+      rows.push({
+        case: c.name,
+        backend: b.backend,
+        median_ms: Math.round(ours.median_ms * 1000) / 1000,
+        pytorch_median_ms: peer === undefined ? null : Math.round(peer * 1000) / 1000,
+        ratio_vs_pytorch: ratio(ours.median_ms, peer),
+      });
+    }
+  }
+  return rows;
+}
+
+export async function main(): Promise<void> {
+  const report = await runBench(settingsFromEnv());
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}
