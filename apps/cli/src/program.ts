@@ -67,6 +67,7 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option('--set <key=value>', 'override an experiment field (repeatable)', collect)
     .option('--seed <n>', 'random seed')
     .option('--force', 'replace an existing run directory')
+    .option('--resume', 'continue an interrupted or diverged run in --out from its last good checkpoint')
     .option('--no-report', 'do not write report.html')
     .option('--json', 'print the outcome as JSON on stdout')
     .addOption(backendOption())

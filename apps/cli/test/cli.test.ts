@@ -203,3 +203,23 @@ describe('goldstone train, analyze and report', () => {
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('weight-norms');
   });
 });
+
+describe('goldstone run --resume', () => {
+  it('continues an interrupted run from its last good checkpoint', () => {
+    const dir = tmp();
+    const file = writeExperiment(dir, { ...small, backend: 'cpu' });
+    const out = join(dir, 'run');
+    expect(goldstone(['run', file, '--out', out]).code).toBe(0);
+    // pretend the run was cut off after its 2 epochs, then ask for 4
+    const runFile = join(out, 'run.json');
+    writeFileSync(runFile, JSON.stringify({ ...readJson(runFile), status: 'interrupted' }));
+    const r = goldstone(['run', file, '--out', out, '--resume', '--set', 'train.epochs=4']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('resuming from the checkpoint after epoch 2');
+    const run = readJson(runFile);
+    expect(run.status).toBe('completed');
+    expect(run.resumedAt).toBeDefined();
+    const epochs = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((row) => row.kind === 'epoch').map((row) => row.epoch);
+    expect(epochs).toEqual([1, 2, 3, 4]);
+  });
+});

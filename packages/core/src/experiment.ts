@@ -26,10 +26,10 @@ const groupSettings = z.strictObject({
 export const TrainSchema = z.strictObject({
   optimizer: z.enum(['sgd', 'adam', 'adamw']).default('adam'),
   lr: z.number().positive().default(1e-3),
-  momentum: z.number().min(0).max(1).optional(),
+  momentum: z.number().min(0).lt(1).optional(),
   nesterov: z.boolean().optional(),
-  beta1: z.number().min(0).max(1).optional(),
-  beta2: z.number().min(0).max(1).optional(),
+  beta1: z.number().min(0).lt(1).optional(),
+  beta2: z.number().min(0).lt(1).optional(),
   eps: z.number().positive().optional(),
   weightDecay: z.number().min(0).default(0),
   schedule: scheduleSchema.default({ kind: 'constant' }),

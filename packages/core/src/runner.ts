@@ -15,6 +15,7 @@ import type {
   TaskInstance,
   TaskPlugin,
 } from './plugin';
+import type { OptimizerStateEntry } from './optim';
 import type { Registry } from './registry';
 import { Rng } from './rng';
 import type { RunStore } from './store';
@@ -156,22 +157,27 @@ export async function runExperiment(opts: {
   packages?: Record<string, string>;
   progress?: Progress;
   skipAnalyses?: boolean;
+  /** Continue from the store's last good checkpoint (parameters, optimiser state, epoch). */
+  resume?: boolean;
 }): Promise<RunOutcome> {
   const { resolved, store } = opts;
   const exp = resolved.experiment;
   const progress = opts.progress ?? silentProgress;
   const { task, model, rng } = await instantiate(resolved);
   const now = new Date().toISOString();
+  const previousRun = opts.resume ? ((await store.readRun().catch(() => ({}))) as Record<string, Json>) : {};
   await store.updateRun({
     name: exp.name ?? null,
     status: 'running',
+    error: null,
     config: experimentToJson(exp),
     seed: exp.seed,
     backend: opts.backend,
     packages: opts.packages ?? {},
     model: { paramCount: model.paramCount, ...(model.info ?? {}) },
     task: { inputShape: task.inputShape, outputSize: task.outputSize, outputKind: task.outputKind, loss: task.loss, ...(task.info ?? {}) },
-    createdAt: now,
+    createdAt: (previousRun.createdAt as string | undefined) ?? now,
+    ...(opts.resume ? { resumedAt: now } : {}),
   } as Record<string, Json>);
 
   const hooks: TrainHooks[] = [];
@@ -195,11 +201,24 @@ export async function runExperiment(opts: {
       })
     : undefined;
 
-  const params0 = model.init(rng.split('init'));
+  let params0: Params;
+  let startEpoch = 0;
+  let optimizerState: OptimizerStateEntry[] | undefined;
+  const checkpoint = opts.resume ? await store.loadCheckpoint('last').catch(() => undefined) : undefined;
+  if (checkpoint) {
+    params0 = checkpoint.params;
+    startEpoch = Number((checkpoint.meta as Record<string, Json>)?.epoch ?? 0);
+    optimizerState = checkpoint.optimizerState;
+    progress.log(`resuming from the checkpoint after epoch ${startEpoch}`);
+  } else {
+    params0 = model.init(rng.split('init'));
+  }
   const trained = await train({
     model,
     task,
     params: params0,
+    startEpoch,
+    optimizerState,
     rng: rng.split('train'),
     config: {
       optimizer: {
@@ -223,7 +242,7 @@ export async function runExperiment(opts: {
     hooks,
     progress,
     onMetrics: (row) => store.appendMetrics(row),
-    onCheckpoint: (params, info) => store.saveCheckpoint('last', params, model.specs, { ...info }),
+    onCheckpoint: (params, info, state) => store.saveCheckpoint('last', params, model.specs, { ...info }, { optimizerState: state }),
   });
 
   try {

@@ -48,6 +48,7 @@ export interface RunFlags {
   json?: boolean;
   force?: boolean;
   report?: boolean;
+  resume?: boolean;
 }
 
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
@@ -59,14 +60,23 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   const registry = await registryFor(experiment, dir, file);
   const resolved = resolveExperiment(experiment, registry, file);
   const out = flags.out ?? join('runs', experiment.name ?? basename(file, extname(file)));
-  prepareOutDir(out, flags.force);
+  if (flags.resume && flags.force) throw new UsageError('--resume and --force exclude each other');
+  const resuming = Boolean(flags.resume) && existsSync(join(out, 'run.json'));
+  if (!resuming) prepareOutDir(out, flags.force);
 
   const progress = stderrProgress();
   const backend = await startBackend(experiment.backend);
-  const store = await RunStore.create(out);
+  const store = await RunStore.create(out, { resume: resuming });
+  if (resuming) {
+    const previous = (await store.readRun()) as { status?: string };
+    if (previous.status === 'completed') {
+      progress.log(`${out} is already completed; nothing to resume`);
+      return 0;
+    }
+  }
   progress.log(`run ${out} (backend ${backend}, seed ${experiment.seed}${flags.quick ? ', quick' : ''})`);
   const release = markInterruptedOnSignal(store);
-  const outcome = await runExperiment({ resolved, store, backend, packages: packageVersions(registry), progress }).finally(release);
+  const outcome = await runExperiment({ resolved, store, backend, packages: packageVersions(registry), progress, resume: resuming }).finally(release);
   let reportPath: string | undefined;
   if (flags.report !== false) reportPath = await writeRunReport(out);
   if (flags.json) {
