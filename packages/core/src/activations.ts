@@ -16,6 +16,16 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
  *   (its second derivative is zero away from the kink, as it should be).
  */
 
+/** The signature tfjs's `customGrad` types loosely as `(...inputs: (Tensor | GradSaveFunc)[])`. */
+type UnaryCustomGrad = (
+  input: tf.Tensor,
+  save: tf.GradSaveFunc,
+) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor };
+
+function customUnary(f: UnaryCustomGrad): (x: tf.Tensor) => tf.Tensor {
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
+}
+
 /** `f(x)` with a custom gradient `dy · df(x)`, where `df` is built from second-order-safe ops. */
 function safeUnary(
   forward: (x: tf.Tensor) => tf.Tensor,
@@ -25,11 +35,11 @@ function safeUnary(
     // Saving the *input* makes tfjs record a clone of it on the tape, so the saved copy stays
     // connected to `x` and the derivative computed from it is itself differentiable.
     // (Tensors computed inside `forward` would not be: it runs off the tape.)
-    const op = tf.customGrad((input: tf.Tensor, save: tf.GradSaveFunc) => {
+    const op = customUnary((input, save) => {
       save([input]);
       return {
         value: forward(input),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, derivative(saved[0])),
+        gradFunc: (dy, saved) => tf.mul(dy, derivative(saved[0])),
       };
     });
     return op(x);
@@ -75,7 +85,7 @@ export const erf: (x: tf.Tensor) => tf.Tensor = safeUnary(
  */
 export function logSumExp(x: tf.Tensor, axis = -1, keepDims = false): tf.Tensor {
   const ax = axis < 0 ? x.rank + axis : axis;
-  const op = tf.customGrad((input: tf.Tensor, save: tf.GradSaveFunc) => {
+  const op = customUnary((input, save) => {
     save([input]);
     return {
       value: tf.tidy(() => {
@@ -83,7 +93,7 @@ export function logSumExp(x: tf.Tensor, axis = -1, keepDims = false): tf.Tensor 
         const lse = tf.add(m, tf.log(tf.sum(tf.exp(tf.sub(input, m)), ax, true)));
         return keepDims ? lse : tf.squeeze(lse, [ax]);
       }),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      gradFunc: (dy, saved) => {
         const dyKeep = keepDims ? dy : tf.expandDims(dy, ax);
         return tf.mul(dyKeep, softmax(saved[0], ax));
       },

@@ -8,6 +8,11 @@ import { lossFunction, type LossName } from './losses';
 /** A scalar function of a flat parameter vector (a loss as a function of the weights). */
 export type FlatFunction = (w: tf.Tensor1D) => tf.Scalar;
 
+/** tfjs types `grad` for `(x: Tensor) => Tensor`; a `FlatFunction` is that, more precisely typed. */
+function gradOf(f: FlatFunction): (w: tf.Tensor1D) => tf.Tensor1D {
+  return tf.grad(f as (x: tf.Tensor) => tf.Tensor) as (w: tf.Tensor1D) => tf.Tensor1D;
+}
+
 function checkVector(name: string, w: tf.Tensor, v?: tf.Tensor): void {
   if (w.rank !== 1) throw new Error(`${name}: w must be a 1-D tensor, got shape [${w.shape}]`);
   if (v && (v.rank !== 1 || v.size !== w.size)) {
@@ -18,7 +23,7 @@ function checkVector(name: string, w: tf.Tensor, v?: tf.Tensor): void {
 /** ∇f(w), a new tensor owned by the caller. */
 export function gradientOf(f: FlatFunction, w: tf.Tensor1D): tf.Tensor1D {
   checkVector('gradientOf', w);
-  return tf.tidy(() => tf.grad(f)(w) as tf.Tensor1D);
+  return tf.tidy(() => gradOf(f)(w));
 }
 
 /**
@@ -30,7 +35,7 @@ export function gradientOf(f: FlatFunction, w: tf.Tensor1D): tf.Tensor1D {
 export function hvp(f: FlatFunction, w: tf.Tensor1D, v: tf.Tensor1D): tf.Tensor1D {
   checkVector('hvp', w, v);
   return tf.tidy(() => {
-    const gv = (): tf.Scalar => tf.sum(tf.mul(tf.grad(f)(w), v)) as tf.Scalar;
+    const gv = (): tf.Scalar => tf.sum(tf.mul(gradOf(f)(w), v)) as tf.Scalar;
     // allowNoGradients: where ∇f does not depend on w (f linear), the Hessian is zero.
     const { value, grads } = tf.engine().gradients(gv, [w], undefined, true);
     value.dispose();
@@ -48,7 +53,7 @@ export function hvpFiniteDifference(f: FlatFunction, w: tf.Tensor1D, v: tf.Tenso
   checkVector('hvpFiniteDifference', w, v);
   if (!(eps > 0)) throw new RangeError(`hvpFiniteDifference: eps must be > 0, got ${eps}`);
   return tf.tidy(() => {
-    const g = tf.grad(f);
+    const g = gradOf(f);
     const step = tf.mul(v, eps);
     const plus = g(tf.add(w, step) as tf.Tensor1D);
     const minus = g(tf.sub(w, step) as tf.Tensor1D);
