@@ -188,7 +188,7 @@ describe('clt task', () => {
       // a real permutation: changed values, same multiset in every block
       expect(tf.max(tf.abs(tf.sub(gx, x))).dataSync()[0]).toBeGreaterThan(0.1);
       const xs = x.arraySync();
-      const gs = gx.arraySync();
+      const gs = gx.arraySync() as number[][];
       for (let r = 0; r < 32; r++)
         for (let j = 0; j < 12; j += 3) {
           const a = xs[r].slice(j, j + 3).sort();

@@ -23,7 +23,89 @@ const cases: Array<[DistributionName, number | undefined]> = [
   ['gamma', 9],
 ];
 
+/** ∫ f over [a, b] by composite Simpson with n (even) intervals. */
+function simpson(f: (x: number) => number, a: number, b: number, n = 20000): number {
+  const h = (b - a) / n;
+  let s = f(a) + f(b);
+  for (let i = 1; i < n; i++) s += (i % 2 ? 4 : 2) * f(a + i * h);
+  return (s * h) / 3;
+}
+
+const SQRT3 = Math.sqrt(3);
+const S = Math.SQRT1_2;
+/** Densities of the standardised distributions, as pieces [a, b, pdf] without kinks inside. */
+const densities: Record<string, Array<[number, number, (x: number) => number]>> = {
+  gaussian: [[-40, 40, (x) => Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI)]],
+  uniform: [[-SQRT3, SQRT3, () => 1 / (2 * SQRT3)]],
+  laplace: [
+    [-80, 0, (x) => Math.exp(x / S) / (2 * S)],
+    [0, 80, (x) => Math.exp(-x / S) / (2 * S)],
+  ],
+  exponential: [[-1, 80, (x) => Math.exp(-(x + 1))]],
+  // (G − k)/√k with G ~ Gamma(k): density √k·g(k + √k·x), g(t) = t^(k−1) e^(−t) / (k − 1)!
+  'gamma-2': [[-Math.sqrt(2), 80, (x) => { const t = 2 + Math.SQRT2 * x; return Math.SQRT2 * t * Math.exp(-t); }]],
+  'gamma-9': [[-3, 60, (x) => { const t = 9 + 3 * x; return (3 * t ** 8 * Math.exp(-t)) / 40320; }]],
+};
+
+describe('exactCumulants', () => {
+  it.each(Object.keys(densities))('%s: agree with cumulants integrated from the density', (key) => {
+    const [dist, shape] = key.split('-') as [DistributionName, string | undefined];
+    const moment = (n: number) => densities[key].reduce((acc, [a, b, pdf]) => acc + simpson((x) => x ** n * pdf(x), a, b), 0);
+    const [m0, m1, m2, m3, m4] = [0, 1, 2, 3, 4].map(moment);
+    expect(m0).toBeCloseTo(1, 8);
+    // cumulants from raw moments (general formulas, not assuming mean 0)
+    const k1 = m1;
+    const k2 = m2 - m1 ** 2;
+    const k3 = m3 - 3 * m2 * m1 + 2 * m1 ** 3;
+    const k4 = m4 - 4 * m3 * m1 - 3 * m2 ** 2 + 12 * m2 * m1 ** 2 - 6 * m1 ** 4;
+    const exact = exactCumulants(dist, { shape: shape ? Number(shape) : undefined });
+    [k1, k2, k3, k4].forEach((k, i) => expect(k, `κ${i + 1}`).toBeCloseTo(exact[i], 6));
+  });
+
+  it('±1 spins: κ₄ = E x⁴ − 3 (E x²)² = −2', () => {
+    expect(exactCumulants('spins')).toEqual([0, 1, 0, 1 - 3]);
+  });
+});
+
+/** Kolmogorov–Smirnov distance between a sample and a CDF. */
+function ksDistance(x: Float32Array, cdf: (v: number) => number): number {
+  const s = Array.from(x).sort((a, b) => a - b);
+  let d = 0;
+  s.forEach((v, i) => {
+    const F = cdf(v);
+    d = Math.max(d, Math.abs(F - i / s.length), Math.abs((i + 1) / s.length - F));
+  });
+  return d;
+}
+
+/** Φ by the error function (Abramowitz–Stegun 7.1.26, |error| < 1.5e-7). */
+function normalCdf(x: number): number {
+  const z = Math.abs(x) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * z);
+  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-z * z);
+  return x >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
+}
+
 describe('sampleSpins', () => {
+  it.each([
+    ['gaussian', normalCdf],
+    ['uniform', (v: number) => Math.min(1, Math.max(0, (v + SQRT3) / (2 * SQRT3)))],
+    ['laplace', (v: number) => (v < 0 ? 0.5 * Math.exp(v / S) : 1 - 0.5 * Math.exp(-v / S))],
+    ['exponential', (v: number) => (v <= -1 ? 0 : 1 - Math.exp(-(v + 1)))],
+    ['gamma', (v: number) => { const t = 2 + Math.SQRT2 * v; return t <= 0 ? 0 : 1 - Math.exp(-t) * (1 + t); }],
+  ] as Array<[DistributionName, (v: number) => number]>)('%s: passes a Kolmogorov–Smirnov test against the exact CDF', (dist, cdf) => {
+    const n = 20000;
+    const d = ksDistance(sampleSpins(dist, n, new Rng(99).split(dist)), cdf);
+    // 1.95/√n is the 0.1 % critical value; a sampler off by a few percent in scale fails it.
+    expect(d).toBeLessThan(1.95 / Math.sqrt(n));
+  });
+
+  it('±1 spins are fair', () => {
+    const x = sampleSpins('spins', 40000, new Rng(4));
+    const plus = x.filter((v) => v === 1).length / x.length;
+    expect(Math.abs(plus - 0.5)).toBeLessThan(4 * Math.sqrt(0.25 / x.length));
+  });
+
   it.each(cases)('%s (shape %s): sample cumulants match the exact ones within sampling error', (dist, shape) => {
     const x = sampleSpins(dist, 200_000, new Rng(1234).split(dist), { shape });
     const exact = exactCumulants(dist, { shape });

@@ -149,11 +149,11 @@ describe('the checks catch broken plugins', () => {
   it('a model whose second derivative is silently lost (tf.customGrad saving a tensor)', async () => {
     // cube(x) with a hand-written gradient 3x², where x² is computed inside the forward pass: it is
     // off the tape, so the second pass sees a constant and the HVP loses the 6x term.
-    const cube = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    const cube = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
       const x2 = tf.square(x);
       save([x2]);
       return { value: tf.mul(x2, x), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.mul(3, saved[0])) };
-    }) as (x: tf.Tensor) => tf.Tensor;
+    }) as never) as (x: tf.Tensor) => tf.Tensor;
     const wrong = defineModel({
       ...toyMlp,
       create(o, c) {
