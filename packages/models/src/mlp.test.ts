@@ -115,7 +115,7 @@ describe('mlp plugin', () => {
     const params = model.init(new Rng(5));
     const widths = [64, 128, 96, 10];
     for (let i = 0; i < 3; i++) {
-      const w = params[`dense${i}.weight`].dataSync();
+      const w = Float32Array.from(params[`dense${i}.weight`].dataSync());
       const n = w.length;
       const mean = w.reduce((s, x) => s + x, 0) / n;
       const std = Math.sqrt(w.reduce((s, x) => s + (x - mean) ** 2, 0) / n);
