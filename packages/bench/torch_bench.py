@@ -86,6 +86,14 @@ def hvp_case(case, warmup, reps, gen):
     return time_ms(hvp, warmup, reps), sum(p.numel() for p in params)
 
 
+def blas():
+    """The BLAS Debian's torch links through the libblas.so.3 alternative (OpenBLAS when installed)."""
+    link = "/etc/alternatives/libblas.so.3-x86_64-linux-gnu"
+    if os.path.exists(link):
+        return os.path.basename(os.path.dirname(os.path.realpath(link)))
+    return "unknown (see torch.__config__.show())"
+
+
 def summary(samples):
     s = sorted(samples)
     q = lambda f: s[min(len(s) - 1, int(f * (len(s) - 1) + 0.5))]
@@ -124,7 +132,7 @@ def main():
                 "peer": "pytorch",
                 "torch": torch.__version__,
                 "threads": torch.get_num_threads(),
-                "blas": "openblas" if "openblas" in torch.__config__.show().lower() else "see torch.__config__",
+                "blas": blas(),
                 "warmup": warmup,
                 "quick": args.quick,
                 "cases": results,
