@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers no gradients on its own; every backend needs them.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import './gradients';
 import { installWasmKernels, activeWasmKernels } from './wasm-kernels';
 
 /** What a user may ask for: `auto` picks the fastest backend that loads. */
