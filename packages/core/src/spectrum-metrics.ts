@@ -1,0 +1,125 @@
+import { axpy, dot, norm, scale, type LinearOperator } from './linear-operator';
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { spectralSum, type Quadrature } from './spectral-density';
+
+/**
+ * Complexity metrics of a Hessian spectrum, computed from whichever spectrum is available: the
+ * exact one (one quadrature, weights 1/n: the numbers are exact sums, stderr 0) or stochastic
+ * Lanczos quadratures (n · mean over probes, with the standard error across probes).
+ */
+export interface SpectrumSource {
+  quadratures: readonly Quadrature[];
+  /** Dimension n (number of parameters the operator acts on). */
+  dim: number;
+  /** The largest eigenvalue (exact, or the converged top Ritz value from Lanczos). */
+  lambdaMax: number;
+}
+
+export interface Estimate {
+  value: number;
+  stderr: number;
+}
+
+export interface NearZeroModes extends Estimate {
+  epsilon: number;
+  /** The threshold ε·λ_max. */
+  threshold: number;
+  /** The count at ε/2 and at 2ε: how sensitive the count is to the threshold. */
+  range: [number, number];
+}
+
+/** Number of eigenvalues with |λ| < ε·λ_max, its standard error, and its sensitivity to ε. */
+export function nearZeroModes(s: SpectrumSource, epsilon: number): NearZeroModes {
+  const count = (eps: number) => spectralSum(s.quadratures, s.dim, (t) => (Math.abs(t) < eps * s.lambdaMax ? 1 : 0));
+  const c = count(epsilon);
+  return {
+    value: c.value,
+    stderr: c.stderr,
+    epsilon,
+    threshold: epsilon * s.lambdaMax,
+    range: [count(epsilon / 2).value, count(epsilon * 2).value],
+  };
+}
+
+/**
+ * Effective dimension N_eff(z) = Σ λ/(λ+z): the number of directions curved more than z.
+ * Negative eigenvalues (saddle directions, or rounding around zero) count as 0.
+ */
+export function effectiveDimension(s: SpectrumSource, z: number): Estimate & { z: number } {
+  if (!(z > 0)) throw new RangeError(`effectiveDimension: z must be > 0, got ${z}`);
+  return { ...spectralSum(s.quadratures, s.dim, (t) => (t > 0 ? t / (t + z) : 0)), z };
+}
+
+/** log det(I + H/z) = Σ log(1 + λ/z), negative eigenvalues counted as 0. */
+export function logDet(s: SpectrumSource, z: number): Estimate & { z: number } {
+  if (!(z > 0)) throw new RangeError(`logDet: z must be > 0, got ${z}`);
+  return { ...spectralSum(s.quadratures, s.dim, (t) => (t > 0 ? Math.log1p(t / z) : 0)), z };
+}
+
+/** The curvature vᵀHv/‖v‖² along a direction (one product), and its ratio to λ_max when given. */
+export function directionalCurvature(op: LinearOperator, v: Float64Array, lambdaMax?: number): { value: number; relative: number | null } {
+  const nv = norm(v);
+  if (!(nv > 0)) throw new Error('directionalCurvature: the direction is zero');
+  const u = Float64Array.from(v);
+  scale(u, 1 / nv);
+  const value = dot(u, op.apply(u));
+  return { value, relative: lambdaMax ? value / lambdaMax : null };
+}
+
+export interface SymmetryModes {
+  /** Predicted zero modes: the rank of the declared symmetry directions. */
+  predicted: number;
+  /** Measured: eigenvalues of H restricted to their span (QᵀHQ) with |λ| < ε·λ_max. */
+  measured: number;
+  /** Eigenvalues of QᵀHQ, ascending. */
+  restrictedEigenvalues: number[];
+  /** Curvature along each declared direction, in order. */
+  curvatures: { value: number; relative: number | null }[];
+  products: number;
+}
+
+/**
+ * Predicted against measured zero modes for a model's declared parameter symmetries: a continuous
+ * symmetry of the loss makes each of its tangent directions a zero mode of the Hessian at a
+ * critical point. The directions are orthonormalised (rank = predicted count); H restricted to
+ * their span is diagonalised (one product per direction); modes with |λ| < ε·λ_max are measured
+ * zero modes.
+ */
+export function symmetryZeroModes(
+  op: LinearOperator,
+  directions: readonly Float64Array[],
+  opts: { lambdaMax: number; epsilon: number },
+): SymmetryModes {
+  const before = op.products;
+  const curvatures = directions.map((d) => directionalCurvature(op, d, opts.lambdaMax));
+  const q: Float64Array[] = [];
+  for (const d of directions) {
+    const v = Float64Array.from(d);
+    const n0 = norm(v);
+    for (let pass = 0; pass < 2; pass++) for (const u of q) axpy(v, -dot(u, v), u);
+    const nv = norm(v);
+    if (nv > 1e-6 * n0) {
+      scale(v, 1 / nv);
+      q.push(v);
+    }
+  }
+  const r = q.length;
+  let restricted: number[] = [];
+  if (r > 0) {
+    const hq = q.map((u) => op.apply(u));
+    const rows = q.map((a) => hq.map((hb) => dot(a, hb)));
+    for (let i = 0; i < r; i++) for (let j = 0; j < i; j++) rows[i][j] = rows[j][i] = 0.5 * (rows[i][j] + rows[j][i]);
+    restricted =
+      r === 1
+        ? [rows[0][0]]
+        : [...new EigenvalueDecomposition(new Matrix(rows), { assumeSymmetric: true }).realEigenvalues].sort((a, b) => a - b);
+  }
+  const thr = opts.epsilon * opts.lambdaMax;
+  return {
+    predicted: r,
+    measured: restricted.filter((t) => Math.abs(t) < thr).length,
+    restrictedEigenvalues: restricted,
+    curvatures,
+    products: op.products - before,
+  };
+}
