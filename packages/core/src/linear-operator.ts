@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers no gradients by itself; every differentiable op here needs them.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import './gradients';
 import { hvp, flatLoss } from './hvp';
 import { lossFunction, type LossName } from './losses';
 import { flattenParams, sizeOf, unflattenParams, type ParamSpec, type Params } from './params';
@@ -193,19 +193,19 @@ export function ggnProduct(
 ): tf.Tensor1D {
   const L = lossFunction(loss);
   return tf.tidy(() => {
-    const out = (p: tf.Tensor1D): tf.Tensor => model.apply(unflattenParams(p, model.specs), x);
+    const out = (p: tf.Tensor): tf.Tensor => model.apply(unflattenParams(p as tf.Tensor1D, model.specs), x);
     const o = out(w);
     const u0 = tf.zerosLike(o);
     // J v = d/du [ (Jᵀ u) · v ]
     const jv = tf.grad((u: tf.Tensor) => {
-      const jtu = tf.grad((p: tf.Tensor1D) => tf.sum(tf.mul(out(p), u)) as tf.Scalar)(w);
+      const jtu = tf.grad((p: tf.Tensor) => tf.sum(tf.mul(out(p), u)))(w);
       return tf.sum(tf.mul(jtu, v)) as tf.Scalar;
     })(u0);
     // (∇²_o ℓ) (J v), at the current outputs
     const oc = tf.clone(o);
     const hjv = tf.grad((q: tf.Tensor) => tf.sum(tf.mul(tf.grad((r: tf.Tensor) => L(r, y))(q), jv)) as tf.Scalar)(oc);
     // Jᵀ (·)
-    return tf.grad((p: tf.Tensor1D) => tf.sum(tf.mul(out(p), hjv)) as tf.Scalar)(w) as tf.Tensor1D;
+    return tf.grad((p: tf.Tensor) => tf.sum(tf.mul(out(p), hjv)))(w) as tf.Tensor1D;
   });
 }
 

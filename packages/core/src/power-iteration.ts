@@ -34,7 +34,7 @@ export function powerIteration(op: LinearOperator, opts: PowerIterationOptions):
   const before = op.products;
   const pairs: PowerIterationResult['pairs'] = [];
   for (let p = 0; p < Math.min(opts.k, n); p++) {
-    let v = Float64Array.from(opts.rng.normalArray(n));
+    let v: Float64Array = Float64Array.from(opts.rng.normalArray(n));
     const deflate = (x: Float64Array) => {
       for (const u of pairs) axpy(x, -dot(u.vector, x), u.vector);
     };
