@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers no gradients by itself; every differentiable op here needs them.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import './gradients';
 
 /**
  * Second-order-safe elementwise functions and the activations built from them.
