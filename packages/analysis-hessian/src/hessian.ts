@@ -1,0 +1,16 @@
+import { API_VERSION, defineAnalysis } from '@goldstone/core';
+import { analyzeHessian } from './analyze';
+import { hessianOptions } from './options';
+
+/**
+ * The `hessian` analysis: spectrum, trace, density and complexity metrics of the loss Hessian at
+ * the trained parameters, exact for small models and by Krylov methods for large ones, with the
+ * provenance of every number.
+ */
+export const hessian = defineAnalysis({
+  name: 'hessian',
+  apiVersion: API_VERSION,
+  description: 'Hessian spectrum, trace, spectral density, near-zero modes, effective dimension and symmetry zero modes',
+  options: hessianOptions,
+  run: (ctx, options) => analyzeHessian(ctx, options),
+});

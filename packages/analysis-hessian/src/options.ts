@@ -1,0 +1,62 @@
+import { z } from '@goldstone/core';
+import { EXACT_MAX_PARAMS } from './curvature';
+
+/** Options of the `hessian` analysis. */
+export const hessianOptions = z.strictObject({
+  /**
+   * `exact`: the dense Hessian (one HVP per parameter) and its full eigendecomposition.
+   * `lanczos`: Lanczos for extreme eigenpairs, Hutchinson for the trace, stochastic Lanczos
+   * quadrature for the density. `auto`: exact up to `exactMaxParams` parameters, else lanczos.
+   */
+  method: z.enum(['auto', 'exact', 'lanczos']).default('auto'),
+  /** Largest parameter count `auto` treats exactly (cost ~ n HVPs + n³ eigendecomposition; 2,000 ≈ 40–60 s). */
+  exactMaxParams: z.number().int().positive().default(EXACT_MAX_PARAMS),
+  /** The curvature matrix: the Hessian, or the (positive semi-definite) Gauss–Newton matrix. */
+  operator: z.enum(['hessian', 'ggn']).default('hessian'),
+  /** Restrict to these parameters (a layer, a block); all when absent. */
+  params: z.array(z.string()).optional(),
+  /** Number of largest eigenvalues reported. */
+  topK: z.number().int().min(1).default(5),
+  /** Number of smallest eigenvalues reported (0: none). */
+  bottomK: z.number().int().min(0).default(2),
+  /** Maximum Krylov dimension of the Lanczos run for the extreme eigenpairs. */
+  lanczosSteps: z.number().int().min(2).default(100),
+  /** Lanczos stops when every wanted Ritz residual is below tol · |λ_max|. */
+  tol: z.number().positive().default(1e-5),
+  /** Trace estimator of the lanczos method: Hutchinson (Rademacher) or Hutch++. */
+  traceEstimator: z.enum(['hutchinson', 'hutch++']).default('hutchinson'),
+  /** Probes of the trace estimator (Hutch++: products, split in thirds). */
+  traceProbes: z.number().int().min(2).default(30),
+  /** Probes of stochastic Lanczos quadrature. */
+  densityProbes: z.number().int().min(1).default(5),
+  /** Lanczos steps per density probe. */
+  densitySteps: z.number().int().min(2).default(40),
+  /** Gaussian smoothing of the linear density, as a fraction of the spectral range. */
+  sigma: z.number().positive().default(0.01),
+  /** Gaussian smoothing of the log-|λ| density, in decades. */
+  logSigma: z.number().positive().default(0.1),
+  /** Points of the density grids. */
+  gridPoints: z.number().int().min(16).default(200),
+  /** Near-zero threshold: modes with |λ| < epsilon · λ_max. */
+  epsilon: z.number().positive().default(1e-4),
+  /** Curvature scale z of N_eff(z) = Σ λ/(λ+z) and log det = Σ log(1 + λ/z) (absolute units of λ). */
+  z: z.number().positive().default(1e-3),
+  /** Examples of the split the loss is averaged over (a seeded random subset when the split is larger). */
+  maxExamples: z.number().int().positive().default(512),
+  /** Split the examples into fixed batches of this size (0: one batch); the operator is their mean. */
+  batchSize: z.number().int().min(0).default(0),
+  /** The split the curvature is taken on. */
+  split: z.string().default('train'),
+  /** Offset added to the run's seed for this analysis's random draws (probes, subset). */
+  seed: z.number().int().min(0).default(0),
+  /** Directions whose curvature is reported: the model's declared parameter symmetries, or none. */
+  directions: z.enum(['symmetries', 'none']).default('symmetries'),
+  /** Loss profiles L(w + t·uᵢ) along this many top eigenvectors (figure). */
+  lossLines: z.number().int().min(0).default(3),
+  /** Points per loss profile. */
+  lossLinePoints: z.number().int().min(3).default(41),
+  /** Figures (spectrum, densities, loss profiles). */
+  figures: z.boolean().default(true),
+});
+
+export type HessianOptions = z.output<typeof hessianOptions>;
