@@ -264,8 +264,9 @@ export async function analyzeHessian(ctx: AnalysisContext, opts: HessianOptions)
       determinism: { checked: true, maxAbsDiff: determinism.maxAbsDiff },
       estimators,
       hvpCount,
-      wallMs: Date.now() - started,
     };
+    // wall time goes to the log, not the result: same seed, same numbers
+    ctx.progress.log(`hessian: ${method}, ${n} parameters, ${hvpCount} HVPs, ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return {
       result: result as unknown as Json,
       figures: opts.figures ? hessianFigures(result) : undefined,

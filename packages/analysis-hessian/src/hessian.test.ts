@@ -1,0 +1,151 @@
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  Rng,
+  createAnalysisContext,
+  disposeParams,
+  flatLoss,
+  flattenParams,
+  gradientOf,
+  splitTensors,
+  unflattenParams,
+  type ModelInstance,
+  type Params,
+  type TaskInstance,
+} from '@goldstone/core';
+import { mlp } from '@goldstone/models';
+import { testPlugin, toyRegressionTask } from '@goldstone/testkit';
+import { hessian, plugins } from './index';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+testPlugin(hessian, {
+  options: { topK: 3, bottomK: 1, traceProbes: 6, densityProbes: 2, densitySteps: 10, lossLines: 1, lossLinePoints: 5 },
+  badOptions: { method: 'dense' },
+});
+
+async function setting(opts: { hidden: number[]; activation: string; steps: number; lr: number; trainSize?: number }) {
+  const rng = new Rng(7);
+  const task = await toyRegressionTask.create(toyRegressionTask.options.parse({ trainSize: opts.trainSize ?? 64, inputs: 4, outputs: 2 }), { rng });
+  const model = mlp.create(mlp.options.parse({ hidden: opts.hidden, activation: opts.activation }), {
+    inputShape: task.inputShape,
+    outputSize: task.outputSize,
+    outputKind: task.outputKind,
+  });
+  const init = model.init(rng.split('init'));
+  let w = flattenParams(init, model.specs);
+  disposeParams(init);
+  const { x, y } = splitTensors(task.splits.train);
+  const f = flatLoss(model, task.loss, x, y);
+  for (let s = 0; s < opts.steps; s++) {
+    const g = gradientOf(f, w);
+    const next = tf.tidy(() => tf.sub(w, tf.mul(g, opts.lr)) as tf.Tensor1D);
+    tf.dispose([g, w]);
+    w = next;
+  }
+  const params = tf.tidy(() => unflattenParams(w, model.specs));
+  tf.dispose([w, x, y]);
+  return { task, model, params };
+}
+
+async function runHessian(s: { task: TaskInstance; model: ModelInstance; params: Params }, raw: Record<string, unknown>) {
+  const ctx = createAnalysisContext({ ...s, seed: 5, backend: 'cpu', analysis: 'hessian' });
+  return hessian.run(ctx, hessian.options.parse(raw)) as Promise<{ result: any; provenance: any; figures?: any[] }>;
+}
+
+describe('hessian analysis', () => {
+  it('exports the plugin', () => {
+    expect(plugins).toEqual([hessian]);
+    expect(hessian.kind).toBe('analysis');
+  });
+
+  it('lanczos mode agrees with exact mode on a tanh MLP (top-5 to 1e-4, trace within 3 stderr, density)', async () => {
+    const s = await setting({ hidden: [16], activation: 'tanh', steps: 100, lr: 0.05 });
+    const exact = await runHessian(s, { method: 'exact', topK: 5, bottomK: 2 });
+    const lz = await runHessian(s, { method: 'lanczos', topK: 5, bottomK: 2, tol: 1e-6, traceProbes: 40, densityProbes: 8, densitySteps: 30 });
+    const n = s.model.paramCount;
+    expect(exact.result.paramCount).toBe(n);
+    expect(exact.result.spectrum).toHaveLength(n);
+    expect(exact.result.hvpCount).toBe(n + 2); // one per column + the determinism check (tanh: no declared symmetries)
+    const e = exact.result.topEigenvalues as number[];
+    const gaps = e.every((v, i) => i === 0 || Math.abs(e[i - 1] - v) > 1e-3 * e[0]);
+    expect(gaps).toBe(true);
+    (lz.result.topEigenvalues as number[]).forEach((v, i) => expect(Math.abs(v - e[i]) / e[i]).toBeLessThan(1e-4));
+    expect(lz.result.converged).toBe(true);
+    expect(Math.abs(lz.result.trace.value - exact.result.trace.value)).toBeLessThan(3 * lz.result.trace.stderr);
+    // SLQ density: unit mass, first moment × n ≈ the trace
+    for (const r of [exact.result, lz.result]) {
+      const { grid, values } = r.density;
+      let mass = 0;
+      let moment = 0;
+      for (let i = 1; i < grid.length; i++) {
+        const h = grid[i] - grid[i - 1];
+        mass += 0.5 * h * (values[i] + values[i - 1]);
+        moment += 0.5 * h * (grid[i] * values[i] + grid[i - 1] * values[i - 1]);
+      }
+      expect(mass).toBeCloseTo(1, 3);
+      expect(Math.abs(n * moment - exact.result.trace.value)).toBeLessThan(Math.max(3 * lz.result.effectiveDimension.stderr, 0.05 * Math.abs(exact.result.trace.value)) + 1e-3);
+    }
+    expect(Math.abs(lz.result.effectiveDimension.value - exact.result.effectiveDimension.value)).toBeLessThan(
+      3 * lz.result.effectiveDimension.stderr + 1e-6,
+    );
+    disposeParams(s.params);
+  });
+
+  it('finds the zero modes a ReLU MLP declares (rescaling symmetries) near a minimum', async () => {
+    const s = await setting({ hidden: [5], activation: 'relu', steps: 3000, lr: 0.05, trainSize: 12 });
+    const { result } = await runHessian(s, { method: 'exact', epsilon: 1e-3 });
+    const sym = result.symmetries.find((x: any) => x.name === 'relu-rescaling');
+    expect(sym.directions).toBe(5);
+    expect(sym.predictedZeroModes).toBe(5);
+    expect(sym.measuredZeroModes).toBe(sym.predictedZeroModes);
+    for (const c of sym.relativeCurvatures) expect(Math.abs(c)).toBeLessThan(1e-3);
+    // the spectrum has at least those near-zero modes
+    expect(result.nearZeroModes.value).toBeGreaterThanOrEqual(5);
+    disposeParams(s.params);
+  });
+
+  it('restricts to a parameter block and offers the Gauss–Newton operator', async () => {
+    const s = await setting({ hidden: [6], activation: 'tanh', steps: 50, lr: 0.05 });
+    const block = await runHessian(s, { method: 'exact', params: ['dense1.weight'], lossLines: 1 });
+    expect(block.result.paramCount).toBe(12);
+    // the output layer of an MSE model: H_block = 2/(N·outputs) Σ hᵀh ⊗ I is positive semi-definite
+    expect(Math.min(...block.result.spectrum)).toBeGreaterThan(-1e-6 * block.result.topEigenvalues[0]);
+    const ggn = await runHessian(s, { method: 'exact', operator: 'ggn' });
+    const full = await runHessian(s, { method: 'exact' });
+    expect(Math.min(...ggn.result.spectrum)).toBeGreaterThan(-1e-5 * ggn.result.topEigenvalues[0]);
+    expect(ggn.result.trace.value).not.toBeCloseTo(full.result.trace.value, 6);
+    expect(ggn.provenance.operator).toBe('ggn');
+    disposeParams(s.params);
+  });
+
+  it('gives the fields the CLI prints, with provenance on every number', async () => {
+    const s = await setting({ hidden: [8], activation: 'tanh', steps: 20, lr: 0.05 });
+    const { result, provenance, figures } = await runHessian(s, { method: 'auto', exactMaxParams: 10 });
+    expect(result.method).toBe('lanczos');
+    const top = result.topEigenvalues as number[];
+    expect(top).toEqual([...top].sort((a, b) => b - a));
+    expect(result.trace).toEqual({ value: expect.any(Number), stderr: expect.any(Number) });
+    expect(result.density.grid.length).toBe(result.density.values.length);
+    expect(typeof result.nearZeroModes.value).toBe('number');
+    expect(typeof result.effectiveDimension.value).toBe('number');
+    expect(result.hvpCount).toBe(provenance.hvpCount);
+    const counted =
+      2 + provenance.estimators.topEigenvalues.hvps + provenance.estimators.trace.hvps + provenance.estimators.density.hvps;
+    expect(result.hvpCount).toBe(counted);
+    for (const k of ['topEigenvalues', 'trace', 'density', 'nearZeroModes', 'effectiveDimension', 'logDet']) {
+      expect(provenance.estimators[k].estimator).toEqual(expect.any(String));
+    }
+    expect(provenance.seed).toBe(5);
+    expect(provenance.determinism.checked).toBe(true);
+    expect(figures!.map((f: any) => f.name)).toEqual(['hessian-spectrum', 'hessian-density', 'hessian-log-density', 'hessian-loss-lines']);
+    // the loss profile along u1 is the quadratic model near t = 0
+    const line = result.lossLines[0];
+    const mid = (line.t.length - 1) / 2;
+    expect(line.loss[mid]).toBeCloseTo(line.quadratic[mid], 6);
+    disposeParams(s.params);
+  });
+});
