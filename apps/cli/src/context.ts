@@ -1,10 +1,22 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildRegistry, initBackend, type BackendChoice, type Experiment, type PluginKind, type Registry } from '@goldstone/core';
 
 /** This package's folder: built-in plugin packages are resolved from here when the user's project lacks them. */
 export const cliDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The version of a package as resolved from the CLI's own folder, if installed. */
+function installedVersion(name: string): string | undefined {
+  let dir = cliDir;
+  for (;;) {
+    const file = join(dir, 'node_modules', ...name.split('/'), 'package.json');
+    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')).version as string;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
 
 export function cliVersion(): string {
   return JSON.parse(readFileSync(join(cliDir, 'package.json'), 'utf8')).version as string;
@@ -28,6 +40,10 @@ export async function registryFor(experiment: Experiment, experimentDir: string,
 /** Versions of the packages a run used, for run.json. */
 export function packageVersions(registry: Registry): Record<string, string> {
   const out: Record<string, string> = { '@goldstone/cli': cliVersion() };
+  for (const name of ['@goldstone/core', '@goldstone/report', '@tensorflow/tfjs-core']) {
+    const v = installedVersion(name);
+    if (v) out[name] = v;
+  }
   for (const e of registry.list()) out[e.package] = e.version;
   return out;
 }

@@ -148,7 +148,7 @@ describe('bad input: exit 2, a message naming file, field and expectation, nothi
     const file = writeExperiment(dir, { ...small, plugins: ['./missing-plugin'] });
     const r2 = goldstone(['run', file]);
     expect(r2.code).toBe(2);
-    expect(r2.stderr).toMatch(/plugins\[0\]: plugin path ".\/missing-plugin" does not exist/);
+    expect(r2.stderr).toMatch(/exp\.json: plugins\[0\]: plugin path ".*missing-plugin" does not exist/);
   });
 
   it('invalid YAML names the line', () => {

@@ -208,7 +208,7 @@ export async function loadPluginModule(
   if (!resolved) {
     throw new UsageError(
       isPath
-        ? `${where}plugin path "${specifier}" does not exist (resolved to ${resolve(opts.relativeTo, specifier)})`
+        ? `${where}plugin path "${specifier}" does not exist${isAbsolute(specifier) ? '' : ` (resolved to ${resolve(opts.relativeTo, specifier)})`}`
         : `${where}plugin package "${specifier}" is not installed: install ${specifier}`,
     );
   }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { z } from 'zod';
+import { backendInfo } from './backend';
 import { RunFailedError, UsageError } from './errors';
 import { experimentToJson, parseOrThrow, type Experiment } from './experiment';
 import { lossFunction } from './losses';
@@ -138,6 +139,15 @@ export async function runAnalysis(opts: {
   return stored;
 }
 
+/** The experiment as run: every plugin's options with their defaults filled in. */
+export function resolvedConfig(resolved: ResolvedExperiment): Json {
+  const exp = experimentToJson(resolved.experiment) as Record<string, any>;
+  exp.task.options = resolved.task.options;
+  exp.model.options = resolved.model.options;
+  exp.analyses = resolved.analyses.map((a, i) => ({ ...exp.analyses[i], options: a.options }));
+  return JSON.parse(JSON.stringify(exp)) as Json;
+}
+
 export interface RunOutcome {
   status: 'completed' | 'diverged' | 'failed';
   message?: string;
@@ -170,9 +180,10 @@ export async function runExperiment(opts: {
     name: exp.name ?? null,
     status: 'running',
     error: null,
-    config: experimentToJson(exp),
+    config: resolvedConfig(resolved),
     seed: exp.seed,
     backend: opts.backend,
+    backendInfo: backendInfo() as unknown as Json,
     packages: opts.packages ?? {},
     model: { paramCount: model.paramCount, ...(model.info ?? {}) },
     task: { inputShape: task.inputShape, outputSize: task.outputSize, outputKind: task.outputKind, loss: task.loss, ...(task.info ?? {}) },
