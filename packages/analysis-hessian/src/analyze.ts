@@ -8,8 +8,6 @@ import {
   type AnalysisResult,
   type Json,
   type Rng,
-} from '@goldstone/core';
-import {
   checkDeterministic,
   curvatureOperator,
   effectiveDimension,
@@ -28,7 +26,7 @@ import {
   type DataBatch,
   type LinearOperator,
   type Quadrature,
-} from './curvature';
+} from '@goldstone/core';
 import { hessianFigures } from './figures';
 import type { HessianOptions } from './options';
 

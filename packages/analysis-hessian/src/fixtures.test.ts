@@ -2,9 +2,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAnalysisContext, disposeParams, paramsFromArray, type TaskInstance } from '@goldstone/core';
+import { createAnalysisContext, curvatureOperator, disposeParams, paramsFromArray, type TaskInstance } from '@goldstone/core';
 import { mlp } from '@goldstone/models';
-import { curvatureOperator } from './curvature';
 import { hessian } from './hessian';
 
 interface Fixture {

@@ -1,5 +1,4 @@
-import { z } from '@goldstone/core';
-import { EXACT_MAX_PARAMS } from './curvature';
+import { EXACT_MAX_PARAMS, z } from '@goldstone/core';
 
 /** Options of the `hessian` analysis. */
 export const hessianOptions = z.strictObject({
