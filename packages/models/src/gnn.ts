@@ -1,0 +1,193 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import {
+  ACTIVATIONS,
+  API_VERSION,
+  activation as activationOf,
+  countParams,
+  defineModel,
+  type ActivationName,
+  type ModelCreateContext,
+  type ModelInstance,
+  type ParamSpec,
+  type ParamSymmetry,
+  type Params,
+  type Rng,
+} from '@goldstone/core';
+import { applyChain, chainLinks, chainParamCount, chainSpecs, initChain, resolveInit, type DenseChain } from './dense-chain';
+import { blockIds, buildGraph, graphSpecSchema, type Graph } from './graph';
+import { gcnEdges, gcnLayer, ginEdges, ginLayer, poolBlocks, poolNodes, type LayerEdges } from './graph-layers';
+import { initStd, MLP_INITS } from './mlp';
+import { FlatLayout, hiddenSymmetries, type ChannelLink } from './param-symmetries';
+
+export const gnnOptions = z
+  .object({
+    /** The graph; default: a periodic 1-D lattice over the input's first axis (or the context's graph). */
+    graph: graphSpecSchema.optional(),
+    /** Message-passing layer: GCN (normalised adjacency with self-loops) or GIN (sum + MLP). */
+    layer: z.enum(['gcn', 'gin']).default('gcn'),
+    /** Feature widths of the message-passing layers. */
+    hidden: z.array(z.number().int().positive()).min(1).default([16, 16]),
+    activation: z.enum(ACTIVATIONS as unknown as [ActivationName, ...ActivationName[]]).default('relu'),
+    bias: z.boolean().default(true),
+    /** `graph`: pool all nodes; `node`: an output per node; `block`: pool blocks of `block` sites. */
+    readout: z.enum(['graph', 'node', 'block']).default('graph'),
+    pool: z.enum(['sum', 'mean']).default('mean'),
+    /** Block size (sites per side on a 2-D lattice) for `readout: 'block'`. */
+    block: z.number().int().positive().default(2),
+    /** Hidden widths of the readout MLP (applied after pooling, or per node/block). */
+    head: z.array(z.number().int().positive()).default([]),
+    /** GIN: learn ε (else ε = 0). */
+    learnEps: z.boolean().default(true),
+    init: z.enum(MLP_INITS).default('auto'),
+    initScale: z.number().positive().default(0.1),
+  })
+  .strict();
+
+export type GnnOptions = z.output<typeof gnnOptions>;
+
+/** A model context that may carry a graph (tasks can supply one). */
+export type GraphModelContext = Pick<ModelCreateContext, 'inputShape' | 'outputSize'> & { graph?: Graph };
+
+/**
+ * Parameter count: message passing Σᵢ (fᵢ·fᵢ₊₁ + fᵢ₊₁) for GCN, Σᵢ (fᵢ·fᵢ₊₁ + fᵢ₊₁² + 2fᵢ₊₁ + 1) for
+ * GIN (second MLP layer and learned ε), with f = [F, ...hidden] (biases dropped without `bias`, ε
+ * without `learnEps`), plus the readout MLP [hidden.at(−1), ...head, k] (k = outputSize, or outputs
+ * per node/block).
+ */
+export function gnnParamCount(o: Pick<GnnOptions, 'layer' | 'hidden' | 'bias' | 'learnEps' | 'head'>, features: number, k: number): number {
+  const f = [features, ...o.hidden];
+  let n = 0;
+  for (let i = 0; i + 1 < f.length; i++) {
+    n += f[i] * f[i + 1] + (o.bias ? f[i + 1] : 0);
+    if (o.layer === 'gin') n += f[i + 1] * f[i + 1] + (o.bias ? f[i + 1] : 0) + (o.learnEps ? 1 : 0);
+  }
+  return n + chainParamCount([o.hidden[o.hidden.length - 1], ...o.head, k], o.bias);
+}
+
+export function createGnn(options: GnnOptions, ctx: GraphModelContext): ModelInstance {
+  const { hidden, bias, layer } = options;
+  const act = activationOf(options.activation);
+  if (ctx.inputShape.length < 1 || ctx.inputShape.length > 2) {
+    throw new RangeError(`gnn: inputShape must be [nodes] or [nodes, features], got [${ctx.inputShape}]`);
+  }
+  const graph: Graph = options.graph
+    ? buildGraph(options.graph)
+    : ctx.graph ?? buildGraph({ kind: 'lattice-1d', size: ctx.inputShape[0], periodic: true });
+  const N = ctx.inputShape[0];
+  if (graph.nodes !== N) throw new RangeError(`gnn: the graph has ${graph.nodes} nodes but inputs have ${N} (inputShape [${ctx.inputShape}])`);
+  const F = ctx.inputShape[1] ?? 1;
+  const blocks = options.readout === 'block' ? blockIds(graph, options.block) : undefined;
+  const units = options.readout === 'graph' ? 1 : options.readout === 'node' ? N : blocks!.count;
+  if (ctx.outputSize % units !== 0) {
+    throw new RangeError(`gnn: outputSize ${ctx.outputSize} is not a multiple of the ${units} ${options.readout === 'node' ? 'nodes' : 'blocks'} of the ${options.readout} readout`);
+  }
+  const k = ctx.outputSize / units;
+  const edges: LayerEdges = layer === 'gcn' ? gcnEdges(graph) : ginEdges(graph);
+  const f = [F, ...hidden];
+  const head: DenseChain = { prefix: 'head.', dims: [hidden[hidden.length - 1], ...options.head, k], bias, activation: options.activation };
+
+  const specs: ParamSpec[] = [];
+  for (let i = 0; i < hidden.length; i++) {
+    if (layer === 'gin' && options.learnEps) specs.push({ name: `gnn${i}.eps`, shape: [1] });
+    specs.push({ name: `gnn${i}.weight`, shape: [f[i], f[i + 1]] });
+    if (bias) specs.push({ name: `gnn${i}.bias`, shape: [f[i + 1]] });
+    if (layer === 'gin') {
+      specs.push({ name: `gnn${i}.mlp.weight`, shape: [f[i + 1], f[i + 1]] });
+      if (bias) specs.push({ name: `gnn${i}.mlp.bias`, shape: [f[i + 1]] });
+    }
+  }
+  specs.push(...chainSpecs(head));
+  const paramCount = countParams(specs);
+  const layout = new FlatLayout(specs);
+  const scheme = resolveInit(options.init, options.activation);
+
+  function init(rng: Rng): Params {
+    const p: Params = {};
+    for (let i = 0; i < hidden.length; i++) {
+      const dense = (name: string, a: number, b: number): void => {
+        p[name] = tf.tensor2d(rng.split(name).normalArray(a * b, initStd(scheme, a, b, options.initScale)), [a, b], 'float32');
+      };
+      if (layer === 'gin' && options.learnEps) p[`gnn${i}.eps`] = tf.zeros([1], 'float32');
+      dense(`gnn${i}.weight`, f[i], f[i + 1]);
+      if (bias) p[`gnn${i}.bias`] = tf.zeros([f[i + 1]], 'float32');
+      if (layer === 'gin') {
+        dense(`gnn${i}.mlp.weight`, f[i + 1], f[i + 1]);
+        if (bias) p[`gnn${i}.mlp.bias`] = tf.zeros([f[i + 1]], 'float32');
+      }
+    }
+    initChain(head, rng, options.init, options.initScale, p);
+    return p;
+  }
+
+  function apply(params: Params, x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const B = x.shape[0];
+      if (x.size !== B * N * F) throw new Error(`gnn: input of shape [${x.shape}] does not match inputShape [${ctx.inputShape}]`);
+      let H = tf.transpose(tf.reshape(x, [B, N, F]), [1, 0, 2]); // [N, B, F]
+      for (let i = 0; i < hidden.length; i++) {
+        const b = bias ? params[`gnn${i}.bias`] : undefined;
+        if (layer === 'gcn') H = gcnLayer(H, edges, N, params[`gnn${i}.weight`], b, act);
+        else {
+          const eps = options.learnEps ? params[`gnn${i}.eps`] : 0;
+          H = ginLayer(H, edges, N, eps, params[`gnn${i}.weight`], b, params[`gnn${i}.mlp.weight`], bias ? params[`gnn${i}.mlp.bias`] : undefined, act);
+        }
+      }
+      const width = hidden[hidden.length - 1];
+      if (options.readout === 'graph') return applyChain(head, params, poolNodes(H, options.pool));
+      const P = options.readout === 'node' ? H : poolBlocks(H, blocks!.ids, blocks!.count, options.pool); // [U, B, width]
+      const out = applyChain(head, params, tf.reshape(P, [units * B, width]));
+      return tf.reshape(tf.transpose(tf.reshape(out, [units, B, k]), [1, 0, 2]), [B, units * k]);
+    });
+  }
+
+  /** Hidden channel spaces: inside GIN MLPs, between message-passing layers, into and inside the head. */
+  function links(): ChannelLink[] {
+    const out: ChannelLink[] = [];
+    for (let i = 0; i < hidden.length; i++) {
+      const next = i + 1 < hidden.length ? `gnn${i + 1}.weight` : 'head.dense0.weight';
+      const first = [{ name: `gnn${i}.weight` }, ...(bias ? [{ name: `gnn${i}.bias` }] : [])];
+      if (layer === 'gin') {
+        out.push({ width: f[i + 1], ins: first, outs: [{ name: `gnn${i}.mlp.weight` }] });
+        out.push({ width: f[i + 1], ins: [{ name: `gnn${i}.mlp.weight` }, ...(bias ? [{ name: `gnn${i}.mlp.bias` }] : [])], outs: [{ name: next }] });
+      } else out.push({ width: f[i + 1], ins: first, outs: [{ name: next }] });
+    }
+    return [...out, ...chainLinks(head)];
+  }
+
+  function symmetries(params: Params): ParamSymmetry[] {
+    return hiddenSymmetries(options.activation, params, layout, links());
+  }
+
+  const groups: Record<string, string[]> = {
+    message: specs.filter((s) => s.name.startsWith('gnn')).map((s) => s.name),
+    head: specs.filter((s) => s.name.startsWith('head.')).map((s) => s.name),
+  };
+
+  return {
+    specs,
+    paramCount,
+    init,
+    apply,
+    groups,
+    symmetries,
+    info: {
+      architecture: `gnn ${layer} ${f.join('-')} on ${graph.kind} (${N} nodes, ${graph.senders.length} directed edges), ${options.readout} readout (${options.pool}) → ${head.dims.join('-')}`,
+      graph: { kind: graph.kind, nodes: N, edges: graph.senders.length / 2 },
+      paramCount,
+      paramCountFormula:
+        layer === 'gcn'
+          ? 'sum_i f_i*f_{i+1} + f_{i+1} over f = [F, ...hidden], + readout MLP [hidden.at(-1), ...head, k]'
+          : 'sum_i f_i*f_{i+1} + f_{i+1}^2 + 2 f_{i+1} + 1 over f = [F, ...hidden], + readout MLP [hidden.at(-1), ...head, k]',
+    },
+  };
+}
+
+/** The graph network model plugin (GCN or GIN message passing, graph/node/block readouts). */
+export const gnn = defineModel({
+  name: 'gnn',
+  apiVersion: API_VERSION,
+  description: 'Graph network: GCN or GIN message passing on a lattice or given graph, graph/node/block readout',
+  options: gnnOptions,
+  create: (options, ctx) => createGnn(options, ctx as GraphModelContext),
+});
