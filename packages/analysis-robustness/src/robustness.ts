@@ -1,0 +1,307 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  API_VERSION,
+  UsageError,
+  defineAnalysis,
+  splitTensors,
+  subsetSplit,
+  type AnalysisContext,
+  type AnalysisResult,
+  type Figure,
+  type Json,
+  type Rng,
+  type Split,
+} from '@goldstone/core';
+import { fgsm, perExampleLoss, pgd, type AttackTarget } from './attacks';
+import { domainJson, inputDomain, clipToDomain, type InputDomain } from './domain';
+import { barFigure, lineFigure } from './figures';
+import { checkChain, denseChain, intervalBounds } from './interval-bounds';
+import { robustnessOptions, type RobustnessOptions } from './options';
+import { chanceScore, higherIsBetter, primaryMetric, scoreTensors, type MetricName } from './score';
+import { hutchinsonTrace, traceFromHessian, weightNoiseSweep, type TraceSource } from './weight-noise';
+
+export const VERSION = '0.1.0';
+
+/** The rows of a split the analysis uses: all, or a seeded random subset of `max` (in index order). */
+export function evaluationSubset(split: Split, max: number, rng: Rng): Split {
+  if (split.n <= max) return split;
+  const idx = Array.from(rng.permutation(split.n).subarray(0, max)).sort((a, b) => a - b);
+  return subsetSplit(split, idx);
+}
+
+function splitOf(ctx: AnalysisContext, name: string, field: string): Split {
+  const s = ctx.task.splits[name];
+  if (!s || s.n === 0) {
+    throw new UsageError(`${field}: the task has no non-empty split "${name}" (it has: ${Object.keys(ctx.task.splits).join(', ')})`, { field });
+  }
+  return s;
+}
+
+interface Evaluated {
+  value: number;
+  loss: number;
+  [metric: string]: number;
+}
+
+export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOptions): Promise<AnalysisResult> {
+  const { task, model, params } = ctx;
+  const kind = task.outputKind;
+  const metric: MetricName = primaryMetric(kind);
+  const sections = new Set(opts.sections);
+  const evalSplit = evaluationSubset(splitOf(ctx, opts.split, 'split'), opts.maxExamples, ctx.rng.split('subset'));
+  const outputs = task.outputSize;
+  // The domain covers the train split and the evaluated examples, so every clean input lies in it.
+  const domain: InputDomain = inputDomain(opts.domain, [task.splits.train, evalSplit]);
+  const { x, y } = splitTensors(evalSplit);
+  const target: AttackTarget = { model, params, loss: task.loss, domain };
+  const figures: Figure[] = [];
+  const result: Record<string, Json> = {};
+
+  const evaluate = (xx: tf.Tensor): Evaluated => {
+    const pred = tf.tidy(() => model.apply(params, xx));
+    const l = tf.tidy(() => tf.mean(perExampleLoss(task.loss, pred, y)));
+    const scores = scoreTensors(kind, pred, y);
+    const loss = (l.dataSync() as Float32Array)[0];
+    tf.dispose([pred, l]);
+    return { ...scores, value: scores[metric], loss };
+  };
+
+  try {
+    const clean = evaluate(x);
+    Object.assign(result, {
+      metric,
+      higherIsBetter: higherIsBetter(metric),
+      split: opts.split,
+      examples: evalSplit.n,
+      clean: clean as unknown as Json,
+      chance: chanceScore(kind, evalSplit.y, outputs),
+      domain: domainJson(domain),
+    });
+    const steps =
+      (sections.has('noise') ? opts.noiseSigmas.length : 0) +
+      (sections.has('symmetry') ? (task.symmetries?.length ?? 0) : 0) +
+      (sections.has('fgsm') ? opts.epsilons.length : 0) +
+      (sections.has('pgd') ? opts.epsilons.length : 0) +
+      (sections.has('ibp') ? opts.ibpEpsilons.length : 0) +
+      (sections.has('weight-noise') ? opts.weightSigmas.length : 0);
+    ctx.progress.start('robustness', steps);
+
+    if (sections.has('noise')) {
+      const rows = opts.noiseSigmas.map((sigma) => {
+        const r = ctx.rng.split(`noise:${sigma}`);
+        let value = 0;
+        let loss = 0;
+        for (let d = 0; d < opts.noiseDraws; d++) {
+          const xn = tf.tidy(() => tf.add(x, tf.tensor(r.normalArray(x.size, sigma), x.shape, 'float32')));
+          const e = evaluate(xn);
+          xn.dispose();
+          value += e.value / opts.noiseDraws;
+          loss += e.loss / opts.noiseDraws;
+        }
+        ctx.progress.tick();
+        return { sigma, value, loss };
+      });
+      result.noise = rows;
+      figures.push(
+        lineFigure('robustness-noise', `${metric} under Gaussian input noise x + σ·N(0, I)`, rows, { field: 'sigma', title: 'σ', scale: 'symlog' }, { field: 'value', title: metric }),
+      );
+    }
+
+    if (sections.has('symmetry')) {
+      const base = tf.tidy(() => model.apply(params, x));
+      const rows = (task.symmetries ?? []).map((sym) => {
+        const r = ctx.rng.split(`symmetry:${sym.name}`);
+        let value = 0;
+        let loss = 0;
+        let change = 0;
+        for (let d = 0; d < opts.symmetryDraws; d++) {
+          const xs = tf.tidy(() => sym.sample(x, r)); // tidy: a task's sampler may leave intermediates
+          const e = evaluate(xs);
+          const diff = tf.tidy(() => tf.mean(tf.sum(tf.reshape(tf.square(tf.sub(model.apply(params, xs), base)), [x.shape[0], -1]), 1)));
+          change += (diff.dataSync() as Float32Array)[0] / opts.symmetryDraws;
+          tf.dispose([xs, diff]);
+          value += e.value / opts.symmetryDraws;
+          loss += e.loss / opts.symmetryDraws;
+        }
+        ctx.progress.tick();
+        return { name: sym.name, value, loss, outputChange: change };
+      });
+      base.dispose();
+      result.symmetries = rows;
+      if (rows.length > 0) {
+        figures.push(
+          barFigure('robustness-symmetries', `${metric} under random elements of the task's input symmetries`, [{ name: 'clean', value: clean.value }, ...rows.map((r) => ({ name: r.name, value: r.value }))], { field: 'name', title: 'transformation' }, { field: 'value', title: metric }),
+        );
+      }
+    }
+
+    const attackRows: { attack: string; epsilon: number; value: number; loss: number }[] = [];
+    for (const attack of ['fgsm', 'pgd'] as const) {
+      if (!sections.has(attack)) continue;
+      const rows = opts.epsilons.map((epsilon) => {
+        const xa =
+          attack === 'fgsm'
+            ? fgsm(target, x, y, epsilon)
+            : pgd(target, x, y, epsilon, { steps: opts.pgdSteps, restarts: opts.pgdRestarts, rng: ctx.rng.split(`pgd:${epsilon}`) });
+        const e = evaluate(xa);
+        xa.dispose();
+        ctx.progress.tick();
+        return { epsilon, value: e.value, loss: e.loss };
+      });
+      result[attack] = rows;
+      attackRows.push(...rows.map((r) => ({ attack, ...r })));
+    }
+    if (attackRows.length > 0) {
+      figures.push(
+        lineFigure('robustness-attacks', `${metric} under white-box ℓ∞ attacks (FGSM, PGD ${opts.pgdSteps} steps of ε/4)`, attackRows, { field: 'epsilon', title: 'ε (ℓ∞)', scale: 'log' }, { field: 'value', title: metric }, 'attack'),
+      );
+    }
+
+    if (sections.has('ibp')) {
+      const chain = denseChain(model);
+      let ibp: Json;
+      if (typeof chain === 'string') {
+        ibp = { supported: false, reason: chain };
+        ctx.progress.tick(opts.ibpEpsilons.length);
+      } else {
+        const err = checkChain(chain, model, params, x);
+        const scale = tf.tidy(() => tf.max(tf.abs(model.apply(params, x))));
+        const tol = 1e-4 * (1 + (scale.dataSync() as Float32Array)[0]);
+        scale.dispose();
+        if (!(err <= tol)) {
+          ibp = { supported: false, reason: `reading the parameters as a dense chain does not reproduce the model (max error ${err})` };
+          ctx.progress.tick(opts.ibpEpsilons.length);
+        } else {
+          const rows = opts.ibpEpsilons.map((epsilon) => {
+            const row = ibpRow(chain, params, x, y, epsilon, domain, kind);
+            ctx.progress.tick();
+            return row;
+          });
+          ibp = { supported: true, activation: chain.activation, layers: chain.layers.length, points: rows };
+          figures.push(
+            lineFigure('robustness-ibp-width', 'Certified output-bound width (interval bound propagation) against the ℓ∞ input radius', rows.map((r) => ({ epsilon: r.epsilon, width: r.meanWidth })), { field: 'epsilon', title: 'ε (ℓ∞)', scale: 'log' }, { field: 'width', title: 'mean width of output bounds', scale: 'log' }),
+          );
+        }
+      }
+      result.ibp = ibp;
+    }
+
+    let trace: TraceSource | undefined;
+    let weightExamples = 0;
+    if (sections.has('weight-noise')) {
+      const ws = evaluationSubset(splitOf(ctx, opts.weightSplit, 'weightSplit'), opts.maxExamples, ctx.rng.split('weight-subset'));
+      weightExamples = ws.n;
+      const wt = splitTensors(ws);
+      try {
+        trace = traceFromHessian(ctx.previous) ?? hutchinsonTrace(ctx, wt.x, wt.y, opts.traceProbes, ctx.rng.split('trace'));
+        const sweep = weightNoiseSweep(ctx, wt.x, wt.y, opts.weightSigmas, opts.weightDraws, trace.value, ctx.rng.split('weight-noise'));
+        ctx.progress.tick(opts.weightSigmas.length);
+        result.weightNoise = {
+          split: opts.weightSplit,
+          examples: ws.n,
+          baseLoss: sweep.baseLoss,
+          trace: trace as unknown as Json,
+          points: sweep.points.map((p) => ({ ...p, ratio: p.predicted !== 0 ? p.deltaLoss / p.predicted : null })),
+        };
+        figures.push(
+          lineFigure(
+            'robustness-weight-noise',
+            'Loss increase under weight noise against the curvature prediction ½σ²·tr H',
+            sweep.points.flatMap((p) => [
+              { sigma: p.sigma, deltaLoss: p.deltaLoss, curve: 'measured' },
+              { sigma: p.sigma, deltaLoss: p.predicted, curve: '½σ²·tr H' },
+            ]),
+            { field: 'sigma', title: 'σ (weights)', scale: 'log' },
+            { field: 'deltaLoss', title: 'ΔL' },
+            'curve',
+          ),
+        );
+      } finally {
+        tf.dispose([wt.x, wt.y]);
+      }
+    }
+    ctx.progress.stop();
+
+    return {
+      result: result as Json,
+      figures,
+      provenance: {
+        analysis: 'robustness',
+        version: VERSION,
+        seed: ctx.seed,
+        backend: ctx.backend,
+        settings: opts as unknown as Json,
+        samples: { split: opts.split, examples: evalSplit.n, weightSplit: opts.weightSplit, weightExamples },
+        metric,
+        attacks: { norm: 'linf', pgdStepSize: 'epsilon/4', pgdStart: 'uniform in the ball', clip: domain.kind },
+        trace: trace ? (trace as unknown as Json) : null,
+      },
+    };
+  } finally {
+    tf.dispose([x, y]);
+  }
+}
+
+/** IBP at one radius: bound widths, log-volume, and certified accuracy or worst-case error. */
+function ibpRow(
+  chain: Exclude<ReturnType<typeof denseChain>, string>,
+  params: AnalysisContext['params'],
+  x: tf.Tensor,
+  y: tf.Tensor,
+  epsilon: number,
+  domain: InputDomain,
+  kind: AnalysisContext['task']['outputKind'],
+): { epsilon: number; meanWidth: number; maxWidth: number; meanLog10Volume: number; certified: number; certifiedMetric: string } {
+  const b = x.shape[0];
+  const { lower, upper } = tf.tidy(() => {
+    const lo = tf.minimum(clipToDomain(tf.sub(x, epsilon), domain), x);
+    const hi = tf.maximum(clipToDomain(tf.add(x, epsilon), domain), x);
+    return intervalBounds(chain, params, lo, hi);
+  });
+  const l = lower.dataSync() as Float32Array;
+  const u = upper.dataSync() as Float32Array;
+  const t = y.dataSync() as Float32Array;
+  tf.dispose([lower, upper]);
+  const m = l.length / b;
+  let sumW = 0;
+  let maxW = 0;
+  let logVol = 0;
+  for (let i = 0; i < l.length; i++) {
+    const w = u[i] - l[i];
+    sumW += w;
+    if (w > maxW) maxW = w;
+  }
+  for (let i = 0; i < b; i++) {
+    let s = 0;
+    for (let j = 0; j < m; j++) s += Math.log10(Math.max(u[i * m + j] - l[i * m + j], 1e-30));
+    logVol += s / b;
+  }
+  let certified = 0;
+  let certifiedMetric: string;
+  if (kind === 'regression') {
+    certifiedMetric = 'worst-case mse bound';
+    for (let i = 0; i < l.length; i++) certified += Math.max((u[i] - t[i]) ** 2, (l[i] - t[i]) ** 2) / l.length;
+  } else if (kind === 'binary') {
+    certifiedMetric = 'certified accuracy';
+    for (let i = 0; i < b; i++) if (t[i] > 0.5 ? l[i] > 0 : u[i] < 0) certified += 1 / b;
+  } else {
+    certifiedMetric = 'certified accuracy';
+    for (let i = 0; i < b; i++) {
+      let c = 0;
+      for (let j = 1; j < m; j++) if (t[i * m + j] > t[i * m + c]) c = j;
+      let ok = true;
+      for (let j = 0; j < m; j++) if (j !== c && u[i * m + j] >= l[i * m + c]) ok = false;
+      if (ok) certified += 1 / b;
+    }
+  }
+  return { epsilon, meanWidth: sumW / l.length, maxWidth: maxW, meanLog10Volume: logVol, certified, certifiedMetric };
+}
+
+/** The robustness analysis plugin. */
+export const robustness = defineAnalysis({
+  name: 'robustness',
+  apiVersion: API_VERSION,
+  description: 'Metric under input noise, symmetry transformations, FGSM/PGD attacks; IBP output bounds; weight noise against ½σ²·tr H',
+  options: robustnessOptions,
+  run: (ctx, options) => analyzeRobustness(ctx, options),
+});
