@@ -15,7 +15,7 @@ import {
   type Rng,
 } from '@goldstone/core';
 import { applyChain, chainBias, chainDepth, chainLinks, chainParamCount, chainSpecs, chainWeight, initChain, resolveInit, type DenseChain } from './dense-chain';
-import { initStd, MLP_INITS } from './mlp';
+import { initStd, MLP_INITS } from './init-schemes';
 import { FlatLayout, hiddenSymmetries, type ChannelLink } from './param-symmetries';
 import { elementDense, equivariantSetLayer, invariantSetLayer, setMask } from './set-layers';
 

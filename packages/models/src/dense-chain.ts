@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ActivationName, ParamSpec, Params, Rng } from '@goldstone/core';
 import { activation } from '@goldstone/core';
-import { initStd, RELU_LIKE, type MlpInit } from './mlp';
+import { initStd, RELU_LIKE, type MlpInit } from './init-schemes';
 import type { ChannelLink } from './param-symmetries';
 
 /**

@@ -17,7 +17,7 @@ import {
 import { applyChain, chainLinks, chainParamCount, chainSpecs, initChain, resolveInit, type DenseChain } from './dense-chain';
 import { blockIds, buildGraph, graphSpecSchema, type Graph } from './graph';
 import { gcnEdges, gcnLayer, ginEdges, ginLayer, poolBlocks, poolNodes, type LayerEdges } from './graph-layers';
-import { initStd, MLP_INITS } from './mlp';
+import { initStd, MLP_INITS } from './init-schemes';
 import { FlatLayout, hiddenSymmetries, type ChannelLink } from './param-symmetries';
 
 export const gnnOptions = z

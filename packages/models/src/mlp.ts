@@ -15,12 +15,10 @@ import {
   type Params,
   type Rng,
 } from '@goldstone/core';
+import { blockStructureOptions, createBlockMlp } from './block-mlp';
+import { MLP_INITS, RELU_LIKE, initStd, type MlpInit } from './init-schemes';
 
-export const MLP_INITS = ['auto', 'he', 'glorot', 'lecun', 'normal'] as const;
-export type MlpInit = (typeof MLP_INITS)[number];
-
-/** Activations for which `init: 'auto'` picks He initialisation (Glorot for the others). */
-export const RELU_LIKE: readonly ActivationName[] = ['relu', 'leaky-relu', 'elu', 'gelu', 'softplus'];
+export { MLP_INITS, RELU_LIKE, initStd, type MlpInit } from './init-schemes';
 
 /** Positively homogeneous activations: act(a·x) = a·act(x) for a > 0, hence rescaling symmetries. */
 const HOMOGENEOUS: readonly ActivationName[] = ['relu', 'leaky-relu'];
@@ -37,24 +35,12 @@ export const mlpOptions = z
     init: z.enum(MLP_INITS).default('auto'),
     /** Standard deviation of the weights when `init` is `normal`. */
     initScale: z.number().positive().default(0.1),
+    /** Block structure and constraints (any of them given: the network is built by `block-mlp`). */
+    ...blockStructureOptions,
   })
   .strict();
 
 export type MlpOptions = z.output<typeof mlpOptions>;
-
-/** The standard deviation of a layer's weights under an initialisation scheme. */
-export function initStd(scheme: Exclude<MlpInit, 'auto'>, fanIn: number, fanOut: number, initScale: number): number {
-  switch (scheme) {
-    case 'he':
-      return Math.sqrt(2 / fanIn);
-    case 'glorot':
-      return Math.sqrt(2 / (fanIn + fanOut));
-    case 'lecun':
-      return Math.sqrt(1 / fanIn);
-    case 'normal':
-      return initScale;
-  }
-}
 
 /** Number of parameters: Σᵢ dᵢ·dᵢ₊₁ (+ dᵢ₊₁ with biases) over the widths d = [in, ...hidden, out]. */
 export function mlpParamCount(inputSize: number, hidden: readonly number[], outputSize: number, bias: boolean): number {
@@ -66,6 +52,9 @@ export function mlpParamCount(inputSize: number, hidden: readonly number[], outp
 
 /** Build an MLP instance directly (what the plugin's `create` does after validating options). */
 export function createMlp(options: MlpOptions, ctx: Pick<ModelCreateContext, 'inputShape' | 'outputSize'>): ModelInstance {
+  if (options.tied || options.shared || (options.sign ?? 'none') !== 'none' || (options.scale ?? 'none') !== 'none') {
+    return createBlockMlp(options, ctx);
+  }
   const { hidden, bias, initScale } = options;
   const act = activationOf(options.activation);
   const scheme: Exclude<MlpInit, 'auto'> =
