@@ -1,6 +1,6 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { testPlugin } from '@goldstone/testkit';
-import { mlp } from './index';
+import { blockMlp, deepSets, embeddingDecoder, gnn, mlp } from './index';
 
 // The conformance suite every model plugin passes (schema, determinism per seed, shapes, leaks,
 // gradient and HVP against finite differences), for a regression, a classification and a binary
@@ -19,4 +19,34 @@ testPlugin(mlp, {
   title: 'mlp (sigmoid, binary, no bias) conforms',
   options: { hidden: [5], activation: 'sigmoid', bias: false },
   modelContext: { inputShape: [3], outputSize: 1, outputKind: 'binary' },
+});
+
+testPlugin(gnn, {
+  title: 'gnn (GIN, tanh, block readout on a 1-D lattice) conforms',
+  options: { layer: 'gin', hidden: [4, 3], activation: 'tanh', readout: 'block', block: 2 },
+  badOptions: { layer: 'gat' },
+  modelContext: { inputShape: [6], outputSize: 3, outputKind: 'regression' },
+});
+testPlugin(gnn, {
+  title: 'gnn (GCN, relu, graph readout on a 2-D lattice, classification) conforms',
+  options: { hidden: [4], graph: { kind: 'lattice-2d', size: 3 }, head: [3] },
+  modelContext: { inputShape: [9, 2], outputSize: 3, outputKind: 'classification' },
+});
+testPlugin(deepSets, {
+  title: 'deep-sets (equivariant + energy-flow, tanh, binary) conforms',
+  options: { equivariant: [3], phi: [4], rho: [3], activation: 'tanh', weightChannel: 0 },
+  badOptions: { pool: 'max' },
+  modelContext: { inputShape: [4, 3], outputSize: 1, outputKind: 'binary' },
+});
+testPlugin(blockMlp, {
+  title: 'block-mlp (tied + shared, unit-norm, tanh) conforms',
+  options: { hidden: [3], activation: 'tanh', block: 2, tied: true, shared: true, scale: 'unit-norm' },
+  badOptions: { sign: 'positive' },
+  modelContext: { inputShape: [6], outputSize: 3, outputKind: 'regression' },
+});
+testPlugin(embeddingDecoder, {
+  title: 'embedding-decoder (one-hot pairs, tanh, binary) conforms',
+  options: { dim: 3, hidden: [4], activation: 'tanh' },
+  badOptions: { combine: 'sum' },
+  modelContext: { inputShape: [2, 5], outputSize: 1, outputKind: 'binary' },
 });

@@ -170,5 +170,5 @@ export const deepSets = defineModel({
   create: (options, ctx) => createDeepSets(options, ctx),
 });
 
-/** Pure helper for tests and tasks: apply the shared element map to `[B, N, C]`. */
-export { elementDense };
+
+

@@ -1,0 +1,143 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Rng, disposeParams, initBackend, paramsFromArray, paramsToArray, train, type ModelInstance, type TaskInstance } from '@goldstone/core';
+import { createEmbeddingDecoder, embeddingDecoder, embeddingDecoderOptions, embeddingDecoderParamCount } from './embedding-decoder';
+import { lossGradHvp, maxAbsDiff, outputs, randomTensor, relErr, zeroModeReport } from './test-helpers';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function make(options: Record<string, unknown>, inputShape: number[], outputSize: number): ModelInstance {
+  return createEmbeddingDecoder(embeddingDecoderOptions.parse(options), { inputShape, outputSize });
+}
+
+/** All ordered pairs (i, j), i ≠ j, of n nodes with the total-order relation i < j. */
+function orderPairs(n: number): { x: Float32Array; y: Float32Array; count: number } {
+  const x: number[] = [];
+  const y: number[] = [];
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) x.push(i, j), y.push(i < j ? 1 : 0);
+  return { x: Float32Array.from(x), y: Float32Array.from(y), count: y.length };
+}
+
+function oneHotPairs(x: Float32Array, n: number): tf.Tensor {
+  const v = new Float32Array((x.length / 2) * 2 * n);
+  for (let k = 0; k < x.length; k++) v[k * n + x[k]] = 1;
+  return tf.tensor3d(v, [x.length / 2, 2, n]);
+}
+
+describe('embedding-decoder plugin', () => {
+  it('has the documented layout, groups and count; index and one-hot inputs agree', () => {
+    const o = embeddingDecoderOptions.parse({ nodes: 5, dim: 3, hidden: [4] });
+    const m = createEmbeddingDecoder(o, { inputShape: [2], outputSize: 1 });
+    expect(m.specs).toEqual([
+      { name: 'embedding', shape: [5, 3] },
+      { name: 'decoder.dense0.weight', shape: [6, 4] },
+      { name: 'decoder.dense0.bias', shape: [4] },
+      { name: 'decoder.dense1.weight', shape: [4, 1] },
+      { name: 'decoder.dense1.bias', shape: [1] },
+    ]);
+    expect(m.paramCount).toBe(embeddingDecoderParamCount(o, 5, 1));
+    expect(m.groups).toEqual({ encoder: ['embedding'], decoder: ['decoder.dense0.weight', 'decoder.dense0.bias', 'decoder.dense1.weight', 'decoder.dense1.bias'] });
+    const h = make({ dim: 3, hidden: [4] }, [2, 5], 1);
+    const p = m.init(new Rng(1));
+    const pairs = orderPairs(5);
+    const xi = tf.tensor2d(pairs.x, [pairs.count, 2]);
+    const xh = oneHotPairs(pairs.x, 5);
+    expect(maxAbsDiff(outputs(m, p, xi), outputs(h, p, xh))).toBeLessThan(1e-6);
+    expect(() => make({ dim: 3 }, [2], 1)).toThrow(/nodes/);
+    expect(() => make({ nodes: 4 }, [3], 1)).toThrow(/inputShape/);
+    expect(() => embeddingDecoder.options.parse({ combine: 'sum' })).toThrow();
+    tf.dispose([xi, xh]);
+    disposeParams(p);
+  });
+
+  it('HVPs match central finite differences (tanh; concat and product) and agree between cpu and wasm', async () => {
+    const rng = new Rng(31);
+    const pairs = orderPairs(5);
+    for (const combine of ['concat', 'product']) {
+      const m = make({ nodes: 5, dim: 3, hidden: [4], activation: 'tanh', combine }, [2], 1);
+      const p0 = m.init(rng.split(combine));
+      const host = paramsToArray(p0, m.specs);
+      disposeParams(p0);
+      const v = rng.normalArray(m.paramCount);
+      const run = () => {
+        const p = paramsFromArray(host, m.specs);
+        const x = tf.tensor2d(pairs.x, [pairs.count, 2]);
+        const y = tf.tensor2d(pairs.y, [pairs.count, 1]);
+        const r = lossGradHvp(m, p, x, y, 'binary-cross-entropy', v);
+        tf.dispose([x, y]);
+        disposeParams(p);
+        return r;
+      };
+      const cpu = run();
+      expect(relErr(cpu.hv, cpu.fd)).toBeLessThan(1e-2);
+      await initBackend('wasm');
+      try {
+        const wasm = run();
+        expect(relErr(wasm.grad, cpu.grad)).toBeLessThan(1e-4);
+        expect(relErr(wasm.hv, cpu.hv)).toBeLessThan(1e-4);
+      } finally {
+        await initBackend('cpu');
+      }
+    }
+  });
+
+  it('declares embedding-space symmetries (GL(d) for concat, scalings for product) and decoder rescalings that are zero modes', () => {
+    const rng = new Rng(32);
+    const pairs = orderPairs(6);
+    for (const [combine, names, count] of [
+      ['concat', ['embedding-rotation', 'embedding-scaling-shear', 'relu-rescaling'], 3 + 6 + 4],
+      ['product', ['embedding-scaling', 'relu-rescaling'], 3 + 4],
+    ] as const) {
+      const m = make({ nodes: 6, dim: 3, hidden: [4], combine }, [2], 1);
+      const p = m.init(rng.split(combine));
+      const x = tf.tensor2d(pairs.x, [pairs.count, 2]);
+      const teacher = m.apply(p, x);
+      const rep = zeroModeReport(m, p, x, teacher, 'mse', rng.split('pi'));
+      expect(rep.names).toEqual(names);
+      expect(rep.count).toBe(count);
+      for (const row of rep.rows) expect(row.curvature).toBeLessThan(1e-4);
+      const y = tf.tensor2d(pairs.y, [pairs.count, 1]);
+      for (const row of zeroModeReport(m, p, x, y, 'binary-cross-entropy', rng.split('pi2')).rows) expect(row.grad).toBeLessThan(1e-4);
+      tf.dispose([x, teacher, y]);
+      disposeParams(p);
+    }
+  });
+
+  it('trains with separate learning rates for the encoder and decoder groups', async () => {
+    const pairs = orderPairs(6);
+    const split = { n: pairs.count, x: pairs.x, y: pairs.y, xShape: [2], yShape: [1] };
+    const task: TaskInstance = {
+      inputShape: [2],
+      outputSize: 1,
+      outputKind: 'binary',
+      loss: 'binary-cross-entropy',
+      splits: { train: split, test: split },
+      metrics: () => ({}),
+    };
+    const m = make({ nodes: 6, dim: 3, hidden: [8], activation: 'tanh' }, [2], 1);
+    const change = async (groups: Record<string, { lr: number }>) => {
+      const p0 = m.init(new Rng(5));
+      const before = paramsToArray(p0, m.specs);
+      const r = await train({ model: m, task, params: p0, rng: new Rng(6), config: { optimizer: { name: 'sgd', lr: 0.1 }, epochs: 2, batchSize: 10, groups } });
+      const after = paramsToArray(r.params, m.specs);
+      disposeParams(r.params);
+      const rel = (a: number, b: number) => {
+        let num = 0;
+        let den = 0;
+        for (let i = a; i < b; i++) (num += (after[i] - before[i]) ** 2), (den += before[i] ** 2);
+        return Math.sqrt(num / den);
+      };
+      return { encoder: rel(0, 18), decoder: rel(18, m.paramCount) };
+    };
+    const frozenEncoder = await change({ encoder: { lr: 1e-7 }, decoder: { lr: 0.5 } });
+    expect(frozenEncoder.encoder).toBeLessThan(1e-5);
+    expect(frozenEncoder.decoder).toBeGreaterThan(1e-2);
+    const frozenDecoder = await change({ encoder: { lr: 0.5 }, decoder: { lr: 1e-7 } });
+    expect(frozenDecoder.decoder).toBeLessThan(1e-5);
+    expect(frozenDecoder.encoder).toBeGreaterThan(1e-2);
+  });
+});

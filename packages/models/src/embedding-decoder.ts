@@ -1,0 +1,132 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import {
+  ACTIVATIONS,
+  API_VERSION,
+  countParams,
+  defineModel,
+  type ActivationName,
+  type ModelCreateContext,
+  type ModelInstance,
+  type ParamSpec,
+  type ParamSymmetry,
+  type Params,
+  type Rng,
+} from '@goldstone/core';
+import { applyChain, chainLinks, chainParamCount, chainSpecs, chainWeight, initChain, type DenseChain } from './dense-chain';
+import { MLP_INITS } from './init-schemes';
+import { FlatLayout, hiddenSymmetries, linearGroupDirections, rescalingDirections, type ChannelLink } from './param-symmetries';
+
+export const embeddingDecoderOptions = z
+  .object({
+    /** Number of nodes (needed for index inputs `[2]`; read from one-hot inputs `[2, n]`). */
+    nodes: z.number().int().positive().optional(),
+    /** Embedding dimension d. */
+    dim: z.number().int().positive().default(8),
+    /** How a pair reaches the decoder: `concat` [eᵢ, eⱼ] (2d) or `product` eᵢ ⊙ eⱼ (d). */
+    combine: z.enum(['concat', 'product']).default('concat'),
+    /** Hidden widths of the decoder MLP. */
+    hidden: z.array(z.number().int().positive()).default([64]),
+    activation: z.enum(ACTIVATIONS as unknown as [ActivationName, ...ActivationName[]]).default('relu'),
+    bias: z.boolean().default(true),
+    init: z.enum(MLP_INITS).default('auto'),
+    initScale: z.number().positive().default(0.1),
+    /** Standard deviation of the initial embeddings (default 1/√d). */
+    embeddingScale: z.number().positive().optional(),
+  })
+  .strict();
+
+export type EmbeddingDecoderOptions = z.output<typeof embeddingDecoderOptions>;
+
+/** Parameter count: n·d (encoder) + Σᵢ dᵢdᵢ₊₁ + dᵢ₊₁ over [2d (concat) or d (product), ...hidden, out]. */
+export function embeddingDecoderParamCount(o: Pick<EmbeddingDecoderOptions, 'dim' | 'combine' | 'hidden' | 'bias'>, nodes: number, outputSize: number): number {
+  return nodes * o.dim + chainParamCount([o.combine === 'concat' ? 2 * o.dim : o.dim, ...o.hidden, outputSize], o.bias);
+}
+
+/**
+ * Encoder (one learned embedding per node) + MLP decoder on pairs, for relational tasks. Inputs
+ * are node pairs, either as indices `[B, 2]` (float values 0…n−1) or one-hot `[B, 2, n]`.
+ * Parameter groups `encoder` (`embedding`) and `decoder` (`decoder.*`) take separate learning
+ * rates and weight decay through `train.groups`.
+ */
+export function createEmbeddingDecoder(options: EmbeddingDecoderOptions, ctx: Pick<ModelCreateContext, 'inputShape' | 'outputSize'>): ModelInstance {
+  const shape = ctx.inputShape;
+  const oneHot = shape.length === 2;
+  if (!((shape.length === 1 && shape[0] === 2) || (oneHot && shape[0] === 2))) {
+    throw new RangeError(`embedding-decoder: inputShape must be [2] (node indices) or [2, nodes] (one-hot), got [${shape}]`);
+  }
+  const n = oneHot ? shape[1] : options.nodes;
+  if (n === undefined) throw new RangeError('embedding-decoder: index inputs need the `nodes` option');
+  if (oneHot && options.nodes !== undefined && options.nodes !== n) throw new RangeError(`embedding-decoder: nodes ${options.nodes} ≠ one-hot width ${n}`);
+  const d = options.dim;
+  const decoder: DenseChain = { prefix: 'decoder.', dims: [options.combine === 'concat' ? 2 * d : d, ...options.hidden, ctx.outputSize], bias: options.bias, activation: options.activation };
+  const specs: ParamSpec[] = [{ name: 'embedding', shape: [n, d] }, ...chainSpecs(decoder)];
+  const paramCount = countParams(specs);
+  const layout = new FlatLayout(specs);
+
+  function init(rng: Rng): Params {
+    const p: Params = { embedding: tf.tensor2d(rng.split('embedding').normalArray(n! * d, options.embeddingScale ?? 1 / Math.sqrt(d)), [n!, d], 'float32') };
+    initChain(decoder, rng, options.init, options.initScale, p);
+    return p;
+  }
+
+  function apply(params: Params, x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const B = x.shape[0];
+      if (x.size !== B * 2 * (oneHot ? n! : 1)) throw new Error(`embedding-decoder: input of shape [${x.shape}] does not match inputShape [${shape}]`);
+      const E = params.embedding as tf.Tensor2D;
+      const e = oneHot
+        ? tf.matMul(tf.reshape(x, [B * 2, n!]) as tf.Tensor2D, E)
+        : tf.gather(E, tf.cast(tf.reshape(x, [B * 2]), 'int32'));
+      const pair = tf.reshape(e, [B, 2, d]);
+      const ei = tf.reshape(tf.slice(pair, [0, 0, 0], [B, 1, d]), [B, d]);
+      const ej = tf.reshape(tf.slice(pair, [0, 1, 0], [B, 1, d]), [B, d]);
+      const h = options.combine === 'concat' ? tf.concat([ei, ej], 1) : tf.mul(ei, ej);
+      return applyChain(decoder, params, h);
+    });
+  }
+
+  /**
+   * concat: the decoder sees embeddings only through its first linear layer, so E → E·M,
+   * W₁ → blockdiag(M⁻¹, M⁻¹)·W₁ is exact for every invertible M (rotations and scalings/shears of
+   * the embedding space). product: eᵢ ⊙ eⱼ scales by s_a² per dimension, so E → E·diag(s), row a of
+   * W₁ → /s_a² is exact. Plus the decoder's hidden-unit symmetries.
+   */
+  function symmetries(params: Params): ParamSymmetry[] {
+    const out: ParamSymmetry[] = [];
+    const w1 = chainWeight(decoder, 0);
+    if (options.combine === 'concat') {
+      const link: ChannelLink = { width: d, ins: [{ name: 'embedding' }], outs: [{ name: w1, rowOffset: 0 }, { name: w1, rowOffset: d }] };
+      out.push({ name: 'embedding-rotation', directions: linearGroupDirections(params, layout, [link], 'rotation') });
+      out.push({ name: 'embedding-scaling-shear', directions: linearGroupDirections(params, layout, [link], 'symmetric') });
+    } else {
+      const link: ChannelLink = { width: d, ins: [{ name: 'embedding' }], outs: [{ name: w1 }] };
+      out.push({ name: 'embedding-scaling', directions: rescalingDirections(params, layout, [link], 2) });
+    }
+    return [...out, ...hiddenSymmetries(options.activation, params, layout, chainLinks(decoder))];
+  }
+
+  return {
+    specs,
+    paramCount,
+    init,
+    apply,
+    groups: { encoder: ['embedding'], decoder: specs.filter((s) => s.name.startsWith('decoder.')).map((s) => s.name) },
+    symmetries,
+    info: {
+      architecture: `embedding ${n}×${d} (${options.combine}) → decoder ${decoder.dims.join('-')} (${options.activation})`,
+      nodes: n,
+      paramCount,
+      paramCountFormula: 'n*d + sum_i d_i*d_{i+1} + d_{i+1} over [2d (concat) | d (product), ...hidden, out]',
+    },
+  };
+}
+
+/** Encoder (learned node embeddings) + MLP decoder for relational pair tasks. */
+export const embeddingDecoder = defineModel({
+  name: 'embedding-decoder',
+  apiVersion: API_VERSION,
+  description: 'Learned node embeddings (encoder) and an MLP on pairs of embeddings (decoder), for relational tasks',
+  options: embeddingDecoderOptions,
+  create: (options, ctx) => createEmbeddingDecoder(options, ctx),
+});
