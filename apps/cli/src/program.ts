@@ -5,6 +5,7 @@ import { analyzeCommand } from './commands/analyze';
 import { listCommand } from './commands/list';
 import { reportCommand } from './commands/report';
 import { runCommand } from './commands/run';
+import { sweepCommand } from './commands/sweep';
 import { trainCommand } from './commands/train';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -72,6 +73,20 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print the outcome as JSON on stdout')
     .addOption(backendOption())
     .action(wrap((file, opts) => runCommand(file, opts)));
+
+  program
+    .command('sweep')
+    .description('run every point of an experiment\'s sweep: block, each as its own run directory, in parallel workers; resumable')
+    .argument('<experiment>', 'experiment file with a sweep: block (.yaml, .yml or .json)')
+    .option('--out <dir>', 'sweep directory (default sweeps/<experiment name>)')
+    .option('--workers <n>', 'worker processes (default: the number of cores)')
+    .option('--quick', 'apply the experiment\'s quick: overrides to every point')
+    .option('--set <key=value>', 'override an experiment field for every point (repeatable)', collect)
+    .option('--dry-run', 'list the points and what would run; write nothing')
+    .option('--no-report', 'write no report.html per run and no sweep-report.html')
+    .option('--json', 'print the sweep index (sweep.json) on stdout')
+    .addOption(backendOption())
+    .action(wrap((file, opts) => sweepCommand(file, opts)));
 
   program
     .command('report')

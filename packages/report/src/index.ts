@@ -12,3 +12,5 @@ export type { MetricRow, ReportFigure, TrainingCurveOptions } from './training-c
 export { flattenScalars } from './flatten';
 export type { ScalarRow, FlattenOptions } from './flatten';
 export { escapeHtml } from './html';
+export { buildSweepReport, writeSweepReport, readSweep, sweepFigures, heatmapFigure, lineFigure, groupMetric, sweepMetrics, settingLabel } from './sweep-report';
+export type { SweepData, SweepInfo, SweepPointInfo, SweepSummaryEntry, SweepReportOptions } from './sweep-report';

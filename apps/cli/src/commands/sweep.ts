@@ -1,0 +1,91 @@
+import cliProgress from 'cli-progress';
+import { UsageError, type BackendChoice } from '@goldstone/core';
+import { parseAssignments } from '../config-file';
+import { runSweep, type SweepReporter } from '../sweep-runner';
+
+export interface SweepFlags {
+  out?: string;
+  workers?: string;
+  quick?: boolean;
+  set?: string[];
+  report?: boolean;
+  json?: boolean;
+  dryRun?: boolean;
+  backend?: BackendChoice;
+}
+
+/**
+ * One progress bar for the whole sweep on a terminal (points done / total, with counts by status),
+ * plain lines otherwise. Everything goes to stderr.
+ */
+function stderrReporter(): SweepReporter {
+  const tty = Boolean(process.stderr.isTTY);
+  let bar: cliProgress.SingleBar | null = null;
+  const line = (text: string) => {
+    if (bar) bar.stop();
+    process.stderr.write(`${text}\n`);
+  };
+  return {
+    start({ total, done, toRun, workers, dir }) {
+      process.stderr.write(`sweep ${dir}: ${total} points, ${done} already finished, ${toRun} to run on ${workers} worker${workers === 1 ? '' : 's'}\n`);
+      if (!tty || toRun === 0) return;
+      bar = new cliProgress.SingleBar(
+        { stream: process.stderr, format: 'sweep      [{bar}] {value}/{total} {info}', hideCursor: true, clearOnComplete: false, barsize: 30 },
+        cliProgress.Presets.legacy,
+      );
+      bar.start(total, done, { info: '' });
+    },
+    point(rec, counts) {
+      const info = `completed ${counts.completed}, diverged ${counts.diverged}, failed ${counts.failed}, running ${counts.running}`;
+      if (bar) {
+        bar.increment(1, { info });
+        return;
+      }
+      line(`${rec.status.padEnd(11)} ${rec.id}${rec.error && rec.status !== 'completed' ? `: ${rec.error}` : ''}`);
+    },
+    log(message) {
+      if (bar) {
+        // keep the bar: print the line above it
+        bar.stop();
+        process.stderr.write(`${message}\n`);
+        const value = (bar as unknown as { value: number }).value;
+        const total = bar.getTotal();
+        bar.start(total, value, { info: '' });
+        return;
+      }
+      line(message);
+    },
+    stop() {
+      bar?.stop();
+      bar = null;
+    },
+  };
+}
+
+export async function sweepCommand(file: string, flags: SweepFlags): Promise<number> {
+  const set = parseAssignments(flags.set);
+  if (flags.backend) set.backend = flags.backend;
+  let workers: number | undefined;
+  if (flags.workers !== undefined) {
+    workers = Number(flags.workers);
+    if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers ${flags.workers}: expected a whole number ≥ 1`, { field: 'workers' });
+  }
+  const reporter = stderrReporter();
+  const outcome = await runSweep({ file, out: flags.out, workers, quick: flags.quick, set, report: flags.report, dryRun: flags.dryRun, reporter });
+  if (flags.json) process.stdout.write(`${JSON.stringify(outcome.index, null, 2)}\n`);
+  const c = outcome.index.counts;
+  if (flags.dryRun) {
+    process.stderr.write(`dry run: ${outcome.index.points.length} points, ${c.completed + c.diverged} finished, ${outcome.index.points.length - c.completed - c.diverged} would run\n`);
+    return 0;
+  }
+  process.stderr.write(
+    `sweep ${outcome.dir}: ${c.completed} completed, ${c.diverged} diverged, ${c.failed} failed, ${c.interrupted + c.running + c.pending} not finished` +
+      `${outcome.report ? ` (report: ${outcome.report})` : ''}\n`,
+  );
+  if (outcome.interrupted) return 130;
+  if (outcome.failed > 0 || c.interrupted + c.running + c.pending > 0) {
+    for (const p of outcome.index.points) if (p.status === 'failed') process.stderr.write(`error: ${p.id} failed: ${p.error ?? 'no message'}\n`);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,308 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { basename, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as core from '@goldstone/core';
+import {
+  resolveExperiment,
+  UsageError,
+  writeFileAtomic,
+  type AnalysisResult,
+  type Json,
+  type Registry,
+  type SummaryInput,
+  type SweepIndex,
+  type SweepPoint,
+  type SweepPointRecord,
+} from '@goldstone/core';
+import { writeSweepReport } from '@goldstone/report';
+import { loadExperimentFile } from './config-file';
+import { registryFor } from './context';
+import type { FromWorker, RunPointMessage } from './sweep-protocol';
+
+/** What the sweep tells whoever shows its progress. */
+export interface SweepReporter {
+  /** The sweep starts: `total` points, `done` of them already finished, `toRun` to run now. */
+  start(info: { total: number; done: number; toRun: number; workers: number; dir: string }): void;
+  /** A point finished (or was lost with its worker). */
+  point(record: SweepPointRecord, counts: SweepIndex['counts']): void;
+  /** A line of log text. */
+  log(message: string): void;
+  /** All runs are over; summaries follow. */
+  stop(): void;
+}
+
+export const silentReporter: SweepReporter = { start() {}, point() {}, log() {}, stop() {} };
+
+export interface SweepOptions {
+  /** The experiment file (with a `sweep:` block). */
+  file: string;
+  /** The sweep directory (default `sweeps/<experiment name>`). */
+  out?: string;
+  /** Worker processes (default: the number of cores). */
+  workers?: number;
+  quick?: boolean;
+  /** `--set` assignments applied to every point before its own. */
+  set?: Record<string, unknown>;
+  /** Write each run's report.html and the sweep's sweep-report.html (default true). */
+  report?: boolean;
+  /** Times a point is handed to a worker in one invocation before a lost worker counts as a failure (default 2). */
+  maxAttempts?: number;
+  /** Expand, validate and reconcile only: write nothing, run nothing. */
+  dryRun?: boolean;
+  reporter?: SweepReporter;
+  /** The worker entry (default: `sweep-worker.js` beside this module, as built). */
+  workerScript?: string;
+}
+
+export interface SweepOutcome {
+  dir: string;
+  index: SweepIndex;
+  /** Points that failed in the end (the sweep exits 1). */
+  failed: number;
+  /** The sweep was stopped by a signal (the sweep exits 130). */
+  interrupted: boolean;
+  summaries: string[];
+  report?: string;
+}
+
+/**
+ * Core's sweep module, looked up at call time so that the other commands keep working with a
+ * @goldstone/core that predates it.
+ */
+function sweepApi(): typeof core {
+  if (typeof (core as Record<string, unknown>).resolveSweep !== 'function') {
+    throw new Error('this @goldstone/core has no sweep support (resolveSweep is missing): update @goldstone/core');
+  }
+  return core;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function readRunJson(dir: string): Record<string, Json> | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function defaultWorkerScript(): string {
+  return fileURLToPath(new URL('./sweep-worker.js', import.meta.url));
+}
+
+/**
+ * Validate every point before anything runs: each must load and resolve as `goldstone run --set`
+ * would. Registries are shared between points that need the same plugins.
+ */
+async function validatePoints(file: string, quick: boolean, set: Record<string, unknown>, points: SweepPoint[]): Promise<{ registry: Registry; resolved: ReturnType<typeof resolveExperiment> }> {
+  const registries = new Map<string, Registry>();
+  let first: { registry: Registry; resolved: ReturnType<typeof resolveExperiment> } | undefined;
+  for (const p of points) {
+    try {
+      const { experiment, dir } = loadExperimentFile(file, { quick, set: { ...set, ...p.assignments } });
+      const key = sweepApi().canonicalJson([experiment.plugins, experiment.task.name, experiment.model.name, experiment.analyses.map((a) => a.name)]);
+      let registry = registries.get(key);
+      if (!registry) registries.set(key, (registry = await registryFor(experiment, dir, file)));
+      const resolved = resolveExperiment(experiment, registry, file);
+      first ??= { registry, resolved };
+    } catch (err) {
+      if (err instanceof UsageError) throw new UsageError(`${err.message}\n(in sweep point ${p.id}: ${Object.entries(p.assignments).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')})`, { file: err.file, field: err.field });
+      throw err;
+    }
+  }
+  return first!;
+}
+
+/**
+ * Run a sweep: expand the experiment's `sweep:` block into points, skip those whose run directory
+ * already holds a result (completed or diverged), and run the others in parallel worker processes,
+ * each point as its own run directory. sweep.json (the index) is rewritten atomically on every
+ * change, so a sweep killed at any moment loses no finished run and the next invocation picks up
+ * where it stopped. Afterwards: final-metric and analysis summaries, and the sweep report.
+ */
+export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
+  const reporter = opts.reporter ?? silentReporter;
+  const quick = Boolean(opts.quick);
+  const set = opts.set ?? {};
+  const file = resolve(opts.file);
+  const { experiment } = loadExperimentFile(opts.file, { quick, set });
+  const sweep = sweepApi().resolveSweep(experiment.sweep, { file: opts.file });
+  const points = sweepApi().expandSweep(sweep);
+  const { registry, resolved } = await validatePoints(opts.file, quick, set, points);
+  const name = experiment.name ?? basename(opts.file, extname(opts.file));
+  const dir = resolve(opts.out ?? join('sweeps', name));
+  if (existsSync(dir) && readdirSync(dir).length > 0 && !existsSync(join(dir, 'sweep.json'))) {
+    throw new UsageError(`--out ${opts.out ?? dir}: the directory exists and is not a goldstone sweep directory (no sweep.json); choose another --out`, { field: 'out' });
+  }
+  const workers = Math.max(1, Math.floor(opts.workers ?? availableParallelism()));
+  const maxAttempts = Math.max(1, opts.maxAttempts ?? 2);
+
+  const previous = await sweepApi().readSweepIndex(dir);
+  let index = sweepApi().createSweepIndex({ name, experiment: file, quick, set: JSON.parse(JSON.stringify(set)) as Record<string, Json>, sweep, points, previous });
+  for (const p of index.points) index = sweepApi().updatePoint(index, p.id, (r) => sweepApi().reconcilePoint(r, readRunJson(join(dir, r.dir))), index.updatedAt);
+  if (opts.dryRun) return { dir, index, failed: index.counts.failed, interrupted: false, summaries: [] };
+
+  await mkdir(dir, { recursive: true });
+  let writing: Promise<void> = Promise.resolve();
+  const persist = (): Promise<void> => {
+    const snapshot = index;
+    writing = writing.then(() => sweepApi().writeSweepIndex(dir, snapshot));
+    return writing;
+  };
+  await persist();
+
+  const queue = index.points.filter((p) => sweepApi().needsRun(p.status)).map((p) => p.id);
+  const attemptsNow = new Map<string, number>();
+  const poolSize = Math.min(workers, queue.length);
+  reporter.start({ total: points.length, done: points.length - queue.length, toRun: queue.length, workers: poolSize, dir });
+
+  let interrupted = false;
+  if (queue.length > 0) {
+    const script = opts.workerScript ?? defaultWorkerScript();
+    if (!existsSync(script)) throw new Error(`sweep worker not found at ${script} (build the CLI)`);
+    const children = new Set<ChildProcess>();
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (interrupted) return;
+      interrupted = true;
+      reporter.log(`${signal}: stopping the sweep; finished runs are kept, running ones are marked interrupted`);
+      queue.length = 0;
+      for (const c of children) c.kill('SIGTERM');
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+
+    try {
+      await new Promise<void>((resolveAll) => {
+        const spawn = () => {
+          const child = fork(script, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env } });
+          children.add(child);
+          let inFlight: string | undefined;
+          let tail = '';
+          const keep = (chunk: Buffer) => {
+            tail = (tail + chunk.toString('utf8')).slice(-2000);
+          };
+          child.stdout?.on('data', keep);
+          child.stderr?.on('data', keep);
+          const dispatch = () => {
+            const id = queue.shift();
+            if (id === undefined) {
+              if (child.connected) child.send({ type: 'stop' });
+              return;
+            }
+            const rec = index.points.find((p) => p.id === id)!;
+            inFlight = id;
+            attemptsNow.set(id, (attemptsNow.get(id) ?? 0) + 1);
+            index = sweepApi().updatePoint(index, id, (r) => sweepApi().startPoint(r, { pid: child.pid }));
+            void persist();
+            const msg: RunPointMessage = { type: 'run', id, assignments: rec.assignments, dir: join(dir, rec.dir), file, quick, set, report: opts.report !== false };
+            child.send(msg);
+          };
+          child.on('message', (msg: FromWorker) => {
+            if (msg.type === 'ready') return dispatch();
+            if (msg.type === 'done' && msg.id === inFlight) {
+              inFlight = undefined;
+              index = sweepApi().updatePoint(index, msg.id, (r) => sweepApi().finishPoint(r, { status: msg.status, error: msg.error, summary: msg.summary }));
+              void persist();
+              reporter.point(index.points.find((p) => p.id === msg.id)!, index.counts);
+              if (interrupted) return;
+              dispatch();
+            }
+          });
+          child.on('error', (err) => keep(Buffer.from(`\n${messageOf(err)}`)));
+          child.on('exit', (code, signal) => {
+            children.delete(child);
+            if (inFlight !== undefined) {
+              const id = inFlight;
+              inFlight = undefined;
+              const how = signal ? `signal ${signal}` : `exit code ${code}`;
+              const last = tail.trim().split('\n').slice(-3).join(' | ');
+              const retry = !interrupted && (attemptsNow.get(id) ?? 0) < maxAttempts;
+              const error = `worker ${child.pid} died (${how}) while running this point${last ? `: ${last}` : ''}`;
+              index = sweepApi().updatePoint(index, id, (r) => sweepApi().finishPoint(r, { status: retry || interrupted ? 'interrupted' : 'failed', error }));
+              void persist();
+              if (retry) {
+                reporter.log(`${id}: ${error}; running it again`);
+                queue.push(id);
+              } else reporter.point(index.points.find((p) => p.id === id)!, index.counts);
+            }
+            if (!interrupted && queue.length > 0 && children.size < poolSize) spawn();
+            if (children.size === 0) resolveAll();
+          });
+        };
+        for (let i = 0; i < poolSize; i++) spawn();
+      });
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
+  reporter.stop();
+  // The run directories are the truth: pick up what workers wrote (e.g. a run that finished just as its worker was stopped).
+  for (const p of index.points) {
+    if (p.status === 'running') index = sweepApi().updatePoint(index, p.id, (r) => sweepApi().reconcilePoint(r, readRunJson(join(dir, r.dir))));
+  }
+  await persist();
+
+  const summaries: string[] = [];
+  let report: string | undefined;
+  if (!interrupted) {
+    summaries.push(...(await writeSummaries(dir, index, resolved.analyses, reporter)));
+    if (opts.report !== false) {
+      try {
+        report = await writeSweepReport(dir);
+      } catch (err) {
+        reporter.log(`warning: the sweep report could not be written: ${messageOf(err)}`);
+      }
+    }
+  }
+  void registry;
+  return { dir, index, failed: index.counts.failed, interrupted, summaries, report };
+}
+
+/**
+ * `summaries/metrics.json` (final metrics by `summaryBy`, mean and spread over the rest), and
+ * `summaries/<analysis>.json` for every analysis with a `summarize` hook, over the runs that
+ * completed. A summary that throws is recorded with its error; the others are still written.
+ */
+async function writeSummaries(
+  dir: string,
+  index: SweepIndex,
+  analyses: ReturnType<typeof resolveExperiment>['analyses'],
+  reporter: SweepReporter,
+): Promise<string[]> {
+  const out = join(dir, 'summaries');
+  await mkdir(out, { recursive: true });
+  const written: string[] = [];
+  const write = async (name: string, value: unknown) => {
+    const path = join(out, `${name}.json`);
+    await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+    written.push(path);
+  };
+  await write('metrics', sweepApi().summarizeFinalMetrics(index));
+  for (const a of analyses) {
+    if (!a.plugin.summarize) continue;
+    const inputs: SummaryInput[] = [];
+    for (const p of index.points) {
+      if (p.status !== 'completed') continue;
+      try {
+        const result = JSON.parse(readFileSync(join(dir, p.dir, 'analyses', `${a.plugin.name}.json`), 'utf8')) as AnalysisResult;
+        inputs.push({ run: p.id, settings: p.assignments, result });
+      } catch {
+        // a run without this analysis' result (it was not asked for there) is left out
+      }
+    }
+    try {
+      const summary = a.plugin.summarize(inputs, a.options);
+      await write(a.plugin.name, { analysis: a.plugin.name, runs: inputs.map((i) => i.run), summaryBy: index.sweep.summaryBy, ...JSON.parse(JSON.stringify(summary)) });
+    } catch (err) {
+      reporter.log(`warning: the summary of analysis "${a.plugin.name}" failed: ${messageOf(err)}`);
+      await write(a.plugin.name, { analysis: a.plugin.name, runs: inputs.map((i) => i.run), error: messageOf(err) });
+    }
+  }
+  return written;
+}
