@@ -1,0 +1,99 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildSweepReport, groupMetric, heatmapFigure, lineFigure, readSweep, sweepFigures, sweepMetrics, writeSweepReport, type SweepInfo, type SweepPointInfo } from './sweep-report';
+
+/** A 2×3 grid (lr × width) with 3 seeds; test.loss = lr·width + seed, so every mean and spread is known. */
+function fixture(): SweepInfo {
+  const points: SweepPointInfo[] = [];
+  for (const lr of [0.1, 0.2]) {
+    for (const width of [4, 8, 16]) {
+      for (const seed of [1, 2, 3]) {
+        const id = `lr=${lr}_width=${width}_seed=${seed}`;
+        const failed = lr === 0.2 && width === 16 && seed === 3;
+        points.push({
+          id,
+          dir: id,
+          assignments: { 'train.lr': lr, 'model.width': width, seed },
+          status: failed ? 'failed' : 'completed',
+          ...(failed ? { error: 'analysis "x" failed: <boom>' } : { summary: { 'test.loss': lr * width + seed, 'train.loss': seed } }),
+        });
+      }
+    }
+  }
+  return {
+    name: 'fixture',
+    sweep: { paths: ['train.lr', 'model.width', 'seed'], summaryBy: ['train.lr', 'model.width'], grid: { 'train.lr': [0.1, 0.2], 'model.width': [4, 8, 16] }, seeds: [1, 2, 3] },
+    points,
+  };
+}
+
+describe('sweep figures', () => {
+  it('orders metrics test first, losses first', () => {
+    expect(sweepMetrics([{ id: 'a', assignments: {}, status: 'completed', summary: { 'train.loss': 1, 'test.mse': 1, 'test.loss': 2, other: 3 } }])).toEqual(['test.loss', 'test.mse', 'train.loss', 'other']);
+  });
+
+  it('groups give the mean and sample standard deviation over seeds, leaving failed runs out', () => {
+    const groups = groupMetric(fixture().points, ['train.lr', 'model.width'], 'test.loss');
+    expect(groups).toHaveLength(6);
+    const g = groups.find((x) => x.settings['train.lr'] === 0.1 && x.settings['model.width'] === 8)!;
+    expect(g.stats.n).toBe(3);
+    expect(g.stats.mean).toBeCloseTo(0.8 + 2, 12); // seeds 1, 2, 3
+    expect(g.stats.std).toBeCloseTo(1, 12);
+    const short = groups.find((x) => x.settings['train.lr'] === 0.2 && x.settings['model.width'] === 16)!;
+    expect(short.stats.n).toBe(2);
+    expect(short.stats.mean).toBeCloseTo(3.2 + 1.5, 12);
+  });
+
+  it('a heat map per metric for a 2-D grid, cells holding the mean over seeds', () => {
+    const fig = heatmapFigure(fixture(), 'test.loss', 'train.lr', 'model.width')!;
+    const rows = (fig.spec.data as { values: { x: string; y: string; mean: number; n: number }[] }).values;
+    expect(rows).toHaveLength(6);
+    for (const r of rows) expect(r.mean).toBeCloseTo(Number(r.x) * Number(r.y) + (r.n === 3 ? 2 : 1.5), 12);
+    expect((fig.spec.encoding as any).y.sort).toEqual(['4', '8', '16']);
+  });
+
+  it('lines with mean ± standard deviation, one per value of the other setting', () => {
+    const fig = lineFigure(fixture(), 'test.loss', 'model.width', ['train.lr'])!;
+    const rows = (fig.spec.data as { values: { x: number; series: string; mean: number; lo: number; hi: number }[] }).values;
+    expect(new Set(rows.map((r) => r.series))).toEqual(new Set(['train.lr=0.1', 'train.lr=0.2']));
+    const r = rows.find((q) => q.x === 4 && q.series === 'train.lr=0.1')!;
+    expect(r.mean).toBeCloseTo(2.4, 12);
+    expect(r.hi - r.mean).toBeCloseTo(1, 12);
+    expect(r.mean - r.lo).toBeCloseTo(1, 12);
+    const all = sweepFigures(fixture(), ['test.loss']);
+    expect(all.map((f) => f.name)).toEqual(['heatmap-test-loss', 'line-test-loss-train-lr', 'line-test-loss-model-width']);
+    // no heat map for a one-dimensional sweep
+    const oneD = { ...fixture(), sweep: { ...fixture().sweep, paths: ['train.lr', 'seed'], grid: { 'train.lr': [0.1, 0.2] }, summaryBy: ['train.lr'] } };
+    expect(sweepFigures(oneD, ['test.loss']).map((f) => f.name)).toEqual(['line-test-loss-train-lr']);
+  });
+});
+
+describe('the sweep report', () => {
+  it('shows failures (escaped), the table of means ± spread, figures, analysis summaries and every run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'goldstone-sweep-report-'));
+    writeFileSync(join(dir, 'sweep.json'), JSON.stringify(fixture()));
+    mkdirSync(join(dir, 'summaries'));
+    writeFileSync(join(dir, 'summaries', 'metrics.json'), '{}');
+    writeFileSync(
+      join(dir, 'summaries', 'probe.json'),
+      JSON.stringify({ runs: ['a', 'b'], result: { exponent: 4.1 }, figures: [{ name: 'f', title: 'Probe figure', spec: { data: { values: [{ a: 1, b: 2 }] }, mark: 'point', encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative' } } } }] }),
+    );
+    writeFileSync(join(dir, 'summaries', 'broken.json'), JSON.stringify({ runs: [], error: 'fit needs 2 runs' }));
+    const data = await readSweep(dir);
+    expect(data.summaries.map((s) => s.name)).toEqual(['broken', 'probe']);
+    const html = await buildSweepReport(data);
+    expect(html).toContain('1 point failed');
+    expect(html).toContain('&lt;boom&gt;');
+    expect(html).not.toContain('<boom>');
+    expect(html).toContain('2.8 ± 1 (n=3)'); // lr 0.1, width 8 → 0.8 + mean(1,2,3)
+    expect(html).toContain('test.loss: model.width × train.lr');
+    expect(html).toContain('Probe figure');
+    expect(html).toContain('fit needs 2 runs');
+    expect((html.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(4);
+    const path = await writeSweepReport(dir);
+    expect(path).toBe(join(dir, 'sweep-report.html'));
+    expect(readFileSync(path, 'utf8')).toBe(html);
+  });
+});
