@@ -1,0 +1,188 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  API_VERSION,
+  UsageError,
+  cloneParams,
+  defineAnalysis,
+  disposeParams,
+  subsetSplit,
+  train,
+  type AnalysisContext,
+  type AnalysisResult,
+  type Figure,
+  type Json,
+  type ModelInstance,
+  type Params,
+  type Rng,
+  type Split,
+  type TaskInstance,
+} from '@goldstone/core';
+import { createMlp } from '@goldstone/models';
+import { lineFigure } from './figures';
+import { fidelity, outputMse, softTargets } from './fidelity';
+import { distillationOptions, type DistillationOptions } from './options';
+import { higherIsBetter, predictSplit, primaryMetric, scoreArrays } from './score';
+
+export const VERSION = '0.1.0';
+
+function evaluationSubset(split: Split, max: number, rng: Rng): Split {
+  if (split.n <= max) return split;
+  const idx = Array.from(rng.permutation(split.n).subarray(0, max)).sort((a, b) => a - b);
+  return subsetSplit(split, idx);
+}
+
+function splitOf(task: TaskInstance, name: string, field: string): Split {
+  const s = task.splits[name];
+  if (!s || s.n === 0) throw new UsageError(`${field}: the task has no non-empty split "${name}" (it has: ${Object.keys(task.splits).join(', ')})`, { field });
+  return s;
+}
+
+/** The model with its outputs divided by T: training it on softened targets is Hinton's distillation. */
+export function tempered(model: ModelInstance, temperature: number): ModelInstance {
+  if (temperature === 1) return model;
+  return { ...model, apply: (p, x) => tf.tidy(() => tf.div(model.apply(p, x), temperature)) };
+}
+
+/** A copy of the task that trains on `split` (its targets may be soft) and reports no metrics. */
+function trainingTask(task: TaskInstance, split: Split): TaskInstance {
+  return { ...task, splits: { train: split, test: subsetSplit(split, [0]) }, metrics: () => ({}), symmetries: undefined };
+}
+
+/** How a student does: the task metric against the labels, and its agreement with the teacher. */
+export interface StudentScore {
+  value: number;
+  fidelity: number;
+  /** Mean squared difference of student and teacher raw outputs (logits or values). */
+  outputMse: number;
+}
+
+export async function analyzeDistillation(ctx: AnalysisContext, opts: DistillationOptions): Promise<AnalysisResult> {
+  const { task } = ctx;
+  const kind = task.outputKind;
+  const metric = primaryMetric(kind);
+  const up = higherIsBetter(metric);
+  const width = task.outputSize;
+  const T = kind === 'regression' ? 1 : opts.temperature;
+  const pool = splitOf(task, opts.poolSplit, 'poolSplit');
+  const evalSplit = evaluationSubset(splitOf(task, opts.split, 'split'), opts.maxExamples, ctx.rng.split('subset'));
+  const teacherPool = predictSplit(ctx.model, ctx.params, pool);
+  const teacherEval = predictSplit(ctx.model, ctx.params, evalSplit);
+  const teacherValue = scoreArrays(kind, teacherEval, evalSplit.y, width)[metric];
+  const softPool: Split = { ...pool, y: softTargets(kind, teacherPool, width, T), yShape: [width] };
+  const order = ctx.rng.split('pool-order').permutation(pool.n);
+  const lossName = task.loss;
+
+  const score = (model: ModelInstance, params: Params): StudentScore => {
+    const out = predictSplit(model, params, evalSplit);
+    return { value: scoreArrays(kind, out, evalSplit.y, width)[metric], fidelity: fidelity(kind, out, teacherEval, width), outputMse: outputMse(out, teacherEval) };
+  };
+
+  /** Train one student twice from the same initialisation and data order: on the teacher, on the labels. */
+  const trainPair = async (hidden: number[], samples: number, key: string) => {
+    const student = createMlp({ hidden, activation: opts.activation, bias: true, init: 'auto', initScale: 0.1 }, { inputShape: task.inputShape, outputSize: width });
+    const idx = order.subarray(0, samples);
+    const config = { optimizer: { name: opts.optimizer, lr: opts.lr }, epochs: opts.epochs, batchSize: opts.batchSize, evalEvery: opts.epochs, logEvery: 1 << 30 };
+    const init = student.init(ctx.rng.split(`init:${key}`));
+    const initCopy = cloneParams(init);
+    const out: { params: number; distilled?: StudentScore; labels?: StudentScore } = { params: student.paramCount };
+    let trained: Params | undefined;
+    try {
+      const d = await train({ model: tempered(student, T), task: { ...trainingTask(task, subsetSplit(softPool, idx)), loss: lossName }, params: init, config, rng: ctx.rng.split(`train:${key}`) });
+      trained = d.params;
+      out.distilled = score(student, trained);
+      disposeParams(trained);
+      trained = undefined;
+      const l = await train({ model: student, task: trainingTask(task, subsetSplit(pool, idx)), params: initCopy, config, rng: ctx.rng.split(`train:${key}`) });
+      trained = l.params;
+      out.labels = score(student, trained);
+    } finally {
+      if (trained) disposeParams(trained);
+    }
+    return out as { params: number; distilled: StudentScore; labels: StudentScore };
+  };
+
+  ctx.progress.start('distillation', opts.students.length + opts.sampleFractions.length);
+  const students = [];
+  for (let i = 0; i < opts.students.length; i++) {
+    const hidden = opts.students[i];
+    students.push({ hidden, ...(await trainPair(hidden, pool.n, `student:${hidden.join('-')}`)) });
+    ctx.progress.tick();
+  }
+  const largest = students.reduce((a, b) => (b.params > a.params ? b : a));
+  const samples = [];
+  for (const fraction of opts.sampleFractions) {
+    const n = Math.max(1, Math.round(fraction * pool.n));
+    samples.push({ samples: n, fraction, ...(await trainPair(largest.hidden, n, `samples:${n}`)) });
+    ctx.progress.tick();
+  }
+  ctx.progress.stop();
+
+  // Efficiency: the smallest student, and the fewest samples, at which the distilled student reaches the fidelity target.
+  const reached = students.filter((s) => s.distilled.fidelity >= opts.fidelityTarget).sort((a, b) => a.params - b.params);
+  const reachedSamples = samples.filter((s) => s.distilled.fidelity >= opts.fidelityTarget).sort((a, b) => a.samples - b.samples);
+  const sign = up ? 1 : -1;
+  const gains = students.map((s) => sign * (s.distilled.value - s.labels.value));
+  const summary = {
+    teacher: { value: teacherValue, params: ctx.model.paramCount },
+    fidelityTarget: opts.fidelityTarget,
+    minStudentParams: reached[0]?.params ?? null,
+    compressionRatio: reached[0] ? ctx.model.paramCount / reached[0].params : null,
+    minSamples: reachedSamples[0]?.samples ?? null,
+    meanGain: gains.reduce((a, b) => a + b, 0) / gains.length,
+    meanFidelityGain: students.reduce((a, s) => a + s.distilled.fidelity - s.labels.fidelity, 0) / students.length,
+    largestStudentFidelity: largest.distilled.fidelity,
+  };
+
+  const bySize = students.flatMap((s) => [
+    { params: s.params, training: 'distilled', value: s.distilled.value, fidelity: s.distilled.fidelity },
+    { params: s.params, training: 'labels', value: s.labels.value, fidelity: s.labels.fidelity },
+  ]);
+  const bySamples = samples.flatMap((s) => [
+    { samples: s.samples, training: 'distilled', value: s.distilled.value, fidelity: s.distilled.fidelity },
+    { samples: s.samples, training: 'labels', value: s.labels.value, fidelity: s.labels.fidelity },
+  ]);
+  const figures: Figure[] = [
+    lineFigure('distillation-size', `Student ${metric} against size (teacher ${teacherValue.toPrecision(3)})`, bySize, { field: 'params', title: 'student parameters', scale: 'log' }, { field: 'value', title: metric }, 'training'),
+    lineFigure('distillation-fidelity', 'Student fidelity (agreement with the teacher) against size', bySize, { field: 'params', title: 'student parameters', scale: 'log' }, { field: 'fidelity', title: 'fidelity' }, 'training'),
+    lineFigure('distillation-samples', `Student ${metric} against distillation samples (student ${largest.hidden.join('-')})`, bySamples, { field: 'samples', title: 'samples', scale: 'log' }, { field: 'value', title: metric }, 'training'),
+  ];
+
+  return {
+    result: {
+      metric,
+      higherIsBetter: up,
+      split: opts.split,
+      examples: evalSplit.n,
+      fidelity: kind === 'regression' ? 'R² of student against teacher outputs' : kind === 'binary' ? 'agreement of logit signs' : 'agreement of argmax classes',
+      temperature: T,
+      teacher: { value: teacherValue, params: ctx.model.paramCount },
+      students: students as unknown as Json,
+      samples: samples.map((s) => ({ ...s, student: largest.hidden })) as unknown as Json,
+      summary,
+    },
+    figures,
+    provenance: {
+      analysis: 'distillation',
+      version: VERSION,
+      seed: ctx.seed,
+      backend: ctx.backend,
+      settings: opts as unknown as Json,
+      samples: { poolSplit: opts.poolSplit, pool: pool.n, split: opts.split, examples: evalSplit.n },
+      metric,
+      method: {
+        targets: kind === 'regression' ? 'teacher outputs, mse' : `teacher outputs softened at T=${T}; student logits divided by T in training (${lossName})`,
+        baseline: 'the same student, initialisation and data order trained on the true labels',
+        trainer: `${opts.optimizer} lr=${opts.lr}, ${opts.epochs} epochs, batch ${opts.batchSize}`,
+      },
+    },
+  };
+}
+
+/** The distillation analysis plugin. */
+export const distillation = defineAnalysis({
+  name: 'distillation',
+  apiVersion: API_VERSION,
+  description: 'Distil the model into MLP students of several sizes and sample counts; fidelity and metric against labels-trained students',
+  options: distillationOptions,
+  run: (ctx, options) => analyzeDistillation(ctx, options),
+});

@@ -1,0 +1,43 @@
+import type { Figure } from '@goldstone/core';
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
+type Row = Record<string, number | string | null>;
+
+/** A line chart with points, one line per `series` value (inline data). */
+export function lineFigure(
+  name: string,
+  title: string,
+  rows: Row[],
+  x: { field: string; title: string; scale?: 'log' | 'symlog' },
+  y: { field: string; title: string; scale?: 'log' | 'symlog' },
+  series?: string,
+): Figure {
+  const encoding: Record<string, unknown> = {
+    x: { field: x.field, type: 'quantitative', title: x.title, ...(x.scale ? { scale: { type: x.scale } } : {}) },
+    y: { field: y.field, type: 'quantitative', title: y.title, ...(y.scale ? { scale: { type: y.scale } } : {}) },
+  };
+  if (series) encoding.color = { field: series, type: 'nominal', title: null };
+  return {
+    name,
+    title,
+    spec: { $schema: SCHEMA, data: { values: rows }, mark: { type: 'line', point: true }, encoding },
+  };
+}
+
+/** A bar chart of `y` by category `x` (inline data). */
+export function barFigure(name: string, title: string, rows: Row[], x: { field: string; title: string }, y: { field: string; title: string }): Figure {
+  return {
+    name,
+    title,
+    spec: {
+      $schema: SCHEMA,
+      data: { values: rows },
+      mark: 'bar',
+      encoding: {
+        x: { field: x.field, type: 'nominal', title: x.title },
+        y: { field: y.field, type: 'quantitative', title: y.title },
+      },
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { ACTIVATIONS, type ActivationName } from '@goldstone/core';
+
+export const distillationOptions = z.strictObject({
+  /** Hidden widths of each student MLP (one entry per student, smallest first is conventional). */
+  students: z.array(z.array(z.number().int().positive())).min(1).default([[4], [16], [64]]),
+  /** The students' activation. */
+  activation: z.enum(ACTIVATIONS as unknown as [ActivationName, ...ActivationName[]]).default('relu'),
+  /** Softening temperature T of the teacher's outputs (classification and binary; ignored for regression). */
+  temperature: z.number().positive().default(2),
+  /** The split whose inputs the teacher labels (the distillation pool). */
+  poolSplit: z.string().default('train'),
+  /** Fractions of the pool used in the sample-size sweep (on the largest student). */
+  sampleFractions: z.array(z.number().gt(0).max(1)).min(1).default([0.1, 0.3, 1]),
+  /** The split students and teacher are compared on. */
+  split: z.string().default('test'),
+  /** At most this many examples of the evaluation split (a seeded random subset when larger). */
+  maxExamples: z.number().int().positive().default(1024),
+  /** Student training (core's trainer): epochs, batch size, optimiser, learning rate. */
+  epochs: z.number().int().positive().default(30),
+  batchSize: z.number().int().positive().default(32),
+  optimizer: z.enum(['sgd', 'adam', 'adamw']).default('adam'),
+  lr: z.number().positive().default(0.01),
+  /** Fidelity a student must reach to count in the efficiency summary. */
+  fidelityTarget: z.number().gt(0).max(1).default(0.95),
+});
+
+export type DistillationOptions = z.output<typeof distillationOptions>;
