@@ -133,7 +133,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const { experiment } = loadExperimentFile(opts.file, { quick, set });
   const sweep = sweepApi().resolveSweep(experiment.sweep, { file: opts.file });
   const points = sweepApi().expandSweep(sweep);
-  const { registry, resolved } = await validatePoints(opts.file, quick, set, points);
+  const { resolved } = await validatePoints(opts.file, quick, set, points);
   const name = experiment.name ?? basename(opts.file, extname(opts.file));
   const dir = resolve(opts.out ?? join('sweeps', name));
   if (existsSync(dir) && readdirSync(dir).length > 0 && !existsSync(join(dir, 'sweep.json'))) {
@@ -260,7 +260,6 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       }
     }
   }
-  void registry;
   return { dir, index, failed: index.counts.failed, interrupted, summaries, report };
 }
 
