@@ -38,6 +38,15 @@ export const TrainSchema = z.strictObject({
   /** Per parameter group (by the model's group names) learning rate and weight decay. */
   groups: z.record(z.string(), groupSettings).optional(),
   evalEvery: z.number().int().positive().default(1),
+  /** Soft symmetry penalty from the task's declared input symmetries (see symmetry-penalty.ts). */
+  symmetryPenalty: z
+    .strictObject({
+      form: z.enum(['sampled', 'generator']),
+      lambda: z.number().min(0),
+      schedule: scheduleSchema.optional(),
+      symmetry: z.string().min(1).optional(),
+    })
+    .optional(),
   logEvery: z.number().int().positive().default(10),
   checkpointEvery: z.number().int().positive().default(1),
 });

@@ -20,6 +20,7 @@ import type { OptimizerStateEntry } from './optim';
 import type { Registry } from './registry';
 import { Rng } from './rng';
 import type { RunStore } from './store';
+import { createSymmetryPenalty, resolveSymmetry } from './symmetry-penalty';
 import { train, type TrainHooks } from './trainer';
 
 /** A Progress that reports nothing (tests, library use). */
@@ -174,6 +175,8 @@ export async function runExperiment(opts: {
   const exp = resolved.experiment;
   const progress = opts.progress ?? silentProgress;
   const { task, model, rng } = await instantiate(resolved);
+  // a task without (the named) symmetries rejects train.symmetryPenalty before anything is written
+  if (exp.train.symmetryPenalty) resolveSymmetry(task, exp.train.symmetryPenalty);
   const now = new Date().toISOString();
   const previousRun = opts.resume ? ((await store.readRun().catch(() => ({}))) as Record<string, Json>) : {};
   await store.updateRun({
@@ -224,6 +227,17 @@ export async function runExperiment(opts: {
   } else {
     params0 = model.init(rng.split('init'));
   }
+  const symmetryPenalty = t.symmetryPenalty
+    ? createSymmetryPenalty({
+        model,
+        task,
+        config: t.symmetryPenalty,
+        rng: rng.split('symmetry-penalty'),
+        epochs: t.epochs,
+        batchesPerEpoch: Math.ceil(task.splits.train.n / t.batchSize),
+        startEpoch,
+      })
+    : undefined;
   const trained = await train({
     model,
     task,
@@ -250,7 +264,8 @@ export async function runExperiment(opts: {
       logEvery: t.logEvery,
       checkpointEvery: t.checkpointEvery,
     },
-    hooks,
+    hooks: symmetryPenalty ? [...hooks, symmetryPenalty.hooks] : hooks,
+    penalty: symmetryPenalty?.penalty,
     progress,
     onMetrics: (row) => store.appendMetrics(row),
     onCheckpoint: (params, info, state) => store.saveCheckpoint('last', params, model.specs, { ...info }, { optimizerState: state }),
