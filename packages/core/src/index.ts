@@ -23,5 +23,6 @@ export * from './store';
 export * from './registry';
 export * from './experiment';
 export * from './runner';
+export * from './sweep';
 // The schema library plugins write their options with: one copy, shared with core's validation.
 export { z } from 'zod';
