@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
  * reaches comparison kernels, which have no gradient in tfjs.
  */
 function constantOf(f: (x: tf.Tensor) => tf.Tensor): (x: tf.Tensor) => tf.Tensor {
-  return tf.customGrad((x: tf.Tensor) => ({ value: f(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(x) })) as unknown as (x: tf.Tensor) => tf.Tensor;
+  const op = tf.customGrad(((x: tf.Tensor) => ({ value: f(x), gradFunc: () => tf.zerosLike(x) })) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (x: tf.Tensor) => op(x);
 }
 
 /**
@@ -21,7 +22,7 @@ export function setMask(x: tf.Tensor, mode: 'none' | 'nonzero'): tf.Tensor {
 
 /** 1 / max(count, 1) per set, `[B, 1]`, from a `[B, N, 1]` mask (no gradient). */
 function inverseCount(mask: tf.Tensor): tf.Tensor {
-  return constantOf((m) => tf.div(1, tf.maximum(tf.sum(m, [1, 2]).reshape([-1, 1]), 1)))(mask);
+  return constantOf((m) => tf.div(1, tf.maximum(tf.reshape(tf.sum(m, [1, 2]), [-1, 1]), 1)))(mask);
 }
 
 /** Masked sum or mean over the set axis: `[B, N, C]` → `[B, C]` (mean over present elements). */
