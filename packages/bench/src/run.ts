@@ -12,6 +12,18 @@ import {
 import { CASES, prepareCase, type BenchCase } from './cases';
 import { summarize, timeIt, ratio, type Summary } from './stats';
 import { runTorch, type TorchResult } from './torch';
+import {
+  krylovProblem,
+  krylovTable,
+  runKrylov,
+  runTorchKrylov,
+  type KrylovBackendRun,
+  type KrylovPeerInput,
+  type KrylovProblem,
+  type KrylovReference,
+  type KrylovRow,
+  type TorchKrylovResult,
+} from './krylov';
 
 export interface BenchSettings {
   quick: boolean;
@@ -44,6 +56,17 @@ export interface BenchReport {
   unavailable: Array<{ backend: string; reason: string }>;
   pytorch: TorchResult;
   table: Row[];
+  krylov: KrylovReport;
+}
+
+/** The curvature case family: top-k eigenvalues by Lanczos and by deflated power iteration. */
+export interface KrylovReport {
+  problem: KrylovProblem & { params: number; loss: string };
+  /** The top-k eigenvalues every run is measured against, and where they were computed. */
+  reference: KrylovReference | null;
+  backends: KrylovBackendRun[];
+  pytorch: TorchKrylovResult;
+  table: KrylovRow[];
 }
 
 function envInt(name: string, fallback: number): number {
@@ -85,6 +108,9 @@ function runCases(label: string, cases: readonly BenchCase[], s: BenchSettings):
 export async function runBench(s: BenchSettings): Promise<BenchReport> {
   const backends: BackendRun[] = [];
   const unavailable: BenchReport['unavailable'] = [];
+  const problem = krylovProblem(s.quick);
+  const krylovRuns: KrylovBackendRun[] = [];
+  let shared: { reference: KrylovReference; peer: KrylovPeerInput } | null = null;
   for (const name of ['cpu', 'wasm', 'tensorflow'] as BackendName[]) {
     try {
       await initBackend(name, { log: progress });
@@ -95,6 +121,13 @@ export async function runBench(s: BenchSettings): Promise<BenchReport> {
       continue;
     }
     backends.push({ backend: name, fixes: backendInfo().fixes, cases: runCases(name, CASES, s) });
+    const k = runKrylov(problem, s.seed, name, shared ?? undefined);
+    shared ??= { reference: k.reference, peer: k.peer };
+    krylovRuns.push(k.run);
+    progress(
+      `bench: ${name.padEnd(10)} ${problem.name}: lanczos ${k.run.lanczos.products ?? '-'} HVPs ${k.run.lanczos.ms?.toFixed(0) ?? '-'} ms, ` +
+        `power ${k.run.power.products ?? '-'} HVPs ${k.run.power.ms?.toFixed(0) ?? '-'} ms`,
+    );
     if (name === 'wasm' && !s.quick) {
       // The same backend without the kernel fixes, to show what they buy (training cases only).
       uninstallWasmKernels();
@@ -108,6 +141,11 @@ export async function runBench(s: BenchSettings): Promise<BenchReport> {
   progress('bench: PyTorch peer');
   const pytorch = runTorch({ python: process.env.BENCH_PYTHON, warmup: s.warmup, reps: s.reps, quick: s.quick });
   if (!pytorch.available) progress(`bench: ${pytorch.reason}`);
+  progress('bench: PyTorch peer, krylov');
+  const torchKrylov: TorchKrylovResult = shared
+    ? runTorchKrylov(shared.peer, { python: process.env.BENCH_PYTHON })
+    : { available: false, reason: 'no tfjs backend ran the problem' };
+  if (!torchKrylov.available) progress(`bench: ${torchKrylov.reason}`);
   return {
     machine: {
       node: process.version,
@@ -129,6 +167,17 @@ export async function runBench(s: BenchSettings): Promise<BenchReport> {
     unavailable,
     pytorch,
     table: table(backends, pytorch),
+    krylov: {
+      problem: {
+        ...problem,
+        params: shared?.peer.w.length ?? 0,
+        loss: 'softmax-cross-entropy, tanh MLP (@goldstone/models mlp), Hessian by double backprop (float32)',
+      },
+      reference: shared?.reference ?? null,
+      backends: krylovRuns,
+      pytorch: torchKrylov,
+      table: krylovTable(krylovRuns, torchKrylov),
+    },
   };
 }
 
