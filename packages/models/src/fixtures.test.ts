@@ -54,8 +54,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
         const hv = hvp(f, w, v);
         try {
           expect(Math.abs(L.dataSync()[0] - c.lossValue) / Math.abs(c.lossValue)).toBeLessThan(1e-5);
-          expect(relErr(g.dataSync(), c.grad)).toBeLessThan(1e-4);
-          expect(relErr(hv.dataSync(), c.hv)).toBeLessThan(1e-4);
+          expect(relErr(g.dataSync(), c.grad)).toBeLessThan(5e-5);
+          expect(relErr(hv.dataSync(), c.hv)).toBeLessThan(5e-5);
         } finally {
           tf.dispose([x, y, w, v, L, g, hv]);
         }
