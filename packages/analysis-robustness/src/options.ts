@@ -19,6 +19,8 @@ export const robustnessOptions = z.strictObject({
   noiseDraws: z.number().int().positive().default(2),
   /** Random group elements per example for each of the task's symmetries. */
   symmetryDraws: z.number().int().positive().default(4),
+  /** Step sizes t of x + t·G·x along each symmetry's infinitesimal generator G (where the task gives one). */
+  generatorSteps: sweep([0.01, 0.03, 0.1, 0.3], 'generator step'),
   /** ℓ∞ radii ε of the FGSM and PGD attacks (in input units). */
   epsilons: sweep([0.01, 0.03, 0.1, 0.3], 'attack radius'),
   /** PGD steps (step size ε/4). */

@@ -5,6 +5,7 @@ import { Rng, createAnalysisContext, disposeParams, splitTensors, type AnalysisR
 import { expectNoLeaks, silentProgress, testPlugin, toyLinearModel, toyRegressionTask } from '@goldstone/testkit';
 import { robustness } from './robustness';
 import { blobsTask, trainedMlp } from './test-setting';
+import { scoreTensors } from './score';
 import { hutchinsonTrace, weightNoiseSweep } from './weight-noise';
 
 const SMALL = {
@@ -18,6 +19,7 @@ const SMALL = {
   weightSigmas: [0.01, 0.03],
   weightDraws: 2,
   traceProbes: 4,
+  generatorSteps: [0.1],
 };
 
 testPlugin(robustness, { options: SMALL, badOptions: { epsilons: [-0.1] } });
@@ -73,7 +75,13 @@ describe('robustness analysis', () => {
     expect(result.clean.value).toBeGreaterThan(0.6);
     expect(result.noise[0].sigma).toBe(0);
     expect(result.noise[0].value).toBe(result.clean.value);
-    expect(result.symmetries.map((s: any) => s.name)).toEqual(['jitter']);
+    expect(result.symmetries.map((s: any) => s.name)).toEqual(['jitter', 'scale']);
+    expect(result.symmetries[0].generator).toBeNull();
+    // the generator of scaling is G·x = x: x + t·x = (1 + t)·x exactly
+    const gen = result.symmetries[1].generator;
+    expect(gen.map((g: any) => g.t)).toEqual(SMALL.generatorSteps);
+    const scaled = tf.tidy(() => scoreTensors('classification', setting.model.apply(setting.params, tf.mul(tf.tensor2d(task.splits.test.x, [90, 2]), 1.1)), tf.tensor2d(task.splits.test.y, [90, 3])));
+    expect(gen[0].value).toBe(scaled.accuracy);
     for (let i = 0; i < 2; i++) {
       expect(result.fgsm[i].value).toBeLessThanOrEqual(result.clean.value);
       // PGD ascends the loss: it is at least as strong as FGSM in loss (accuracy usually follows, but need not)
@@ -86,7 +94,7 @@ describe('robustness analysis', () => {
     expect(result.ibp.points[1].certified).toBeLessThanOrEqual(result.clean.value);
     expect(result.weightNoise.trace.source).toBe('hutchinson');
     expect(provenance.samples.examples).toBe(90);
-    expect(figures!.map((f) => f.name)).toEqual(['robustness-noise', 'robustness-symmetries', 'robustness-attacks', 'robustness-ibp-width', 'robustness-weight-noise']);
+    expect(figures!.map((f) => f.name)).toEqual(['robustness-noise', 'robustness-symmetries', 'robustness-symmetry-generator', 'robustness-attacks', 'robustness-ibp-width', 'robustness-weight-noise']);
   });
 
   it('uses the Hessian analysis’ trace when it ran first', async () => {

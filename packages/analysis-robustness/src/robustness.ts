@@ -123,8 +123,17 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
           value += e.value / opts.symmetryDraws;
           loss += e.loss / opts.symmetryDraws;
         }
+        // Along the generator: x + t·G·x, the group action to first order in t, for a sweep of t.
+        const generator = sym.generator
+          ? opts.generatorSteps.map((t) => {
+              const xt = tf.tidy(() => tf.add(x, tf.mul(sym.generator!(x), t)));
+              const e = evaluate(xt);
+              xt.dispose();
+              return { t, value: e.value, loss: e.loss };
+            })
+          : null;
         ctx.progress.tick();
-        return { name: sym.name, value, loss, outputChange: change };
+        return { name: sym.name, value, loss, outputChange: change, generator };
       });
       base.dispose();
       result.symmetries = rows;
@@ -132,6 +141,12 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
         figures.push(
           barFigure('robustness-symmetries', `${metric} under random elements of the task's input symmetries`, [{ name: 'clean', value: clean.value }, ...rows.map((r) => ({ name: r.name, value: r.value }))], { field: 'name', title: 'transformation' }, { field: 'value', title: metric }),
         );
+        const steps = rows.flatMap((r) => (r.generator ?? []).map((g) => ({ symmetry: r.name, t: g.t, value: g.value })));
+        if (steps.length > 0) {
+          figures.push(
+            lineFigure('robustness-symmetry-generator', `${metric} along each symmetry's generator, x + t·G·x`, steps, { field: 't', title: 't', scale: 'log' }, { field: 'value', title: metric }, 'symmetry'),
+          );
+        }
       }
     }
 

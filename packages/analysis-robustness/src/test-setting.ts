@@ -35,7 +35,10 @@ export function blobsTask(o: { classes?: number; perClass?: number; dim?: number
     loss: o.binary ? 'binary-cross-entropy' : 'softmax-cross-entropy',
     splits: { train: make(rng.split('train')), test: make(rng.split('test')) },
     metrics: (pred, y) => scoreTensors(kind, pred, y),
-    symmetries: [{ name: 'jitter', sample: (x: tf.Tensor, r: Rng) => tf.add(x, tf.tensor(r.normalArray(x.size, 0.1), x.shape, 'float32')) }],
+    symmetries: [
+      { name: 'jitter', sample: (x: tf.Tensor, r: Rng) => tf.add(x, tf.tensor(r.normalArray(x.size, 0.1), x.shape, 'float32')) },
+      { name: 'scale', sample: (x: tf.Tensor, r: Rng) => tf.mul(x, 1 + 0.1 * r.normal()), generator: (x: tf.Tensor) => tf.clone(x) },
+    ],
   };
 }
 
