@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, disposeParams, initBackend, type ModelInstance } from '@goldstone/core';
+import { Rng, disposeParams, flattenParams, initBackend, unflattenParams, type ModelInstance } from '@goldstone/core';
 import { createDeepSets, deepSets, deepSetsOptions, deepSetsParamCount } from './deep-sets';
 import { lossGradHvp, maxAbsDiff, outputs, permuteAxis1, randomTensor, relErr, zeroModeReport } from './test-helpers';
 
@@ -139,6 +139,44 @@ describe('deep-sets plugin', () => {
     for (let i = 0; i < 3; i++) tf.dispose(m.apply(p, x));
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
+    disposeParams(p);
+  });
+});
+
+describe('deep-sets differentiated with respect to its inputs', () => {
+  it('gives finite input gradients through the mask, and their parameter gradient matches finite differences', () => {
+    const rng = new Rng(15);
+    const m = make({ phi: [4], rho: [3], pool: 'sum', activation: 'tanh', weightChannel: 0 }, [4, 3], 1);
+    const p = m.init(rng.split('p'));
+    const x = paddedSets(rng, [4, 2], 4, 3, 0);
+    // a rotation generator in the (Δη, Δφ) channels: G·x = (0, −x₂, x₁)
+    const gx = tf.tidy(() => {
+      const [z, a, b] = tf.split(x, 3, 2);
+      return tf.concat([tf.zerosLike(z), tf.neg(b), a], 2);
+    });
+    const w = flattenParams(p, m.specs);
+    const violation = (wv: tf.Tensor): tf.Scalar =>
+      tf.tidy(() => {
+        const q = unflattenParams(wv as tf.Tensor1D, m.specs);
+        const dx = tf.grad((xx: tf.Tensor) => tf.sum(m.apply(q, xx)))(x);
+        return tf.sum(tf.square(tf.sum(tf.mul(dx, gx), [1, 2])));
+      });
+    const g = tf.grad(violation as (t: tf.Tensor) => tf.Tensor)(w);
+    const gv = g.dataSync();
+    expect(gv.every(Number.isFinite)).toBe(true);
+    const u = rng.normalArray(m.paramCount);
+    const un = Math.hypot(...u);
+    const ut = tf.tensor1d(u.map((a) => a / un));
+    const h = 1e-2;
+    const [plus, minus] = [tf.add(w, tf.mul(ut, h)), tf.sub(w, tf.mul(ut, h))].map((t) => {
+      const s = violation(t);
+      const val = s.dataSync()[0];
+      tf.dispose([s, t]);
+      return val;
+    });
+    const an = tf.tidy(() => tf.sum(tf.mul(g, ut)).dataSync()[0]);
+    expect(Math.abs(an - (plus - minus) / (2 * h))).toBeLessThan(2e-2 * Math.abs(an) + 1e-6);
+    tf.dispose([x, gx, w, g, ut]);
     disposeParams(p);
   });
 });
