@@ -17,7 +17,7 @@ import {
 import { applyChain, chainBias, chainDepth, chainLinks, chainParamCount, chainSpecs, chainWeight, initChain, resolveInit, type DenseChain } from './dense-chain';
 import { initStd, MLP_INITS } from './init-schemes';
 import { FlatLayout, hiddenSymmetries, type ChannelLink } from './param-symmetries';
-import { elementDense, equivariantSetLayer, invariantSetLayer, setMask } from './set-layers';
+import { equivariantSetLayer, invariantSetLayer, setMask } from './set-layers';
 
 export const deepSetsOptions = z
   .object({

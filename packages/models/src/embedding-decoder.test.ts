@@ -4,7 +4,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, disposeParams, initBackend, paramsFromArray, paramsToArray, train, type ModelInstance, type TaskInstance } from '@goldstone/core';
 import { createEmbeddingDecoder, embeddingDecoder, embeddingDecoderOptions, embeddingDecoderParamCount } from './embedding-decoder';
-import { lossGradHvp, maxAbsDiff, outputs, randomTensor, relErr, zeroModeReport } from './test-helpers';
+import { lossGradHvp, maxAbsDiff, outputs, relErr, zeroModeReport } from './test-helpers';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -18,7 +18,13 @@ function make(options: Record<string, unknown>, inputShape: number[], outputSize
 function orderPairs(n: number): { x: Float32Array; y: Float32Array; count: number } {
   const x: number[] = [];
   const y: number[] = [];
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) x.push(i, j), y.push(i < j ? 1 : 0);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      if (i === j) continue;
+      x.push(i, j);
+      y.push(i < j ? 1 : 0);
+    }
+  }
   return { x: Float32Array.from(x), y: Float32Array.from(y), count: y.length };
 }
 
@@ -128,7 +134,10 @@ describe('embedding-decoder plugin', () => {
       const rel = (a: number, b: number) => {
         let num = 0;
         let den = 0;
-        for (let i = a; i < b; i++) (num += (after[i] - before[i]) ** 2), (den += before[i] ** 2);
+        for (let i = a; i < b; i++) {
+          num += (after[i] - before[i]) ** 2;
+          den += before[i] ** 2;
+        }
         return Math.sqrt(num / den);
       };
       return { encoder: rel(0, 18), decoder: rel(18, m.paramCount) };
