@@ -17,13 +17,13 @@ import {
   type Split,
 } from '@goldstone/core';
 import { descriptionLength, type TensorCode } from './description-length';
-import { lineFigure } from './figures';
+import { lineChart } from '@goldstone/core';
 import { fineTuneMasked } from './fine-tune';
 import { autoRanks, svdOf, truncateRank } from './low-rank';
 import { compressibilityOptions, type CompressibilityOptions } from './options';
 import { magnitudePrune, sparsityOf, type Slot } from './pruning';
 import { quantizeUniform } from './quantization';
-import { chanceScore, higherIsBetter, primaryMetric, scoreTensors, withinTolerance, type MetricName } from './score';
+import { chanceScore, higherIsBetter, primaryMetric, scoreTensors, withinTolerance, type MetricName } from '@goldstone/core';
 
 export const VERSION = '0.1.0';
 
@@ -134,7 +134,7 @@ export async function analyzeCompressibility(ctx: AnalysisContext, opts: Compres
       summary.maxSparsity = Object.fromEntries([...opts.scopes, ...(ftSparsities.length ? ['global+fine-tune'] : [])].map((sc) => [sc, within(sc)]));
       sparsityStar = opts.scopes.includes('global') ? (within('global') ?? 0) : 0;
       figures.push(
-        lineFigure('compressibility-pruning', `${metric} against magnitude-pruning sparsity`, rows, { field: 'sparsity', title: 'sparsity (fraction of weights zeroed)' }, { field: 'value', title: metric }, 'scope'),
+        lineChart('compressibility-pruning', `${metric} against magnitude-pruning sparsity`, rows, { field: 'sparsity', title: 'sparsity (fraction of weights zeroed)' }, { field: 'value', title: metric }, 'scope'),
       );
     }
 
@@ -149,7 +149,7 @@ export async function analyzeCompressibility(ctx: AnalysisContext, opts: Compres
       summary.minBits = lastWithin(rows, (r) => r.bits, base.value, metric, tol, false);
       bitsStar = (summary.minBits as number | null) ?? 32;
       figures.push(
-        lineFigure('compressibility-quantization', `${metric} against uniform per-tensor quantisation`, rows, { field: 'bits', title: 'bits per weight' }, { field: 'value', title: metric }),
+        lineChart('compressibility-quantization', `${metric} against uniform per-tensor quantisation`, rows, { field: 'bits', title: 'bits per weight' }, { field: 'value', title: metric }),
       );
     }
 
@@ -176,7 +176,7 @@ export async function analyzeCompressibility(ctx: AnalysisContext, opts: Compres
       result.lowRank = layers;
       summary.minRank = minRank;
       figures.push(
-        lineFigure('compressibility-low-rank', `${metric} against the rank of one layer's truncated SVD (others intact)`, rows, { field: 'rank', title: 'rank' }, { field: 'value', title: metric }, 'layer'),
+        lineChart('compressibility-low-rank', `${metric} against the rank of one layer's truncated SVD (others intact)`, rows, { field: 'rank', title: 'rank' }, { field: 'value', title: metric }, 'layer'),
       );
     }
     ctx.progress.stop();

@@ -8,7 +8,6 @@ export { fineTuneMasked, type FineTuneConfig } from './fine-tune';
 export { quantizeUniform } from './quantization';
 export { svdOf, truncateRank, autoRanks } from './low-rank';
 export { descriptionLength, log2Binomial, type TensorCode } from './description-length';
-export { auc, chanceScore, primaryMetric, scoreArrays, withinTolerance, type MetricName } from './score';
 
 /** goldstone loads a module's `plugins` export. */
 export const plugins = [compressibility];

@@ -18,10 +18,10 @@ import {
   type TaskInstance,
 } from '@goldstone/core';
 import { createMlp } from '@goldstone/models';
-import { lineFigure } from './figures';
+import { lineChart } from '@goldstone/core';
 import { fidelity, outputMse, softTargets } from './fidelity';
 import { distillationOptions, type DistillationOptions } from './options';
-import { higherIsBetter, predictSplit, primaryMetric, scoreArrays } from './score';
+import { higherIsBetter, predictSplit, primaryMetric, scoreArrays } from '@goldstone/core';
 
 export const VERSION = '0.1.0';
 
@@ -142,9 +142,9 @@ export async function analyzeDistillation(ctx: AnalysisContext, opts: Distillati
     { samples: s.samples, training: 'labels', value: s.labels.value, fidelity: s.labels.fidelity },
   ]);
   const figures: Figure[] = [
-    lineFigure('distillation-size', `Student ${metric} against size (teacher ${teacherValue.toPrecision(3)})`, bySize, { field: 'params', title: 'student parameters', scale: 'log' }, { field: 'value', title: metric }, 'training'),
-    lineFigure('distillation-fidelity', 'Student fidelity (agreement with the teacher) against size', bySize, { field: 'params', title: 'student parameters', scale: 'log' }, { field: 'fidelity', title: 'fidelity' }, 'training'),
-    lineFigure('distillation-samples', `Student ${metric} against distillation samples (student ${largest.hidden.join('-')})`, bySamples, { field: 'samples', title: 'samples', scale: 'log' }, { field: 'value', title: metric }, 'training'),
+    lineChart('distillation-size', `Student ${metric} against size (teacher ${teacherValue.toPrecision(3)})`, bySize, { field: 'params', title: 'student parameters', scale: 'log' }, { field: 'value', title: metric }, 'training'),
+    lineChart('distillation-fidelity', 'Student fidelity (agreement with the teacher) against size', bySize, { field: 'params', title: 'student parameters', scale: 'log' }, { field: 'fidelity', title: 'fidelity' }, 'training'),
+    lineChart('distillation-samples', `Student ${metric} against distillation samples (student ${largest.hidden.join('-')})`, bySamples, { field: 'samples', title: 'samples', scale: 'log' }, { field: 'value', title: metric }, 'training'),
   ];
 
   return {

@@ -1,5 +1,5 @@
 import type { OutputKind } from '@goldstone/core';
-import { argmaxRow } from './score';
+import { argmaxRow } from '@goldstone/core';
 
 /**
  * Agreement of a student with its teacher, from their raw outputs (logits or values, rows of

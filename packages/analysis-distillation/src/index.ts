@@ -4,7 +4,6 @@ import { distillation } from './distillation';
 export { distillation, analyzeDistillation, tempered, type StudentScore } from './distillation';
 export { distillationOptions, type DistillationOptions } from './options';
 export { fidelity, outputMse, softTargets } from './fidelity';
-export { auc, chanceScore, primaryMetric, scoreArrays, type MetricName } from './score';
 
 /** goldstone loads a module's `plugins` export. */
 export const plugins = [distillation];

@@ -7,7 +7,6 @@ export { fgsm, pgd, perExampleLoss, inputGradient, type AttackTarget, type PgdOp
 export { intervalBounds, activationBounds, denseChain, checkChain, GELU_ARGMIN, type DenseChain } from './interval-bounds';
 export { inputDomain, clipToDomain, type InputDomain, type DomainOption } from './domain';
 export { weightNoiseSweep, hutchinsonTrace, traceFromHessian, type TraceSource, type WeightNoisePoint } from './weight-noise';
-export { auc, chanceScore, primaryMetric, scoreArrays, scoreTensors, withinTolerance, predictSplit, type MetricName } from './score';
 
 /** goldstone loads a module's `plugins` export. */
 export const plugins = [robustness];

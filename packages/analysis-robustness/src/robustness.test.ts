@@ -5,7 +5,7 @@ import { Rng, createAnalysisContext, disposeParams, splitTensors, type AnalysisR
 import { expectNoLeaks, silentProgress, testPlugin, toyLinearModel, toyRegressionTask } from '@goldstone/testkit';
 import { robustness } from './robustness';
 import { blobsTask, trainedMlp } from './test-setting';
-import { scoreTensors } from './score';
+import { scoreTensors } from '@goldstone/core';
 import { hutchinsonTrace, weightNoiseSweep } from './weight-noise';
 
 const SMALL = {

@@ -14,10 +14,10 @@ import {
 } from '@goldstone/core';
 import { fgsm, perExampleLoss, pgd, type AttackTarget } from './attacks';
 import { domainJson, inputDomain, clipToDomain, type InputDomain } from './domain';
-import { barFigure, lineFigure } from './figures';
+import { barChart, lineChart } from '@goldstone/core';
 import { checkChain, denseChain, intervalBounds } from './interval-bounds';
 import { robustnessOptions, type RobustnessOptions } from './options';
-import { chanceScore, higherIsBetter, primaryMetric, scoreTensors, type MetricName } from './score';
+import { chanceScore, higherIsBetter, primaryMetric, scoreTensors, type MetricName } from '@goldstone/core';
 import { hutchinsonTrace, traceFromHessian, weightNoiseSweep, type TraceSource } from './weight-noise';
 
 export const VERSION = '0.1.0';
@@ -103,7 +103,7 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
       });
       result.noise = rows;
       figures.push(
-        lineFigure('robustness-noise', `${metric} under Gaussian input noise x + σ·N(0, I)`, rows, { field: 'sigma', title: 'σ', scale: 'symlog' }, { field: 'value', title: metric }),
+        lineChart('robustness-noise', `${metric} under Gaussian input noise x + σ·N(0, I)`, rows, { field: 'sigma', title: 'σ', scale: 'symlog' }, { field: 'value', title: metric }),
       );
     }
 
@@ -139,12 +139,12 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
       result.symmetries = rows;
       if (rows.length > 0) {
         figures.push(
-          barFigure('robustness-symmetries', `${metric} under random elements of the task's input symmetries`, [{ name: 'clean', value: clean.value }, ...rows.map((r) => ({ name: r.name, value: r.value }))], { field: 'name', title: 'transformation' }, { field: 'value', title: metric }),
+          barChart('robustness-symmetries', `${metric} under random elements of the task's input symmetries`, [{ name: 'clean', value: clean.value }, ...rows.map((r) => ({ name: r.name, value: r.value }))], { field: 'name', title: 'transformation' }, { field: 'value', title: metric }),
         );
         const steps = rows.flatMap((r) => (r.generator ?? []).map((g) => ({ symmetry: r.name, t: g.t, value: g.value })));
         if (steps.length > 0) {
           figures.push(
-            lineFigure('robustness-symmetry-generator', `${metric} along each symmetry's generator, x + t·G·x`, steps, { field: 't', title: 't', scale: 'log' }, { field: 'value', title: metric }, 'symmetry'),
+            lineChart('robustness-symmetry-generator', `${metric} along each symmetry's generator, x + t·G·x`, steps, { field: 't', title: 't', scale: 'log' }, { field: 'value', title: metric }, 'symmetry'),
           );
         }
       }
@@ -168,7 +168,7 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
     }
     if (attackRows.length > 0) {
       figures.push(
-        lineFigure('robustness-attacks', `${metric} under white-box ℓ∞ attacks (FGSM, PGD ${opts.pgdSteps} steps of ε/4)`, attackRows, { field: 'epsilon', title: 'ε (ℓ∞)', scale: 'log' }, { field: 'value', title: metric }, 'attack'),
+        lineChart('robustness-attacks', `${metric} under white-box ℓ∞ attacks (FGSM, PGD ${opts.pgdSteps} steps of ε/4)`, attackRows, { field: 'epsilon', title: 'ε (ℓ∞)', scale: 'log' }, { field: 'value', title: metric }, 'attack'),
       );
     }
 
@@ -194,7 +194,7 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
           });
           ibp = { supported: true, activation: chain.activation, layers: chain.layers.length, points: rows };
           figures.push(
-            lineFigure('robustness-ibp-width', 'Certified output-bound width (interval bound propagation) against the ℓ∞ input radius', rows.map((r) => ({ epsilon: r.epsilon, width: r.meanWidth })), { field: 'epsilon', title: 'ε (ℓ∞)', scale: 'log' }, { field: 'width', title: 'mean width of output bounds', scale: 'log' }),
+            lineChart('robustness-ibp-width', 'Certified output-bound width (interval bound propagation) against the ℓ∞ input radius', rows.map((r) => ({ epsilon: r.epsilon, width: r.meanWidth })), { field: 'epsilon', title: 'ε (ℓ∞)', scale: 'log' }, { field: 'width', title: 'mean width of output bounds', scale: 'log' }),
           );
         }
       }
@@ -219,7 +219,7 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
           points: sweep.points.map((p) => ({ ...p, ratio: p.predicted !== 0 ? p.deltaLoss / p.predicted : null })),
         };
         figures.push(
-          lineFigure(
+          lineChart(
             'robustness-weight-noise',
             'Loss increase under weight noise against the curvature prediction ½σ²·tr H',
             sweep.points.flatMap((p) => [

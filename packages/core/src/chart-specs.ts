@@ -1,11 +1,15 @@
-import type { Figure } from '@goldstone/core';
+import type { Figure } from './plugin';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 type Row = Record<string, number | string | null>;
 
+/**
+ * Vega-Lite spec builders for analysis figures (inline data; rendered by @goldstone/report).
+ */
+
 /** A line chart with points, one line per `series` value (inline data). */
-export function lineFigure(
+export function lineChart(
   name: string,
   title: string,
   rows: Row[],
@@ -26,7 +30,7 @@ export function lineFigure(
 }
 
 /** A bar chart of `y` by category `x` (inline data). */
-export function barFigure(name: string, title: string, rows: Row[], x: { field: string; title: string }, y: { field: string; title: string }): Figure {
+export function barChart(name: string, title: string, rows: Row[], x: { field: string; title: string }, y: { field: string; title: string }): Figure {
   return {
     name,
     title,

@@ -15,6 +15,8 @@ export * from './trace-estimators';
 export * from './spectral-density';
 export * from './dense-hessian';
 export * from './spectrum-metrics';
+export * from './scoring';
+export * from './chart-specs';
 export * from './optim';
 export * from './schedule';
 export * from './trainer';

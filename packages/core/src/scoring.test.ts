@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '@goldstone/core';
-import { auc, chanceScore, scoreArrays, withinTolerance } from './score';
+import { Rng } from './rng';
+import { auc, chanceScore, scoreArrays, withinTolerance } from './scoring';
 
 describe('auc', () => {
   it('equals the fraction of positive–negative pairs ranked right (ties count ½), by brute force', () => {

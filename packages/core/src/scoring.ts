@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelInstance, OutputKind, Params, Split } from '@goldstone/core';
+import type { ModelInstance, OutputKind, Params, Split } from './plugin';
 
 /** The metric an analysis tracks: accuracy (classification), AUC (binary), MSE (regression). */
 export type MetricName = 'accuracy' | 'auc' | 'mse';
