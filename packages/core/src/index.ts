@@ -20,6 +20,7 @@ export * from './chart-specs';
 export * from './optim';
 export * from './schedule';
 export * from './trainer';
+export * from './symmetry-penalty';
 export * from './checkpoint';
 export * from './store';
 export * from './registry';

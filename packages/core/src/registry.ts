@@ -17,6 +17,10 @@ export const BUILTIN_PLUGINS: Readonly<Record<PluginKind, Readonly<Record<string
   },
   model: {
     mlp: '@goldstone/models',
+    gnn: '@goldstone/models',
+    'deep-sets': '@goldstone/models',
+    'block-mlp': '@goldstone/models',
+    'embedding-decoder': '@goldstone/models',
   },
   analysis: {
     hessian: '@goldstone/analysis-hessian',
