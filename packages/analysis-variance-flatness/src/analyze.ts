@@ -173,7 +173,10 @@ export function analyzeTrajectory(
   if (gTo - gFrom + 1 >= 3) {
     const ranks: number[] = [];
     const vals: number[] = [];
-    for (let r = gFrom; r <= gTo; r++) (ranks.push(Math.log(r)), vals.push(Math.log(spectrum[r - 1])));
+    for (let r = gFrom; r <= gTo; r++) {
+      ranks.push(Math.log(r));
+      vals.push(Math.log(spectrum[r - 1]));
+    }
     const f = linearFit(ranks, vals, o.level);
     gamma = { value: -f.slope, stdErr: f.slopeStdErr, ci: [-f.slopeCi[1], -f.slopeCi[0]], r2: f.r2, from: gFrom, to: gTo };
   }
@@ -199,7 +202,10 @@ export function analyzeTrajectory(
   let driftCosine = 0;
   pca.components.slice(0, 5).forEach((p, i) => {
     const c = cosine(p, displacement);
-    if (Math.abs(c) > Math.abs(driftCosine)) (driftCosine = c), (driftRank = i + 1);
+    if (Math.abs(c) > Math.abs(driftCosine)) {
+      driftCosine = c;
+      driftRank = i + 1;
+    }
   });
   const pc1 = pca.components[0];
   const drift = {

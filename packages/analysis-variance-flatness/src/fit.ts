@@ -92,7 +92,10 @@ export function linearFit(x: ArrayLike<number>, y: ArrayLike<number>, level = 0.
   if (n < 3) throw new Error(`linearFit: need at least 3 points, got ${n}`);
   let mx = 0;
   let my = 0;
-  for (let i = 0; i < n; i++) (mx += x[i]), (my += y[i]);
+  for (let i = 0; i < n; i++) {
+    mx += x[i];
+    my += y[i];
+  }
   mx /= n;
   my /= n;
   let sxx = 0;

@@ -87,7 +87,13 @@ export function trajectoryPca(
         for (let b = a; b < N; b++) C.set(a, b, C.get(a, b) + ra * row[b]);
       }
     }
-    for (let a = 0; a < N; a++) for (let b = a; b < N; b++) C.set(b, a, C.get(a, b) / T), C.set(a, b, C.get(b, a));
+    for (let a = 0; a < N; a++) {
+      for (let b = a; b < N; b++) {
+        const v = C.get(a, b) / T;
+        C.set(a, b, v);
+        C.set(b, a, v);
+      }
+    }
     const { values, vectors } = sortedEigen(C);
     const m = Math.min(T, N);
     variances = new Float64Array(m);

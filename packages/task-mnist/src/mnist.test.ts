@@ -16,7 +16,10 @@ describe('loadDigits', () => {
     expect(labels.length).toBe(TOTAL_DIGITS);
     expect(images.length).toBe(TOTAL_DIGITS * PIXELS);
     // Every class is present in MNIST-like proportions (the MNIST test set has 892–1135 per class).
-    for (const c of classCounts) expect(c).toBeGreaterThan(850), expect(c).toBeLessThan(1150);
+    for (const c of classCounts) {
+      expect(c).toBeGreaterThan(850);
+      expect(c).toBeLessThan(1150);
+    }
     let min = Infinity;
     let max = -Infinity;
     let offLevel = 0;
