@@ -44,6 +44,17 @@ interface PluginBase<K extends PluginKind, S extends z.ZodType> {
 
 export type OutputKind = 'classification' | 'binary' | 'regression';
 
+/** A graph on `nodes` nodes as directed edge lists (an undirected edge appears in both directions). */
+export interface GraphData {
+  nodes: number;
+  senders: Int32Array;
+  receivers: Int32Array;
+  /** What the graph is (`lattice-1d`, `complete`, `edges`, …), for records. */
+  kind: string;
+  /** Side length of a square lattice, where that applies. */
+  side?: number;
+}
+
 /** A group acting on inputs, declared by a task (used by soft-symmetry penalties and robustness). */
 export interface InputSymmetry {
   name: string;
@@ -69,6 +80,8 @@ export interface TaskInstance {
   symmetries?: InputSymmetry[];
   /** Anything the task wants recorded in run.json (e.g. generator settings, exact answers). */
   info?: Record<string, Json>;
+  /** The graph the inputs live on, where the task has one (graph networks use it). */
+  graph?: GraphData;
 }
 
 export interface TaskCreateContext {
@@ -110,6 +123,8 @@ export interface ModelCreateContext {
   inputShape: number[];
   outputSize: number;
   outputKind: OutputKind;
+  /** The task's graph, when it declares one. */
+  graph?: GraphData;
 }
 
 export interface ModelPlugin<S extends z.ZodType = z.ZodType> extends PluginBase<'model', S> {

@@ -109,6 +109,7 @@ export async function instantiate(resolved: ResolvedExperiment): Promise<{ task:
     inputShape: task.inputShape,
     outputSize: task.outputSize,
     outputKind: task.outputKind,
+    ...(task.graph ? { graph: task.graph } : {}),
   });
   return { task, model, rng };
 }

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelInstance, OutputKind, Params, Split } from './plugin';
+import type { Split } from './data';
+import type { Params } from './params';
+import type { ModelInstance, OutputKind } from './plugin';
 
 /** The metric an analysis tracks: accuracy (classification), AUC (binary), MSE (regression). */
 export type MetricName = 'accuracy' | 'auc' | 'mse';

@@ -47,7 +47,7 @@ export const gnnOptions = z
 export type GnnOptions = z.output<typeof gnnOptions>;
 
 /** A model context that may carry a graph (tasks can supply one). */
-export type GraphModelContext = Pick<ModelCreateContext, 'inputShape' | 'outputSize'> & { graph?: Graph };
+export type GraphModelContext = Pick<ModelCreateContext, 'inputShape' | 'outputSize' | 'graph'>;
 
 /**
  * Parameter count: message passing Σᵢ (fᵢ·fᵢ₊₁ + fᵢ₊₁) for GCN, Σᵢ (fᵢ·fᵢ₊₁ + fᵢ₊₁² + 2fᵢ₊₁ + 1) for
