@@ -14,15 +14,10 @@ function isActivation(name: unknown): name is ActivationName {
   return typeof name === 'string' && (ACTIVATIONS as readonly string[]).includes(name);
 }
 
-/** The activation a model declares: `info.activation`, or the one in mlp's `info.architecture` text. */
+/** The activation a model declares in `info.activation` (goldstone's mlp does). */
 function declaredActivation(model: ModelInstance): ActivationName | undefined {
   const info = model.info ?? {};
-  if (isActivation(info.activation)) return info.activation;
-  if (typeof info.architecture === 'string') {
-    const m = /\(([a-z-]+)[,)]/.exec(info.architecture);
-    if (m && isActivation(m[1])) return m[1];
-  }
-  return undefined;
+  return isActivation(info.activation) ? info.activation : undefined;
 }
 
 /**
@@ -55,7 +50,7 @@ export function denseChain(model: ModelInstance): DenseChain | string {
   }
   if (layers.length === 1) return { layers, activation: 'identity' };
   const act = declaredActivation(model);
-  if (!act) return 'the model does not declare its activation (info.activation or info.architecture)';
+  if (!act) return 'the model does not declare its activation (info.activation)';
   return { layers, activation: act };
 }
 

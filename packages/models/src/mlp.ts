@@ -150,6 +150,8 @@ export function createMlp(options: MlpOptions, ctx: Pick<ModelCreateContext, 'in
     symmetries,
     info: {
       architecture: `mlp ${dims.join('-')} (${options.activation}${bias ? '' : ', no bias'})`,
+      activation: options.activation,
+      bias,
       widths: dims,
       init: scheme,
       paramCount,
