@@ -45,6 +45,8 @@ export function householderTridiagonalize(a: Float64Array, n: number): Household
   let p = new Float64Array(n);
   let pn = new Float64Array(n);
   const q = new Float64Array(n);
+  const vv = new Float64Array(n); // this step's reflector (row i), copied for locality
+  const ww = new Float64Array(n); // the next step's reflector (row i − 1)
 
   // Turn row i's entries 0..i−1 (x) into the reflector v with H x = β e_{i−1}, H = I − v vᵀ/h.
   const house = (i: number): boolean => {
@@ -110,17 +112,54 @@ export function householderTridiagonalize(a: Float64Array, n: number): Household
     if (m < 2) e[1] = w[n];
     const wo = m * n;
     if (h !== 0 && next) {
+      // two rows at a time: q, v, v′ and p′ are loaded once for both
+      vv.set(w.subarray(vo, vo + m));
+      ww.set(w.subarray(wo, wo + m));
       pn.fill(0, 0, m);
-      for (let j = 0; j < m; j++) {
+      let j = 0;
+      for (; j + 1 < m; j += 2) {
+        const r0 = j * n;
+        const r1 = r0 + n;
+        const v0 = vv[j];
+        const q0 = q[j];
+        const w0 = ww[j];
+        const v1 = vv[j + 1];
+        const q1 = q[j + 1];
+        const w1 = ww[j + 1];
+        let s0 = 0;
+        let s1 = 0;
+        for (let k = 0; k < j; k++) {
+          const vk = vv[k];
+          const qk = q[k];
+          const wk = ww[k];
+          const x0 = w[r0 + k] - (v0 * qk + q0 * vk);
+          const x1 = w[r1 + k] - (v1 * qk + q1 * vk);
+          w[r0 + k] = x0;
+          w[r1 + k] = x1;
+          s0 += x0 * wk;
+          s1 += x1 * wk;
+          pn[k] += x0 * w0 + x1 * w1;
+        }
+        const d0 = w[r0 + j] - 2 * v0 * q0;
+        w[r0 + j] = d0;
+        const x1 = w[r1 + j] - (v1 * q0 + q1 * v0);
+        w[r1 + j] = x1;
+        s1 += x1 * w0;
+        pn[j] += s0 + d0 * w0 + x1 * w1;
+        const d1 = w[r1 + j + 1] - 2 * v1 * q1;
+        w[r1 + j + 1] = d1;
+        pn[j + 1] += s1 + d1 * w1;
+      }
+      if (j < m) {
         const ro = j * n;
-        const vj = w[vo + j];
+        const vj = vv[j];
         const qj = q[j];
-        const wj = w[wo + j];
+        const wj = ww[j];
         let s = 0;
         for (let k = 0; k < j; k++) {
-          const x = w[ro + k] - (vj * q[k] + qj * w[vo + k]);
+          const x = w[ro + k] - (vj * q[k] + qj * vv[k]);
           w[ro + k] = x;
-          s += x * w[wo + k];
+          s += x * ww[k];
           pn[k] += x * wj;
         }
         const xd = w[ro + j] - 2 * vj * qj;
