@@ -134,10 +134,18 @@ describe('bad input: exit 2, a message naming file, field and expectation, nothi
 
   it('an unknown plugin says which package to install', () => {
     const dir = tmp();
-    const file = writeExperiment(dir, { ...small, analyses: [{ name: 'distillation' }] });
+    const file = writeExperiment(dir, { ...small, analyses: [{ name: 'cumulants' }] });
     const r = goldstone(['run', file]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('analyses[0].name: unknown analysis plugin "distillation": install @goldstone/analysis-distillation');
+    expect(r.stderr).toContain('analyses[0].name: unknown analysis plugin "cumulants": install @goldstone/analysis-cumulants');
+    const jets = writeExperiment(dir, { ...small, task: { name: 'jets' } }, 'jets.json');
+    const r2 = goldstone(['run', jets]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain('task.name: unknown task plugin "jets": install @goldstone/task-jets');
+    const typo = writeExperiment(dir, { ...small, model: { name: 'mpl' } }, 'typo.json');
+    const r3 = goldstone(['run', typo]);
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toMatch(/model\.name: unknown model plugin "mpl": known model plugins: .*\bmlp\b/);
   });
 
   it('a missing experiment file and a missing plugin path', () => {

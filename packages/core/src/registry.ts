@@ -90,7 +90,7 @@ export class Registry {
     const entry = this.entries.get(`${kind}:${name}`);
     if (!entry) {
       const pkg = BUILTIN_PLUGINS[kind][name];
-      const known = this.names(kind);
+      const known = [...new Set([...this.names(kind), ...Object.keys(BUILTIN_PLUGINS[kind])])].sort();
       const hint = pkg
         ? `install ${pkg}`
         : `known ${kind} plugins: ${known.length ? known.join(', ') : '(none)'}; a third-party plugin must be listed under "plugins:"`;
@@ -239,6 +239,8 @@ export async function buildRegistry(opts: {
   bases: string[];
   relativeTo: string;
   where?: string;
+  /** Called for a built-in package that is installed but cannot be loaded, when listing all built-ins (it is skipped). */
+  onSkip?: (pkg: string, reason: string) => void;
 }): Promise<Registry> {
   const registry = new Registry();
   const loaded = new Set<string>();
@@ -266,8 +268,18 @@ export async function buildRegistry(opts: {
     if (loaded.has(pkg)) continue;
     const resolved = resolvePackage(pkg, opts.bases);
     if (!resolved) continue; // not installed: `get` names the package to install
-    const { plugins, source } = await loadPluginModule(pkg, { bases: opts.bases, relativeTo: opts.relativeTo });
-    for (const p of plugins) if (!registry.has(p.kind, p.name)) registry.add(p, source);
+    let mod: Awaited<ReturnType<typeof loadPluginModule>>;
+    try {
+      mod = await loadPluginModule(pkg, { bases: opts.bases, relativeTo: opts.relativeTo });
+    } catch (err) {
+      // Listing everything installed must not fail because one package is broken; a plugin an
+      // experiment actually needs still fails loudly.
+      const needed = (opts.needed ?? []).some(({ kind, name }) => BUILTIN_PLUGINS[kind][name] === pkg);
+      if (needed || !opts.onSkip) throw err;
+      opts.onSkip(pkg, err instanceof Error ? err.message : String(err));
+      continue;
+    }
+    for (const p of mod.plugins) if (!registry.has(p.kind, p.name)) registry.add(p, mod.source);
     loaded.add(pkg);
   }
   return registry;

@@ -8,6 +8,7 @@ export async function listCommand(opts: { json?: boolean; plugin?: string[] }): 
     bases: resolutionBases(),
     relativeTo: process.cwd(),
     where: '--plugin',
+    onSkip: (pkg, reason) => process.stderr.write(`warning: skipping ${pkg}: ${reason}\n`),
   });
   const entries: PluginEntry[] = registry.list();
   if (opts.json) {
