@@ -95,7 +95,7 @@ export async function analyzeHessian(ctx: AnalysisContext, opts: HessianOptions)
       topVectors = Array.from({ length: Math.min(opts.lossLines, n) }, (_, i) => eigen.vector(n - 1 - i));
       trace = { value: asc.reduce((s, v) => s + v, 0), stderr: 0 };
       quadratures = [exactQuadrature(asc)];
-      const exact = { estimator: 'dense', hvps: op.products - before, asymmetry: matrix.asymmetry, eigensolver: 'ml-matrix EigenvalueDecomposition' };
+      const exact = { estimator: 'dense', hvps: op.products - before, asymmetry: matrix.asymmetry, eigensolver: 'Householder tridiagonalisation + implicit QL; eigenvectors by inverse iteration (core symmetricEigenDecomposition)' };
       for (const k of ['topEigenvalues', 'bottomEigenvalues', 'trace', 'density', 'nearZeroModes', 'effectiveDimension', 'logDet']) {
         estimators[k] = exact;
       }

@@ -14,6 +14,7 @@ export * from './power-iteration';
 export * from './trace-estimators';
 export * from './spectral-density';
 export * from './dense-hessian';
+export * from './symmetric-eigen';
 export * from './spectrum-metrics';
 export * from './scoring';
 export * from './chart-specs';
