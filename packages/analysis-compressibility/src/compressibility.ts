@@ -107,7 +107,10 @@ export async function analyzeCompressibility(ctx: AnalysisContext, opts: Compres
       parameters: { total: model.paramCount, compressible, tensors: slots.map((s) => s.name) },
     });
     const ftSparsities = opts.fineTune.epochs > 0 ? (opts.fineTune.sparsities ?? opts.sparsities.filter((s) => s > 0 && s < 1)) : [];
-    ctx.progress.start('compressibility', (sections.has('pruning') ? opts.sparsities.length * opts.scopes.length + ftSparsities.length : 0) + (sections.has('quantization') ? opts.bits.length : 0));
+    ctx.progress.start(
+      'compressibility',
+      (sections.has('pruning') ? (opts.sparsities.length + ftSparsities.length) * opts.scopes.length : 0) + (sections.has('quantization') ? opts.bits.length : 0),
+    );
 
     let sparsityStar = 0;
     let bitsStar = 32;
@@ -122,16 +125,21 @@ export async function analyzeCompressibility(ctx: AnalysisContext, opts: Compres
           ctx.progress.tick();
         }
       }
-      for (const s of ftSparsities) {
-        const pruned = magnitudePrune(values, slots, s, 'global');
-        const mask = Float32Array.from(pruned, (v, i) => (v === 0 && slots.some((t) => i >= t.offset && i < t.offset + t.size) ? 0 : 1));
-        const tuned = fineTuneMasked(model, task, pruned, mask, opts.fineTune, ctx.rng.split(`fine-tune:${s}`));
-        rows.push({ scope: 'global+fine-tune', sparsity: sparsityOf(tuned, slots), ...evalAt(tuned) });
-        ctx.progress.tick();
+      // Fine-tuning with the pruned weights held at zero, for each pruning scope (global and per layer).
+      for (const scope of ftSparsities.length ? opts.scopes : []) {
+        for (const s of ftSparsities) {
+          const pruned = magnitudePrune(values, slots, s, scope);
+          const mask = Float32Array.from(pruned, (v, i) => (v === 0 && slots.some((t) => i >= t.offset && i < t.offset + t.size) ? 0 : 1));
+          const tuned = fineTuneMasked(model, task, pruned, mask, opts.fineTune, ctx.rng.split(`fine-tune:${scope}:${s}`));
+          rows.push({ scope: `${scope}+fine-tune`, sparsity: sparsityOf(tuned, slots), ...evalAt(tuned) });
+          ctx.progress.tick();
+        }
       }
       result.pruning = rows;
       const within = (scope: string) => lastWithin(rows.filter((r) => r.scope === scope), (r) => r.sparsity, base.value, metric, tol, true);
-      summary.maxSparsity = Object.fromEntries([...opts.scopes, ...(ftSparsities.length ? ['global+fine-tune'] : [])].map((sc) => [sc, within(sc)]));
+      summary.maxSparsity = Object.fromEntries(
+        [...opts.scopes, ...(ftSparsities.length ? opts.scopes.map((sc) => `${sc}+fine-tune`) : [])].map((sc) => [sc, within(sc)]),
+      );
       sparsityStar = opts.scopes.includes('global') ? (within('global') ?? 0) : 0;
       figures.push(
         lineChart('compressibility-pruning', `${metric} against magnitude-pruning sparsity`, rows, { field: 'sparsity', title: 'sparsity (fraction of weights zeroed)' }, { field: 'value', title: metric }, 'scope'),
