@@ -57,7 +57,8 @@ export function summarizeVarianceFlatness(results: SummaryInput[], _options: unk
       ...(g.missing.length ? { noPsi: g.missing } : {}),
     };
   });
-  const label = (s: Record<string, Json>) => Object.entries(s).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ') || 'all runs';
+  // Short labels (the last segment of each path: `batchSize=50, lr=0.1`), so they fit beside the plot.
+  const label = (s: Record<string, Json>) => Object.entries(s).map(([k, v]) => `${k.split('.').pop()}=${JSON.stringify(v)}`).join(', ') || 'all runs';
   const figures: Figure[] = [
     {
       name: 'psi-by-setting',
@@ -70,12 +71,12 @@ export function summarizeVarianceFlatness(results: SummaryInput[], _options: unk
           {
             data: { values: rows.filter((r) => r.psi).map((r) => ({ setting: label(r.settings), lo: r.psi!.mean - r.psi!.std, hi: r.psi!.mean + r.psi!.std })) },
             mark: 'rule',
-            encoding: { y: { field: 'setting', type: 'nominal', title: null }, x: { field: 'lo', type: 'quantitative', title: 'ψ' }, x2: { field: 'hi' } },
+            encoding: { y: { field: 'setting', type: 'nominal', title: null, sort: null, axis: { labelLimit: 320 } }, x: { field: 'lo', type: 'quantitative', title: 'ψ' }, x2: { field: 'hi' } },
           },
           {
             data: { values: rows.filter((r) => r.psi).map((r) => ({ setting: label(r.settings), psi: r.psi!.mean })) },
             mark: { type: 'point', filled: true },
-            encoding: { y: { field: 'setting', type: 'nominal' }, x: { field: 'psi', type: 'quantitative' } },
+            encoding: { y: { field: 'setting', type: 'nominal', sort: null }, x: { field: 'psi', type: 'quantitative' } },
           },
           { data: { values: [{ published: 4 }] }, mark: { type: 'rule', strokeDash: [4, 3] }, encoding: { x: { field: 'published', type: 'quantitative' } } },
         ],
