@@ -11,6 +11,7 @@ import {
   type ActivationName,
 } from './activations';
 import { gradientOf, hvp, hvpFiniteDifference } from './hvp';
+import { relErr } from './test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -49,15 +50,6 @@ const REF: Record<ActivationName, [(x: number) => number, (x: number) => number,
 // Smooth points: away from 0, where relu, leaky-relu and elu have kinks.
 const X = [-2.7, -1.3, -0.6, -0.15, 0.2, 0.55, 1.1, 2.4];
 
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-12);
-}
 
 // A small dense map so that the Hessian is not diagonal: f(w) = Σ c ⊙ act(A w + b).
 const n = 6;

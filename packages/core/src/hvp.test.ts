@@ -6,20 +6,12 @@ import type { ModelInstance } from './plugin';
 import { countParams, flattenParams, type ParamSpec } from './params';
 import { Rng } from './rng';
 import { activation } from './activations';
+import { relErr } from './test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num) / Math.sqrt(den);
-}
 
 /** y = x W + b, a linear model written against the plugin contract. */
 function linearModel(inputs: number, outputs: number): ModelInstance {

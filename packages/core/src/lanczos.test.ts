@@ -4,35 +4,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tanh } from './activations';
 import { exactSpectrum } from './dense-hessian';
 import { lanczos, lanczosDecomposition, tridiagonalEigen } from './lanczos';
-import { curvatureOperator, denseOperator, dot, norm, type LinearOperator } from './linear-operator';
+import { curvatureOperator, denseOperator, type LinearOperator } from './linear-operator';
 import { disposeParams, type Params } from './params';
 import type { ModelInstance } from './plugin';
 import { powerIteration } from './power-iteration';
 import { Rng } from './rng';
+import { matrixWithSpectrum } from './test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-/** Q diag(λ) Qᵀ with Q a random orthogonal matrix (Gram–Schmidt of Gaussian columns). */
-function matrixWithSpectrum(lambdas: number[], rng: Rng): Float64Array {
-  const n = lambdas.length;
-  const q: Float64Array[] = [];
-  while (q.length < n) {
-    const v = Float64Array.from(rng.normalArray(n));
-    for (let p = 0; p < 2; p++) for (const u of q) { const c = dot(u, v); for (let i = 0; i < n; i++) v[i] -= c * u[i]; }
-    const nv = norm(v);
-    for (let i = 0; i < n; i++) v[i] /= nv;
-    q.push(v);
-  }
-  const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let k = 0; k < n; k++) s += q[k][i] * lambdas[k] * q[k][j];
-    a[i * n + j] = s;
-  }
-  return a;
-}
 
 function tanhMlp(sizes: number[]): ModelInstance {
   const specs = [];

@@ -3,20 +3,12 @@ import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LOSSES, lossFunction, type LossName } from './losses';
 import { gradientOf, hvp, hvpFiniteDifference } from './hvp';
+import { relErr } from './test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num) / Math.sqrt(den);
-}
 
 const B = 4;
 const C = 3;

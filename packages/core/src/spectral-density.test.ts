@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { denseOperator, dot, norm } from './linear-operator';
+import { denseOperator } from './linear-operator';
 import { Rng } from './rng';
 import {
   exactQuadrature,
@@ -9,25 +9,8 @@ import {
   spectralSum,
   stochasticLanczosQuadrature,
 } from './spectral-density';
+import { matrixWithSpectrum } from './test-support';
 
-function matrixWithSpectrum(lambdas: number[], rng: Rng): Float64Array {
-  const n = lambdas.length;
-  const q: Float64Array[] = [];
-  while (q.length < n) {
-    const v = Float64Array.from(rng.normalArray(n));
-    for (let p = 0; p < 2; p++) for (const u of q) { const c = dot(u, v); for (let i = 0; i < n; i++) v[i] -= c * u[i]; }
-    const nv = norm(v);
-    for (let i = 0; i < n; i++) v[i] /= nv;
-    q.push(v);
-  }
-  const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let k = 0; k < n; k++) s += q[k][i] * lambdas[k] * q[k][j];
-    a[i * n + j] = s;
-  }
-  return a;
-}
 
 // A Hessian-like spectrum: a few outliers, a bulk near zero over many decades, some negatives.
 function hessianLike(n: number, rng: Rng): number[] {

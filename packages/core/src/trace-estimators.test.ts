@@ -3,34 +3,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tanh } from './activations';
 import { denseMatrix } from './dense-hessian';
-import { curvatureOperator, denseOperator, dot, norm } from './linear-operator';
+import { curvatureOperator, denseOperator } from './linear-operator';
 import { disposeParams } from './params';
 import type { ModelInstance } from './plugin';
 import { Rng } from './rng';
 import { hutchinson, hutchPlusPlus } from './trace-estimators';
+import { matrixWithSpectrum } from './test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-function matrixWithSpectrum(lambdas: number[], rng: Rng): Float64Array {
-  const n = lambdas.length;
-  const q: Float64Array[] = [];
-  while (q.length < n) {
-    const v = Float64Array.from(rng.normalArray(n));
-    for (let p = 0; p < 2; p++) for (const u of q) { const c = dot(u, v); for (let i = 0; i < n; i++) v[i] -= c * u[i]; }
-    const nv = norm(v);
-    for (let i = 0; i < n; i++) v[i] /= nv;
-    q.push(v);
-  }
-  const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let k = 0; k < n; k++) s += q[k][i] * lambdas[k] * q[k][j];
-    a[i * n + j] = s;
-  }
-  return a;
-}
 
 /** A one-hidden-layer tanh net with a scalar output. */
 function net(d: number, h: number): ModelInstance {

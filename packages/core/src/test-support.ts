@@ -1,0 +1,34 @@
+// Helpers shared by core's own tests (not exported from the package).
+import { dot, norm } from './linear-operator';
+import type { Rng } from './rng';
+
+/** ‖a − b‖ / ‖b‖. */
+export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
+  return Math.sqrt(num) / Math.sqrt(den);
+}
+
+/** Q diag(λ) Qᵀ with Q a random orthogonal matrix (Gram–Schmidt of Gaussian columns), row-major. */
+export function matrixWithSpectrum(lambdas: number[], rng: Rng): Float64Array {
+  const n = lambdas.length;
+  const q: Float64Array[] = [];
+  while (q.length < n) {
+    const v = Float64Array.from(rng.normalArray(n));
+    for (let p = 0; p < 2; p++) for (const u of q) { const c = dot(u, v); for (let i = 0; i < n; i++) v[i] -= c * u[i]; }
+    const nv = norm(v);
+    for (let i = 0; i < n; i++) v[i] /= nv;
+    q.push(v);
+  }
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let k = 0; k < n; k++) s += q[k][i] * lambdas[k] * q[k][j];
+    a[i * n + j] = s;
+  }
+  return a;
+}
