@@ -1,46 +1,19 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tanh } from './activations';
 import { exactSpectrum } from './dense-hessian';
 import { lanczos, lanczosDecomposition, tridiagonalEigen } from './lanczos';
 import { curvatureOperator, denseOperator, type LinearOperator } from './linear-operator';
-import { disposeParams, type Params } from './params';
-import type { ModelInstance } from './plugin';
+import { disposeParams } from './params';
 import { powerIteration } from './power-iteration';
 import { Rng } from './rng';
-import { matrixWithSpectrum } from './test-support';
+import { matrixWithSpectrum, tanhMlp } from './test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
 
-function tanhMlp(sizes: number[]): ModelInstance {
-  const specs = [];
-  for (let l = 0; l + 1 < sizes.length; l++) specs.push({ name: `w${l}`, shape: [sizes[l], sizes[l + 1]] }, { name: `b${l}`, shape: [sizes[l + 1]] });
-  return {
-    specs,
-    paramCount: specs.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0),
-    init: (rng) => {
-      const p: Params = {};
-      for (let l = 0; l + 1 < sizes.length; l++) {
-        p[`w${l}`] = tf.tensor(rng.normalArray(sizes[l] * sizes[l + 1], 1 / Math.sqrt(sizes[l])), [sizes[l], sizes[l + 1]]);
-        p[`b${l}`] = tf.tensor(rng.normalArray(sizes[l + 1], 0.1), [sizes[l + 1]]);
-      }
-      return p;
-    },
-    apply: (p, x) =>
-      tf.tidy(() => {
-        let h = x as tf.Tensor2D;
-        for (let l = 0; l + 1 < sizes.length; l++) {
-          h = tf.add(tf.matMul(h, p[`w${l}`] as tf.Tensor2D), p[`b${l}`]) as tf.Tensor2D;
-          if (l + 2 < sizes.length) h = tanh(h) as tf.Tensor2D;
-        }
-        return h;
-      }),
-  };
-}
 
 function trueResidual(op: LinearOperator, value: number, v: Float64Array): number {
   const av = op.apply(v);

@@ -1,5 +1,9 @@
 // Helpers shared by core's own tests (not exported from the package).
+import * as tf from '@tensorflow/tfjs-core';
+import { tanh } from './activations';
 import { dot, norm } from './linear-operator';
+import type { Params } from './params';
+import type { ModelInstance } from './plugin';
 import type { Rng } from './rng';
 
 /** ‖a − b‖ / ‖b‖. */
@@ -31,4 +35,34 @@ export function matrixWithSpectrum(lambdas: number[], rng: Rng): Float64Array {
     a[i * n + j] = s;
   }
   return a;
+}
+
+/** A small tanh MLP (second-order-safe tanh from ./activations). */
+export function tanhMlp(sizes: number[]): ModelInstance {
+  const specs = [];
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    specs.push({ name: `w${l}`, shape: [sizes[l], sizes[l + 1]] }, { name: `b${l}`, shape: [sizes[l + 1]] });
+  }
+  const paramCount = specs.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
+  return {
+    specs,
+    paramCount,
+    init: (rng) => {
+      const p: Params = {};
+      for (let l = 0; l + 1 < sizes.length; l++) {
+        p[`w${l}`] = tf.tensor(rng.normalArray(sizes[l] * sizes[l + 1], 1 / Math.sqrt(sizes[l])), [sizes[l], sizes[l + 1]]);
+        p[`b${l}`] = tf.tensor(rng.normalArray(sizes[l + 1], 0.1), [sizes[l + 1]]);
+      }
+      return p;
+    },
+    apply: (p, x) =>
+      tf.tidy(() => {
+        let h = x as tf.Tensor2D;
+        for (let l = 0; l + 1 < sizes.length; l++) {
+          h = tf.add(tf.matMul(h, p[`w${l}`] as tf.Tensor2D), p[`b${l}`]) as tf.Tensor2D;
+          if (l + 2 < sizes.length) h = tanh(h) as tf.Tensor2D;
+        }
+        return h;
+      }),
+  };
 }
