@@ -1,4 +1,4 @@
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { symmetricEigenDecomposition } from '@goldstone/core';
 
 export type PcaMethod = 'auto' | 'gram' | 'covariance';
 
@@ -52,72 +52,63 @@ export function trajectoryPca(
   let variances: Float64Array;
   const components: Float64Array[] = [];
   if (method === 'gram') {
-    const G = new Matrix(T, T);
+    const G = new Float64Array(T * T);
     for (let a = 0; a < T; a++) {
       const ra = X[a];
       for (let b = a; b < T; b++) {
         const rb = X[b];
         let s = 0;
         for (let j = 0; j < N; j++) s += ra[j] * rb[j];
-        G.set(a, b, s);
-        G.set(b, a, s);
+        G[a * T + b] = s;
+        G[b * T + a] = s;
       }
     }
-    const { values, vectors } = sortedEigen(G);
+    const { values, vector } = sortedEigen(G, T);
     const m = Math.min(T, N);
     variances = new Float64Array(m);
     for (let i = 0; i < m; i++) variances[i] = Math.max(0, values[i]) / T;
     const tiny = (values[0] || 0) * 1e-12;
     for (let i = 0; i < Math.min(want, m) && values[i] > tiny; i++) {
+      const u = vector(i);
       const p = new Float64Array(N);
       for (let a = 0; a < T; a++) {
-        const u = vectors.get(a, i);
-        if (u === 0) continue;
+        if (u[a] === 0) continue;
         const ra = X[a];
-        for (let j = 0; j < N; j++) p[j] += u * ra[j];
+        for (let j = 0; j < N; j++) p[j] += u[a] * ra[j];
       }
       components.push(normalise(p));
     }
   } else {
-    const C = new Matrix(N, N);
+    const C = new Float64Array(N * N);
     for (const row of X) {
       for (let a = 0; a < N; a++) {
         const ra = row[a];
         if (ra === 0) continue;
-        for (let b = a; b < N; b++) C.set(a, b, C.get(a, b) + ra * row[b]);
+        for (let b = a; b < N; b++) C[a * N + b] += ra * row[b];
       }
     }
     for (let a = 0; a < N; a++) {
       for (let b = a; b < N; b++) {
-        const v = C.get(a, b) / T;
-        C.set(a, b, v);
-        C.set(b, a, v);
+        const v = C[a * N + b] / T;
+        C[a * N + b] = v;
+        C[b * N + a] = v;
       }
     }
-    const { values, vectors } = sortedEigen(C);
+    const { values, vector } = sortedEigen(C, N);
     const m = Math.min(T, N);
     variances = new Float64Array(m);
     for (let i = 0; i < m; i++) variances[i] = Math.max(0, values[i]);
     const tiny = (values[0] || 0) * 1e-12;
-    for (let i = 0; i < Math.min(want, m) && values[i] > tiny; i++) {
-      const p = new Float64Array(N);
-      for (let j = 0; j < N; j++) p[j] = vectors.get(j, i);
-      components.push(normalise(p));
-    }
+    for (let i = 0; i < Math.min(want, m) && values[i] > tiny; i++) components.push(normalise(Float64Array.from(vector(i))));
   }
   return { snapshots: T, dimension: N, method, mean, variances, components, totalVariance };
 }
 
-function sortedEigen(S: Matrix): { values: number[]; vectors: Matrix } {
-  const evd = new EigenvalueDecomposition(S, { assumeSymmetric: true });
-  const raw = evd.realEigenvalues;
-  const order = raw.map((_, i) => i).sort((a, b) => raw[b] - raw[a]);
-  const V = evd.eigenvectorMatrix;
-  const vectors = new Matrix(V.rows, order.length);
-  order.forEach((src, dst) => {
-    for (let r = 0; r < V.rows; r++) vectors.set(r, dst, V.get(r, src));
-  });
-  return { values: order.map((i) => raw[i]), vectors };
+/** Eigenvalues of a symmetric n×n row-major matrix in descending order, eigenvectors on demand (core's solver). */
+function sortedEigen(S: Float64Array, n: number): { values: number[]; vector: (i: number) => Float64Array } {
+  const evd = symmetricEigenDecomposition(S, n);
+  const values = Array.from(evd.values).reverse();
+  return { values, vector: (i: number) => evd.vector(n - 1 - i) };
 }
 
 /** v/‖v‖ with a fixed sign: the largest-magnitude coordinate is positive (deterministic output). */

@@ -191,7 +191,7 @@ export const varianceFlatness = defineAnalysis({
         version: '0.1.0',
         seed: ctx.seed,
         backend: ctx.backend,
-        pca: `${r.pca.method} matrix, ml-matrix symmetric eigendecomposition in float64, T = ${r.pca.snapshots}, N = ${r.pca.dimension}`,
+        pca: `${r.pca.method} matrix, symmetric eigendecomposition in float64 (Householder + implicit QL, @goldstone/core), T = ${r.pca.snapshots}, N = ${r.pca.dimension}`,
         flatness: `Fᵢ = θᵢʳ − θᵢˡ where L(w₀ + θpᵢ) = ${o.thresholdFactor === Math.E ? 'e' : o.thresholdFactor}·L₀; doubling bracket from σᵢ, then Brent to relative tolerance ${o.relTol}; no crossing within ${o.maxDistance} is reported as missing`,
         loss: `mean ${ctx.task.loss} over ${n} training examples`,
         fit: `ψ = −slope of ln σᵢ² on ln Fᵢ, ordinary least squares, ${Math.round(o.level * 100)} % Student-t interval; PCs ${excluded.length ? 'except PC1 ' : ''}with both sides found`,
