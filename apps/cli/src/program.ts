@@ -29,10 +29,11 @@ export function createProgram(setExit: (code: number) => void): Command {
 
   program
     .command('list')
-    .description('installed plugins by kind, with versions')
-    .option('--json', 'print an array of {kind, name, package, version}')
+    .description('installed plugins by kind, with versions; with a NAME, that plugin\'s options')
+    .argument('[name]', 'a plugin name: print its options (type, default) from its schema')
+    .option('--json', 'print an array of {kind, name, package, version} (with NAME: its options as JSON Schema)')
     .option('--plugin <module>', 'also load a third-party plugin module (repeatable)', collect)
-    .action(wrap((opts) => listCommand(opts)));
+    .action(wrap((name, opts) => listCommand(name, opts)));
 
   program
     .command('train')

@@ -53,6 +53,21 @@ describe('goldstone list', () => {
     expect(list).toContainEqual(expect.objectContaining({ kind: 'task', name: 'clt', package: '@goldstone/task-clt' }));
   });
 
+  it('with a name, prints that plugin\'s options from its schema', () => {
+    const r = goldstone(['list', 'mlp']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^model mlp \(@goldstone\/models@/);
+    expect(r.stdout).toMatch(/hidden\s+integer > 0\[\]\s+\[64,64\]/);
+    expect(r.stdout).toMatch(/activation\s+identity \| relu \| tanh/);
+    const j = goldstone(['list', 'weight-norms', '--json', '--plugin', './examples/third-party-analysis']);
+    expect(j.code).toBe(0);
+    const schema = JSON.parse(j.stdout);
+    expect(schema).toMatchObject({ kind: 'analysis', name: 'weight-norms', options: { type: 'object', properties: { iterations: { default: 50 } } } });
+    const missing = goldstone(['list', 'no-such-plugin']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no installed plugin is named "no-such-plugin"');
+  });
+
   it('shows a third-party plugin given with --plugin', () => {
     const r = goldstone(['list', '--json', '--plugin', './examples/third-party-analysis']);
     expect(r.code).toBe(0);
