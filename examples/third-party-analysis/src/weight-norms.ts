@@ -24,7 +24,7 @@ export const weightNorms = defineAnalysis({
   description: 'Frobenius, max-abs and spectral norms of every parameter tensor (third-party example)',
   options: z.strictObject({
     /** Power-iteration steps for spectral norms. */
-    iterations: z.number().int().min(1).max(1000).default(50),
+    iterations: z.number().int().min(1).max(1000).default(50).describe('Power-iteration steps for spectral norms'),
   }),
   async run(ctx, options) {
     const rows: { param: string; shape: number[]; frobenius: number; maxAbs: number; spectral: number | null }[] = [];

@@ -7,18 +7,18 @@ const fraction = z.number().min(0).max(1);
 
 export const compressibilityOptions = z.strictObject({
   /** Which measurements to make (default: all). */
-  sections: z.array(z.enum(COMPRESSIBILITY_SECTIONS)).min(1).default([...COMPRESSIBILITY_SECTIONS]),
+  sections: z.array(z.enum(COMPRESSIBILITY_SECTIONS)).min(1).default([...COMPRESSIBILITY_SECTIONS]).describe('Which measurements to make (default: all)'),
   /** The split the metric is measured on. */
-  split: z.string().default('test'),
+  split: z.string().default('test').describe('The split the metric is measured on'),
   /** At most this many examples of the split (a seeded random subset when it is larger). */
-  maxExamples: z.number().int().positive().default(1024),
+  maxExamples: z.number().int().positive().default(1024).describe('At most this many examples of the split (a seeded random subset when it is larger)'),
   /** Which parameters are compressed: weight matrices (tensors of rank ≥ 2) or every parameter. */
-  include: z.enum(['weights', 'all']).default('weights'),
+  include: z.enum(['weights', 'all']).default('weights').describe('Which parameters are compressed: weight matrices (tensors of rank ≥ 2) or every parameter'),
   /** Fractions of the included parameters set to zero, smallest magnitudes first. */
-  sparsities: z.array(fraction).min(1).default([0, 0.25, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 1]),
+  sparsities: z.array(fraction).min(1).default([0, 0.25, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 1]).describe('Fractions of the included parameters set to zero, smallest magnitudes first'),
   /** Magnitude threshold over all included parameters at once (global) and/or per tensor (layer). */
-  scopes: z.array(z.enum(['global', 'layer'])).min(1).default(['global', 'layer']),
-  /** Fine-tuning after global pruning, with the pruned weights held at zero. `epochs: 0` turns it off. */
+  scopes: z.array(z.enum(['global', 'layer'])).min(1).default(['global', 'layer']).describe('Magnitude threshold over all included parameters at once (global) and/or per tensor (layer)'),
+  /** Fine-tuning after pruning (every scope), with the pruned weights held at zero. `epochs: 0` turns it off. */
   fineTune: z
     .strictObject({
       epochs: z.number().int().min(0).default(2),
@@ -28,13 +28,13 @@ export const compressibilityOptions = z.strictObject({
       /** The sparsities fine-tuned (default: those of the sweep above 0 and below 1). */
       sparsities: z.array(fraction).optional(),
     })
-    .default({ epochs: 2, optimizer: 'adam', lr: 1e-3, batchSize: 32 }),
+    .default({ epochs: 2, optimizer: 'adam', lr: 1e-3, batchSize: 32 }).describe('Fine-tuning after pruning (every scope), pruned weights held at zero; epochs: 0 turns it off'),
   /** Bit widths of uniform symmetric per-tensor quantisation. */
-  bits: z.array(z.number().int().min(2).max(32)).min(1).default([32, 16, 12, 8, 6, 5, 4, 3, 2]),
+  bits: z.array(z.number().int().min(2).max(32)).min(1).default([32, 16, 12, 8, 6, 5, 4, 3, 2]).describe('Bit widths of uniform symmetric per-tensor quantisation'),
   /** Ranks of the per-layer truncated SVD: `auto` = 1, 2, 4, … below full rank, and full rank. */
-  ranks: z.union([z.literal('auto'), z.array(z.number().int().positive()).min(1)]).default('auto'),
+  ranks: z.union([z.literal('auto'), z.array(z.number().int().positive()).min(1)]).default('auto').describe('Ranks of the per-layer truncated SVD: auto = 1, 2, 4, … below full rank, and full rank'),
   /** Degradation δ the summaries allow: an absolute drop of accuracy/AUC, a relative rise of MSE. */
-  tolerance: z.number().nonnegative().default(0.01),
+  tolerance: z.number().nonnegative().default(0.01).describe('Degradation δ the summaries allow: an absolute drop of accuracy/AUC, a relative rise of MSE'),
 });
 
 export type CompressibilityOptions = z.output<typeof compressibilityOptions>;

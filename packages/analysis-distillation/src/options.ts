@@ -3,26 +3,26 @@ import { ACTIVATIONS, type ActivationName } from '@goldstone/core';
 
 export const distillationOptions = z.strictObject({
   /** Hidden widths of each student MLP (one entry per student, smallest first is conventional). */
-  students: z.array(z.array(z.number().int().positive())).min(1).default([[4], [16], [64]]),
+  students: z.array(z.array(z.number().int().positive())).min(1).default([[4], [16], [64]]).describe('Hidden widths of each student MLP (one entry per student)'),
   /** The students' activation. */
-  activation: z.enum(ACTIVATIONS as unknown as [ActivationName, ...ActivationName[]]).default('relu'),
+  activation: z.enum(ACTIVATIONS as unknown as [ActivationName, ...ActivationName[]]).default('relu').describe("The students' activation"),
   /** Softening temperature T of the teacher's outputs (classification and binary; ignored for regression). */
-  temperature: z.number().positive().default(2),
+  temperature: z.number().positive().default(2).describe("Softening temperature T of the teacher's outputs (classification and binary; ignored for regression)"),
   /** The split whose inputs the teacher labels (the distillation pool). */
-  poolSplit: z.string().default('train'),
+  poolSplit: z.string().default('train').describe('The split whose inputs the teacher labels (the distillation pool)'),
   /** Fractions of the pool used in the sample-size sweep (on the largest student). */
-  sampleFractions: z.array(z.number().gt(0).max(1)).min(1).default([0.1, 0.3, 1]),
+  sampleFractions: z.array(z.number().gt(0).max(1)).min(1).default([0.1, 0.3, 1]).describe('Fractions of the pool used in the sample-size sweep (on the largest student)'),
   /** The split students and teacher are compared on. */
-  split: z.string().default('test'),
+  split: z.string().default('test').describe('The split students and teacher are compared on'),
   /** At most this many examples of the evaluation split (a seeded random subset when larger). */
-  maxExamples: z.number().int().positive().default(1024),
+  maxExamples: z.number().int().positive().default(1024).describe('At most this many examples of the evaluation split (a seeded random subset when larger)'),
   /** Student training (core's trainer): epochs, batch size, optimiser, learning rate. */
-  epochs: z.number().int().positive().default(30),
-  batchSize: z.number().int().positive().default(32),
-  optimizer: z.enum(['sgd', 'adam', 'adamw']).default('adam'),
-  lr: z.number().positive().default(0.01),
+  epochs: z.number().int().positive().default(30).describe('Training epochs of each student'),
+  batchSize: z.number().int().positive().default(32).describe('Batch size of student training'),
+  optimizer: z.enum(['sgd', 'adam', 'adamw']).default('adam').describe('Optimiser of student training'),
+  lr: z.number().positive().default(0.01).describe('Learning rate of student training'),
   /** Fidelity a student must reach to count in the efficiency summary. */
-  fidelityTarget: z.number().gt(0).max(1).default(0.95),
+  fidelityTarget: z.number().gt(0).max(1).default(0.95).describe('Fidelity a student must reach to count in the efficiency summary'),
 });
 
 export type DistillationOptions = z.output<typeof distillationOptions>;

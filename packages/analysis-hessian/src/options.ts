@@ -7,55 +7,55 @@ export const hessianOptions = z.strictObject({
    * `lanczos`: Lanczos for extreme eigenpairs, Hutchinson for the trace, stochastic Lanczos
    * quadrature for the density. `auto`: exact up to `exactMaxParams` parameters, else lanczos.
    */
-  method: z.enum(['auto', 'exact', 'lanczos']).default('auto'),
+  method: z.enum(['auto', 'exact', 'lanczos']).default('auto').describe('exact: dense Hessian, full eigendecomposition; lanczos: Lanczos, Hutchinson trace, SLQ density; auto: exact up to exactMaxParams'),
   /** Largest parameter count `auto` treats exactly (cost ~ n HVPs + n³ eigendecomposition; 2,000 ≈ 40–60 s). */
-  exactMaxParams: z.number().int().positive().default(EXACT_MAX_PARAMS),
+  exactMaxParams: z.number().int().positive().default(EXACT_MAX_PARAMS).describe('Largest parameter count auto treats exactly (cost ~ n HVPs + n³ eigendecomposition)'),
   /** The curvature matrix: the Hessian, or the (positive semi-definite) Gauss–Newton matrix. */
-  operator: z.enum(['hessian', 'ggn']).default('hessian'),
+  operator: z.enum(['hessian', 'ggn']).default('hessian').describe('The curvature matrix: the Hessian, or the (positive semi-definite) Gauss–Newton matrix'),
   /** Restrict to these parameters (a layer, a block); all when absent. */
-  params: z.array(z.string()).optional(),
+  params: z.array(z.string()).optional().describe('Restrict to these parameters (a layer, a block); all when absent'),
   /** Number of largest eigenvalues reported. */
-  topK: z.number().int().min(1).default(5),
+  topK: z.number().int().min(1).default(5).describe('Number of largest eigenvalues reported'),
   /** Number of smallest eigenvalues reported (0: none). */
-  bottomK: z.number().int().min(0).default(2),
+  bottomK: z.number().int().min(0).default(2).describe('Number of smallest eigenvalues reported (0: none)'),
   /** Maximum Krylov dimension of the Lanczos run for the extreme eigenpairs. */
-  lanczosSteps: z.number().int().min(2).default(100),
+  lanczosSteps: z.number().int().min(2).default(100).describe('Maximum Krylov dimension of the Lanczos run for the extreme eigenpairs'),
   /** Lanczos stops when every wanted Ritz residual is below tol · |λ_max|. */
-  tol: z.number().positive().default(1e-5),
+  tol: z.number().positive().default(1e-5).describe('Lanczos stops when every wanted Ritz residual is below tol · |λ_max|'),
   /** Trace estimator of the lanczos method: Hutchinson (Rademacher) or Hutch++. */
-  traceEstimator: z.enum(['hutchinson', 'hutch++']).default('hutchinson'),
+  traceEstimator: z.enum(['hutchinson', 'hutch++']).default('hutchinson').describe('Trace estimator of the lanczos method: Hutchinson (Rademacher) or Hutch++'),
   /** Probes of the trace estimator (Hutch++: products, split in thirds). */
-  traceProbes: z.number().int().min(2).default(30),
+  traceProbes: z.number().int().min(2).default(30).describe('Probes of the trace estimator (Hutch++: products, split in thirds)'),
   /** Probes of stochastic Lanczos quadrature. */
-  densityProbes: z.number().int().min(1).default(5),
+  densityProbes: z.number().int().min(1).default(5).describe('Probes of stochastic Lanczos quadrature'),
   /** Lanczos steps per density probe. */
-  densitySteps: z.number().int().min(2).default(40),
+  densitySteps: z.number().int().min(2).default(40).describe('Lanczos steps per density probe'),
   /** Gaussian smoothing of the linear density, as a fraction of the spectral range. */
-  sigma: z.number().positive().default(0.01),
+  sigma: z.number().positive().default(0.01).describe('Gaussian smoothing of the linear density, as a fraction of the spectral range'),
   /** Gaussian smoothing of the log-|λ| density, in decades. */
-  logSigma: z.number().positive().default(0.1),
+  logSigma: z.number().positive().default(0.1).describe('Gaussian smoothing of the log-|λ| density, in decades'),
   /** Points of the density grids. */
-  gridPoints: z.number().int().min(16).default(200),
+  gridPoints: z.number().int().min(16).default(200).describe('Points of the density grids'),
   /** Near-zero threshold: modes with |λ| < epsilon · λ_max. */
-  epsilon: z.number().positive().default(1e-4),
+  epsilon: z.number().positive().default(1e-4).describe('Near-zero threshold: modes with |λ| < epsilon · λ_max'),
   /** Curvature scale z of N_eff(z) = Σ λ/(λ+z) and log det = Σ log(1 + λ/z) (absolute units of λ). */
-  z: z.number().positive().default(1e-3),
+  z: z.number().positive().default(1e-3).describe('Curvature scale z of N_eff(z) = Σ λ/(λ+z) and log det = Σ log(1 + λ/z) (absolute units of λ)'),
   /** Examples of the split the loss is averaged over (a seeded random subset when the split is larger). */
-  maxExamples: z.number().int().positive().default(512),
+  maxExamples: z.number().int().positive().default(512).describe('Examples of the split the loss is averaged over (a seeded random subset when larger)'),
   /** Split the examples into fixed batches of this size (0: one batch); the operator is their mean. */
-  batchSize: z.number().int().min(0).default(0),
+  batchSize: z.number().int().min(0).default(0).describe('Split the examples into fixed batches of this size (0: one batch); the operator is their mean'),
   /** The split the curvature is taken on. */
-  split: z.string().default('train'),
+  split: z.string().default('train').describe('The split the curvature is taken on'),
   /** Offset added to the run's seed for this analysis's random draws (probes, subset). */
-  seed: z.number().int().min(0).default(0),
+  seed: z.number().int().min(0).default(0).describe("Offset added to the run's seed for this analysis's random draws (probes, subset)"),
   /** Directions whose curvature is reported: the model's declared parameter symmetries, or none. */
-  directions: z.enum(['symmetries', 'none']).default('symmetries'),
+  directions: z.enum(['symmetries', 'none']).default('symmetries').describe("Directions whose curvature is reported: the model's declared parameter symmetries, or none"),
   /** Loss profiles L(w + t·uᵢ) along this many top eigenvectors (figure). */
-  lossLines: z.number().int().min(0).default(3),
+  lossLines: z.number().int().min(0).default(3).describe('Loss profiles L(w + t·uᵢ) along this many top eigenvectors (figure)'),
   /** Points per loss profile. */
-  lossLinePoints: z.number().int().min(3).default(41),
+  lossLinePoints: z.number().int().min(3).default(41).describe('Points per loss profile'),
   /** Figures (spectrum, densities, loss profiles). */
-  figures: z.boolean().default(true),
+  figures: z.boolean().default(true).describe('Whether to draw figures (spectrum, densities, loss profiles)'),
 });
 
 export type HessianOptions = z.output<typeof hessianOptions>;

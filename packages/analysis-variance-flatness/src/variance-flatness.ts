@@ -24,38 +24,38 @@ export const PUBLISHED = { psi: 4, gamma: [2, 3], topPcs: 35, topFraction: 0.9 }
 export const varianceFlatnessOptions = z
   .strictObject({
     /** Parameter tensors to record (default: the weight matrices between the first and the last). */
-    params: z.array(z.string().min(1)).min(1).optional(),
+    params: z.array(z.string().min(1)).min(1).optional().describe('Parameter tensors to record (default: the weight matrices between the first and the last)'),
     /** The window: the last this many epochs of training. */
-    windowEpochs: z.number().int().positive().default(10),
+    windowEpochs: z.number().int().positive().default(10).describe('The window: the last this many epochs of training'),
     /** Record every this many SGD steps. */
-    every: z.number().int().positive().default(2),
+    every: z.number().int().positive().default(2).describe('Record every this many SGD steps'),
     /** Measure the flatness of the top this many PCs. */
-    components: z.number().int().min(3).default(50),
+    components: z.number().int().min(3).default(50).describe('Measure the flatness of the top this many PCs'),
     /** Centre of the loss profiles: the trajectory mean ⟨w⟩ (published) or the final weights. */
-    center: z.enum(['mean', 'final']).default('mean'),
+    center: z.enum(['mean', 'final']).default('mean').describe('Centre of the loss profiles: the trajectory mean ⟨w⟩ (published) or the final weights'),
     /** Training examples in the loss L (default: the whole train split). */
-    lossExamples: z.number().int().positive().optional(),
+    lossExamples: z.number().int().positive().optional().describe('Training examples in the loss L (default: the whole train split)'),
     /** Examples per forward pass when evaluating L. */
-    lossBatchSize: z.number().int().positive().default(2000),
+    lossBatchSize: z.number().int().positive().default(2000).describe('Examples per forward pass when evaluating L'),
     /** The flatness level as a multiple of L₀ (published: e). */
-    thresholdFactor: z.number().gt(1).default(Math.E),
+    thresholdFactor: z.number().gt(1).default(Math.E).describe('The flatness level as a multiple of L₀ (published: e)'),
     /** Leave PC1 (the drift along ⟨w⟩) out of the ψ fit and the variance fractions. */
-    excludeFirst: z.boolean().default(true),
+    excludeFirst: z.boolean().default(true).describe('Leave PC1 (the drift along ⟨w⟩) out of the ψ fit and the variance fractions'),
     /** γ of σᵢ² ∝ i^(−γ) is fitted over ranks gammaFrom … gammaTo. */
-    gammaFrom: z.number().int().positive().default(20),
-    gammaTo: z.number().int().positive().default(500),
+    gammaFrom: z.number().int().positive().default(20).describe('First rank of the fit of γ in σᵢ² ∝ i^(−γ)'),
+    gammaTo: z.number().int().positive().default(500).describe('Last rank of the fit of γ in σᵢ² ∝ i^(−γ) (at least gammaFrom + 2)'),
     /** The variance fraction is reported for the top this many PCs. */
-    topK: z.number().int().positive().default(35),
+    topK: z.number().int().positive().default(35).describe('The variance fraction is reported for the top this many PCs'),
     /** PCs whose loss profile is drawn, and at how many points. */
-    profileComponents: z.array(z.number().int().positive()).default([2, 5, 10, 20]),
-    profilePoints: z.number().int().min(3).default(21),
+    profileComponents: z.array(z.number().int().positive()).default([2, 5, 10, 20]).describe('PCs whose loss profile is drawn'),
+    profilePoints: z.number().int().min(3).default(21).describe('Points per loss profile'),
     /** Root-finding: largest distance searched along a PC, relative tolerance of the roots. */
-    maxDistance: z.number().positive().default(100),
-    relTol: z.number().positive().lt(1).default(1e-3),
+    maxDistance: z.number().positive().default(100).describe('Root-finding: largest distance searched along a PC'),
+    relTol: z.number().positive().lt(1).default(1e-3).describe('Root-finding: relative tolerance of the roots'),
     /** Dense eigenproblem: T×T Gram matrix or N×N covariance (auto: the smaller). */
-    pcaMethod: z.enum(['auto', 'gram', 'covariance']).default('auto'),
+    pcaMethod: z.enum(['auto', 'gram', 'covariance']).default('auto').describe('Dense eigenproblem: T×T Gram matrix or N×N covariance (auto: the smaller)'),
     /** Confidence level of the intervals on ψ and γ. */
-    level: z.number().gt(0).lt(1).default(0.95),
+    level: z.number().gt(0).lt(1).default(0.95).describe('Confidence level of the intervals on ψ and γ'),
   })
   .superRefine((o, ctx) => {
     if (o.gammaTo < o.gammaFrom + 2) ctx.addIssue({ code: 'custom', path: ['gammaTo'], message: `gammaTo must be at least gammaFrom + 2 (${o.gammaFrom + 2})` });

@@ -22,24 +22,24 @@ import { FlatLayout, hiddenSymmetries, homogeneityDegree, rescalingDirections, t
 /** The structure and constraint options (also accepted by `mlp`, which then builds this model). */
 export const blockStructureOptions = {
   /** Sites per block (inputs are flattened to N sites, N a multiple of `block`). Needed by `tied` and `shared`. */
-  block: z.number().int().positive().optional(),
+  block: z.number().int().positive().optional().describe('Sites per block (inputs flattened to N sites, N a multiple of block); needed by tied and shared'),
   /** Weight-tied first layer: every site of a block has the same weights (permutation symmetry within blocks). */
-  tied: z.boolean().optional(),
+  tied: z.boolean().optional().describe('Weight-tied first layer: every site of a block has the same weights'),
   /** Translation-shared: the same network on every block, outputSize/blocks outputs per block. */
-  shared: z.boolean().optional(),
+  shared: z.boolean().optional().describe('Translation-shared: the same network on every block, outputSize/blocks outputs per block'),
   /** `nonnegative`: effective weights are raw² (every weight ≥ 0). */
-  sign: z.enum(['none', 'nonnegative']).optional(),
+  sign: z.enum(['none', 'nonnegative']).optional().describe('nonnegative: effective weights are raw² (every weight ≥ 0)'),
   /** `unit-norm`: every effective weight column (one hidden/output unit's fan-in) has unit Euclidean norm. */
-  scale: z.enum(['none', 'unit-norm']).optional(),
+  scale: z.enum(['none', 'unit-norm']).optional().describe("unit-norm: every effective weight column (one unit's fan-in) has unit Euclidean norm"),
 };
 
 export const blockMlpOptions = z
   .object({
-    hidden: z.array(z.number().int().positive()).default([]),
-    activation: z.enum(ACTIVATIONS as unknown as [ActivationName, ...ActivationName[]]).default('identity'),
-    bias: z.boolean().default(true),
-    init: z.enum(MLP_INITS).default('auto'),
-    initScale: z.number().positive().default(0.1),
+    hidden: z.array(z.number().int().positive()).default([]).describe('Hidden widths (of the per-block network when shared)'),
+    activation: z.enum(ACTIVATIONS as unknown as [ActivationName, ...ActivationName[]]).default('identity').describe('Activation between layers'),
+    bias: z.boolean().default(true).describe('Whether the layers have biases'),
+    init: z.enum(MLP_INITS).default('auto').describe('Weight initialisation by effective fan-in; auto = he for relu-like activations, glorot otherwise'),
+    initScale: z.number().positive().default(0.1).describe('Standard deviation of the weights when init is normal'),
     ...blockStructureOptions,
   })
   .strict();

@@ -22,25 +22,25 @@ import { equivariantSetLayer, invariantSetLayer, setMask } from './set-layers';
 export const deepSetsOptions = z
   .object({
     /** Widths of permutation-equivariant layers hᵢ ← act(hᵢΛ + pool(h)Γ + b), applied first. */
-    equivariant: z.array(z.number().int().positive()).default([]),
+    equivariant: z.array(z.number().int().positive()).default([]).describe('Widths of the permutation-equivariant layers, applied first'),
     /** Widths of the per-element network φ (activation after every layer). */
-    phi: z.array(z.number().int().positive()).default([32, 32]),
+    phi: z.array(z.number().int().positive()).default([32, 32]).describe('Widths of the per-element network φ'),
     /** Hidden widths of ρ, applied to the pooled vector (or per element with `readout: 'element'`). */
-    rho: z.array(z.number().int().positive()).default([32]),
-    pool: z.enum(['sum', 'mean']).default('sum'),
+    rho: z.array(z.number().int().positive()).default([32]).describe("Hidden widths of ρ, applied to the pooled vector (or per element with readout: 'element')"),
+    pool: z.enum(['sum', 'mean']).default('sum').describe('Masked pooling of the equivariant layers and the readout'),
     /** `set`: one output per set (invariant); `element`: outputs per element (equivariant). */
-    readout: z.enum(['set', 'element']).default('set'),
+    readout: z.enum(['set', 'element']).default('set').describe('set: one output per set (invariant); element: outputs per element (equivariant)'),
     /** `nonzero`: all-zero elements are padding; `none`: every element is present. */
-    mask: z.enum(['none', 'nonzero']).default('nonzero'),
+    mask: z.enum(['none', 'nonzero']).default('nonzero').describe('nonzero: all-zero elements are padding; none: every element is present'),
     /**
      * Energy-flow network: the input channel holding each element's weight (e.g. the pT fraction
      * z); φ sees the other channels and the pool is Σᵢ zᵢ·φ(x̂ᵢ).
      */
-    weightChannel: z.number().int().min(0).optional(),
-    activation: z.enum(ACTIVATIONS as unknown as [ActivationName, ...ActivationName[]]).default('relu'),
-    bias: z.boolean().default(true),
-    init: z.enum(MLP_INITS).default('auto'),
-    initScale: z.number().positive().default(0.1),
+    weightChannel: z.number().int().min(0).optional().describe("Energy-flow network: the input channel holding each element's weight (pool Σᵢ zᵢ·φ(x̂ᵢ))"),
+    activation: z.enum(ACTIVATIONS as unknown as [ActivationName, ...ActivationName[]]).default('relu').describe('Activation after every hidden layer'),
+    bias: z.boolean().default(true).describe('Whether the layers have biases'),
+    init: z.enum(MLP_INITS).default('auto').describe('Weight initialisation; auto = he for relu-like activations, glorot otherwise'),
+    initScale: z.number().positive().default(0.1).describe('Standard deviation of the weights when init is normal'),
   })
   .strict();
 

@@ -20,19 +20,19 @@ import { FlatLayout, hiddenSymmetries, linearGroupDirections, rescalingDirection
 export const embeddingDecoderOptions = z
   .object({
     /** Number of nodes (needed for index inputs `[2]`; read from one-hot inputs `[2, n]`). */
-    nodes: z.number().int().positive().optional(),
+    nodes: z.number().int().positive().optional().describe('Number of nodes (needed for index inputs [2]; read from one-hot inputs [2, n])'),
     /** Embedding dimension d. */
-    dim: z.number().int().positive().default(8),
+    dim: z.number().int().positive().default(8).describe('Embedding dimension d'),
     /** How a pair reaches the decoder: `concat` [eᵢ, eⱼ] (2d) or `product` eᵢ ⊙ eⱼ (d). */
-    combine: z.enum(['concat', 'product']).default('concat'),
+    combine: z.enum(['concat', 'product']).default('concat').describe('How a pair reaches the decoder: concat [eᵢ, eⱼ] (2d) or product eᵢ ⊙ eⱼ (d)'),
     /** Hidden widths of the decoder MLP. */
-    hidden: z.array(z.number().int().positive()).default([64]),
-    activation: z.enum(ACTIVATIONS as unknown as [ActivationName, ...ActivationName[]]).default('relu'),
-    bias: z.boolean().default(true),
-    init: z.enum(MLP_INITS).default('auto'),
-    initScale: z.number().positive().default(0.1),
+    hidden: z.array(z.number().int().positive()).default([64]).describe('Hidden widths of the decoder MLP'),
+    activation: z.enum(ACTIVATIONS as unknown as [ActivationName, ...ActivationName[]]).default('relu').describe('Activation of the decoder after every hidden layer'),
+    bias: z.boolean().default(true).describe('Whether the decoder layers have biases'),
+    init: z.enum(MLP_INITS).default('auto').describe('Decoder weight initialisation; auto = he for relu-like activations, glorot otherwise'),
+    initScale: z.number().positive().default(0.1).describe('Standard deviation of the decoder weights when init is normal'),
     /** Standard deviation of the initial embeddings (default 1/√d). */
-    embeddingScale: z.number().positive().optional(),
+    embeddingScale: z.number().positive().optional().describe('Standard deviation of the initial embeddings (default 1/√d)'),
   })
   .strict();
 

@@ -23,24 +23,24 @@ import { FlatLayout, hiddenSymmetries, type ChannelLink } from './param-symmetri
 export const gnnOptions = z
   .object({
     /** The graph; default: a periodic 1-D lattice over the input's first axis (or the context's graph). */
-    graph: graphSpecSchema.optional(),
+    graph: graphSpecSchema.optional().describe("The graph; default: a periodic 1-D lattice over the input's first axis (or the context's graph)"),
     /** Message-passing layer: GCN (normalised adjacency with self-loops) or GIN (sum + MLP). */
-    layer: z.enum(['gcn', 'gin']).default('gcn'),
+    layer: z.enum(['gcn', 'gin']).default('gcn').describe('Message-passing layer: GCN (normalised adjacency with self-loops) or GIN (sum + MLP)'),
     /** Feature widths of the message-passing layers. */
-    hidden: z.array(z.number().int().positive()).min(1).default([16, 16]),
-    activation: z.enum(ACTIVATIONS as unknown as [ActivationName, ...ActivationName[]]).default('relu'),
-    bias: z.boolean().default(true),
+    hidden: z.array(z.number().int().positive()).min(1).default([16, 16]).describe('Feature widths of the message-passing layers'),
+    activation: z.enum(ACTIVATIONS as unknown as [ActivationName, ...ActivationName[]]).default('relu').describe("Activation after every message-passing layer (and GIN's inner layer) and between head layers"),
+    bias: z.boolean().default(true).describe('Whether the layers have biases'),
     /** `graph`: pool all nodes; `node`: an output per node; `block`: pool blocks of `block` sites. */
-    readout: z.enum(['graph', 'node', 'block']).default('graph'),
-    pool: z.enum(['sum', 'mean']).default('mean'),
+    readout: z.enum(['graph', 'node', 'block']).default('graph').describe('graph: pool all nodes; node: an output per node; block: pool blocks of block sites'),
+    pool: z.enum(['sum', 'mean']).default('mean').describe('Pooling of the graph and block readouts'),
     /** Block size (sites per side on a 2-D lattice) for `readout: 'block'`. */
-    block: z.number().int().positive().default(2),
+    block: z.number().int().positive().default(2).describe("Block size (sites per side on a 2-D lattice) for readout: 'block'"),
     /** Hidden widths of the readout MLP (applied after pooling, or per node/block). */
-    head: z.array(z.number().int().positive()).default([]),
+    head: z.array(z.number().int().positive()).default([]).describe('Hidden widths of the readout MLP (after pooling, or per node/block)'),
     /** GIN: learn ε (else ε = 0). */
-    learnEps: z.boolean().default(true),
-    init: z.enum(MLP_INITS).default('auto'),
-    initScale: z.number().positive().default(0.1),
+    learnEps: z.boolean().default(true).describe('GIN: learn ε (else ε = 0)'),
+    init: z.enum(MLP_INITS).default('auto').describe('Weight initialisation; auto = he for relu-like activations, glorot otherwise'),
+    initScale: z.number().positive().default(0.1).describe('Standard deviation of the weights when init is normal'),
   })
   .strict();
 

@@ -26,15 +26,15 @@ const HOMOGENEOUS: readonly ActivationName[] = ['relu', 'leaky-relu'];
 export const mlpOptions = z
   .object({
     /** Widths of the hidden layers, input side first. `[]` is a linear model. */
-    hidden: z.array(z.number().int().positive()).default([64, 64]),
+    hidden: z.array(z.number().int().positive()).default([64, 64]).describe('Widths of the hidden layers, input side first; [] is a linear model'),
     /** Elementwise activation after every hidden layer (none after the output layer). */
-    activation: z.enum(ACTIVATIONS as unknown as [ActivationName, ...ActivationName[]]).default('relu'),
+    activation: z.enum(ACTIVATIONS as unknown as [ActivationName, ...ActivationName[]]).default('relu').describe('Activation after every hidden layer (none after the output layer)'),
     /** Whether the layers have biases. */
-    bias: z.boolean().default(true),
+    bias: z.boolean().default(true).describe('Whether the layers have biases'),
     /** Weight initialisation: auto = he for relu-like activations, glorot otherwise. */
-    init: z.enum(MLP_INITS).default('auto'),
+    init: z.enum(MLP_INITS).default('auto').describe('Weight initialisation; auto = he for relu-like activations, glorot otherwise'),
     /** Standard deviation of the weights when `init` is `normal`. */
-    initScale: z.number().positive().default(0.1),
+    initScale: z.number().positive().default(0.1).describe('Standard deviation of the weights when init is normal'),
     /** Block structure and constraints (any of them given: the network is built by `block-mlp`). */
     ...blockStructureOptions,
   })

@@ -12,23 +12,23 @@ const distribution = z.enum(DISTRIBUTIONS);
 export const cltOptions = z
   .strictObject({
     /** Number of input sites N. */
-    sites: z.number().int().positive().default(16),
+    sites: z.number().int().positive().default(16).describe('Number of input sites N'),
     /** Block size b; must divide `sites`. The target has N/b outputs. */
-    block: z.number().int().positive().default(2),
+    block: z.number().int().positive().default(2).describe('Block size b; must divide sites. The target has N/b outputs'),
     /** Distribution of the training (and test) spins. Skewed by default so that κ₃ ≠ 0. */
-    distribution: distribution.default('exponential'),
+    distribution: distribution.default('exponential').describe('Distribution of the training (and test) spins; skewed by default so that κ₃ ≠ 0'),
     /** Shape k of the `gamma` distribution (skewness 2/√k). */
-    gammaShape: z.number().positive().default(2),
+    gammaShape: z.number().positive().default(2).describe('Shape k of the gamma distribution (skewness 2/√k)'),
     /** Number of training examples. */
-    trainSize: z.number().int().positive().default(2048),
+    trainSize: z.number().int().positive().default(2048).describe('Number of training examples'),
     /** Number of test examples (same distribution as training). */
-    testSize: z.number().int().positive().default(1024),
+    testSize: z.number().int().positive().default(1024).describe('Number of test examples (same distribution as training)'),
     /** Number of examples in each out-of-distribution split (default: `testSize`). */
-    oodSize: z.number().int().positive().optional(),
+    oodSize: z.number().int().positive().optional().describe('Number of examples in each out-of-distribution split (default: testSize)'),
     /** Distributions for `ood-<name>` splits (default: every distribution but the training one). */
-    ood: z.array(distribution).optional(),
+    ood: z.array(distribution).optional().describe('Distributions for ood-<name> splits (default: every distribution but the training one)'),
     /** Standard deviation of Gaussian noise added to the *training* targets only. */
-    noise: z.number().min(0).default(0),
+    noise: z.number().min(0).default(0).describe('Standard deviation of Gaussian noise added to the training targets only'),
   })
   .superRefine((o, ctx) => {
     if (o.sites % o.block !== 0) {

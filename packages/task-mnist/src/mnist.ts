@@ -7,14 +7,14 @@ import { IMAGE_SIZE, PIXELS, TOTAL_DIGITS, loadDigits, stratifiedOrder } from '.
 export const mnistOptions = z
   .strictObject({
     /** Digits in the train split: the first `trainSize` of the stratified order. */
-    trainSize: z.number().int().positive().default(8000),
+    trainSize: z.number().int().positive().default(8000).describe('Digits in the train split: the first trainSize of the stratified order'),
     /** Digits in the test split: the last `testSize` of the stratified order (never in train). */
-    testSize: z.number().int().positive().default(2000),
+    testSize: z.number().int().positive().default(2000).describe('Digits in the test split: the last testSize of the stratified order (never in train)'),
     /**
      * `fixed` (default): the same split for every seed, class-stratified in package order.
      * `random`: class-stratified too, but which digits of each class go where is drawn from the seed.
      */
-    split: z.enum(['fixed', 'random']).default('fixed'),
+    split: z.enum(['fixed', 'random']).default('fixed').describe('fixed: the same class-stratified split for every seed; random: drawn from the seed'),
   })
   .superRefine((o, ctx) => {
     if (o.trainSize + o.testSize > TOTAL_DIGITS) {
