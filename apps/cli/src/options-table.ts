@@ -27,7 +27,11 @@ function describeType(s: JsonSchema | undefined): string {
   const alts = s.anyOf ?? s.oneOf;
   if (alts) return [...new Set(alts.map(describeType))].join(' | ');
   const type = Array.isArray(s.type) ? s.type.join(' | ') : (s.type ?? 'any');
-  if (type === 'array') return `${describeType(s.items)}[]`;
+  if (type === 'array') {
+    const item = describeType(s.items);
+    return /[ |]/.test(item) ? `(${item})[]` : `${item}[]`;
+  }
+  if (type === 'object' && s.properties) return `{ ${Object.keys(s.properties).join(', ')} }`;
   const bounds: string[] = [];
   if (s.minimum !== undefined && s.minimum > -SAFE) bounds.push(`≥ ${s.minimum}`);
   if (s.exclusiveMinimum !== undefined) bounds.push(`> ${s.exclusiveMinimum}`);

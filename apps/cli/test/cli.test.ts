@@ -57,7 +57,7 @@ describe('goldstone list', () => {
     const r = goldstone(['list', 'mlp']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^model mlp \(@goldstone\/models@/);
-    expect(r.stdout).toMatch(/hidden\s+integer > 0\[\]\s+\[64,64\]/);
+    expect(r.stdout).toMatch(/hidden\s+\(integer > 0\)\[\]\s+\[64,64\]/);
     expect(r.stdout).toMatch(/activation\s+identity \| relu \| tanh/);
     const j = goldstone(['list', 'weight-norms', '--json', '--plugin', './examples/third-party-analysis']);
     expect(j.code).toBe(0);
