@@ -4,11 +4,22 @@ import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as core from '@goldstone/core';
 import {
+  canonicalJson,
+  createSweepIndex,
+  expandSweep,
+  finishPoint,
+  needsRun,
+  readSweepIndex,
+  reconcilePoint,
   resolveExperiment,
+  resolveSweep,
+  startPoint,
+  summarizeFinalMetrics,
+  updatePoint,
   UsageError,
   writeFileAtomic,
+  writeSweepIndex,
   type AnalysisResult,
   type Json,
   type Registry,
@@ -68,17 +79,6 @@ export interface SweepOutcome {
   report?: string;
 }
 
-/**
- * Core's sweep module, looked up at call time so that the other commands keep working with a
- * @goldstone/core that predates it.
- */
-function sweepApi(): typeof core {
-  if (typeof (core as Record<string, unknown>).resolveSweep !== 'function') {
-    throw new Error('this @goldstone/core has no sweep support (resolveSweep is missing): update @goldstone/core');
-  }
-  return core;
-}
-
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -105,7 +105,7 @@ async function validatePoints(file: string, quick: boolean, set: Record<string, 
   for (const p of points) {
     try {
       const { experiment, dir } = loadExperimentFile(file, { quick, set: { ...set, ...p.assignments } });
-      const key = sweepApi().canonicalJson([experiment.plugins, experiment.task.name, experiment.model.name, experiment.analyses.map((a) => a.name)]);
+      const key = canonicalJson([experiment.plugins, experiment.task.name, experiment.model.name, experiment.analyses.map((a) => a.name)]);
       let registry = registries.get(key);
       if (!registry) registries.set(key, (registry = await registryFor(experiment, dir, file)));
       const resolved = resolveExperiment(experiment, registry, file);
@@ -131,8 +131,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const set = opts.set ?? {};
   const file = resolve(opts.file);
   const { experiment } = loadExperimentFile(opts.file, { quick, set });
-  const sweep = sweepApi().resolveSweep(experiment.sweep, { file: opts.file });
-  const points = sweepApi().expandSweep(sweep);
+  const sweep = resolveSweep(experiment.sweep, { file: opts.file });
+  const points = expandSweep(sweep);
   const { resolved } = await validatePoints(opts.file, quick, set, points);
   const name = experiment.name ?? basename(opts.file, extname(opts.file));
   const dir = resolve(opts.out ?? join('sweeps', name));
@@ -142,21 +142,21 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const workers = Math.max(1, Math.floor(opts.workers ?? availableParallelism()));
   const maxAttempts = Math.max(1, opts.maxAttempts ?? 2);
 
-  const previous = await sweepApi().readSweepIndex(dir);
-  let index = sweepApi().createSweepIndex({ name, experiment: file, quick, set: JSON.parse(JSON.stringify(set)) as Record<string, Json>, sweep, points, previous });
-  for (const p of index.points) index = sweepApi().updatePoint(index, p.id, (r) => sweepApi().reconcilePoint(r, readRunJson(join(dir, r.dir))), index.updatedAt);
+  const previous = await readSweepIndex(dir);
+  let index = createSweepIndex({ name, experiment: file, quick, set: JSON.parse(JSON.stringify(set)) as Record<string, Json>, sweep, points, previous });
+  for (const p of index.points) index = updatePoint(index, p.id, (r) => reconcilePoint(r, readRunJson(join(dir, r.dir))), index.updatedAt);
   if (opts.dryRun) return { dir, index, failed: index.counts.failed, interrupted: false, summaries: [] };
 
   await mkdir(dir, { recursive: true });
   let writing: Promise<void> = Promise.resolve();
   const persist = (): Promise<void> => {
     const snapshot = index;
-    writing = writing.then(() => sweepApi().writeSweepIndex(dir, snapshot));
+    writing = writing.then(() => writeSweepIndex(dir, snapshot));
     return writing;
   };
   await persist();
 
-  const queue = index.points.filter((p) => sweepApi().needsRun(p.status)).map((p) => p.id);
+  const queue = index.points.filter((p) => needsRun(p.status)).map((p) => p.id);
   const attemptsNow = new Map<string, number>();
   const poolSize = Math.min(workers, queue.length);
   reporter.start({ total: points.length, done: points.length - queue.length, toRun: queue.length, workers: poolSize, dir });
@@ -197,7 +197,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
             const rec = index.points.find((p) => p.id === id)!;
             inFlight = id;
             attemptsNow.set(id, (attemptsNow.get(id) ?? 0) + 1);
-            index = sweepApi().updatePoint(index, id, (r) => sweepApi().startPoint(r, { pid: child.pid }));
+            index = updatePoint(index, id, (r) => startPoint(r, { pid: child.pid }));
             void persist();
             const msg: RunPointMessage = { type: 'run', id, assignments: rec.assignments, dir: join(dir, rec.dir), file, quick, set, report: opts.report !== false };
             child.send(msg);
@@ -206,7 +206,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
             if (msg.type === 'ready') return dispatch();
             if (msg.type === 'done' && msg.id === inFlight) {
               inFlight = undefined;
-              index = sweepApi().updatePoint(index, msg.id, (r) => sweepApi().finishPoint(r, { status: msg.status, error: msg.error, summary: msg.summary }));
+              index = updatePoint(index, msg.id, (r) => finishPoint(r, { status: msg.status, error: msg.error, summary: msg.summary }));
               void persist();
               reporter.point(index.points.find((p) => p.id === msg.id)!, index.counts);
               if (interrupted) return;
@@ -223,7 +223,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
               const last = tail.trim().split('\n').slice(-3).join(' | ');
               const retry = !interrupted && (attemptsNow.get(id) ?? 0) < maxAttempts;
               const error = `worker ${child.pid} died (${how}) while running this point${last ? `: ${last}` : ''}`;
-              index = sweepApi().updatePoint(index, id, (r) => sweepApi().finishPoint(r, { status: retry || interrupted ? 'interrupted' : 'failed', error }));
+              index = updatePoint(index, id, (r) => finishPoint(r, { status: retry || interrupted ? 'interrupted' : 'failed', error }));
               void persist();
               if (retry) {
                 reporter.log(`${id}: ${error}; running it again`);
@@ -244,7 +244,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   reporter.stop();
   // The run directories are the truth: pick up what workers wrote (e.g. a run that finished just as its worker was stopped).
   for (const p of index.points) {
-    if (p.status === 'running') index = sweepApi().updatePoint(index, p.id, (r) => sweepApi().reconcilePoint(r, readRunJson(join(dir, r.dir))));
+    if (p.status === 'running') index = updatePoint(index, p.id, (r) => reconcilePoint(r, readRunJson(join(dir, r.dir))));
   }
   await persist();
 
@@ -282,7 +282,7 @@ async function writeSummaries(
     await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
     written.push(path);
   };
-  await write('metrics', sweepApi().summarizeFinalMetrics(index));
+  await write('metrics', summarizeFinalMetrics(index));
   for (const a of analyses) {
     if (!a.plugin.summarize) continue;
     const inputs: SummaryInput[] = [];
