@@ -106,7 +106,7 @@ describe('runKrylov on a small problem (cpu)', () => {
   });
   const small: KrylovProblem = { name: 'small', sizes: [3, 5, 2], examples: 16, k: 3, accuracy: 1e-3, budget: 400, reps: 2 };
 
-  it('the full problem is the issue one: tanh MLP 16-48-48-10 in goldstone layout', () => {
+  it('the full problem is the documented one: tanh MLP 16-48-48-10 in goldstone layout', () => {
     expect(krylovProblem(false)).toMatchObject({ sizes: [16, 48, 48, 10], examples: 256, k: 5, accuracy: 1e-3 });
     expect(krylovProblem(true).examples).toBeLessThan(256);
     const s = setupKrylov(small, new Rng(1));

@@ -222,7 +222,7 @@ export interface KrylovBackendRun {
   backend: string;
   lanczos: KrylovRun;
   power: KrylovRun;
-  /** Power iteration's products over Lanczos's (the goal: ≥ 3). */
+  /** Power iteration's products over Lanczos's (the goal: ≥ 3). */
   power_over_lanczos_products: number | null;
 }
 
