@@ -144,7 +144,8 @@ export async function saveCheckpoint(
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether a path exists (file or directory). */
+export async function exists(path: string): Promise<boolean> {
   try {
     await fsp.stat(path);
     return true;

@@ -1,31 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { denseOperator, dot, norm } from './linear-operator';
+import { denseOperator } from './linear-operator';
 import { Rng } from './rng';
 import { exactQuadrature, stochasticLanczosQuadrature } from './spectral-density';
 import { directionalCurvature, effectiveDimension, logDet, nearZeroModes, symmetryZeroModes } from './spectrum-metrics';
-
-function orthonormal(n: number, rng: Rng): Float64Array[] {
-  const q: Float64Array[] = [];
-  while (q.length < n) {
-    const v = Float64Array.from(rng.normalArray(n));
-    for (let p = 0; p < 2; p++) for (const u of q) { const c = dot(u, v); for (let i = 0; i < n; i++) v[i] -= c * u[i]; }
-    const nv = norm(v);
-    for (let i = 0; i < n; i++) v[i] /= nv;
-    q.push(v);
-  }
-  return q;
-}
-
-function compose(q: Float64Array[], lambdas: number[]): Float64Array {
-  const n = lambdas.length;
-  const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let k = 0; k < n; k++) s += q[k][i] * lambdas[k] * q[k][j];
-    a[i * n + j] = s;
-  }
-  return a;
-}
+import { compose, orthonormal } from './test-support';
 
 describe('spectrum metrics on an exact spectrum', () => {
   const lambdas = [10, 4, 1, 0.5, 1e-4, -2e-4, 3e-5, 0, 0, -1];

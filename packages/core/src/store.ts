@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { loadCheckpoint, saveCheckpoint, writeFileAtomic, type LoadedCheckpoint } from './checkpoint';
+import { exists, loadCheckpoint, saveCheckpoint, writeFileAtomic, type LoadedCheckpoint } from './checkpoint';
 import { UsageError } from './errors';
 import type { OptimizerStateEntry } from './optim';
 import type { Params, ParamSpec } from './params';
@@ -17,15 +17,6 @@ const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 function checkName(kind: string, name: string): void {
   if (!SAFE_NAME.test(name) || name.endsWith('.json')) {
     throw new Error(`${kind} "${name}": use letters, digits, ".", "_" and "-" only (and no ".json" ending)`);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await fsp.stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -17,9 +17,8 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return Math.sqrt(num) / Math.sqrt(den);
 }
 
-/** Q diag(λ) Qᵀ with Q a random orthogonal matrix (Gram–Schmidt of Gaussian columns), row-major. */
-export function matrixWithSpectrum(lambdas: number[], rng: Rng): Float64Array {
-  const n = lambdas.length;
+/** n random orthonormal vectors (Gram–Schmidt, twice, of Gaussian vectors). */
+export function orthonormal(n: number, rng: Rng): Float64Array[] {
   const q: Float64Array[] = [];
   while (q.length < n) {
     const v = Float64Array.from(rng.normalArray(n));
@@ -28,6 +27,12 @@ export function matrixWithSpectrum(lambdas: number[], rng: Rng): Float64Array {
     for (let i = 0; i < n; i++) v[i] /= nv;
     q.push(v);
   }
+  return q;
+}
+
+/** Σₖ λₖ qₖqₖᵀ, row-major. */
+export function compose(q: Float64Array[], lambdas: number[]): Float64Array {
+  const n = lambdas.length;
   const a = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
     let s = 0;
@@ -35,6 +40,11 @@ export function matrixWithSpectrum(lambdas: number[], rng: Rng): Float64Array {
     a[i * n + j] = s;
   }
   return a;
+}
+
+/** Q diag(λ) Qᵀ with Q a random orthogonal matrix, row-major. */
+export function matrixWithSpectrum(lambdas: number[], rng: Rng): Float64Array {
+  return compose(orthonormal(lambdas.length, rng), lambdas);
 }
 
 /** A small tanh MLP (second-order-safe tanh from ./activations). */

@@ -16,6 +16,7 @@ import {
   type ModelInstance,
 } from '@goldstone/core';
 import { createMlp, initStd, mlp, mlpOptions, mlpParamCount, plugins } from './index';
+import { dot, relErr } from './test-helpers';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -25,22 +26,6 @@ const ctx = { inputShape: [2, 3], outputSize: 4, outputKind: 'classification' as
 
 function make(options: Record<string, unknown>, c: { inputShape: number[]; outputSize: number } = ctx): ModelInstance {
   return createMlp(mlpOptions.parse(options), c);
-}
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num) / Math.sqrt(den);
-}
-
-function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
 }
 
 describe('mlp plugin', () => {
