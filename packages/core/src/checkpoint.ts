@@ -127,7 +127,7 @@ export async function saveCheckpoint(
     // A directory cannot be renamed over a non-empty one: move the old one aside first.
     // Should the process die between the two renames, loadCheckpoint falls back to the old one.
     let old: string | undefined;
-    if (await exists(dir)) {
+    if (await pathExists(dir)) {
       old = siblingName(dir, 'old');
       await fsp.rename(dir, old);
     }
@@ -145,7 +145,7 @@ export async function saveCheckpoint(
 }
 
 /** Whether a path exists (file or directory). */
-export async function exists(path: string): Promise<boolean> {
+export async function pathExists(path: string): Promise<boolean> {
   try {
     await fsp.stat(path);
     return true;
@@ -156,7 +156,7 @@ export async function exists(path: string): Promise<boolean> {
 
 /** `dir`, or, when a save died between its two renames, the previous version moved aside. */
 async function resolveCheckpointDir(dir: string): Promise<string> {
-  if (await exists(join(dir, MODEL_FILE))) return dir;
+  if (await pathExists(join(dir, MODEL_FILE))) return dir;
   const prefix = `.${basename(dir)}.old-`;
   let entries: string[] = [];
   try {
@@ -167,7 +167,7 @@ async function resolveCheckpointDir(dir: string): Promise<string> {
   const olds = entries.filter((e) => e.startsWith(prefix)).sort();
   for (const o of olds.reverse()) {
     const candidate = join(dirname(dir), o);
-    if (await exists(join(candidate, MODEL_FILE))) return candidate;
+    if (await pathExists(join(candidate, MODEL_FILE))) return candidate;
   }
   throw new Error(`${join(dir, MODEL_FILE)}: no checkpoint found`);
 }

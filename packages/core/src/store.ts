@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { exists, loadCheckpoint, saveCheckpoint, writeFileAtomic, type LoadedCheckpoint } from './checkpoint';
+import { loadCheckpoint, pathExists, saveCheckpoint, writeFileAtomic, type LoadedCheckpoint } from './checkpoint';
 import { UsageError } from './errors';
 import type { OptimizerStateEntry } from './optim';
 import type { Params, ParamSpec } from './params';
@@ -52,10 +52,10 @@ export class RunStore {
     const store = new RunStore(resolve(dir));
     const runFile = store.path(RUN_FILE);
     if (options.resume) {
-      if (!(await exists(runFile))) throw new UsageError(`${runFile}: not found: not a goldstone run directory`, { file: runFile });
+      if (!(await pathExists(runFile))) throw new UsageError(`${runFile}: not found: not a goldstone run directory`, { file: runFile });
       await store.repairMetrics();
     } else {
-      if (await exists(runFile)) {
+      if (await pathExists(runFile)) {
         throw new UsageError(`${store.dir}: already holds a run (run.json); resume it or choose another directory`, { file: runFile });
       }
       await fsp.mkdir(store.dir, { recursive: true });
@@ -201,7 +201,7 @@ export class RunStore {
       const pointer = await this.readJson<{ tag: string }>(join(CHECKPOINTS, LAST_POINTER));
       return pointer.tag;
     } catch {
-      return (await exists(this.path(CHECKPOINTS, 'last'))) ? 'last' : undefined;
+      return (await pathExists(this.path(CHECKPOINTS, 'last'))) ? 'last' : undefined;
     }
   }
 
