@@ -1,2 +1,2 @@
 import { preset } from '@goldstone/tsup-config';
-export default preset({ entry: ['src/index.ts', 'src/bin.ts', 'src/sweep-worker.ts'] });
+export default preset({ entry: ['src/index.ts', 'src/bin.ts'] });

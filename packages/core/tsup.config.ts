@@ -1,2 +1,2 @@
 import { preset } from '@goldstone/tsup-config';
-export default preset();
+export default preset({ entry: ['src/index.ts', 'src/test-support.ts'] });

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Map every workspace package name to its `src/index.ts`, so tests run against source. */
+/** Map every workspace package name (and subpath export) to its TypeScript source, so tests run against source. */
 function sourceAliases() {
   const aliases = [];
   for (const group of ['packages', 'apps', 'examples']) {
@@ -14,9 +14,15 @@ function sourceAliases() {
       const pkgFile = join(dir, entry, 'package.json');
       const src = join(dir, entry, 'src', 'index.ts');
       if (!existsSync(pkgFile) || !existsSync(src)) continue;
-      const { name } = JSON.parse(readFileSync(pkgFile, 'utf8'));
+      const { name, exports } = JSON.parse(readFileSync(pkgFile, 'utf8'));
       const escaped = name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
       aliases.push({ find: new RegExp(`^${escaped}$`), replacement: src });
+      // Subpath exports (`./format` → dist/format.js) resolve to their source file (src/format.ts).
+      for (const key of Object.keys(exports ?? {})) {
+        const sub = key.match(/^\.\/([\w-]+)$/)?.[1];
+        const file = join(dir, entry, 'src', `${sub}.ts`);
+        if (sub && existsSync(file)) aliases.push({ find: new RegExp(`^${escaped}/${sub}$`), replacement: file });
+      }
     }
   }
   return aliases;

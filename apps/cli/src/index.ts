@@ -1,3 +1,3 @@
-// Public surface of @goldstone/cli: the program, for embedding and tests.
+// Public surface of @goldstone/cli: the program (for embedding and tests) and its built-in plugin map.
 export { createProgram, main } from './program';
-export { loadExperimentFile, parseAssignments, readConfigFile } from './config-file';
+export { BUILTIN_PLUGINS, SWEEP_EXECUTORS } from './builtins';

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
-import { BACKEND_CHOICES, RunFailedError, UsageError } from '@goldstone/core';
-import { cliVersion } from './context';
+import { BACKEND_CHOICES } from '@goldstone/core';
+import { RunFailedError, UsageError } from '@goldstone/plugin-api';
+import { cliVersion } from './environment';
 import { analyzeCommand } from './commands/analyze';
 import { listCommand } from './commands/list';
 import { reportCommand } from './commands/report';
@@ -80,7 +81,8 @@ export function createProgram(setExit: (code: number) => void): Command {
     .description('run every point of an experiment\'s sweep: block, each as its own run directory, in parallel workers; resumable')
     .argument('<experiment>', 'experiment file with a sweep: block (.yaml, .yml or .json)')
     .option('--out <dir>', 'sweep directory (default sweeps/<experiment name>)')
-    .option('--workers <n>', 'worker processes (default: the number of cores)')
+    .option('--workers <n>', 'worker processes of the local executor (default: the number of cores)')
+    .option('--executor <name>', 'where points run: local (a process pool on this machine) or in-process (one after another, in this process)', 'local')
     .option('--quick', 'apply the experiment\'s quick: overrides to every point')
     .option('--set <key=value>', 'override an experiment field for every point (repeatable)', collect)
     .option('--dry-run', 'list the points and what would run; write nothing')

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { Progress } from '@goldstone/core';
+import type { Progress } from '@goldstone/plugin-api';
 
 /**
  * Progress on stderr: a bar when stderr is a terminal, plain log lines otherwise. Nothing ever goes

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineAnalysis, z, API_VERSION, type Json } from '@goldstone/core';
+import { defineAnalysis, API_VERSION, type Json } from '@goldstone/plugin-api';
+import { z } from 'zod';
 
 /** Largest singular value of a matrix by power iteration on WᵀW (deterministic start). */
 function spectralNorm(w: tf.Tensor2D, iterations: number): number {

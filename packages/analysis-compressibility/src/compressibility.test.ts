@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rng, createAnalysisContext, disposeParams, paramsFromArray, paramsToArray, type ModelInstance, type Params, type TaskInstance } from '@goldstone/core';
-import { expectNoLeaks, silentProgress, testPlugin } from '@goldstone/testkit';
+import { Rng, createAnalysisContext, disposeParams, paramsFromArray, paramsToArray } from '@goldstone/core';
+import type { ModelInstance, Params, TaskInstance } from '@goldstone/plugin-api';
+import { expectNoLeaks, silentProgress, testPlugin, blobsTask, trainedPluginModel } from '@goldstone/testkit';
 import { compressibility } from './compressibility';
-import { blobsTask, trainedMlp } from './test-setting';
+import { mlp } from '@goldstone/models';
 
 const SMALL = { maxExamples: 32, sparsities: [0, 0.5, 1], bits: [32, 4], fineTune: { epochs: 1, sparsities: [0.5] } };
 
@@ -24,7 +25,7 @@ describe('compressibility analysis (3 balanced classes, trained MLP)', () => {
   const task = blobsTask({ classes: 3, perClass: 30, separation: 2.5 });
   let setting: { model: ModelInstance; params: Params };
   beforeAll(async () => {
-    setting = await trainedMlp(task, { hidden: [16, 8], activation: 'relu' }, { epochs: 20 });
+    setting = await trainedPluginModel(mlp, task, { hidden: [16, 8], activation: 'relu' }, { epochs: 20 });
   });
   afterAll(() => disposeParams(setting.params));
 
@@ -118,7 +119,7 @@ describe('compressibility analysis (3 balanced classes, trained MLP)', () => {
 
   it('ends at an AUC of ½ on a binary task, and leaks no tensors', async () => {
     const bin = blobsTask({ binary: true, perClass: 20 });
-    const s = await trainedMlp(bin, { hidden: [6], activation: 'tanh' }, { epochs: 10 });
+    const s = await trainedPluginModel(mlp, bin, { hidden: [6], activation: 'tanh' }, { epochs: 10 });
     const { result } = await run(bin, s.model, s.params, SMALL);
     expect(result.metric).toBe('auc');
     const last = result.pruning.filter((r: any) => r.scope === 'global').at(-1);

@@ -1,31 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  API_VERSION,
-  UsageError,
-  defineAnalysis,
-  paramsFromArray,
-  paramsToArray,
-  disposeParams,
-  sizeOf,
-  splitTensors,
-  subsetSplit,
-  type AnalysisContext,
-  type AnalysisResult,
-  type Figure,
-  type Json,
-  type Rng,
-  type Split,
-} from '@goldstone/core';
+import { API_VERSION, packageInfo, UsageError, defineAnalysis, type AnalysisContext, type AnalysisResult, type Figure, type Json, type Rng, type Split } from '@goldstone/plugin-api';
+import { paramsFromArray, paramsToArray, disposeParams, sizeOf, splitTensors, subsetSplit, lineChart, chanceScore, higherIsBetter, primaryMetric, scoreTensors, withinTolerance, type MetricName } from '@goldstone/core';
 import { descriptionLength, type TensorCode } from './description-length';
-import { lineChart } from '@goldstone/core';
 import { fineTuneMasked } from './fine-tune';
 import { autoRanks, svdOf, truncateRank } from './low-rank';
 import { compressibilityOptions, type CompressibilityOptions } from './options';
 import { magnitudePrune, sparsityOf, type Slot } from './pruning';
 import { quantizeUniform } from './quantization';
-import { chanceScore, higherIsBetter, primaryMetric, scoreTensors, withinTolerance, type MetricName } from '@goldstone/core';
 
-export const VERSION = '0.1.0';
+/** This package's version, for provenance (read from its package.json). */
+export const VERSION = packageInfo(import.meta.url).version;
 
 function evaluationSubset(split: Split, max: number, rng: Rng): Split {
   if (split.n <= max) return split;

@@ -1,18 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  batchIndices,
-  createOptimizer,
-  createTrainStep,
-  disposeParams,
-  paramsFromArray,
-  paramsToArray,
-  splitTensors,
-  type ModelInstance,
-  type OptimizerName,
-  type Params,
-  type Rng,
-  type TaskInstance,
-} from '@goldstone/core';
+import { batchIndices, disposeParams, paramsFromArray, paramsToArray, splitTensors } from '@goldstone/core';
+import { createOptimizer, createTrainStep, type OptimizerName } from '@goldstone/trainer';
+import type { ModelInstance, Params, Rng, TaskInstance } from '@goldstone/plugin-api';
 
 export interface FineTuneConfig {
   epochs: number;

@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rng, createAnalysisContext, disposeParams, type ModelInstance, type Params, type TaskInstance } from '@goldstone/core';
-import { expectNoLeaks, silentProgress, testPlugin, toyRegressionTask } from '@goldstone/testkit';
+import { Rng, createAnalysisContext, disposeParams } from '@goldstone/core';
+import type { ModelInstance, Params, TaskInstance } from '@goldstone/plugin-api';
+import { expectNoLeaks, silentProgress, testPlugin, toyRegressionTask, blobsTask, trainedPluginModel } from '@goldstone/testkit';
 import { distillation } from './distillation';
 import { fidelity, softTargets } from './fidelity';
-import { blobsTask, trainedMlp } from './test-setting';
+import { mlp } from '@goldstone/models';
 
 const SMALL = { students: [[2]], sampleFractions: [0.5], epochs: 2, maxExamples: 16 };
 
@@ -43,7 +44,7 @@ describe('distillation analysis', () => {
   const task = blobsTask({ classes: 3, perClass: 40, separation: 2 });
   let teacher: { model: ModelInstance; params: Params };
   beforeAll(async () => {
-    teacher = await trainedMlp(task, { hidden: [8], activation: 'tanh' }, { epochs: 20 });
+    teacher = await trainedPluginModel(mlp, task, { hidden: [8], activation: 'tanh' }, { epochs: 20 });
   });
   afterAll(() => disposeParams(teacher.params));
 
@@ -74,7 +75,7 @@ describe('distillation analysis', () => {
 
   it('distils a regression teacher by its outputs (fidelity = R²), leaking no tensors', async () => {
     const reg = await toyRegressionTask.create(toyRegressionTask.options.parse({ inputs: 3, outputs: 1, trainSize: 64 }), { rng: new Rng(2) });
-    const t = await trainedMlp(reg, { hidden: [6], activation: 'relu' }, { epochs: 30, lr: 0.02 });
+    const t = await trainedPluginModel(mlp, reg, { hidden: [6], activation: 'relu' }, { epochs: 30, lr: 0.02 });
     const { result } = await run(reg, t.model, t.params, { students: [[6]], activation: 'relu', sampleFractions: [1], epochs: 200, lr: 0.02 });
     expect(result.metric).toBe('mse');
     expect(result.temperature).toBe(1);

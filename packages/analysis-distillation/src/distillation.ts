@@ -1,29 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  API_VERSION,
-  UsageError,
-  cloneParams,
-  defineAnalysis,
-  disposeParams,
-  subsetSplit,
-  train,
-  type AnalysisContext,
-  type AnalysisResult,
-  type Figure,
-  type Json,
-  type ModelInstance,
-  type Params,
-  type Rng,
-  type Split,
-  type TaskInstance,
-} from '@goldstone/core';
+import { API_VERSION, packageInfo, UsageError, defineAnalysis, type AnalysisContext, type AnalysisResult, type Figure, type Json, type ModelInstance, type Params, type Rng, type Split, type TaskInstance } from '@goldstone/plugin-api';
+import { cloneParams, disposeParams, subsetSplit, lineChart, higherIsBetter, predictSplit, primaryMetric, scoreArrays } from '@goldstone/core';
+import { train } from '@goldstone/trainer';
 import { createMlp } from '@goldstone/models';
-import { lineChart } from '@goldstone/core';
 import { fidelity, outputMse, softTargets } from './fidelity';
 import { distillationOptions, type DistillationOptions } from './options';
-import { higherIsBetter, predictSplit, primaryMetric, scoreArrays } from '@goldstone/core';
 
-export const VERSION = '0.1.0';
+/** This package's version, for provenance (read from its package.json). */
+export const VERSION = packageInfo(import.meta.url).version;
 
 function evaluationSubset(split: Split, max: number, rng: Rng): Split {
   if (split.n <= max) return split;

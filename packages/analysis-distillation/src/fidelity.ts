@@ -1,4 +1,4 @@
-import type { OutputKind } from '@goldstone/core';
+import type { OutputKind } from '@goldstone/plugin-api';
 import { argmaxRow } from '@goldstone/core';
 
 /**

@@ -1,36 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  UsageError,
-  flatLoss,
-  flattenParams,
-  splitTensors,
-  type AnalysisContext,
-  type AnalysisResult,
-  type Json,
-  type Rng,
-  checkDeterministic,
-  curvatureOperator,
-  effectiveDimension,
-  exactQuadrature,
-  exactSpectrum,
-  hutchPlusPlus,
-  hutchinson,
-  lanczos,
-  logAbsDensity,
-  logDet,
-  nearZeroModes,
-  paramRanges,
-  smoothedDensity,
-  stochasticLanczosQuadrature,
-  symmetryZeroModes,
-  type DataBatch,
-  type LinearOperator,
-  type Quadrature,
-} from '@goldstone/core';
+import { packageInfo, UsageError, type AnalysisContext, type AnalysisResult, type Json, type Rng } from '@goldstone/plugin-api';
+import { flatLoss, flattenParams, splitTensors } from '@goldstone/core';
+import { checkDeterministic, curvatureOperator, effectiveDimension, exactQuadrature, exactSpectrum, hutchPlusPlus, hutchinson, lanczos, logAbsDensity, logDet, nearZeroModes, paramRanges, smoothedDensity, stochasticLanczosQuadrature, symmetryZeroModes, type DataBatch, type LinearOperator, type Quadrature } from '@goldstone/curvature';
 import { hessianFigures } from './figures';
 import type { HessianOptions } from './options';
 
-export const VERSION = '0.1.0';
+/** This package's version, for provenance (read from its package.json). */
+export const VERSION = packageInfo(import.meta.url).version;
 
 /** The examples the curvature is averaged over: the split, or a seeded subset, in fixed batches. */
 function selectData(ctx: AnalysisContext, opts: HessianOptions, rng: Rng): { batches: DataBatch[]; examples: number; subset: string } {

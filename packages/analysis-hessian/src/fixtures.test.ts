@@ -2,7 +2,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAnalysisContext, curvatureOperator, disposeParams, paramsFromArray, type TaskInstance } from '@goldstone/core';
+import { createAnalysisContext, disposeParams, paramsFromArray } from '@goldstone/core';
+import { curvatureOperator } from '@goldstone/curvature';
+import type { TaskInstance } from '@goldstone/plugin-api';
 import { mlp } from '@goldstone/models';
 import { hessian } from './hessian';
 

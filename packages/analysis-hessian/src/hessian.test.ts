@@ -1,22 +1,12 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  Rng,
-  createAnalysisContext,
-  disposeParams,
-  flatLoss,
-  flattenParams,
-  gradientOf,
-  splitTensors,
-  unflattenParams,
-  type ModelInstance,
-  type Params,
-  type TaskInstance,
-} from '@goldstone/core';
+import { Rng, createAnalysisContext, disposeParams, flatLoss, flattenParams, gradientOf, splitTensors, unflattenParams } from '@goldstone/core';
+import type { ModelInstance, Params, TaskInstance } from '@goldstone/plugin-api';
 import { mlp } from '@goldstone/models';
 import { testPlugin, toyRegressionTask } from '@goldstone/testkit';
-import { hessian, plugins } from './index';
+import { hessian } from './hessian';
+import { plugins } from './index';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

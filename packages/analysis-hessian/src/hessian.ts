@@ -1,4 +1,4 @@
-import { API_VERSION, defineAnalysis } from '@goldstone/core';
+import { API_VERSION, defineAnalysis } from '@goldstone/plugin-api';
 import { analyzeHessian } from './analyze';
 import { hessianOptions } from './options';
 

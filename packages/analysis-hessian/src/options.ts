@@ -1,4 +1,5 @@
-import { EXACT_MAX_PARAMS, z } from '@goldstone/core';
+import { EXACT_MAX_PARAMS } from '@goldstone/curvature';
+import { z } from 'zod';
 
 /** Options of the `hessian` analysis. */
 export const hessianOptions = z.strictObject({

@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rng, disposeParams, splitTensors, type ModelInstance, type Params } from '@goldstone/core';
-import { toyLinearModel } from '@goldstone/testkit';
+import { Rng, disposeParams, splitTensors } from '@goldstone/core';
+import type { ModelInstance, Params } from '@goldstone/plugin-api';
+import { toyLinearModel, blobsTask, trainedPluginModel } from '@goldstone/testkit';
 import { fgsm, perExampleLoss, pgd, type AttackTarget } from './attacks';
 import { inputDomain } from './domain';
-import { blobsTask, trainedMlp } from './test-setting';
+import { mlp } from '@goldstone/models';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -93,7 +94,7 @@ describe('pgd', () => {
   const task = blobsTask({ classes: 3, perClass: 30, separation: 1.5 });
   let setting: { model: ModelInstance; params: Params };
   beforeAll(async () => {
-    setting = await trainedMlp(task, { hidden: [8], activation: 'tanh' }, { epochs: 15 });
+    setting = await trainedPluginModel(mlp, task, { hidden: [8], activation: 'tanh' }, { epochs: 15 });
   });
   afterAll(() => disposeParams(setting.params));
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { logSoftmax, softplus, type LossName, type ModelInstance, type Params, type Rng } from '@goldstone/core';
+import { logSoftmax, softplus } from '@goldstone/core';
+import type { LossName, ModelInstance, Params, Rng } from '@goldstone/plugin-api';
 import { clipToDomain, type InputDomain } from './domain';
 
 /** The task loss of every example separately (shape [B]); its mean is core's `lossFunction(loss)`. */

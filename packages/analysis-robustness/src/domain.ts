@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Split } from '@goldstone/core';
+import type { Split } from '@goldstone/plugin-api';
 
 /** Per-feature bounds of the input domain (flattened inputs), or none. */
 export interface InputDomain {

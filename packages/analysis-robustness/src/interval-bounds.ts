@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ACTIVATIONS, activation as activationOf, type ActivationName, type ModelInstance, type Params } from '@goldstone/core';
+import { ACTIVATIONS, activation as activationOf, type ActivationName } from '@goldstone/core';
+import type { ModelInstance, Params } from '@goldstone/plugin-api';
 
 /** A model read as a chain of dense layers z = h·W + b with one elementwise activation between them. */
 export interface DenseChain {

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rng, createAnalysisContext, disposeParams, splitTensors, type AnalysisResult, type ModelInstance, type Params, type TaskInstance } from '@goldstone/core';
-import { expectNoLeaks, silentProgress, testPlugin, toyLinearModel, toyRegressionTask } from '@goldstone/testkit';
+import { Rng, createAnalysisContext, disposeParams, splitTensors, scoreTensors } from '@goldstone/core';
+import type { AnalysisResult, ModelInstance, Params, TaskInstance } from '@goldstone/plugin-api';
+import { expectNoLeaks, silentProgress, testPlugin, toyLinearModel, toyRegressionTask, blobsTask, trainedPluginModel } from '@goldstone/testkit';
 import { robustness } from './robustness';
-import { blobsTask, trainedMlp } from './test-setting';
-import { scoreTensors } from '@goldstone/core';
+import { mlp } from '@goldstone/models';
 import { hutchinsonTrace, weightNoiseSweep } from './weight-noise';
 
 const SMALL = {
@@ -63,7 +63,7 @@ describe('robustness analysis', () => {
   const task = blobsTask({ classes: 3, perClass: 30, separation: 2 });
   let setting: { model: ModelInstance; params: Params };
   beforeAll(async () => {
-    setting = await trainedMlp(task, { hidden: [8], activation: 'relu' }, { epochs: 15 });
+    setting = await trainedPluginModel(mlp, task, { hidden: [8], activation: 'relu' }, { epochs: 15 });
   });
   afterAll(() => disposeParams(setting.params));
 
@@ -107,7 +107,7 @@ describe('robustness analysis', () => {
 
   it('reports AUC for a binary task, and leaks no tensors', async () => {
     const bin = blobsTask({ binary: true, perClass: 20 });
-    const s = await trainedMlp(bin, { hidden: [4], activation: 'gelu' }, { epochs: 10 });
+    const s = await trainedPluginModel(mlp, bin, { hidden: [4], activation: 'gelu' }, { epochs: 10 });
     const { result } = await run(bin, s.model, s.params, SMALL);
     expect(result.metric).toBe('auc');
     expect(result.chance).toBe(0.5);

@@ -1,26 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  API_VERSION,
-  UsageError,
-  defineAnalysis,
-  splitTensors,
-  subsetSplit,
-  type AnalysisContext,
-  type AnalysisResult,
-  type Figure,
-  type Json,
-  type Rng,
-  type Split,
-} from '@goldstone/core';
+import { API_VERSION, packageInfo, UsageError, defineAnalysis, type AnalysisContext, type AnalysisResult, type Figure, type Json, type Rng, type Split } from '@goldstone/plugin-api';
+import { splitTensors, subsetSplit, barChart, lineChart, chanceScore, higherIsBetter, primaryMetric, scoreTensors, type MetricName } from '@goldstone/core';
 import { fgsm, perExampleLoss, pgd, type AttackTarget } from './attacks';
 import { domainJson, inputDomain, clipToDomain, type InputDomain } from './domain';
-import { barChart, lineChart } from '@goldstone/core';
 import { checkChain, denseChain, intervalBounds } from './interval-bounds';
 import { robustnessOptions, type RobustnessOptions } from './options';
-import { chanceScore, higherIsBetter, primaryMetric, scoreTensors, type MetricName } from '@goldstone/core';
 import { hutchinsonTrace, traceFromHessian, weightNoiseSweep, type TraceSource } from './weight-noise';
 
-export const VERSION = '0.1.0';
+/** This package's version, for provenance (read from its package.json). */
+export const VERSION = packageInfo(import.meta.url).version;
 
 /** The rows of a split the analysis uses: all, or a seeded random subset of `max` (in index order). */
 export function evaluationSubset(split: Split, max: number, rng: Rng): Split {

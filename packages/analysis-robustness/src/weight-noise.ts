@@ -1,13 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  flatLoss,
-  flattenParams,
-  hvp,
-  unflattenParams,
-  type AnalysisContext,
-  type AnalysisResult,
-  type Rng,
-} from '@goldstone/core';
+import { flatLoss, flattenParams, hvp, unflattenParams } from '@goldstone/core';
+import type { AnalysisContext, AnalysisResult, Rng } from '@goldstone/plugin-api';
 
 /** Where tr H came from. */
 export interface TraceSource {

@@ -1,4 +1,4 @@
-import type { Figure } from '@goldstone/core';
+import type { Figure } from '@goldstone/plugin-api';
 import type { VarianceFlatness } from './analyze';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';

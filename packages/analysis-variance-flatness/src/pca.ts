@@ -1,4 +1,4 @@
-import { symmetricEigenDecomposition } from '@goldstone/core';
+import { symmetricEigenDecomposition } from '@goldstone/curvature';
 
 export type PcaMethod = 'auto' | 'gram' | 'covariance';
 

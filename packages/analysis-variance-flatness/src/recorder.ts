@@ -1,4 +1,4 @@
-import type { ModelInstance, ParamSpec, Params, TrainHooks } from '@goldstone/core';
+import type { ModelInstance, ParamSpec, Params, TrainHooks } from '@goldstone/plugin-api';
 import { sizeOf } from '@goldstone/core';
 
 /** One recorded snapshot of the parameter subset. */

@@ -1,4 +1,4 @@
-import type { Figure, Json, SummaryInput } from '@goldstone/core';
+import type { Figure, Json, SummaryInput } from '@goldstone/plugin-api';
 
 interface Group {
   settings: Record<string, Json>;

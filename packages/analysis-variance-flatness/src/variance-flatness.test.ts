@@ -1,17 +1,9 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  Rng,
-  createAnalysisContext,
-  paramsToArray,
-  silentProgress,
-  train,
-  disposeParams,
-  type ModelInstance,
-  type Params,
-  type TaskInstance,
-} from '@goldstone/core';
+import { Rng, createAnalysisContext, paramsToArray, disposeParams } from '@goldstone/core';
+import { silentProgress, type ModelInstance, type Params, type TaskInstance } from '@goldstone/plugin-api';
+import { train } from '@goldstone/trainer';
 import { mlp, mlpOptions } from '@goldstone/models';
 import { testPlugin, toyRegressionTask } from '@goldstone/testkit';
 import { varianceFlatness, varianceFlatnessOptions } from './variance-flatness';

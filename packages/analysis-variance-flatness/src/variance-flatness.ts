@@ -1,17 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import {
-  API_VERSION,
-  defineAnalysis,
-  evaluate,
-  paramsFromArray,
-  paramsToArray,
-  disposeParams,
-  splitTensors,
-  type AnalysisContext,
-  type AnalysisResult,
-  type Json,
-} from '@goldstone/core';
+import { API_VERSION, defineAnalysis, type AnalysisContext, type AnalysisResult, type Json, packageInfo } from '@goldstone/plugin-api';
+import { evaluate } from '@goldstone/trainer';
+import { paramsFromArray, paramsToArray, disposeParams, splitTensors } from '@goldstone/core';
 import { analyzeTrajectory } from './analyze';
 import { lossProfilesFigure, rankVarianceFigure, varianceFlatnessFigure } from './figures';
 import { recordTrajectory, recordingFor } from './recorder';
@@ -188,10 +179,10 @@ export const varianceFlatness = defineAnalysis({
       figures: [varianceFlatnessFigure(r, excluded), rankVarianceFigure(r), lossProfilesFigure(r)],
       provenance: {
         analysis: 'variance-flatness',
-        version: '0.1.0',
+        version: packageInfo(import.meta.url).version,
         seed: ctx.seed,
         backend: ctx.backend,
-        pca: `${r.pca.method} matrix, symmetric eigendecomposition in float64 (Householder + implicit QL, @goldstone/core), T = ${r.pca.snapshots}, N = ${r.pca.dimension}`,
+        pca: `${r.pca.method} matrix, symmetric eigendecomposition in float64 (Householder + implicit QL, @goldstone/curvature), T = ${r.pca.snapshots}, N = ${r.pca.dimension}`,
         flatness: `Fᵢ = θᵢʳ − θᵢˡ where L(w₀ + θpᵢ) = ${o.thresholdFactor === Math.E ? 'e' : o.thresholdFactor}·L₀; doubling bracket from σᵢ, then Brent to relative tolerance ${o.relTol}; no crossing within ${o.maxDistance} is reported as missing`,
         loss: `mean ${ctx.task.loss} over ${n} training examples`,
         fit: `ψ = −slope of ln σᵢ² on ln Fᵢ, ordinary least squares, ${Math.round(o.level * 100)} % Student-t interval; PCs ${excluded.length ? 'except PC1 ' : ''}with both sides found`,

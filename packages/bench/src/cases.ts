@@ -1,15 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  Rng,
-  createOptimizer,
-  flattenParams,
-  disposeParams,
-  flatLoss,
-  hvp,
-  lossFunction,
-  type ModelInstance,
-  type Params,
-} from '@goldstone/core';
+import { Rng, flattenParams, disposeParams, flatLoss, hvp, lossFunction } from '@goldstone/core';
+import { createOptimizer } from '@goldstone/trainer';
+import type { ModelInstance, Params } from '@goldstone/plugin-api';
 import { mlp } from '@goldstone/models';
 
 /** One benchmark: a ReLU MLP with biases of widths `sizes`, softmax cross-entropy, float32. */

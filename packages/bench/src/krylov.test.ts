@@ -2,7 +2,8 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { Rng, exactSpectrum } from '@goldstone/core';
+import { Rng } from '@goldstone/core';
+import { exactSpectrum } from '@goldstone/curvature';
 import {
   AccuracyClock,
   KRYLOV_SCRIPT,

@@ -4,20 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  Rng,
-  curvatureOperator,
-  lanczos,
-  lanczosDecomposition,
-  lossFunction,
-  paramsFromArray,
-  disposeParams,
-  powerIteration,
-  tridiagonalEigen,
-  type LinearOperator,
-  type ModelInstance,
-  type Params,
-} from '@goldstone/core';
+import { Rng, lossFunction, paramsFromArray, disposeParams } from '@goldstone/core';
+import { curvatureOperator, lanczos, lanczosDecomposition, powerIteration, tridiagonalEigen, type LinearOperator } from '@goldstone/curvature';
+import type { ModelInstance, Params } from '@goldstone/plugin-api';
 import { mlp } from '@goldstone/models';
 import { median } from './stats';
 

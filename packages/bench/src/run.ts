@@ -1,14 +1,6 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  Rng,
-  initBackend,
-  backendInfo,
-  BackendUnavailableError,
-  installWasmKernels,
-  uninstallWasmKernels,
-  type BackendName,
-} from '@goldstone/core';
+import { Rng, initBackend, backendInfo, BackendUnavailableError, installWasmKernels, uninstallWasmKernels, type BackendName } from '@goldstone/core';
 import { CASES, prepareCase, type BenchCase } from './cases';
 import { summarize, timeIt, ratio, type Summary } from './stats';
 import { runTorch, type TorchResult } from './torch';

@@ -199,6 +199,3 @@ export function backendInfo(): BackendInfo {
     tfjs: tf.version_core,
   };
 }
-
-// The wasm kernel fixes are part of this module's public surface (core's index re-exports `./backend`).
-export { installWasmKernels, uninstallWasmKernels, activeWasmKernels, WASM_FIXES, type WasmFix } from './wasm-kernels';

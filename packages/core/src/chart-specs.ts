@@ -1,4 +1,4 @@
-import type { Figure } from './plugin';
+import type { Figure } from '@goldstone/plugin-api';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 

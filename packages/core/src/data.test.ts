@@ -1,7 +1,8 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { batchIndices, splitTensors, subsetSplit, trainTestSplit, type Split } from './data';
+import { batchIndices, splitTensors, subsetSplit, trainTestSplit } from './data';
+import type { Split } from '@goldstone/plugin-api';
 import { Rng } from './rng';
 
 beforeAll(async () => {

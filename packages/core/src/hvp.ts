@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers no gradients by itself; every differentiable op here needs them.
 import './gradients';
-import type { ModelInstance } from './plugin';
+import type { ModelInstance, LossName } from '@goldstone/plugin-api';
 import { unflattenParams } from './params';
-import { lossFunction, type LossName } from './losses';
+import { lossFunction } from './losses';
 
 /** A scalar function of a flat parameter vector (a loss as a function of the weights). */
 export type FlatFunction = (w: tf.Tensor1D) => tf.Scalar;

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LOSSES, lossFunction, type LossName } from './losses';
+import { LOSSES, lossFunction } from './losses';
+import type { LossName } from '@goldstone/plugin-api';
 import { gradientOf, hvp, hvpFiniteDifference } from './hvp';
 import { relErr } from './test-support';
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { logSoftmax, softplus } from './activations';
+import type { LossName } from '@goldstone/plugin-api';
 
 /**
  * Losses, all means over the batch and all second-order safe (built from the safe ops of
@@ -11,8 +12,6 @@ import { logSoftmax, softplus } from './activations';
  * - `binary-cross-entropy`: logits [B, 1] or [B], 0/1 targets of the same size;
  *   mean of softplus(z) − y·z (= −y log σ(z) − (1 − y) log(1 − σ(z)), stable for any z).
  */
-export type LossName = 'mse' | 'softmax-cross-entropy' | 'binary-cross-entropy';
-
 /** Every loss name, in a fixed order. */
 export const LOSSES: readonly LossName[] = Object.freeze(['mse', 'softmax-cross-entropy', 'binary-cross-entropy'] as const);
 

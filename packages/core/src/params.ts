@@ -1,13 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { Params, ParamSpec } from '@goldstone/plugin-api';
 
-/** Named parameter tensors. Models are pure functions of these. */
-export type Params = Record<string, tf.Tensor>;
-
-/** The name and shape of one parameter tensor; a model's specs fix the flattening order. */
-export interface ParamSpec {
-  name: string;
-  shape: number[];
-}
 
 export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);

@@ -1,7 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Split } from './data';
-import type { Params } from './params';
-import type { ModelInstance, OutputKind } from './plugin';
+import type { Split, Params, ModelInstance, OutputKind } from '@goldstone/plugin-api';
 
 /** The metric an analysis tracks: accuracy (classification), AUC (binary), MSE (regression). */
 export type MetricName = 'accuracy' | 'auc' | 'mse';

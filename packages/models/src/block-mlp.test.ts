@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, disposeParams, type ModelInstance } from '@goldstone/core';
+import { Rng, disposeParams } from '@goldstone/core';
+import type { ModelInstance } from '@goldstone/plugin-api';
 import { blockLayout, blockMlp, blockMlpOptions, blockMlpParamCount, createBlockMlp } from './block-mlp';
 import { createMlp, mlpOptions } from './mlp';
-import { lossGradHvp, maxAbsDiff, outputs, permuteAxis1, randomTensor, relErr, zeroModeReport } from './test-helpers';
+import { lossGradHvp, maxAbsDiff, outputs, permuteAxis1, randomTensor, relErr, zeroModeReport } from './test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

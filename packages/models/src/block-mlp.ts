@@ -1,20 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import {
-  ACTIVATIONS,
-  API_VERSION,
-  activation as activationOf,
-  countParams,
-  defineModel,
-  sizeOf,
-  type ActivationName,
-  type ModelCreateContext,
-  type ModelInstance,
-  type ParamSpec,
-  type ParamSymmetry,
-  type Params,
-  type Rng,
-} from '@goldstone/core';
+import { ACTIVATIONS, activation as activationOf, countParams, sizeOf, type ActivationName } from '@goldstone/core';
+import { API_VERSION, defineModel, type ModelCreateContext, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
 import { resolveInit } from './dense-chain';
 import { initStd, MLP_INITS } from './init-schemes';
 import { FlatLayout, hiddenSymmetries, homogeneityDegree, rescalingDirections, type ChannelLink } from './param-symmetries';

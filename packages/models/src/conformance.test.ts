@@ -1,6 +1,10 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { testPlugin } from '@goldstone/testkit';
-import { blockMlp, deepSets, embeddingDecoder, gnn, mlp } from './index';
+import { blockMlp } from './block-mlp';
+import { deepSets } from './deep-sets';
+import { embeddingDecoder } from './embedding-decoder';
+import { gnn } from './gnn';
+import { mlp } from './mlp';
 
 // The conformance suite every model plugin passes (schema, determinism per seed, shapes, leaks,
 // gradient and HVP against finite differences), for a regression, a classification and a binary

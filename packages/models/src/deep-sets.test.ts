@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, disposeParams, flattenParams, initBackend, unflattenParams, type ModelInstance } from '@goldstone/core';
+import { Rng, disposeParams, flattenParams, initBackend, unflattenParams } from '@goldstone/core';
+import type { ModelInstance } from '@goldstone/plugin-api';
 import { createDeepSets, deepSets, deepSetsOptions, deepSetsParamCount } from './deep-sets';
-import { lossGradHvp, maxAbsDiff, outputs, permuteAxis1, randomTensor, relErr, zeroModeReport } from './test-helpers';
+import { lossGradHvp, maxAbsDiff, outputs, permuteAxis1, randomTensor, relErr, zeroModeReport } from './test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

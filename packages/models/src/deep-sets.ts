@@ -1,19 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import {
-  ACTIVATIONS,
-  API_VERSION,
-  activation as activationOf,
-  countParams,
-  defineModel,
-  type ActivationName,
-  type ModelCreateContext,
-  type ModelInstance,
-  type ParamSpec,
-  type ParamSymmetry,
-  type Params,
-  type Rng,
-} from '@goldstone/core';
+import { ACTIVATIONS, activation as activationOf, countParams, type ActivationName } from '@goldstone/core';
+import { API_VERSION, defineModel, type ModelCreateContext, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
 import { applyChain, chainBias, chainDepth, chainLinks, chainParamCount, chainSpecs, chainWeight, initChain, resolveInit, type DenseChain } from './dense-chain';
 import { initStd, MLP_INITS } from './init-schemes';
 import { FlatLayout, hiddenSymmetries, type ChannelLink } from './param-symmetries';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ActivationName, ParamSpec, Params, Rng } from '@goldstone/core';
-import { activation } from '@goldstone/core';
+import { type ActivationName, activation } from '@goldstone/core';
+import type { ParamSpec, Params, Rng } from '@goldstone/plugin-api';
 import { initStd, RELU_LIKE, type MlpInit } from './init-schemes';
 import type { ChannelLink } from './param-symmetries';
 

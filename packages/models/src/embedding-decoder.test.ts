@@ -2,9 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, disposeParams, initBackend, paramsFromArray, paramsToArray, train, type ModelInstance, type TaskInstance } from '@goldstone/core';
+import { Rng, disposeParams, initBackend, paramsFromArray, paramsToArray } from '@goldstone/core';
+import { train } from '@goldstone/trainer';
+import type { ModelInstance, TaskInstance } from '@goldstone/plugin-api';
 import { createEmbeddingDecoder, embeddingDecoder, embeddingDecoderOptions, embeddingDecoderParamCount } from './embedding-decoder';
-import { lossGradHvp, maxAbsDiff, outputs, relErr, zeroModeReport } from './test-helpers';
+import { lossGradHvp, maxAbsDiff, outputs, relErr, zeroModeReport } from './test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -1,18 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import {
-  ACTIVATIONS,
-  API_VERSION,
-  countParams,
-  defineModel,
-  type ActivationName,
-  type ModelCreateContext,
-  type ModelInstance,
-  type ParamSpec,
-  type ParamSymmetry,
-  type Params,
-  type Rng,
-} from '@goldstone/core';
+import { ACTIVATIONS, countParams, type ActivationName } from '@goldstone/core';
+import { API_VERSION, defineModel, type ModelCreateContext, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
 import { applyChain, chainLinks, chainParamCount, chainSpecs, chainWeight, initChain, type DenseChain } from './dense-chain';
 import { MLP_INITS } from './init-schemes';
 import { FlatLayout, hiddenSymmetries, linearGroupDirections, rescalingDirections, type ChannelLink } from './param-symmetries';

@@ -4,9 +4,10 @@ import '@tensorflow/tfjs-backend-wasm';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { flatLoss, gradientOf, hvp, initBackend, type LossName, type ModelPlugin } from '@goldstone/core';
+import { flatLoss, gradientOf, hvp, initBackend } from '@goldstone/core';
+import type { LossName, ModelPlugin } from '@goldstone/plugin-api';
 import { plugins } from './index';
-import { relErr } from './test-helpers';
+import { relErr } from './test-support';
 
 interface Case {
   name: string;

@@ -2,10 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rng, disposeParams, initBackend, type ModelInstance } from '@goldstone/core';
+import { Rng, disposeParams, initBackend } from '@goldstone/core';
+import type { ModelInstance } from '@goldstone/plugin-api';
 import { createGnn, gnn, gnnOptions, gnnParamCount } from './gnn';
 import { blockIds, buildGraph } from './graph';
-import { lossGradHvp, maxAbs, maxAbsDiff, outputs, permuteAxis1, randomTensor, relErr, zeroModeReport } from './test-helpers';
+import { lossGradHvp, maxAbs, maxAbsDiff, outputs, permuteAxis1, randomTensor, relErr, zeroModeReport } from './test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -3,20 +3,12 @@ import '@tensorflow/tfjs-backend-cpu';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  Rng,
-  disposeParams,
-  flatLoss,
-  flattenParams,
-  gradientOf,
-  hvp,
-  paramsFromArray,
-  type ActivationName,
-  type LossName,
-  type ModelInstance,
-} from '@goldstone/core';
-import { createMlp, initStd, mlp, mlpOptions, mlpParamCount, plugins } from './index';
-import { dot, relErr } from './test-helpers';
+import { Rng, disposeParams, flatLoss, flattenParams, gradientOf, hvp, paramsFromArray, type ActivationName } from '@goldstone/core';
+import type { LossName, ModelInstance } from '@goldstone/plugin-api';
+import { createMlp, mlp, mlpOptions, mlpParamCount } from './mlp';
+import { initStd } from './init-schemes';
+import { plugins } from './index';
+import { dot, relErr } from './test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

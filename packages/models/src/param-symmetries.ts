@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { sizeOf, type ActivationName, type ParamSpec, type ParamSymmetry, type Params } from '@goldstone/core';
+import { sizeOf, type ActivationName } from '@goldstone/core';
+import type { ParamSpec, ParamSymmetry, Params } from '@goldstone/plugin-api';
 
 /** Where each named parameter starts in the flat parameter vector (the order of `specs`). */
 export class FlatLayout {

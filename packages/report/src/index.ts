@@ -1,14 +1,11 @@
-// Public surface of @goldstone/report: re-exports only.
+// Public surface of @goldstone/report: named re-exports only. Reads the run-store format (never tfjs).
 export { renderSvg, defaultTheme } from './render-svg';
 export type { RenderOptions, VegaLiteSpec } from './render-svg';
-export { readRun, parseMetrics } from './read-run';
-export type { RunData, RunInfo, RunStatus, AnalysisEntry } from './read-run';
 export { buildRunReport } from './run-report';
 export type { RunReportOptions } from './run-report';
 export { writeRunReport } from './write-report';
-export { writeFileAtomic } from './atomic-write';
 export { trainingCurveFigures } from './training-curves';
-export type { MetricRow, ReportFigure, TrainingCurveOptions } from './training-curves';
+export type { ReportFigure, TrainingCurveOptions } from './training-curves';
 export { flattenScalars } from './flatten';
 export type { ScalarRow, FlattenOptions } from './flatten';
 export { escapeHtml } from './html';

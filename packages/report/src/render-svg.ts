@@ -1,6 +1,5 @@
 import { View, parse, loader as vegaLoader } from 'vega';
-import { compile } from 'vega-lite';
-import type { Config, TopLevelSpec } from 'vega-lite';
+import { compile, type Config, type TopLevelSpec } from 'vega-lite';
 
 /** A Vega-Lite specification with inline data, as analyses put in their figures. */
 export type VegaLiteSpec = Record<string, unknown>;

@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFixtureRun } from './fixture-run';
-import { readRun } from './read-run';
+import { writeFixtureRun } from '@goldstone/run-store/test-support';
+import { readRun } from '@goldstone/run-store/format';
 import { buildRunReport, formatDuration, orderAnalyses } from './run-report';
 
 let root: string;

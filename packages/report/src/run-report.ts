@@ -1,8 +1,8 @@
-import type { Figure } from '@goldstone/core';
+import type { Figure } from '@goldstone/plugin-api';
 import { figureGrid } from './figure-html';
 import { flattenScalars } from './flatten';
 import { columnTable, details, escapeHtml, keyValueTable, page, section, slug } from './html';
-import type { AnalysisEntry, RunData, RunInfo } from './read-run';
+import type { AnalysisEntry, RunData, RunInfo } from '@goldstone/run-store/format';
 import type { RenderOptions } from './render-svg';
 import { finalEpochTable, trainingCurveFigures, type ReportFigure } from './training-curves';
 

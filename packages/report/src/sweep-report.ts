@@ -1,7 +1,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Json } from '@goldstone/core';
-import { writeFileAtomic } from './atomic-write';
+import type { Json } from '@goldstone/plugin-api';
+import { writeFileAtomic } from '@goldstone/run-store/format';
 import { figureGrid } from './figure-html';
 import { columnTable, details, escapeHtml, formatNumber, jsonBlock, keyValueTable, page, section, slug } from './html';
 import type { RenderOptions } from './render-svg';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { blockAverage, finalEpochTable, orderSplits, splitMetricKey, trainingCurveFigures, type MetricRow } from './training-curves';
+import { blockAverage, finalEpochTable, orderSplits, splitMetricKey, trainingCurveFigures } from './training-curves';
+import type { MetricRow } from '@goldstone/run-store/format';
 
 type Spec = { data: { values: Record<string, number | string>[] }; encoding: Record<string, any> };
 const specOf = (f: { spec: Record<string, unknown> }) => f.spec as unknown as Spec;

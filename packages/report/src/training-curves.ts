@@ -1,7 +1,4 @@
-import type { Json } from '@goldstone/core';
-
-/** One line of metrics.jsonl: `kind: 'step'` rows carry `step, epoch, loss, lr`; `kind: 'epoch'` rows carry `<split>.<metric>` keys. */
-export type MetricRow = { kind?: string; step?: number; epoch?: number } & Record<string, Json | undefined>;
+import type { MetricRow } from '@goldstone/run-store/format';
 
 /** A figure the report renders: a Vega-Lite spec with a name, a title and an optional caption. */
 export interface ReportFigure {

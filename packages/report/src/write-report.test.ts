@@ -2,9 +2,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileAtomic } from './atomic-write';
-import { writeFixtureRun } from './fixture-run';
-import { readRun } from './read-run';
+import { writeFileAtomic, readRun } from '@goldstone/run-store/format';
+import { writeFixtureRun } from '@goldstone/run-store/test-support';
 import { buildRunReport } from './run-report';
 import { writeRunReport } from './write-report';
 

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-write';
-import { readRun } from './read-run';
+import { writeFileAtomic, readRun } from '@goldstone/run-store/format';
 import { buildRunReport, type RunReportOptions } from './run-report';
 
 /** Read the run in `dir`, build its report and write `dir/report.html` atomically; returns the path written. */

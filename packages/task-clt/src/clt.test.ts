@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { API_VERSION, Rng, type Split } from '@goldstone/core';
+import { API_VERSION, type Split } from '@goldstone/plugin-api';
+import { Rng } from '@goldstone/core';
 import { clt, cltOptions, type CltInstance } from './clt';
 import { DISTRIBUTIONS, exactCumulants } from './distributions';
 import { sampleCumulants } from './cumulants';

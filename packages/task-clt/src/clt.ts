@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { API_VERSION, defineTask, type Json, type Rng, type Split, type TaskInstance } from '@goldstone/core';
+import { API_VERSION, defineTask, type Json, type Rng, type Split, type TaskInstance } from '@goldstone/plugin-api';
 import { DISTRIBUTIONS, exactCumulants, isSymmetric, sampleSpins, type DistributionName } from './distributions';
 import { blockSumArray } from './block-sum';
 import { coarseGrainCumulants } from './cumulants';

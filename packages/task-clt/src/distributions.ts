@@ -1,4 +1,4 @@
-import type { Rng } from '@goldstone/core';
+import type { Rng } from '@goldstone/plugin-api';
 
 /** The single-site ("spin") distributions the CLT task can draw from, all with mean 0 and variance 1. */
 export const DISTRIBUTIONS = ['gaussian', 'uniform', 'laplace', 'exponential', 'spins', 'gamma'] as const;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { InputSymmetry, Rng } from '@goldstone/core';
+import type { InputSymmetry, Rng } from '@goldstone/plugin-api';
 
 /**
  * A transformation of inputs under which the *target changes in a known way* (an equivariance),

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { Rng } from '@goldstone/core';
+import type { Rng } from '@goldstone/plugin-api';
 
 /** Side length of an MNIST digit image. */
 export const IMAGE_SIZE = 28;

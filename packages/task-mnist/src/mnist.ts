@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { API_VERSION, defineTask, type Split } from '@goldstone/core';
+import { API_VERSION, defineTask, type Split } from '@goldstone/plugin-api';
 import { IMAGE_SIZE, PIXELS, TOTAL_DIGITS, loadDigits, stratifiedOrder } from './digits';
 
 /** Options of the `mnist` task (all have defaults; `{}` is valid). */

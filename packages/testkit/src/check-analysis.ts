@@ -1,20 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  Rng,
-  createAnalysisContext,
-  disposeParams,
-  flatLoss,
-  flattenParams,
-  gradientOf,
-  silentProgress,
-  unflattenParams,
-  type AnalysisPlugin,
-  type AnalysisResult,
-  type ModelInstance,
-  type Params,
-  type Split,
-  type TaskInstance,
-} from '@goldstone/core';
+import { Rng, createAnalysisContext, disposeParams, flatLoss, flattenParams, gradientOf, unflattenParams } from '@goldstone/core';
+import { silentProgress, type AnalysisPlugin, type AnalysisResult, type ModelInstance, type Params, type Split, type TaskInstance } from '@goldstone/plugin-api';
 import type { Check, TestPluginOptions } from './check';
 import { fail, parsedOptions } from './check-common';
 import { assertJson } from './json';

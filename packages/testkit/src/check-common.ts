@@ -1,4 +1,4 @@
-import { API_VERSION, type Plugin } from '@goldstone/core';
+import { API_VERSION, type Plugin } from '@goldstone/plugin-api';
 import type { Check, TestPluginOptions } from './check';
 import { assertJson } from './json';
 

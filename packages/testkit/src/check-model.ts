@@ -1,21 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  Rng,
-  countParams,
-  disposeParams,
-  flatLoss,
-  flattenParams,
-  gradientOf,
-  hvp,
-  hvpFiniteDifference,
-  paramsToArray,
-  sizeOf,
-  type LossName,
-  type ModelCreateContext,
-  type ModelInstance,
-  type ModelPlugin,
-  type OutputKind,
-} from '@goldstone/core';
+import { Rng, countParams, disposeParams, flatLoss, flattenParams, gradientOf, hvp, hvpFiniteDifference, paramsToArray, sizeOf } from '@goldstone/core';
+import type { LossName, ModelCreateContext, ModelInstance, ModelPlugin, OutputKind } from '@goldstone/plugin-api';
 import type { Check, TestPluginOptions } from './check';
 import { fail, parsedOptions } from './check-common';
 import { expectNoLeaks } from './leaks';

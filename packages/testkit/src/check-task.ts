@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { LOSSES, Rng, sizeOf, type Split, type TaskInstance, type TaskPlugin } from '@goldstone/core';
+import { LOSSES, Rng, sizeOf } from '@goldstone/core';
+import type { Split, TaskInstance, TaskPlugin } from '@goldstone/plugin-api';
 import type { Check, TestPluginOptions } from './check';
 import { fail, parsedOptions } from './check-common';
 import { assertJson } from './json';

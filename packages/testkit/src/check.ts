@@ -1,5 +1,4 @@
-import type { LossName, ModelInstance, Params, TaskInstance } from '@goldstone/core';
-import type { ModelCreateContext, Rng, AnalysisResult } from '@goldstone/core';
+import type { LossName, ModelInstance, Params, TaskInstance, ModelCreateContext, Rng, AnalysisResult } from '@goldstone/plugin-api';
 import type * as tf from '@tensorflow/tfjs-core';
 
 /** One conformance check: `testPlugin` registers each as an `it`. Throws on failure. */

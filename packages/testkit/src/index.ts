@@ -9,4 +9,4 @@ export { assertJson, isJson } from './json';
 export { silentProgress } from './progress';
 export { toyRegressionTask } from './toy-task';
 export { toyLinearModel, toyMlp } from './toy-models';
-export { blobsTask, trainedModel } from './toy-blobs';
+export { blobsTask, trainedModel, trainedPluginModel } from './toy-blobs';

@@ -1,1 +1,1 @@
-export { silentProgress } from '@goldstone/core';
+export { silentProgress } from '@goldstone/plugin-api';

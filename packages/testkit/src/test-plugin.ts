@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, it } from 'vitest';
-import type { AnalysisPlugin, ModelPlugin, Plugin, TaskPlugin } from '@goldstone/core';
+import type { AnalysisPlugin, ModelPlugin, Plugin, TaskPlugin } from '@goldstone/plugin-api';
 import type { Check, TestPluginOptions } from './check';
 import { commonChecks } from './check-common';
 import { taskChecks } from './check-task';

@@ -2,20 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  API_VERSION,
-  Rng,
-  defineAnalysis,
-  defineModel,
-  defineTask,
-  flatLoss,
-  flattenParams,
-  hvp,
-  type AnalysisPlugin,
-  type ModelPlugin,
-  type Plugin,
-  type TaskPlugin,
-} from '@goldstone/core';
+import { API_VERSION, defineAnalysis, defineModel, defineTask, type AnalysisPlugin, type ModelPlugin, type Plugin, type TaskPlugin } from '@goldstone/plugin-api';
+import { Rng, flatLoss, flattenParams, hvp } from '@goldstone/core';
 import { conformanceChecks, testPlugin } from './test-plugin';
 import { toyLinearModel, toyMlp } from './toy-models';
 import { toyRegressionTask } from './toy-task';

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, scoreTensors, train, type ModelInstance, type OutputKind, type Params, type Split, type TaskInstance } from '@goldstone/core';
+import { Rng, scoreTensors } from '@goldstone/core';
+import { train } from '@goldstone/trainer';
+import type { ModelInstance, ModelPlugin, OutputKind, Params, Split, TaskInstance } from '@goldstone/plugin-api';
 
 /**
  * Gaussian blobs, a small classification task for tests: `classes` balanced classes in `dim`
@@ -59,4 +61,18 @@ export async function trainedModel(
     rng: rng.split('train'),
   });
   return r.params;
+}
+
+/**
+ * A model made by a model plugin (options validated by its schema) and trained on `task` with
+ * `trainedModel`: the small trained setting analysis tests start from. The caller owns the params.
+ */
+export async function trainedPluginModel(
+  plugin: ModelPlugin,
+  task: TaskInstance,
+  options: Record<string, unknown> = {},
+  settings: Parameters<typeof trainedModel>[2] = {},
+): Promise<{ model: ModelInstance; params: Params }> {
+  const model = plugin.create(plugin.options.parse(options), { inputShape: task.inputShape, outputSize: task.outputSize, outputKind: task.outputKind });
+  return { model, params: await trainedModel(task, model, settings) };
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { API_VERSION, defineModel, sizeOf, tanh, type ParamSpec, type Params, type Rng } from '@goldstone/core';
+import { API_VERSION, defineModel, type ParamSpec, type Params, type Rng } from '@goldstone/plugin-api';
+import { sizeOf, tanh } from '@goldstone/core';
 
 function normal(rng: Rng, shape: number[], std: number): tf.Tensor {
   return tf.tensor(rng.normalArray(sizeOf(shape), std), shape, 'float32');

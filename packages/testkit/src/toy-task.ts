@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { API_VERSION, defineTask, type Rng, type Split } from '@goldstone/core';
+import { API_VERSION, defineTask, type Rng, type Split } from '@goldstone/plugin-api';
 
 const options = z.strictObject({
   inputs: z.number().int().positive().default(4),

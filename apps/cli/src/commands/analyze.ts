@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeStoredRun, buildRegistry, parseExperiment, RunStore, UsageError, type BackendChoice } from '@goldstone/core';
+import { analyzeStoredRun, buildRegistry, parseAssignments, parseExperiment, resolutionBases, startBackend } from '@goldstone/runner';
+import { RunStore } from '@goldstone/run-store';
+import { UsageError } from '@goldstone/plugin-api';
+import type { BackendChoice } from '@goldstone/core';
 import { writeRunReport } from '@goldstone/report';
-import { parseAssignments } from '../config-file';
-import { resolutionBases, startBackend } from '../context';
+import { cliEnvironment } from '../environment';
 import { stderrProgress } from '../progress';
 
 export interface AnalyzeFlags {
@@ -29,14 +31,16 @@ export async function analyzeCommand(runDir: string, flags: AnalyzeFlags): Promi
     const key = k.startsWith(`${flags.analysis}.`) ? k.slice(flags.analysis.length + 1) : k;
     options[key] = v;
   }
+  const env = cliEnvironment();
   const registry = await buildRegistry({
+    builtins: env.builtins,
     needed: [
       { kind: 'task', name: experiment.task.name },
       { kind: 'model', name: experiment.model.name },
       { kind: 'analysis', name: flags.analysis },
     ],
     plugins: [...experiment.plugins, ...(flags.plugin ?? [])],
-    bases: resolutionBases(),
+    bases: resolutionBases(env),
     relativeTo: process.cwd(),
     where: runFile,
   });

@@ -1,5 +1,6 @@
-import { buildRegistry, UsageError, type PluginEntry, type PluginKind } from '@goldstone/core';
-import { resolutionBases } from '../context';
+import { buildRegistry, resolutionBases } from '@goldstone/runner';
+import { UsageError, type PluginEntry, type PluginKind } from '@goldstone/plugin-api';
+import { cliEnvironment } from '../environment';
 import { optionRows, optionsJsonSchema, textTable } from '../options-table';
 
 /**
@@ -7,10 +8,12 @@ import { optionRows, optionsJsonSchema, textTable } from '../options-table';
  * rendered from its schema (with `--json`, the schema itself as JSON Schema).
  */
 export async function listCommand(name: string | undefined, opts: { json?: boolean; plugin?: string[] }): Promise<number> {
+  const env = cliEnvironment();
   const registry = await buildRegistry({
+    builtins: env.builtins,
     allBuiltins: true,
     plugins: opts.plugin ?? [],
-    bases: resolutionBases(),
+    bases: resolutionBases(env),
     relativeTo: process.cwd(),
     where: '--plugin',
     onSkip: (pkg, reason) => process.stderr.write(`warning: skipping ${pkg}: ${reason}\n`),

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '@goldstone/core';
+import { UsageError } from '@goldstone/plugin-api';
 import { writeRunReport } from '@goldstone/report';
 
 export async function reportCommand(runDir: string): Promise<number> {

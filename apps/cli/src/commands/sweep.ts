@@ -1,11 +1,15 @@
 import cliProgress from 'cli-progress';
-import { UsageError, type BackendChoice } from '@goldstone/core';
-import { parseAssignments } from '../config-file';
-import { runSweep, type SweepReporter } from '../sweep-runner';
+import { UsageError } from '@goldstone/plugin-api';
+import type { BackendChoice } from '@goldstone/core';
+import { parseAssignments } from '@goldstone/runner';
+import { runSweep, type SweepReporter } from '@goldstone/sweep';
+import { createExecutor } from '../builtins';
+import { cliEnvironment } from '../environment';
 
 export interface SweepFlags {
   out?: string;
   workers?: string;
+  executor?: string;
   quick?: boolean;
   set?: string[];
   report?: boolean;
@@ -26,8 +30,8 @@ function stderrReporter(): SweepReporter {
     process.stderr.write(`${text}\n`);
   };
   return {
-    start({ total, done, toRun, workers, dir }) {
-      process.stderr.write(`sweep ${dir}: ${total} points, ${done} already finished, ${toRun} to run on ${workers} worker${workers === 1 ? '' : 's'}\n`);
+    start({ total, done, toRun, workers, dir, executor }) {
+      process.stderr.write(`sweep ${dir}: ${total} points, ${done} already finished, ${toRun} to run on ${workers} ${executor} worker${workers === 1 ? '' : 's'}\n`);
       if (!tty || toRun === 0) return;
       bar = new cliProgress.SingleBar(
         { stream: process.stderr, format: 'sweep      [{bar}] {value}/{total} {info}', hideCursor: true, clearOnComplete: false, barsize: 30 },
@@ -71,7 +75,8 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
     if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers ${flags.workers}: expected a whole number ≥ 1`, { field: 'workers' });
   }
   const reporter = stderrReporter();
-  const outcome = await runSweep({ file, out: flags.out, workers, quick: flags.quick, set, report: flags.report, dryRun: flags.dryRun, reporter });
+  const executor = createExecutor(flags.executor ?? 'local', { workers });
+  const outcome = await runSweep({ file, env: cliEnvironment(), executor, out: flags.out, quick: flags.quick, set, report: flags.report, dryRun: flags.dryRun, reporter });
   if (flags.json) process.stdout.write(`${JSON.stringify(outcome.index, null, 2)}\n`);
   const c = outcome.index.counts;
   if (flags.dryRun) {

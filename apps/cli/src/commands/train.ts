@@ -1,9 +1,19 @@
 import { join } from 'node:path';
-import { parseExperiment, resolveExperiment, runExperiment, RunStore, type BackendChoice } from '@goldstone/core';
-import { parseAssignments } from '../config-file';
-import { packageVersions, registryFor, startBackend } from '../context';
+import {
+  markInterruptedOnSignal,
+  packageVersions,
+  parseAssignments,
+  parseExperiment,
+  prepareOutDir,
+  registryFor,
+  resolveExperiment,
+  runExperiment,
+  startBackend,
+} from '@goldstone/runner';
+import { RunStore } from '@goldstone/run-store';
+import type { BackendChoice } from '@goldstone/core';
+import { cliEnvironment } from '../environment';
 import { stderrProgress } from '../progress';
-import { markInterruptedOnSignal, prepareOutDir } from './run';
 
 export interface TrainFlags {
   task: string;
@@ -24,7 +34,8 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
   if (flags.seed !== undefined) set.seed = Number(flags.seed);
   if (flags.backend) set.backend = flags.backend;
   const experiment = parseExperiment(raw, { file: 'command line', set });
-  const registry = await registryFor(experiment, process.cwd());
+  const env = cliEnvironment();
+  const registry = await registryFor(env, experiment, process.cwd());
   const resolved = resolveExperiment(experiment, registry, 'command line');
   const out = flags.out ?? join('runs', `${flags.task}-${flags.model}-seed${experiment.seed}`);
   prepareOutDir(out, flags.force);
@@ -32,7 +43,7 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
   const backend = await startBackend(experiment.backend);
   const store = await RunStore.create(out);
   const release = markInterruptedOnSignal(store);
-  const outcome = await runExperiment({ resolved, store, backend, packages: packageVersions(registry), progress, skipAnalyses: true }).finally(release);
+  const outcome = await runExperiment({ resolved, store, backend, packages: packageVersions(env, registry), progress, skipAnalyses: true }).finally(release);
   if (flags.json) process.stdout.write(`${JSON.stringify({ run: out, status: outcome.status, message: outcome.message, final: outcome.final }, null, 2)}\n`);
   if (outcome.status !== 'completed') {
     process.stderr.write(`error: run ${outcome.status}: ${outcome.message ?? ''}\n`);

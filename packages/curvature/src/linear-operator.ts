@@ -1,0 +1,263 @@
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core registers no gradients by itself; every differentiable op here needs them.
+import { hvp, flatLoss, lossFunction, flattenParams, sizeOf, unflattenParams } from '@goldstone/core';
+import type { LossName, ParamSpec, Params, ModelInstance, Rng } from '@goldstone/plugin-api';
+
+/**
+ * A symmetric linear operator on ℝⁿ seen through its matrix-vector product, the only access the
+ * Krylov methods (Lanczos, power iteration, Hutchinson, SLQ) need.
+ *
+ * Vectors are host `Float64Array`s: the product itself runs on tensors (float32, on the active
+ * backend), while the small dense algebra of the Krylov methods (reorthogonalisation, Rayleigh
+ * quotients) runs on the host in float64. `products` counts the matrix-vector products made so
+ * far: every estimator reports the difference as its cost.
+ */
+export interface LinearOperator {
+  /** Dimension n. */
+  readonly dim: number;
+  /** A·v, a new host array. */
+  apply(v: Float64Array): Float64Array;
+  /** Matrix-vector products made so far through this operator. */
+  readonly products: number;
+  /** Release the tensors the operator keeps (parameters, data). Idempotent. */
+  dispose(): void;
+}
+
+/** Examples a curvature operator averages over: one batch, or fixed batches weighted by size. */
+export interface DataBatch {
+  x: tf.Tensor;
+  y: tf.Tensor;
+}
+
+/** A contiguous block of a flat parameter vector. */
+export interface ParamRange {
+  name: string;
+  offset: number;
+  size: number;
+}
+
+/** The blocks of the flat parameter vector that hold the named parameters, in flattening order. */
+export function paramRanges(specs: readonly ParamSpec[], names?: readonly string[]): ParamRange[] {
+  const out: ParamRange[] = [];
+  let offset = 0;
+  const known = new Set(specs.map((s) => s.name));
+  for (const n of names ?? []) {
+    if (!known.has(n)) throw new Error(`paramRanges: no parameter "${n}" (have: ${[...known].join(', ')})`);
+  }
+  for (const s of specs) {
+    const size = sizeOf(s.shape);
+    if (!names || names.includes(s.name)) out.push({ name: s.name, offset, size });
+    offset += size;
+  }
+  return out;
+}
+
+function countingOperator(dim: number, mv: (v: Float64Array) => Float64Array, dispose: () => void): LinearOperator {
+  let products = 0;
+  let disposed = false;
+  return {
+    dim,
+    apply(v: Float64Array): Float64Array {
+      if (disposed) throw new Error('LinearOperator: used after dispose()');
+      if (v.length !== dim) throw new Error(`LinearOperator: vector has ${v.length} values, operator dimension is ${dim}`);
+      products++;
+      return mv(v);
+    },
+    get products() {
+      return products;
+    },
+    dispose() {
+      if (!disposed) dispose();
+      disposed = true;
+    },
+  };
+}
+
+/** An operator from a dense symmetric matrix (row-major n×n): for tests and small problems. */
+export function denseOperator(matrix: Float64Array | number[][], n?: number): LinearOperator {
+  const dim = Array.isArray(matrix) ? matrix.length : (n ?? Math.round(Math.sqrt(matrix.length)));
+  const a = Array.isArray(matrix) ? Float64Array.from(matrix.flat()) : matrix;
+  if (a.length !== dim * dim) throw new Error(`denseOperator: expected ${dim}×${dim} values, got ${a.length}`);
+  return countingOperator(
+    dim,
+    (v) => {
+      const out = new Float64Array(dim);
+      for (let i = 0; i < dim; i++) {
+        let s = 0;
+        const row = i * dim;
+        for (let j = 0; j < dim; j++) s += a[row + j] * v[j];
+        out[i] = s;
+      }
+      return out;
+    },
+    () => {},
+  );
+}
+
+export interface CurvatureOperatorOptions {
+  model: ModelInstance;
+  loss: LossName;
+  /** The point at which the curvature is taken (not disposed by the operator). */
+  params: Params;
+  /** The examples: one batch (e.g. the whole training set) or fixed batches, weighted by size. */
+  data: DataBatch | DataBatch[];
+  /** `hessian` (default): ∇²L. `ggn`: the Gauss–Newton matrix Jᵀ ∇²ℓ J (positive semi-definite for convex ℓ). */
+  kind?: 'hessian' | 'ggn';
+  /** Restrict to these parameters (a layer, a block): the operator acts on their concatenation. */
+  restrictTo?: readonly string[];
+}
+
+/**
+ * The Hessian (or Gauss–Newton matrix) of a model's mean loss, as a linear operator. The flat
+ * parameters and the data are kept as tensors for the operator's lifetime (`dispose()` frees
+ * them); each product is one double-backprop HVP per batch. With several batches the product
+ * is the size-weighted mean, i.e. the curvature of the mean loss over all their examples.
+ */
+export function curvatureOperator(opts: CurvatureOperatorOptions): LinearOperator {
+  const { model, loss } = opts;
+  const batches = Array.isArray(opts.data) ? opts.data : [opts.data];
+  if (batches.length === 0) throw new Error('curvatureOperator: no data');
+  const total = batches.reduce((s, b) => s + b.x.shape[0], 0);
+  const weights = batches.map((b) => b.x.shape[0] / total);
+  const w = tf.keep(flattenParams(opts.params, model.specs));
+  const kept = batches.map((b) => ({ x: tf.keep(tf.clone(b.x)), y: tf.keep(tf.clone(b.y)) }));
+  const n = model.paramCount;
+  const ranges = opts.restrictTo ? paramRanges(model.specs, opts.restrictTo) : null;
+  const dim = ranges ? ranges.reduce((s, r) => s + r.size, 0) : n;
+  const kind = opts.kind ?? 'hessian';
+  const fs = kept.map((b) => flatLoss(model, loss, b.x, b.y));
+
+  const embed = (v: Float64Array): Float32Array => {
+    if (!ranges) return Float32Array.from(v);
+    const full = new Float32Array(n);
+    let k = 0;
+    for (const r of ranges) for (let i = 0; i < r.size; i++) full[r.offset + i] = v[k++];
+    return full;
+  };
+  const restrict = (full: Float32Array | Float64Array): Float64Array => {
+    if (!ranges) return Float64Array.from(full);
+    const out = new Float64Array(dim);
+    let k = 0;
+    for (const r of ranges) for (let i = 0; i < r.size; i++) out[k++] = full[r.offset + i];
+    return out;
+  };
+
+  const product = (v: tf.Tensor1D, i: number): tf.Tensor1D =>
+    kind === 'hessian' ? hvp(fs[i], w, v) : ggnProduct(model, loss, w, kept[i].x, kept[i].y, v);
+
+  return countingOperator(
+    dim,
+    (v64) => {
+      const out = tf.tidy(() => {
+        const v = tf.tensor1d(embed(v64), 'float32');
+        let acc: tf.Tensor1D | null = null;
+        for (let i = 0; i < kept.length; i++) {
+          const p = product(v, i);
+          const term = kept.length === 1 ? p : (tf.mul(p, weights[i]) as tf.Tensor1D);
+          acc = acc ? (tf.add(acc, term) as tf.Tensor1D) : term;
+        }
+        return acc as tf.Tensor1D;
+      });
+      const host = out.dataSync() as Float32Array;
+      const res = restrict(host);
+      out.dispose();
+      return res;
+    },
+    () => {
+      w.dispose();
+      for (const b of kept) {
+        b.x.dispose();
+        b.y.dispose();
+      }
+    },
+  );
+}
+
+/**
+ * The Gauss–Newton product Jᵀ (∇²_o ℓ) J v, with J = ∂o/∂w the Jacobian of the model's outputs
+ * and ℓ the mean loss as a function of the outputs. Jv is computed by the double-backward trick
+ * (J v = ∇_u[(Jᵀu)·v], linear in u), ∇²_o ℓ (Jv) by an HVP in output space, and Jᵀ(·) by one
+ * more backward pass. Needs only first-order-safe ops in the model.
+ */
+export function ggnProduct(
+  model: ModelInstance,
+  loss: LossName,
+  w: tf.Tensor1D,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  v: tf.Tensor1D,
+): tf.Tensor1D {
+  const L = lossFunction(loss);
+  return tf.tidy(() => {
+    const out = (p: tf.Tensor): tf.Tensor => model.apply(unflattenParams(p as tf.Tensor1D, model.specs), x);
+    const o = out(w);
+    const u0 = tf.zerosLike(o);
+    // J v = d/du [ (Jᵀ u) · v ]
+    const jv = tf.grad((u: tf.Tensor) => {
+      const jtu = tf.grad((p: tf.Tensor) => tf.sum(tf.mul(out(p), u)))(w);
+      return tf.sum(tf.mul(jtu, v)) as tf.Scalar;
+    })(u0);
+    // (∇²_o ℓ) (J v), at the current outputs
+    const oc = tf.clone(o);
+    const hjv = tf.grad((q: tf.Tensor) => tf.sum(tf.mul(tf.grad((r: tf.Tensor) => L(r, y))(q), jv)) as tf.Scalar)(oc);
+    // Jᵀ (·)
+    return tf.grad((p: tf.Tensor) => tf.sum(tf.mul(out(p), hjv)))(w) as tf.Tensor1D;
+  });
+}
+
+/** The quadratic form vᵀAv/‖v‖² (one product): the curvature along a direction. */
+export function rayleighQuotient(op: LinearOperator, v: Float64Array): number {
+  const av = op.apply(v);
+  return dot(v, av) / dot(v, v);
+}
+
+/**
+ * Apply the operator twice to the same random vector and require bit-identical answers. Krylov
+ * methods assume a fixed operator: a nondeterministic one (a data loader reshuffling, a
+ * dropout, a racy reduction) silently ruins orthogonality. Throws if the products differ; costs
+ * two products.
+ */
+export function checkDeterministic(op: LinearOperator, rng: Rng): { maxAbsDiff: number } {
+  const v = Float64Array.from(rng.normalArray(op.dim));
+  const a = op.apply(v);
+  const b = op.apply(v);
+  let maxAbsDiff = 0;
+  for (let i = 0; i < a.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(a[i] - b[i]));
+  if (maxAbsDiff !== 0 || a.some((t) => !Number.isFinite(t))) {
+    throw new Error(
+      `checkDeterministic: the operator is not a fixed matrix (two products of the same vector differ by up to ${maxAbsDiff}` +
+        `${a.some((t) => !Number.isFinite(t)) ? ', or are not finite' : ''}); Krylov methods need a deterministic operator`,
+    );
+  }
+  return { maxAbsDiff };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small host vector helpers shared by the Krylov methods (float64).
+
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+export function norm(a: ArrayLike<number>): number {
+  return Math.sqrt(dot(a, a));
+}
+
+/** a ← a + s·b, in place. */
+export function axpy(a: Float64Array, s: number, b: ArrayLike<number>): void {
+  for (let i = 0; i < a.length; i++) a[i] += s * b[i];
+}
+
+/** a ← a·s, in place. */
+export function scale(a: Float64Array, s: number): void {
+  for (let i = 0; i < a.length; i++) a[i] *= s;
+}
+
+/** Orthogonalise `v` in place against orthonormal `basis`, twice (classical Gram–Schmidt, reorthogonalised). */
+export function orthogonalize(v: Float64Array, basis: readonly Float64Array[]): void {
+  for (let pass = 0; pass < 2; pass++) {
+    for (const q of basis) axpy(v, -dot(q, v), q);
+  }
+}

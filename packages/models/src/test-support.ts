@@ -1,0 +1,112 @@
+// Shared by this package's tests (not exported from the package).
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng, flatLoss, flattenParams, gradientOf, hvp, hvpFiniteDifference } from '@goldstone/core';
+import type { LossName, ModelInstance, Params } from '@goldstone/plugin-api';
+
+export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
+  return Math.sqrt(num) / Math.sqrt(den);
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+export function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+export function randomTensor(rng: Rng, shape: number[], std = 1): tf.Tensor {
+  return tf.tensor(rng.normalArray(shape.reduce((a, b) => a * b, 1), std), shape, 'float32');
+}
+
+/** Targets for a regression check. */
+export function regressionTargets(rng: Rng, batch: number, size: number): tf.Tensor {
+  return randomTensor(rng, [batch, size]);
+}
+
+/** Output values of a model (host copy). */
+export function outputs(model: ModelInstance, params: Params, x: tf.Tensor): Float32Array {
+  const y = model.apply(params, x);
+  const v = Float32Array.from(y.dataSync());
+  y.dispose();
+  return v;
+}
+
+/** Loss, gradient, H·v and its central finite difference (v normalised to unit length) at `params` (host copies). */
+export function lossGradHvp(model: ModelInstance, params: Params, x: tf.Tensor, y: tf.Tensor, loss: LossName, v: Float32Array) {
+  const f = flatLoss(model, loss, x, y);
+  const w = flattenParams(params, model.specs);
+  const vn = Math.sqrt(dot(v, v));
+  const vt = tf.tensor1d(v.map((a) => a / vn)); // unit direction: the finite-difference step is eps
+  const L = f(w);
+  const g = gradientOf(f, w);
+  const hv = hvp(f, w, vt);
+  const fd = hvpFiniteDifference(f, w, vt, 1e-2);
+  const out = {
+    loss: L.dataSync()[0],
+    grad: Float32Array.from(g.dataSync()),
+    hv: Float32Array.from(hv.dataSync()),
+    fd: Float32Array.from(fd.dataSync()),
+  };
+  tf.dispose([w, vt, L, g, hv, fd]);
+  return out;
+}
+
+/**
+ * For each declared symmetry direction v at `params`: |∇L·v| / (‖∇L‖‖v‖) and
+ * |vᵀHv| / (‖v‖² λ_max), with λ_max the largest |eigenvalue| by power iteration.
+ */
+export function zeroModeReport(model: ModelInstance, params: Params, x: tf.Tensor, y: tf.Tensor, loss: LossName, rng: Rng) {
+  const f = flatLoss(model, loss, x, y);
+  const w = flattenParams(params, model.specs);
+  const g = gradientOf(f, w);
+  const gv = g.dataSync();
+  const gNorm = Math.sqrt(dot(gv, gv));
+  // power iteration for the spectral scale
+  let u = rng.normalArray(model.paramCount);
+  let lambda = 0;
+  for (let it = 0; it < 30; it++) {
+    const n = Math.sqrt(dot(u, u));
+    const ut = tf.tensor1d(u.map((a) => a / n));
+    const hu = hvp(f, w, ut);
+    const hv = Float32Array.from(hu.dataSync());
+    lambda = Math.sqrt(dot(hv, hv));
+    tf.dispose([ut, hu]);
+    u = hv;
+  }
+  const rows: { name: string; grad: number; curvature: number }[] = [];
+  const syms = model.symmetries?.(params) ?? [];
+  for (const s of syms) {
+    for (const d of s.directions) {
+      const dv = d.dataSync();
+      const dn = dot(dv, dv);
+      const hd = hvp(f, w, d);
+      rows.push({ name: s.name, grad: Math.abs(dot(gv, dv)) / (gNorm * Math.sqrt(dn)), curvature: Math.abs(dot(dv, hd.dataSync())) / (dn * lambda) });
+      hd.dispose();
+      d.dispose();
+    }
+  }
+  tf.dispose([w, g]);
+  return { lambdaMax: lambda, rows, count: syms.reduce((n, s) => n + s.directions.length, 0), names: syms.map((s) => s.name) };
+}
+
+/** Apply a node permutation to inputs [B, N] or [B, N, F]: x′[:, i] = x[:, perm[i]]. */
+export function permuteAxis1(x: tf.Tensor, perm: ArrayLike<number>): tf.Tensor {
+  return tf.tidy(() => tf.gather(x, tf.tensor1d(Int32Array.from(perm), 'int32'), 1));
+}

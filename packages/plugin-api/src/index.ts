@@ -1,0 +1,11 @@
+// Public surface of @goldstone/plugin-api: named re-exports only. The goldstone plugin contract.
+export { RunFailedError, UsageError } from './errors';
+export { API_VERSION, defineAnalysis, defineModel, defineTask } from './plugin';
+export type { AnalysisContext, AnalysisPlugin, AnalysisResult, AnalysisStore, Figure, GraphData, InputSymmetry, ModelCreateContext, ModelInstance, ModelPlugin, OutputKind, ParamSymmetry, Plugin, PluginKind, Progress, Provenance, SummaryInput, TaskCreateContext, TaskInstance, TaskPlugin, TrainHooks } from './plugin';
+export { packageInfo } from './package-version';
+export { silentProgress } from './progress';
+export { isPlugin, NO_BUILTINS, pluginsOf, Registry } from './registry';
+export type { BuiltinPlugins, PluginEntry, PluginSource } from './registry';
+export type { Json, LossName, OptimizerStateEntry, Params, ParamSpec, Rng, Split, TrainStatus } from './types';
+// The schema library plugins write their options with: one copy, shared with the runner's validation.
+export { z } from 'zod';

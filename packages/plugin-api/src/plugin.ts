@@ -1,0 +1,239 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { z } from 'zod';
+import type { Json, LossName, Params, ParamSpec, Rng, Split, TrainStatus } from './types';
+
+/** Version of the plugin contract. A plugin declares the version it was written against. */
+export const API_VERSION = 1 as const;
+
+export type PluginKind = 'task' | 'model' | 'analysis';
+
+/** Where long work reports progress. The CLI renders a bar on stderr; tests pass a silent one. */
+export interface Progress {
+  /** Start (or restart) a unit of work of `total` steps. */
+  start(label: string, total: number): void;
+  /** Advance by `n` steps (default 1), optionally with values to show beside the bar. */
+  tick(n?: number, info?: Record<string, number | string>): void;
+  /** Finish the current unit of work. */
+  stop(): void;
+  /** A line of log text (to stderr in the CLI). */
+  log(message: string): void;
+}
+
+interface PluginBase<K extends PluginKind, S extends z.ZodType> {
+  kind: K;
+  /** Short name, unique in a registry (kebab-case): `mlp`, `clt`, `hessian`. */
+  name: string;
+  /** The contract version the plugin was written against (`API_VERSION`). */
+  apiVersion: number;
+  /** One line shown by `goldstone list` and `--help`. */
+  description?: string;
+  /** Schema of the plugin's options. Validated before anything runs; defaults come from it. */
+  options: S;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tasks
+
+export type OutputKind = 'classification' | 'binary' | 'regression';
+
+/** A graph on `nodes` nodes as directed edge lists (an undirected edge appears in both directions). */
+export interface GraphData {
+  nodes: number;
+  senders: Int32Array;
+  receivers: Int32Array;
+  /** What the graph is (`lattice-1d`, `complete`, `edges`, …), for records. */
+  kind: string;
+  /** Side length of a square lattice, where that applies. */
+  side?: number;
+}
+
+/** A group acting on inputs, declared by a task (used by soft-symmetry penalties and robustness). */
+export interface InputSymmetry {
+  name: string;
+  /** Apply a random group element to a batch of inputs (a new tensor). */
+  sample(x: tf.Tensor, rng: Rng): tf.Tensor;
+  /** The infinitesimal generator applied to inputs, G·x, where one exists. */
+  generator?(x: tf.Tensor): tf.Tensor;
+}
+
+export interface TaskInstance {
+  /** Shape of one input example (without the batch dimension). */
+  inputShape: number[];
+  /** Width of the model's output. */
+  outputSize: number;
+  outputKind: OutputKind;
+  /** Loss the trainer minimises (second-order safe, from core's losses). */
+  loss: LossName;
+  /** `train` and `test` always; further named out-of-distribution splits optional. */
+  splits: { train: Split; test: Split } & Record<string, Split>;
+  /** Metrics of predictions against targets, as plain numbers (loss included by the trainer). */
+  metrics(pred: tf.Tensor, y: tf.Tensor): Record<string, number>;
+  /** Exact or approximate input symmetries the task knows of. */
+  symmetries?: InputSymmetry[];
+  /** Anything the task wants recorded in run.json (e.g. generator settings, exact answers). */
+  info?: Record<string, Json>;
+  /** The graph the inputs live on, where the task has one (graph networks use it). */
+  graph?: GraphData;
+}
+
+export interface TaskCreateContext {
+  rng: Rng;
+}
+
+export interface TaskPlugin<S extends z.ZodType = z.ZodType> extends PluginBase<'task', S> {
+  create(options: z.output<S>, ctx: TaskCreateContext): TaskInstance | Promise<TaskInstance>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Models
+
+/** A continuous parameter symmetry the model knows of, as tangent directions at given params. */
+export interface ParamSymmetry {
+  name: string;
+  /** Tangent directions in flat-parameter space (each of length paramCount). */
+  directions: tf.Tensor1D[];
+}
+
+export interface ModelInstance {
+  /** The parameter layout, in flattening order. */
+  specs: ParamSpec[];
+  /** Total number of scalar parameters. */
+  paramCount: number;
+  /** Fresh parameters drawn from the model's initialisation. */
+  init(rng: Rng): Params;
+  /** The model as a pure function of its parameters: batch of inputs → batch of outputs. */
+  apply(params: Params, x: tf.Tensor): tf.Tensor;
+  /** Parameter groups (name → parameter names) for per-group learning rates and weight decay. */
+  groups?: Record<string, string[]>;
+  /** Known continuous parameter symmetries at `params`. */
+  symmetries?(params: Params): ParamSymmetry[];
+  /** Anything the model wants recorded (e.g. its parameter-count formula). */
+  info?: Record<string, Json>;
+}
+
+export interface ModelCreateContext {
+  inputShape: number[];
+  outputSize: number;
+  outputKind: OutputKind;
+  /** The task's graph, when it declares one. */
+  graph?: GraphData;
+}
+
+export interface ModelPlugin<S extends z.ZodType = z.ZodType> extends PluginBase<'model', S> {
+  create(options: z.output<S>, ctx: ModelCreateContext): ModelInstance;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training hooks
+
+/**
+ * Callbacks into training. The `params` they receive are owned by the trainer and are disposed by
+ * the next step: a hook must copy (`cloneParams`, `paramsToArray`) whatever it keeps.
+ * `step` counts the updates done so far (1 after the first); `epoch` in `onStep` is the 0-based
+ * epoch the step belongs to, in `onEpochEnd` the number of epochs completed.
+ */
+export interface TrainHooks {
+  onStart?(info: { params: Params; model: ModelInstance; task: TaskInstance }): void | Promise<void>;
+  onStep?(info: { step: number; epoch: number; params: Params; loss: number }): void | Promise<void>;
+  onEpochEnd?(info: { epoch: number; step: number; params: Params; metrics: Record<string, number> }): void | Promise<void>;
+  onEnd?(info: { params: Params; status: TrainStatus }): void | Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Analyses
+
+/**
+ * What an analysis may see of the run directory it runs in: the run's record, its logged metrics
+ * and checkpoints, earlier analysis results, and files of its own. The run store implements it.
+ */
+export interface AnalysisStore {
+  /** The run directory (absolute). */
+  readonly dir: string;
+  /** An absolute path inside the run directory (refuses paths that leave it). */
+  path(...rel: string[]): string;
+  /** run.json as written so far. */
+  readRun(): Promise<Record<string, Json>>;
+  /** metrics.jsonl rows in order. */
+  readMetrics(): Promise<Record<string, Json>[]>;
+  /** Checkpoint tags in training order (`init`, `epoch-…`, `last`). */
+  listCheckpoints(): Promise<string[]>;
+  /** Analysis results already stored (file name without `.json` → result). */
+  readAnalyses(): Promise<Record<string, AnalysisResult>>;
+  /** Write a JSON or text file of the analysis' own inside the run directory, atomically. */
+  writeJson(rel: string, value: unknown): Promise<void>;
+  writeText(rel: string, text: string): Promise<void>;
+}
+
+/** A figure: a Vega-Lite spec (inline data) with a name and a title. */
+export interface Figure {
+  name: string;
+  title: string;
+  spec: Record<string, unknown>;
+}
+
+/** Where a number came from. Every analysis result carries one. */
+export interface Provenance {
+  analysis: string;
+  version?: string;
+  seed: number;
+  backend: string;
+  /** Estimators and their settings, Hessian-vector products used, standard errors, … */
+  [key: string]: Json | undefined;
+}
+
+export interface AnalysisResult {
+  result: Json;
+  figures?: Figure[];
+  provenance: Provenance;
+}
+
+export interface AnalysisContext {
+  task: TaskInstance;
+  model: ModelInstance;
+  /** The trained parameters (owned by the caller: do not dispose). */
+  params: Params;
+  /** Mean loss of the model on a split (or on given tensors), as a scalar tensor; differentiable. */
+  loss(params: Params, x: tf.Tensor, y: tf.Tensor): tf.Scalar;
+  rng: Rng;
+  seed: number;
+  backend: string;
+  /** The run directory the analysis runs in, where there is one (`goldstone run`, `analyze`). */
+  store?: AnalysisStore;
+  progress: Progress;
+  /** Results of analyses that ran before this one in the same run (name → result). */
+  previous: Record<string, AnalysisResult>;
+}
+
+export interface SummaryInput {
+  /** The run's identity (e.g. its directory name) and the sweep settings that made it. */
+  run: string;
+  settings: Record<string, Json>;
+  result: AnalysisResult;
+}
+
+export interface AnalysisPlugin<S extends z.ZodType = z.ZodType> extends PluginBase<'analysis', S> {
+  run(ctx: AnalysisContext, options: z.output<S>): Promise<AnalysisResult>;
+  /** Hooks into training (e.g. record a trajectory), set up before training starts. */
+  trainHooks?(options: z.output<S>, ctx: { model: ModelInstance; task: TaskInstance; rng: Rng }): TrainHooks;
+  /** A summary over many runs' results (a fit across seeds, a phase diagram, a correlation table). */
+  summarize?(results: SummaryInput[], options: z.output<S>): { result: Json; figures?: Figure[] };
+}
+
+export type Plugin = TaskPlugin<any> | ModelPlugin<any> | AnalysisPlugin<any>;
+
+// ---------------------------------------------------------------------------------------------
+// Identity helpers: they only fix the types, so a plugin is a plain object.
+
+export function defineTask<S extends z.ZodType>(plugin: Omit<TaskPlugin<S>, 'kind'> & { kind?: 'task' }): TaskPlugin<S> {
+  return { ...plugin, kind: 'task' };
+}
+
+export function defineModel<S extends z.ZodType>(plugin: Omit<ModelPlugin<S>, 'kind'> & { kind?: 'model' }): ModelPlugin<S> {
+  return { ...plugin, kind: 'model' };
+}
+
+export function defineAnalysis<S extends z.ZodType>(
+  plugin: Omit<AnalysisPlugin<S>, 'kind'> & { kind?: 'analysis' },
+): AnalysisPlugin<S> {
+  return { ...plugin, kind: 'analysis' };
+}

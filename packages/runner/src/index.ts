@@ -1,0 +1,11 @@
+// Public surface of @goldstone/runner: named re-exports only. Running experiments.
+export { ExperimentSchema, experimentToJson, parseExperiment, parseOrThrow, TrainSchema } from './experiment';
+export type { Experiment, TrainSettings } from './experiment';
+export { loadExperimentFile, parseAssignments, readConfigFile } from './experiment-file';
+export { packageVersions, registryFor, resolutionBases, startBackend } from './plugin-environment';
+export type { PluginEnvironment } from './plugin-environment';
+export { buildRegistry, loadPluginModule } from './plugin-loader';
+export type { LoadOptions } from './plugin-loader';
+export { markInterruptedOnSignal, prepareOutDir } from './run-directory';
+export { analyzeStoredRun, instantiate, resolvedConfig, resolveExperiment, runAnalysis, runExperiment } from './run-experiment';
+export type { ResolvedExperiment, RunOutcome } from './run-experiment';

@@ -1,0 +1,300 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { z } from 'zod';
+import { backendInfo, createAnalysisContext, disposeParams, Rng } from '@goldstone/core';
+import { RunFailedError, silentProgress, UsageError, type Params, type AnalysisPlugin, type AnalysisResult, type Json, type ModelInstance, type ModelPlugin, type Progress, type TaskInstance, type TaskPlugin, type OptimizerStateEntry, type Registry, type TrainHooks } from '@goldstone/plugin-api';
+import { experimentToJson, parseOrThrow, type Experiment } from './experiment';
+import type { RunStore } from '@goldstone/run-store';
+import { createSymmetryPenalty, resolveSymmetry, train } from '@goldstone/trainer';
+
+export interface ResolvedExperiment {
+  experiment: Experiment;
+  task: { plugin: TaskPlugin; options: unknown };
+  model: { plugin: ModelPlugin; options: unknown };
+  analyses: { plugin: AnalysisPlugin; options: unknown }[];
+}
+
+/**
+ * Look every plugin of an experiment up in the registry and validate its options, before anything
+ * runs. Errors name the file and the field (`model.options.hidden`).
+ */
+export function resolveExperiment(experiment: Experiment, registry: Registry, file?: string): ResolvedExperiment {
+  const lookup = <K extends 'task' | 'model' | 'analysis'>(kind: K, name: string, field: string) => {
+    try {
+      return registry.get(kind, name);
+    } catch (err) {
+      if (err instanceof UsageError) throw new UsageError(`${file ? `${file}: ` : ''}${field}.name: ${err.message}`, { file, field: `${field}.name` });
+      throw err;
+    }
+  };
+  const validate = (schema: z.ZodType, options: unknown, prefix: (string | number)[]) =>
+    parseOrThrow(schema, options ?? {}, { file, prefix });
+  const taskPlugin = lookup('task', experiment.task.name, 'task');
+  const modelPlugin = lookup('model', experiment.model.name, 'model');
+  const analyses = experiment.analyses.map((a, i) => {
+    const plugin = lookup('analysis', a.name, `analyses[${i}]`);
+    return { plugin, options: validate(plugin.options, a.options, ['analyses', i, 'options']) };
+  });
+  return {
+    experiment,
+    task: { plugin: taskPlugin, options: validate(taskPlugin.options, experiment.task.options, ['task', 'options']) },
+    model: { plugin: modelPlugin, options: validate(modelPlugin.options, experiment.model.options, ['model', 'options']) },
+    analyses,
+  };
+}
+
+/** Build the task and the model of a resolved experiment (deterministic in the experiment's seed). */
+export async function instantiate(resolved: ResolvedExperiment): Promise<{ task: TaskInstance; model: ModelInstance; rng: Rng }> {
+  const rng = new Rng(resolved.experiment.seed);
+  const task = await resolved.task.plugin.create(resolved.task.options, { rng: rng.split('task') });
+  const model = resolved.model.plugin.create(resolved.model.options, {
+    inputShape: task.inputShape,
+    outputSize: task.outputSize,
+    outputKind: task.outputKind,
+    ...(task.graph ? { graph: task.graph } : {}),
+  });
+  return { task, model, rng };
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Run one analysis and store its result. */
+export async function runAnalysis(opts: {
+  plugin: AnalysisPlugin;
+  options: unknown;
+  task: TaskInstance;
+  model: ModelInstance;
+  params: Params;
+  seed: number;
+  backend: string;
+  store?: RunStore;
+  progress?: Progress;
+  previous?: Record<string, AnalysisResult>;
+}): Promise<AnalysisResult> {
+  const ctx = createAnalysisContext({ ...opts, analysis: opts.plugin.name });
+  const before = tf.memory().numTensors;
+  const result = await opts.plugin.run(ctx, opts.options);
+  const leaked = tf.memory().numTensors - before;
+  if (leaked > 0) ctx.progress.log(`warning: analysis "${opts.plugin.name}" left ${leaked} tensor(s) undisposed`);
+  const stored: AnalysisResult = JSON.parse(JSON.stringify(result));
+  if (opts.store) await opts.store.writeAnalysis(opts.plugin.name, stored);
+  return stored;
+}
+
+/** The experiment as run: every plugin's options with their defaults filled in. */
+export function resolvedConfig(resolved: ResolvedExperiment): Json {
+  const exp = experimentToJson(resolved.experiment) as Record<string, any>;
+  exp.task.options = resolved.task.options;
+  exp.model.options = resolved.model.options;
+  exp.analyses = resolved.analyses.map((a, i) => ({ ...exp.analyses[i], options: a.options }));
+  return JSON.parse(JSON.stringify(exp)) as Json;
+}
+
+export interface RunOutcome {
+  status: 'completed' | 'diverged' | 'failed';
+  message?: string;
+  final: Record<string, number>;
+  analyses: Record<string, AnalysisResult>;
+}
+
+/**
+ * Train the experiment's model on its task, writing metrics and checkpoints to the store, then run
+ * its analyses. A diverged run keeps its last good checkpoint and is marked `diverged`; an analysis
+ * that throws marks the run `failed`. Either way the outcome is returned (the CLI exits 1).
+ */
+export async function runExperiment(opts: {
+  resolved: ResolvedExperiment;
+  store: RunStore;
+  backend: string;
+  packages?: Record<string, string>;
+  progress?: Progress;
+  skipAnalyses?: boolean;
+  /** Continue from the store's last good checkpoint (parameters, optimiser state, epoch). */
+  resume?: boolean;
+}): Promise<RunOutcome> {
+  const { resolved, store } = opts;
+  const exp = resolved.experiment;
+  const progress = opts.progress ?? silentProgress;
+  const { task, model, rng } = await instantiate(resolved);
+  // a task without (the named) symmetries rejects train.symmetryPenalty before anything is written
+  if (exp.train.symmetryPenalty) resolveSymmetry(task, exp.train.symmetryPenalty);
+  const now = new Date().toISOString();
+  const previousRun = opts.resume ? ((await store.readRun().catch(() => ({}))) as Record<string, Json>) : {};
+  await store.updateRun({
+    name: exp.name ?? null,
+    status: 'running',
+    error: null,
+    config: resolvedConfig(resolved),
+    seed: exp.seed,
+    backend: opts.backend,
+    backendInfo: backendInfo() as unknown as Json,
+    packages: opts.packages ?? {},
+    model: { paramCount: model.paramCount, ...(model.info ?? {}) },
+    task: { inputShape: task.inputShape, outputSize: task.outputSize, outputKind: task.outputKind, loss: task.loss, ...(task.info ?? {}) },
+    createdAt: (previousRun.createdAt as string | undefined) ?? now,
+    ...(opts.resume ? { resumedAt: now } : {}),
+  } as Record<string, Json>);
+
+  const hooks: TrainHooks[] = [];
+  if (!opts.skipAnalyses) {
+    for (const a of resolved.analyses) {
+      if (a.plugin.trainHooks) hooks.push(a.plugin.trainHooks(a.options, { model, task, rng: rng.split(`hooks:${a.plugin.name}`) }));
+    }
+  }
+
+  const t = exp.train;
+  const groups = t.groups
+    ? Object.entries(t.groups).map(([name, g]) => {
+        const params = model.groups?.[name];
+        if (!params) {
+          throw new UsageError(
+            `train.groups.${name}: the model "${exp.model.name}" has no parameter group "${name}" (it has: ${Object.keys(model.groups ?? {}).join(', ') || 'none'})`,
+            { field: `train.groups.${name}` },
+          );
+        }
+        return { name, ...g };
+      })
+    : undefined;
+
+  let params0: Params;
+  let startEpoch = 0;
+  let optimizerState: OptimizerStateEntry[] | undefined;
+  const checkpoint = opts.resume ? await store.loadCheckpoint('last').catch(() => undefined) : undefined;
+  if (checkpoint) {
+    params0 = checkpoint.params;
+    startEpoch = Number((checkpoint.meta as Record<string, Json>)?.epoch ?? 0);
+    optimizerState = checkpoint.optimizerState;
+    progress.log(`resuming from the checkpoint after epoch ${startEpoch}`);
+  } else {
+    params0 = model.init(rng.split('init'));
+  }
+  const symmetryPenalty = t.symmetryPenalty
+    ? createSymmetryPenalty({
+        model,
+        task,
+        config: t.symmetryPenalty,
+        rng: rng.split('symmetry-penalty'),
+        epochs: t.epochs,
+        batchesPerEpoch: Math.ceil(task.splits.train.n / t.batchSize),
+        startEpoch,
+      })
+    : undefined;
+  const trained = await train({
+    model,
+    task,
+    params: params0,
+    startEpoch,
+    optimizerState,
+    rng: rng.split('train'),
+    config: {
+      optimizer: {
+        name: t.optimizer,
+        lr: t.lr,
+        momentum: t.momentum,
+        nesterov: t.nesterov,
+        beta1: t.beta1,
+        beta2: t.beta2,
+        eps: t.eps,
+        weightDecay: t.weightDecay,
+      },
+      schedule: t.schedule,
+      epochs: t.epochs,
+      batchSize: t.batchSize,
+      groups: groups ? Object.fromEntries(groups.map((g) => [g.name, { lr: g.lr, weightDecay: g.weightDecay }])) : undefined,
+      evalEvery: t.evalEvery,
+      logEvery: t.logEvery,
+      checkpointEvery: t.checkpointEvery,
+    },
+    hooks: symmetryPenalty ? [...hooks, symmetryPenalty.hooks] : hooks,
+    penalty: symmetryPenalty?.penalty,
+    progress,
+    onMetrics: (row) => store.appendMetrics(row),
+    onCheckpoint: (params, info, state) => store.saveCheckpoint('last', params, model.specs, { ...info }, { optimizerState: state }),
+  });
+
+  try {
+    if (trained.status === 'diverged') {
+      const message = trained.message ?? 'training diverged (non-finite loss)';
+      await store.updateRun({ status: 'diverged', error: message, finishedAt: new Date().toISOString(), summary: trained.final });
+      return { status: 'diverged', message, final: trained.final, analyses: {} };
+    }
+
+    const analyses: Record<string, AnalysisResult> = {};
+    if (!opts.skipAnalyses) {
+      for (const a of resolved.analyses) {
+        progress.log(`analysis ${a.plugin.name}…`);
+        try {
+          analyses[a.plugin.name] = await runAnalysis({
+            plugin: a.plugin,
+            options: a.options,
+            task,
+            model,
+            params: trained.params,
+            seed: exp.seed,
+            backend: opts.backend,
+            store,
+            progress,
+            previous: analyses,
+          });
+        } catch (err) {
+          const message = `analysis "${a.plugin.name}" failed: ${errorMessage(err)}`;
+          await store.updateRun({ status: 'failed', error: message, finishedAt: new Date().toISOString(), summary: trained.final });
+          return { status: 'failed', message, final: trained.final, analyses };
+        }
+      }
+    }
+    await store.updateRun({ status: 'completed', finishedAt: new Date().toISOString(), summary: trained.final });
+    return { status: 'completed', final: trained.final, analyses };
+  } finally {
+    disposeParams(trained.params);
+  }
+}
+
+/** Rebuild a finished run's task, model and last good parameters, and run one analysis on them. */
+export async function analyzeStoredRun(opts: {
+  store: RunStore;
+  registry: Registry;
+  analysis: string;
+  options: unknown;
+  backend: string;
+  progress?: Progress;
+}): Promise<AnalysisResult> {
+  const run = (await opts.store.readRun()) as Record<string, any>;
+  if (!run?.config) throw new UsageError(`${opts.store.path('run.json')}: no "config" field: is this a goldstone run directory?`);
+  const { parseExperiment } = await import('./experiment');
+  const exp = parseExperiment(run.config, { file: opts.store.path('run.json') });
+  const resolved = resolveExperiment({ ...exp, analyses: [] }, opts.registry, opts.store.path('run.json'));
+  const plugin = (() => {
+    try {
+      return opts.registry.get('analysis', opts.analysis);
+    } catch (err) {
+      throw new UsageError(`--analysis: ${errorMessage(err)}`, { field: 'analysis' });
+    }
+  })();
+  const options = parseOrThrow(plugin.options, opts.options ?? {}, { prefix: [opts.analysis] });
+  const { task, model } = await instantiate(resolved);
+  let loaded;
+  try {
+    loaded = await opts.store.loadCheckpoint('last');
+  } catch (err) {
+    throw new RunFailedError(`${opts.store.path('checkpoints')}: no checkpoint to analyse (${errorMessage(err)})`);
+  }
+  try {
+    const previous = await opts.store.readAnalyses();
+    return await runAnalysis({
+      plugin,
+      options,
+      task,
+      model,
+      params: loaded.params,
+      seed: exp.seed,
+      backend: opts.backend,
+      store: opts.store,
+      progress: opts.progress,
+      previous,
+    });
+  } finally {
+    disposeParams(loaded.params);
+  }
+}

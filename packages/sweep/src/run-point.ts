@@ -1,0 +1,51 @@
+import { existsSync, rmSync } from 'node:fs';
+import type { BackendChoice } from '@goldstone/core';
+import { silentProgress } from '@goldstone/plugin-api';
+import { writeRunReport } from '@goldstone/report';
+import { RunStore } from '@goldstone/run-store';
+import { loadExperimentFile, packageVersions, registryFor, resolveExperiment, runExperiment, startBackend } from '@goldstone/runner';
+import type { PointJob, PointResult } from './executor';
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Runs points one at a time in this process, exactly as `goldstone run FILE --set …` would, each
+ * into its own run directory. The backend is started once and kept while points ask for the same.
+ * `current` is the store of the point running now (so a signal handler can mark it interrupted).
+ */
+export class PointRunner {
+  current: RunStore | undefined;
+  private backendChoice: BackendChoice | undefined;
+  private backend = '';
+
+  async run(job: PointJob): Promise<PointResult> {
+    let store: RunStore | undefined;
+    try {
+      const { experiment, dir } = loadExperimentFile(job.file, { quick: job.quick, set: { ...job.set, ...job.assignments } });
+      const registry = await registryFor(job.env, experiment, dir, job.file);
+      const resolved = resolveExperiment(experiment, registry, job.file);
+      if (this.backendChoice !== experiment.backend) {
+        this.backend = await startBackend(experiment.backend);
+        this.backendChoice = experiment.backend;
+      }
+      // A point runs again from scratch: whatever an earlier attempt left goes.
+      if (existsSync(job.dir)) rmSync(job.dir, { recursive: true, force: true });
+      store = await RunStore.create(job.dir);
+      this.current = store;
+      const outcome = await runExperiment({ resolved, store, backend: this.backend, packages: packageVersions(job.env, registry), progress: silentProgress });
+      if (job.report) await writeRunReport(job.dir).catch(() => undefined);
+      return { status: outcome.status, ...(outcome.message ? { error: outcome.message } : {}), summary: outcome.final };
+    } catch (err) {
+      const error = messageOf(err);
+      if (store) {
+        await store.updateRun({ status: 'failed', error, finishedAt: new Date().toISOString() }).catch(() => undefined);
+        if (job.report) await writeRunReport(job.dir).catch(() => undefined);
+      }
+      return { status: 'failed', error };
+    } finally {
+      this.current = undefined;
+    }
+  }
+}

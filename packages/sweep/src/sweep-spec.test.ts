@@ -1,0 +1,210 @@
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '@goldstone/plugin-api';
+import { parseExperiment } from '@goldstone/runner';
+import { canonicalJson, countStatuses, createSweepIndex, expandRange, expandSweep, finishPoint, metricStats, needsRun, pointId, readSweepIndex, reconcilePoint, resolveSweep, shortName, startPoint, summarizeFinalMetrics, updatePoint, writeSweepIndex } from './sweep-spec';
+
+function usageMessage(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a UsageError');
+}
+
+describe('ranges', () => {
+  it('logspace hits the endpoints and is geometric', () => {
+    expect(expandRange({ logspace: { from: 16, to: 256, num: 5 }, round: true })).toEqual([16, 32, 64, 128, 256]);
+    const xs = expandRange({ logspace: { from: 1e-4, to: 1e-1, num: 4 } });
+    expect(xs[0]).toBe(1e-4);
+    expect(xs[3]).toBe(1e-1);
+    for (let i = 1; i < xs.length; i++) expect(xs[i] / xs[i - 1]).toBeCloseTo(10, 10);
+    // printed without float noise, so ids stay readable
+    expect(xs.map(String)).toEqual(['0.0001', '0.001', '0.01', '0.1']);
+  });
+
+  it('linspace is arithmetic; num 1 gives from; round drops repeats', () => {
+    expect(expandRange({ linspace: { from: 0, to: 1, num: 5 } })).toEqual([0, 0.25, 0.5, 0.75, 1]);
+    expect(expandRange({ linspace: { from: 0.1, to: 0.3, num: 3 } })).toEqual([0.1, 0.2, 0.3]);
+    expect(expandRange({ linspace: { from: 3, to: 9, num: 1 } })).toEqual([3]);
+    expect(expandRange({ linspace: { from: 1, to: 2, num: 5 }, round: true })).toEqual([1, 2]);
+  });
+});
+
+describe('resolveSweep and expandSweep', () => {
+  const spec = {
+    grid: { 'train.lr': [0.05, 0.1], 'train.batchSize': { logspace: { from: 16, to: 64, num: 3 }, round: true } },
+    zip: { 'model.options.hidden': [[32], [64, 64]], 'model.options.activation': ['relu', 'tanh'] },
+    seeds: [1, 2],
+  };
+
+  it('is the product grid × zip rows × seeds, first grid path outermost, seed innermost', () => {
+    const sweep = resolveSweep(spec);
+    expect(sweep.paths).toEqual(['train.lr', 'train.batchSize', 'model.options.hidden', 'model.options.activation', 'seed']);
+    expect(sweep.summaryBy).toEqual(['train.lr', 'train.batchSize', 'model.options.hidden', 'model.options.activation']);
+    const points = expandSweep(sweep);
+    expect(points).toHaveLength(2 * 3 * 2 * 2);
+    expect(points[0].assignments).toEqual({ 'train.lr': 0.05, 'train.batchSize': 16, 'model.options.hidden': [32], 'model.options.activation': 'relu', seed: 1 });
+    expect(points[1].assignments.seed).toBe(2);
+    expect(points[2].assignments['model.options.activation']).toBe('tanh');
+    expect(points[2].assignments['model.options.hidden']).toEqual([64, 64]);
+    expect(points.at(-1)!.assignments).toEqual({ 'train.lr': 0.1, 'train.batchSize': 64, 'model.options.hidden': [64, 64], 'model.options.activation': 'tanh', seed: 2 });
+    // zip rows never mix
+    for (const p of points) expect([canonicalJson([[32], 'relu']), canonicalJson([[64, 64], 'tanh'])]).toContain(canonicalJson([p.assignments['model.options.hidden'], p.assignments['model.options.activation']]));
+    // every combination exactly once, indices in order
+    expect(new Set(points.map((p) => canonicalJson(p.assignments))).size).toBe(points.length);
+    expect(points.map((p) => p.index)).toEqual(points.map((_, i) => i));
+    expect(new Set(points.map((p) => p.id)).size).toBe(points.length);
+  });
+
+  it('a sweep of seeds alone, or of one list', () => {
+    expect(expandSweep(resolveSweep({ seeds: [4, 5, 6] })).map((p) => p.assignments)).toEqual([{ seed: 4 }, { seed: 5 }, { seed: 6 }]);
+    expect(expandSweep(resolveSweep({ grid: { 'train.optimizer': ['sgd', 'adam'] } })).map((p) => p.id.split('-')[0])).toEqual(['optimizer=sgd', 'optimizer=adam']);
+  });
+
+  it('names the field in errors', () => {
+    expect(usageMessage(() => resolveSweep({ grid: { 'train.lr': 0.1 } }, { file: 'x.yaml' }))).toMatch(/^x\.yaml: sweep\.grid\.train\.lr: /);
+    expect(usageMessage(() => resolveSweep({ grid: { 'train.lr': [] } }))).toContain('sweep.grid.train.lr: expected at least one value');
+    expect(usageMessage(() => resolveSweep({ grid: { 'train.lr': { logspace: { from: 1, to: 2 } } } }))).toContain('sweep.grid.train.lr');
+    expect(usageMessage(() => resolveSweep({ grid: { 'train.lr': { logspace: { from: 0, to: 2, num: 3 } } } }))).toContain('sweep.grid.train.lr: logspace needs from > 0');
+    expect(usageMessage(() => resolveSweep({ grdi: {} }))).toContain('sweep: unknown field "grdi"');
+    expect(usageMessage(() => resolveSweep({ zip: { 'a.b': [1, 2], 'a.c': [1, 2, 3] } }))).toContain('sweep.zip.a.c: zipped lists must have equal lengths (a.b has 2, a.c has 3)');
+    expect(usageMessage(() => resolveSweep({ grid: { 'a.b': [1] }, zip: { 'a.b': [1] } }))).toContain('sweep.zip.a.b: also swept in sweep.grid');
+    expect(usageMessage(() => resolveSweep({ grid: { seed: [1] }, seeds: [1] }))).toContain('sweep.seeds: seed is also swept');
+    expect(usageMessage(() => resolveSweep({ seeds: [1], summaryBy: ['train.lr'] }))).toContain('sweep.summaryBy[0]: "train.lr" is not swept');
+    expect(usageMessage(() => resolveSweep({}))).toContain('sweep: declare at least one of grid, zip or seeds');
+    expect(usageMessage(() => resolveSweep(undefined, { file: 'e.yaml' }))).toContain('e.yaml: sweep: the experiment has no sweep: block');
+    expect(usageMessage(() => resolveSweep({ grid: { 'train lr': [1] } }))).toContain('expected a dotted path');
+    expect(usageMessage(() => expandSweep(resolveSweep({ grid: { 'train.lr': [0.1, 0.1] } })))).toContain('are the same');
+  });
+
+  it('each point is a valid --set for the experiment', () => {
+    const raw = { task: { name: 'clt' }, model: { name: 'mlp', options: { hidden: [8] } }, sweep: spec };
+    for (const p of expandSweep(resolveSweep(raw.sweep))) {
+      const exp = parseExperiment(raw, { set: p.assignments });
+      expect(exp.train.lr).toBe(p.assignments['train.lr']);
+      expect(exp.train.batchSize).toBe(p.assignments['train.batchSize']);
+      expect(exp.model.options.hidden).toEqual(p.assignments['model.options.hidden']);
+      expect(exp.seed).toBe(p.assignments.seed);
+    }
+  });
+});
+
+describe('point ids', () => {
+  it('are readable, stable, independent of key order, and filesystem-safe', () => {
+    const id = pointId({ 'train.lr': 0.1, 'train.batchSize': 64, seed: 1 });
+    expect(id).toMatch(/^bs=64_lr=0\.1_seed=1-[0-9a-f]{8}$/);
+    expect(pointId({ seed: 1, 'train.batchSize': 64, 'train.lr': 0.1 })).toBe(id);
+    expect(pointId({ 'train.lr': 0.1, 'train.batchSize': 64, seed: 2 })).not.toBe(id);
+    expect(pointId({ 'model.options.hidden': [64, 64], 'model.options.activation': 'tanh' })).toMatch(/^activation=tanh_hidden=64x64-[0-9a-f]{8}$/);
+    // same readable text, different values: the hash tells them apart
+    expect(pointId({ 'a.x': 'p q' })).not.toBe(pointId({ 'a.x': 'p/q' }));
+    const long = pointId({ 'task.options.description': 'x'.repeat(500) });
+    expect(long.length).toBeLessThanOrEqual(96 + 9);
+    for (const v of ['../../etc', 'a b', '\u00e9t\u00e9', { k: [1, { z: 2 }] }, null, true]) expect(pointId({ 'x.y': v as never })).toMatch(/^[A-Za-z0-9][A-Za-z0-9.=+_-]*$/);
+  });
+
+  it('short names abbreviate camelCase', () => {
+    expect(shortName('train.batchSize')).toBe('bs');
+    expect(shortName('train.weightDecay')).toBe('wd');
+    expect(shortName('train.lr')).toBe('lr');
+    expect(shortName('analyses[0].options.k')).toBe('k');
+    expect(shortName('seed')).toBe('seed');
+  });
+});
+
+describe('the index and status transitions', () => {
+  const sweep = resolveSweep({ grid: { 'train.lr': [0.1, 0.2] }, seeds: [1, 2] });
+  const points = expandSweep(sweep);
+  const fresh = () => createSweepIndex({ name: 'x', experiment: '/e.yaml', sweep, points, now: 't0' });
+
+  it('starts pending, counts statuses, and runs a point through its life', () => {
+    let index = fresh();
+    expect(index.counts).toEqual({ pending: 4, running: 0, completed: 0, diverged: 0, failed: 0, interrupted: 0 });
+    const id = points[0].id;
+    index = updatePoint(index, id, (p) => startPoint(p, { pid: 42, now: 't1' }), 't1');
+    expect(index.points[0]).toMatchObject({ status: 'running', attempts: 1, pid: 42, startedAt: 't1' });
+    expect(index.counts.running).toBe(1);
+    index = updatePoint(index, id, (p) => finishPoint(p, { status: 'failed', error: 'boom', now: 't2' }));
+    expect(index.points[0]).toMatchObject({ status: 'failed', error: 'boom', attempts: 1, finishedAt: 't2' });
+    expect(index.points[0].pid).toBeUndefined();
+    index = updatePoint(index, id, (p) => startPoint(p));
+    expect(index.points[0].error).toBeUndefined();
+    index = updatePoint(index, id, (p) => finishPoint(p, { status: 'completed', summary: { 'test.loss': 0.5 } }));
+    expect(index.points[0]).toMatchObject({ status: 'completed', attempts: 2, summary: { 'test.loss': 0.5 } });
+    expect(() => updatePoint(index, 'nope', (p) => p)).toThrow(/no point/);
+  });
+
+  it('re-runs everything but completed and diverged', () => {
+    expect(['pending', 'running', 'failed', 'interrupted'].every(needsRun)).toBe(true);
+    expect(needsRun('completed') || needsRun('diverged')).toBe(false);
+  });
+
+  it('reconciles with run.json: the run directory is the truth', () => {
+    const rec = fresh().points[0];
+    expect(reconcilePoint(rec, undefined).status).toBe('pending');
+    expect(reconcilePoint({ ...rec, status: 'completed' }, undefined).status).toBe('pending');
+    expect(reconcilePoint({ ...rec, status: 'running', pid: 3 }, undefined)).toMatchObject({ status: 'interrupted' });
+    const done = reconcilePoint({ ...rec, status: 'running', pid: 3 }, { status: 'completed', summary: { 'train.loss': 1 }, finishedAt: 'tf' });
+    expect(done).toMatchObject({ status: 'completed', summary: { 'train.loss': 1 }, finishedAt: 'tf' });
+    expect(done.pid).toBeUndefined();
+    expect(reconcilePoint(rec, { status: 'diverged', error: 'non-finite loss' })).toMatchObject({ status: 'diverged', error: 'non-finite loss' });
+    expect(reconcilePoint(rec, { status: 'running' })).toMatchObject({ status: 'interrupted', error: expect.stringMatching(/cut off/) });
+    expect(reconcilePoint(rec, { status: 'failed', error: 'x' })).toMatchObject({ status: 'failed', error: 'x' });
+    expect(reconcilePoint(rec, { status: 'interrupted', error: 'SIGINT' })).toMatchObject({ status: 'interrupted', error: 'SIGINT' });
+  });
+
+  it('a new index keeps the records of points still in the sweep', () => {
+    let old = fresh();
+    old = updatePoint(old, points[1].id, (p) => finishPoint(startPoint(p), { status: 'completed', summary: { m: 1 } }));
+    const bigger = resolveSweep({ grid: { 'train.lr': [0.1, 0.2, 0.4] }, seeds: [1, 2] });
+    const next = createSweepIndex({ name: 'x', experiment: '/e.yaml', sweep: bigger, points: expandSweep(bigger), previous: old, now: 't9' });
+    expect(next.points).toHaveLength(6);
+    expect(next.createdAt).toBe('t0');
+    expect(next.points.find((p) => p.id === points[1].id)).toMatchObject({ status: 'completed', attempts: 1, summary: { m: 1 } });
+    expect(next.counts).toMatchObject({ completed: 1, pending: 5 });
+  });
+
+  it('is written atomically and read back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'goldstone-sweep-'));
+    expect(await readSweepIndex(dir)).toBeUndefined();
+    const index = fresh();
+    await writeSweepIndex(dir, index);
+    expect(readdirSync(dir)).toEqual(['sweep.json']);
+    expect(JSON.parse(readFileSync(join(dir, 'sweep.json'), 'utf8'))).toEqual(index);
+    expect(await readSweepIndex(dir)).toEqual(index);
+    expect(countStatuses(index.points).pending).toBe(4);
+  });
+});
+
+describe('final-metric summaries', () => {
+  it('groups by summaryBy and gives mean, sample std and range over seeds', () => {
+    const sweep = resolveSweep({ grid: { 'train.lr': [0.1, 0.2] }, seeds: [1, 2, 3] });
+    let index = createSweepIndex({ name: 'x', experiment: '/e', sweep, points: expandSweep(sweep) });
+    const loss = (lr: number, seed: number) => lr * 10 + seed;
+    for (const p of index.points) {
+      const lr = p.assignments['train.lr'] as number;
+      const seed = p.assignments.seed as number;
+      if (lr === 0.2 && seed === 3) index = updatePoint(index, p.id, (r) => finishPoint(r, { status: 'failed', error: 'x' }));
+      else index = updatePoint(index, p.id, (r) => finishPoint(r, { status: 'completed', summary: { loss: loss(lr, seed), nan: null } }));
+    }
+    const s = summarizeFinalMetrics(index);
+    expect(s.by).toEqual(['train.lr']);
+    expect(s.groups).toHaveLength(2);
+    const g1 = s.groups.find((g) => g.settings['train.lr'] === 0.1)!;
+    expect(g1.runs).toHaveLength(3);
+    expect(g1.metrics.loss.mean).toBeCloseTo(3, 12); // 2, 3, 4
+    expect(g1.metrics.loss.std).toBeCloseTo(1, 12);
+    expect(g1.metrics.loss.sem).toBeCloseTo(1 / Math.sqrt(3), 12);
+    expect(g1.metrics.nan).toBeUndefined();
+    const g2 = s.groups.find((g) => g.settings['train.lr'] === 0.2)!;
+    expect(g2.runs).toHaveLength(2); // the failed point is left out
+    expect(g2.metrics.loss).toMatchObject({ n: 2, mean: 3.5, min: 3, max: 4 }); // 3, 4
+    expect(metricStats([NaN, Infinity])).toBeUndefined();
+    expect(metricStats([7])).toMatchObject({ n: 1, mean: 7, std: 0 });
+  });
+});

@@ -1,0 +1,41 @@
+/**
+ * A local sweep worker: a child process forked by the local executor that takes points over IPC
+ * and runs each exactly as `goldstone run FILE --set path=value …` would, into the point's own run
+ * directory. It writes nothing else; the sweep alone writes sweep.json.
+ */
+import type { FromWorker, ToWorker } from './protocol';
+import { PointRunner } from './run-point';
+
+const runner = new PointRunner();
+
+function send(message: FromWorker): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send || !process.connected) return resolve();
+    process.send(message, undefined, {}, () => resolve());
+  });
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  const store = runner.current;
+  const exit = () => process.exit(130);
+  if (!store) return exit();
+  store.updateRun({ status: 'interrupted', error: `interrupted by ${signal}`, finishedAt: new Date().toISOString() }).then(exit, exit);
+}
+
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+// The sweep is gone (killed, even with SIGKILL): stop too. The run directory stays `running`, and
+// the next invocation of the sweep runs the point again.
+process.on('disconnect', () => process.exit(0));
+
+process.on('message', (msg: ToWorker) => {
+  if (msg.type === 'stop') {
+    process.disconnect();
+    return;
+  }
+  if (msg.type === 'run') {
+    void runner.run(msg.job).then((result) => send({ type: 'done', id: msg.job.id, ...result }));
+  }
+});
+
+void send({ type: 'ready' });

@@ -1,0 +1,9 @@
+// Public surface of @goldstone/trainer: named re-exports only. Training.
+export { createOptimizer } from './optim';
+export type { Optimizer, OptimizerConfig, OptimizerName, ParamGroup } from './optim';
+export { lrFactor } from './schedule';
+export type { ScheduleConfig } from './schedule';
+export { createSymmetryPenalty, generatorViolation, resolveSymmetry, sampledViolation } from './symmetry-penalty';
+export type { SymmetryPenalty, SymmetryPenaltyConfig, SymmetryPenaltyForm } from './symmetry-penalty';
+export { createTrainStep, evaluate, paramsFinite, train } from './trainer';
+export type { EpochRow, MetricRow, Penalty, StepRow, TrainConfig, TrainOptions, TrainResult, TrainStep } from './trainer';
