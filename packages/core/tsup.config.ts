@@ -1,2 +1,3 @@
 import { preset } from '@goldstone/tsup-config';
-export default preset();
+// tfjs-core stays external; its ES files (gradients, chained ops), which Node cannot load, are bundled.
+export default preset({ noExternal: [/^@tensorflow\/tfjs-core\/dist\//] });
