@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { describe, it, expect, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -31,6 +32,20 @@ function importer(fail: Record<string, () => Error>): InitBackendOptions['import
     if (f) throw f();
     return import(specifier);
   };
+}
+
+/** The real tfjs-node here: working, installed but broken (no native binary), or not installed. */
+async function realTfjsNode(): Promise<'loads' | 'broken' | 'absent'> {
+  const pkg: string = '@tensorflow/tfjs-node';
+  try {
+    createRequire(import.meta.url).resolve(pkg);
+  } catch {
+    return 'absent';
+  }
+  return import(pkg).then(
+    () => 'loads' as const,
+    () => 'broken' as const,
+  );
 }
 
 function collect(): { lines: string[]; log: (line: string) => void } {
@@ -73,6 +88,14 @@ describe('auto', () => {
     expect(lines).toEqual([]);
   });
 
+  it('skips an absent tfjs-node silently under vite too (its stand-in for an uninstalled optional peer)', async () => {
+    const { lines, log } = collect();
+    const viteStub = (): Error => new Error('Could not resolve "@tensorflow/tfjs-node" imported by "@goldstone/core".');
+    const name = await initBackend('auto', { log, importer: importer({ '@tensorflow/tfjs-node': viteStub }) });
+    expect(name).toBe('wasm');
+    expect(lines).toEqual([]);
+  });
+
   it('treats a missing dependency of tfjs-node as broken, not absent', async () => {
     const { lines, log } = collect();
     await initBackend('auto', { log, importer: importer({ '@tensorflow/tfjs-node': () => notInstalled('@mapbox/node-pre-gyp') }) });
@@ -94,25 +117,26 @@ describe('auto', () => {
     expect(lines).toHaveLength(1);
   });
 
-  it('with the packages installed here: native backend if it loads, else one line and wasm; repeat calls are idempotent', async () => {
-    const nativeLoads = await import('@tensorflow/tfjs-node').then(
-      () => true,
-      () => false,
-    );
+  it('with the packages installed here: native backend if it loads, else wasm (one line if tfjs-node is broken); repeat calls are idempotent', async () => {
+    const native = await realTfjsNode();
     const { lines, log } = collect();
     const first = await initBackend('auto', { log });
     const second = await initBackend('auto', { log });
     const third = await initBackend(undefined, { log });
     expect(second).toBe(first);
     expect(third).toBe(first);
-    if (nativeLoads) {
+    if (native === 'loads') {
       expect(first).toBe('tensorflow');
       expect(lines).toEqual([]);
-    } else {
+    } else if (native === 'broken') {
       expect(first).toBe('wasm');
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/^backend: skipping tensorflow: @tensorflow\/tfjs-node is installed but cannot be used/);
       expect(backendInfo().skipped).toEqual(lines);
+    } else {
+      expect(first).toBe('wasm');
+      expect(lines).toEqual([]);
+      expect(backendInfo().skipped).toEqual([]);
     }
   });
 });
@@ -138,14 +162,11 @@ describe('explicit choices', () => {
     expect(err.message).toMatch(/pnpm add @tensorflow\/tfjs-backend-wasm@4\.22\.0/);
   });
 
-  it('throws for the real tfjs-node when it cannot load here', async () => {
-    const loads = await import('@tensorflow/tfjs-node').then(
-      () => true,
-      () => false,
-    );
+  it('throws for the real tfjs-node when it cannot load here, saying whether it is installed', async () => {
+    const native = await realTfjsNode();
     const result = initBackend('tensorflow');
-    if (loads) await expect(result).resolves.toBe('tensorflow');
-    else await expect(result).rejects.toBeInstanceOf(BackendUnavailableError);
+    if (native === 'loads') await expect(result).resolves.toBe('tensorflow');
+    else await expect(result).rejects.toMatchObject({ name: 'BackendUnavailableError', reason: native === 'broken' ? 'broken' : 'missing' });
   });
 
   it('cpu and wasm switch back and forth; wasm carries its kernel fixes, recorded in backendInfo', async () => {

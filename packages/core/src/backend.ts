@@ -81,10 +81,13 @@ function firstLine(err: unknown): string {
   return line.length > 200 ? `${line.slice(0, 197)}...` : line;
 }
 
-/** True when `err` says the package itself (not one of its dependencies or files) is absent. */
+/**
+ * True when `err` says the package itself (not one of its dependencies or files) is absent. Under
+ * vite (vitest), an optional peer that is not installed is a stub throwing `Could not resolve "pkg"`.
+ */
 function isMissingPackage(err: unknown, pkg: string): boolean {
   const e = err as { code?: string; message?: string } | null;
-  if (!e || (e.code !== 'ERR_MODULE_NOT_FOUND' && e.code !== 'MODULE_NOT_FOUND' && !/Cannot find (package|module)/.test(e.message ?? ''))) {
+  if (!e || (e.code !== 'ERR_MODULE_NOT_FOUND' && e.code !== 'MODULE_NOT_FOUND' && !/Cannot find (package|module)|Could not resolve/.test(e.message ?? ''))) {
     return false;
   }
   const msg = e.message ?? '';
