@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineAnalysis, API_VERSION, type Json } from '@goldstone/plugin-api';
-import { z } from 'zod';
+import { API_VERSION, defineAnalysis, z, type Json } from '@goldstone/plugin-api';
 
 /** Largest singular value of a matrix by power iteration on WᵀW (deterministic start). */
 function spectralNorm(w: tf.Tensor2D, iterations: number): number {
