@@ -1,0 +1,29 @@
+import { defineEstimator, settingsOf } from './estimator';
+import { hutchinson } from './trace-estimators';
+
+/**
+ * `hutchinson`: tr(A) ≈ mean of zᵀAz over Rademacher probes z (`hutchinson()`), one product per
+ * probe, with the sample standard error.
+ */
+export const hutchinsonEstimator = defineEstimator({
+  name: 'hutchinson',
+  kinds: ['trace'],
+  description: 'Hutchinson trace with Rademacher probes: one product per probe, sample standard error',
+  products: (_dim, settings) => settingsOf('hutchinson', settings, 'trace').probes,
+  run(op, settings, rng) {
+    const { probes } = settingsOf('hutchinson', settings, 'trace');
+    const tr = hutchinson(op, { probes, rng });
+    return {
+      trace: { value: tr.value, stderr: tr.stderr },
+      provenance: {
+        estimator: 'hutchinson',
+        settings: { probes },
+        hvps: tr.products,
+        seed: rng.seed,
+        stderr: tr.stderr,
+        probes: tr.probes,
+        probe: 'rademacher',
+      },
+    };
+  },
+});
