@@ -4,6 +4,7 @@ export { denseMatrix, EXACT_MAX_PARAMS, exactSpectrum, symmetricEigen } from './
 export type { DenseMatrix, SymmetricEigen } from './dense-hessian';
 export { defineEstimator, ESTIMATOR_KINDS, settingsOf } from './estimator';
 export type { DensitySettings, EigenpairEstimate, EigenpairSettings, Estimator, EstimatorKind, EstimatorProvenance, EstimatorResult, EstimatorSettings, ExtremeEigenpairs, SpectralQuadratures, TraceSettings } from './estimator';
+export { estimator, estimatorNames, estimators, registerEstimator } from './estimators';
 export { hutchPlusPlusEstimator } from './hutch-plus-plus-estimator';
 export { hutchinsonEstimator } from './hutchinson-estimator';
 export { lanczos, lanczosDecomposition, tridiagonalEigen } from './lanczos';
