@@ -28,18 +28,21 @@ export interface EigenpairSettings {
   tol?: number;
 }
 
-/** Settings of a `trace` run. */
+/** Settings of a `trace` run (`{}`: the estimator's defaults). */
 export interface TraceSettings {
-  /** Random probes (an estimator that splits a product budget, such as Hutch++, reads it as that budget). */
-  probes: number;
+  /**
+   * Random probes (an estimator that splits a product budget, such as Hutch++, reads it as that
+   * budget); each stochastic estimator documents its default. Exact ones ignore it.
+   */
+  probes?: number;
 }
 
-/** Settings of a `density` run. */
+/** Settings of a `density` run (`{}`: the estimator's defaults). */
 export interface DensitySettings {
-  /** Random probes, one quadrature rule each. */
-  probes: number;
-  /** Lanczos steps (quadrature nodes) per probe. */
-  steps: number;
+  /** Random probes, one quadrature rule each (stochastic estimators; each documents its default). */
+  probes?: number;
+  /** Lanczos steps (quadrature nodes) per probe (Krylov estimators; each documents its default). */
+  steps?: number;
 }
 
 /**

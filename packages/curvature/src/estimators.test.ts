@@ -96,9 +96,9 @@ describe('adding an estimator', () => {
     name: 'gaussian-hutchinson',
     kinds: ['trace'],
     description: 'Hutchinson trace with Gaussian probes: one product per probe, sample standard error',
-    products: (_dim, settings) => settingsOf('gaussian-hutchinson', settings, 'trace').probes,
+    products: (_dim, settings) => settingsOf('gaussian-hutchinson', settings, 'trace').probes ?? 30,
     run(op: LinearOperator, settings: EstimatorSettings, rng: RngLike) {
-      const { probes } = settingsOf('gaussian-hutchinson', settings, 'trace');
+      const { probes = 30 } = settingsOf('gaussian-hutchinson', settings, 'trace');
       const before = op.products;
       const samples = Array.from({ length: probes }, () => {
         const z = Float64Array.from(rng.normalArray(op.dim));

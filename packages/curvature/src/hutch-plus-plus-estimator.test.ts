@@ -21,5 +21,6 @@ describe('hutch++ estimator', () => {
     const out = hutchPlusPlusEstimator.run(op, { trace: { probes: 2 } }, new Rng(4));
     expect(out.provenance.settings).toEqual({ probes: 2, products: 6 });
     expect(out.provenance.hvps).toBeLessThanOrEqual(hutchPlusPlusEstimator.products!(op.dim, { trace: { probes: 2 } }));
+    expect(hutchPlusPlusEstimator.run(op, { trace: {} }, new Rng(4)).provenance.settings).toEqual({ probes: 30, products: 30 });
   });
 });

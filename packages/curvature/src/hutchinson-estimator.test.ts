@@ -20,4 +20,10 @@ describe('hutchinson estimator', () => {
     expect(a.trace).toEqual(b.trace);
     expect(a.provenance).toMatchObject({ estimator: 'hutchinson', seed: 9, probes: 5, probe: 'rademacher', stderr: a.trace!.stderr });
   });
+
+  it('records the default it used', () => {
+    const { op } = knownSpectrum();
+    const out = hutchinsonEstimator.run(op, { trace: {} }, new Rng(9));
+    expect(out.provenance).toMatchObject({ settings: { probes: 30 }, hvps: 30 });
+  });
 });

@@ -39,4 +39,11 @@ describe('slq estimator', () => {
     for (const l of distinct) expect(Math.min(...nodes.map((t) => Math.abs(t - l)))).toBeLessThan(1e-8);
     expect(out.provenance).toMatchObject({ estimator: 'slq', seed: 5, settings: { probes: 1, steps: lambdas.length } });
   });
+
+  it('records the defaults it used', () => {
+    const { op } = knownSpectrum();
+    const out = slqEstimator.run(op, { density: {} }, new Rng(5));
+    expect(out.provenance).toMatchObject({ settings: { probes: 5, steps: 40 }, hvps: 5 * 40 });
+    expect(slqEstimator.products!(op.dim, { density: {} })).toBe(5 * 40);
+  });
 });
