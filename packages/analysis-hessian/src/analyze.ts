@@ -1,9 +1,31 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { packageInfo, UsageError, type AnalysisContext, type AnalysisResult, type Json, type Rng } from '@goldstone/plugin-api';
+import { packageInfo, UsageError, type AnalysisContext, type AnalysisResult, type Json, type Progress, type Rng } from '@goldstone/plugin-api';
 import { flatLoss, flattenParams, splitTensors } from '@goldstone/core';
-import { checkDeterministic, curvatureOperator, effectiveDimension, exactQuadrature, exactSpectrum, hutchPlusPlus, hutchinson, lanczos, logAbsDensity, logDet, nearZeroModes, paramRanges, smoothedDensity, stochasticLanczosQuadrature, symmetryZeroModes, type DataBatch, type LinearOperator, type Quadrature } from '@goldstone/curvature';
+import {
+  checkDeterministic,
+  curvatureOperator,
+  effectiveDimension,
+  estimator,
+  ESTIMATOR_KINDS,
+  logAbsDensity,
+  logDet,
+  nearZeroModes,
+  paramRanges,
+  smoothedDensity,
+  symmetryZeroModes,
+  type DataBatch,
+  type Estimate,
+  type Estimator,
+  type EstimatorKind,
+  type EstimatorProvenance,
+  type EstimatorResult,
+  type EstimatorSettings,
+  type ExtremeEigenpairs,
+  type LinearOperator,
+  type SpectralQuadratures,
+} from '@goldstone/curvature';
 import { hessianFigures } from './figures';
-import type { HessianOptions } from './options';
+import { estimatorsFor, type HessianOptions } from './options';
 
 /** This package's version, for provenance (read from its package.json). */
 export const VERSION = packageInfo(import.meta.url).version;
@@ -31,6 +53,72 @@ function selectData(ctx: AnalysisContext, opts: HessianOptions, rng: Rng): { bat
   return { batches, examples: indices.length, subset };
 }
 
+/**
+ * The random stream each kind draws from (`rng.split(…)`): the names this analysis has always
+ * used, so that the same seed gives the same numbers.
+ */
+const STREAMS: Record<EstimatorKind, string> = { eigenpairs: 'lanczos', trace: 'trace', density: 'density' };
+
+/** The operator, ticking `onProduct` after every product (progress bars). */
+function ticking(op: LinearOperator, onProduct: () => void): LinearOperator {
+  return {
+    dim: op.dim,
+    apply(v) {
+      const out = op.apply(v);
+      onProduct();
+      return out;
+    },
+    get products() {
+      return op.products;
+    },
+    dispose: () => op.dispose(),
+  };
+}
+
+/** What the estimators measured: one answer per kind, and where each came from. */
+interface Measured {
+  eigenpairs: ExtremeEigenpairs;
+  trace: Estimate;
+  density: SpectralQuadratures;
+  provenance: Record<EstimatorKind, EstimatorProvenance>;
+}
+
+/**
+ * Run the named estimators on the operator: each kind's settings from the options, each
+ * estimator once for all the kinds it is named for (`dense` answers all three from one
+ * eigendecomposition), each kind on its own random stream.
+ */
+function measure(op: LinearOperator, names: Record<EstimatorKind, string>, opts: HessianOptions, rng: Rng, progress: Progress): Measured {
+  const settings: Required<EstimatorSettings> = {
+    eigenpairs: { topK: opts.topK, bottomK: opts.bottomK, vectors: opts.lossLines, maxSteps: opts.lanczosSteps, tol: opts.tol },
+    trace: { probes: opts.traceProbes },
+    density: { probes: opts.densityProbes, steps: opts.densitySteps },
+  };
+  const runs = new Map<Estimator, EstimatorKind[]>();
+  for (const kind of ESTIMATOR_KINDS) {
+    const e = estimator(kind, names[kind]);
+    runs.set(e, [...(runs.get(e) ?? []), kind]);
+  }
+  const answers: Partial<Record<EstimatorKind, EstimatorResult>> = {};
+  for (const [e, kinds] of runs) {
+    const asked: EstimatorSettings = Object.fromEntries(kinds.map((k) => [k, settings[k]]));
+    progress.start(`hessian: ${e.name} (${kinds.join(', ')})`, e.products?.(op.dim, asked) ?? 0);
+    const out = e.run(ticking(op, () => progress.tick()), asked, rng.split(STREAMS[kinds[0]]));
+    progress.stop();
+    for (const k of kinds) {
+      if (!out[k]) throw new Error(`hessian: estimator "${e.name}" returned no ${k} result`);
+      answers[k] = out;
+    }
+  }
+  const { eigenpairs, trace, density } = answers as Record<EstimatorKind, EstimatorResult>;
+  return {
+    eigenpairs: eigenpairs.eigenpairs!,
+    trace: trace.trace!,
+    density: density.density!,
+    provenance: { eigenpairs: eigenpairs.provenance, trace: trace.provenance, density: density.provenance },
+  };
+}
+
 /** Mean loss over the batches at w (size-weighted), as a number. */
 function meanLoss(fs: ((w: tf.Tensor1D) => tf.Scalar)[], weights: number[], w: tf.Tensor1D): number {
   return tf.tidy(() => fs.reduce((s, f, i) => s + f(w).dataSync()[0] * weights[i], 0));
@@ -39,10 +127,14 @@ function meanLoss(fs: ((w: tf.Tensor1D) => tf.Scalar)[], weights: number[], w: t
 /** Run the Hessian analysis (the `hessian` plugin's `run`). */
 export async function analyzeHessian(ctx: AnalysisContext, opts: HessianOptions): Promise<AnalysisResult> {
   const started = Date.now();
+  try {
+    estimator('trace', opts.traceEstimator);
+  } catch (e) {
+    throw new UsageError(`hessian.traceEstimator: ${(e as Error).message}`, { field: 'hessian.traceEstimator' });
+  }
   const rng = opts.seed ? ctx.rng.split(`seed:${opts.seed}`) : ctx.rng;
   const { model } = ctx;
   const { batches, examples, subset } = selectData(ctx, opts, rng.split('subset'));
-  const estimators: Record<string, Json> = {};
   let op: LinearOperator | undefined;
   try {
     op = curvatureOperator({ model, loss: ctx.task.loss, params: ctx.params, data: batches, kind: opts.operator, restrictTo: opts.params });
@@ -50,79 +142,28 @@ export async function analyzeHessian(ctx: AnalysisContext, opts: HessianOptions)
     const determinism = checkDeterministic(op, rng.split('determinism'));
     const method = opts.method === 'auto' ? (n <= opts.exactMaxParams ? 'exact' : 'lanczos') : opts.method;
 
-    let top: number[];
-    let bottom: number[];
-    let residuals: { top: number[]; bottom: number[] } | null = null;
-    let topVectors: Float64Array[];
-    let trace: { value: number; stderr: number };
-    let quadratures: Quadrature[];
-    let spectrum: number[] | null = null;
-    let converged = true;
-
-    if (method === 'exact') {
-      ctx.progress.start('hessian: dense matrix', n);
-      const before = op.products;
-      const { matrix, eigen } = exactSpectrum(op, () => ctx.progress.tick());
-      ctx.progress.stop();
-      const asc = eigen.values;
-      spectrum = [...asc].reverse();
-      top = spectrum.slice(0, opts.topK);
-      bottom = asc.slice(0, opts.bottomK);
-      topVectors = Array.from({ length: Math.min(opts.lossLines, n) }, (_, i) => eigen.vector(n - 1 - i));
-      trace = { value: asc.reduce((s, v) => s + v, 0), stderr: 0 };
-      quadratures = [exactQuadrature(asc)];
-      const exact = { estimator: 'dense', hvps: op.products - before, asymmetry: matrix.asymmetry, eigensolver: 'Householder tridiagonalisation + implicit QL; eigenvectors by inverse iteration (core symmetricEigenDecomposition)' };
-      for (const k of ['topEigenvalues', 'bottomEigenvalues', 'trace', 'density', 'nearZeroModes', 'effectiveDimension', 'logDet']) {
-        estimators[k] = exact;
-      }
-    } else {
-      ctx.progress.start('hessian: lanczos', opts.lanczosSteps);
-      let lzBefore = op.products;
-      const lz = lanczos(op, {
-        topK: opts.topK,
-        bottomK: opts.bottomK,
-        maxSteps: opts.lanczosSteps,
-        tol: opts.tol,
-        vectors: opts.lossLines > 0,
-        rng: rng.split('lanczos'),
-      });
-      ctx.progress.stop();
-      converged = lz.converged;
-      top = lz.top.map((p) => p.value);
-      bottom = lz.bottom.map((p) => p.value);
-      residuals = { top: lz.top.map((p) => p.residual), bottom: lz.bottom.map((p) => p.residual) };
-      topVectors = lz.top.slice(0, opts.lossLines).flatMap((p) => (p.vector ? [p.vector] : []));
-      const eig = {
-        estimator: 'lanczos (full reorthogonalisation)',
-        steps: lz.steps,
-        tol: opts.tol,
-        converged: lz.converged,
-        stopping: 'Ritz residual |β_m s_m,i| ≤ tol·|λ_max|',
-        hvps: op.products - lzBefore,
-      };
-      estimators.topEigenvalues = eig;
-      estimators.bottomEigenvalues = eig;
-
-      ctx.progress.start('hessian: trace', opts.traceProbes);
-      lzBefore = op.products;
-      const tr =
-        opts.traceEstimator === 'hutch++'
-          ? hutchPlusPlus(op, { products: Math.max(6, opts.traceProbes), rng: rng.split('trace') })
-          : hutchinson(op, { probes: opts.traceProbes, rng: rng.split('trace') });
-      ctx.progress.stop();
-      trace = { value: tr.value, stderr: tr.stderr };
-      estimators.trace = { estimator: tr.estimator, probes: tr.probes, probe: 'rademacher', hvps: tr.products, stderr: tr.stderr };
-
-      ctx.progress.start('hessian: density', opts.densityProbes);
-      const slq = stochasticLanczosQuadrature(op, { probes: opts.densityProbes, steps: opts.densitySteps, rng: rng.split('density') });
-      ctx.progress.stop();
-      quadratures = slq.quadratures;
-      const slqInfo = { estimator: 'stochastic lanczos quadrature', probes: opts.densityProbes, steps: slq.steps, probe: 'rademacher', hvps: slq.products };
-      estimators.density = { ...slqInfo, smoothing: `gaussian, sigma = ${opts.sigma} × spectral range` };
-      estimators.nearZeroModes = slqInfo;
-      estimators.effectiveDimension = slqInfo;
-      estimators.logDet = slqInfo;
-    }
+    // Each quantity from the estimator the method names for it, each estimator run once.
+    const { eigenpairs: eig, trace: tr, density: dens, provenance: from } = measure(op, estimatorsFor(method, opts), opts, rng, ctx.progress);
+    const top = eig.top.map((p) => p.value);
+    const bottom = eig.bottom.map((p) => p.value);
+    const residuals = [...eig.top, ...eig.bottom].every((p) => p.residual !== undefined)
+      ? { top: eig.top.map((p) => p.residual as number), bottom: eig.bottom.map((p) => p.residual as number) }
+      : null;
+    const topVectors = eig.top.slice(0, opts.lossLines).flatMap((p) => (p.vector ? [p.vector] : []));
+    const converged = eig.converged;
+    const spectrum = eig.spectrum ?? null;
+    const trace = { value: tr.value, stderr: tr.stderr };
+    const quadratures = dens.quadratures;
+    // every number's provenance is its estimator's
+    const estimators: Record<string, EstimatorProvenance> = {
+      topEigenvalues: from.eigenpairs,
+      bottomEigenvalues: from.eigenpairs,
+      trace: from.trace,
+      density: { ...from.density, smoothing: `gaussian, sigma = ${opts.sigma} × spectral range` },
+      nearZeroModes: from.density,
+      effectiveDimension: from.density,
+      logDet: from.density,
+    };
 
     const lambdaMax = top[0];
     const source = { quadratures, dim: n, lambdaMax };

@@ -5,6 +5,7 @@ import { Rng, createAnalysisContext, disposeParams, flatLoss, flattenParams, gra
 import type { ModelInstance, Params, TaskInstance } from '@goldstone/plugin-api';
 import { mlp } from '@goldstone/models';
 import { testPlugin, toyRegressionTask } from '@goldstone/testkit';
+import { defineEstimator, registerEstimator, settingsOf } from '@goldstone/curvature';
 import { hessian } from './hessian';
 import { plugins } from './index';
 
@@ -136,6 +137,80 @@ describe('hessian analysis', () => {
     const line = result.lossLines[0];
     const mid = (line.t.length - 1) / 2;
     expect(line.loss[mid]).toBeCloseTo(line.quadratic[mid], 6);
+    disposeParams(s.params);
+  });
+});
+
+describe('hessian estimators by name', () => {
+  it('refuses an unknown trace estimator before anything runs, naming the field and the known names', async () => {
+    const parsed = hessian.options.safeParse({ traceEstimator: 'hutchinsn' });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error!.issues[0].path).toEqual(['traceEstimator']);
+    expect(parsed.error!.issues[0].message).toBe('unknown trace estimator, expected one of "dense", "hutchinson", "hutch++"');
+    expect(hessian.options.safeParse({ traceEstimator: 'slq' }).success).toBe(false);
+    // called directly with unchecked options: a usage error on the field
+    const s = await setting({ hidden: [4], activation: 'tanh', steps: 1, lr: 0.05 });
+    const bad = { ...hessian.options.parse({}), traceEstimator: 'slq' };
+    const ctx = createAnalysisContext({ ...s, seed: 5, backend: 'cpu', analysis: 'hessian' });
+    await expect(hessian.run(ctx, bad)).rejects.toThrow('hessian.traceEstimator: estimator "slq" estimates density, not trace');
+    disposeParams(s.params);
+  });
+
+  it('takes every quantity of exact mode from the dense estimator, run once', async () => {
+    const s = await setting({ hidden: [6], activation: 'tanh', steps: 20, lr: 0.05 });
+    const { result, provenance } = await runHessian(s, { method: 'exact', figures: false });
+    const n = s.model.paramCount;
+    for (const k of ['topEigenvalues', 'bottomEigenvalues', 'trace', 'density', 'nearZeroModes', 'effectiveDimension', 'logDet']) {
+      expect(provenance.estimators[k]).toMatchObject({ estimator: 'dense', hvps: n });
+    }
+    expect(provenance.estimators.topEigenvalues.settings).toEqual({ topK: 5, bottomK: 2, vectors: 3 });
+    expect(result.ritzResiduals).toBeNull();
+    expect(result.lossLines).toHaveLength(3);
+    disposeParams(s.params);
+  });
+
+  it('uses the trace estimator it is given by name: hutch++, dense, or one registered from outside', async () => {
+    const s = await setting({ hidden: [8], activation: 'tanh', steps: 50, lr: 0.05 });
+    const base = { method: 'lanczos', topK: 3, bottomK: 1, traceProbes: 30, densityProbes: 3, densitySteps: 20, lossLines: 0, figures: false };
+    const exact = await runHessian(s, { method: 'exact', lossLines: 0, figures: false });
+    const hpp = await runHessian(s, { ...base, traceEstimator: 'hutch++' });
+    expect(hpp.provenance.estimators.trace).toMatchObject({ estimator: 'hutch++', settings: { probes: 30, products: 30 }, probes: 10 });
+    expect(hpp.provenance.estimators.topEigenvalues.estimator).toBe('lanczos');
+    expect(hpp.provenance.estimators.density.estimator).toBe('slq');
+    expect(Math.abs(hpp.result.trace.value - exact.result.trace.value)).toBeLessThan(3 * hpp.result.trace.stderr);
+    const dense = await runHessian(s, { ...base, traceEstimator: 'dense' });
+    expect(dense.result.trace).toEqual(exact.result.trace);
+    expect(dense.result.hvpCount).toBe(2 + dense.provenance.estimators.topEigenvalues.hvps + s.model.paramCount + 3 * 20);
+
+    // a trace estimator defined outside the package: one definition, one registration
+    const unregister = registerEstimator(
+      defineEstimator({
+        name: 'diagonal',
+        kinds: ['trace'],
+        description: 'tr A = Σ eᵢᵀ A eᵢ: n products, exact',
+        products: (dim) => dim,
+        run(op, settings) {
+          settingsOf('diagonal', settings, 'trace');
+          const before = op.products;
+          let value = 0;
+          const e = new Float64Array(op.dim);
+          for (let i = 0; i < op.dim; i++) {
+            e[i] = 1;
+            value += op.apply(e)[i];
+            e[i] = 0;
+          }
+          return { trace: { value, stderr: 0 }, provenance: { estimator: 'diagonal', settings: {}, hvps: op.products - before } };
+        },
+      }),
+    );
+    try {
+      const mine = await runHessian(s, { ...base, traceEstimator: 'diagonal' });
+      expect(mine.provenance.estimators.trace).toEqual({ estimator: 'diagonal', settings: {}, hvps: s.model.paramCount });
+      expect(Math.abs(mine.result.trace.value - exact.result.trace.value)).toBeLessThan(1e-9 * Math.abs(exact.result.topEigenvalues[0]));
+    } finally {
+      unregister();
+    }
+    expect(hessian.options.safeParse({ traceEstimator: 'diagonal' }).success).toBe(false);
     disposeParams(s.params);
   });
 });

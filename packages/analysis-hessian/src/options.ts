@@ -1,14 +1,18 @@
-import { EXACT_MAX_PARAMS } from '@goldstone/curvature';
+import { EXACT_MAX_PARAMS, estimatorNames, type EstimatorKind } from '@goldstone/curvature';
 import { z } from 'zod';
+
+/** The known trace estimators, quoted, for messages. */
+const traceEstimators = () => estimatorNames('trace').map((n) => JSON.stringify(n)).join(', ');
 
 /** Options of the `hessian` analysis. */
 export const hessianOptions = z.strictObject({
   /**
    * `exact`: the dense Hessian (one HVP per parameter) and its full eigendecomposition.
-   * `lanczos`: Lanczos for extreme eigenpairs, Hutchinson for the trace, stochastic Lanczos
-   * quadrature for the density. `auto`: exact up to `exactMaxParams` parameters, else lanczos.
+   * `lanczos`: Lanczos for extreme eigenpairs, `traceEstimator` (Hutchinson) for the trace,
+   * stochastic Lanczos quadrature for the density. `auto`: exact up to `exactMaxParams`
+   * parameters, else lanczos. Each resolves to estimators by name (`estimatorsFor`).
    */
-  method: z.enum(['auto', 'exact', 'lanczos']).default('auto').describe('exact: dense Hessian, full eigendecomposition; lanczos: Lanczos, Hutchinson trace, SLQ density; auto: exact up to exactMaxParams'),
+  method: z.enum(['auto', 'exact', 'lanczos']).default('auto').describe('exact: dense Hessian, full eigendecomposition; lanczos: Lanczos, traceEstimator trace, SLQ density; auto: exact up to exactMaxParams'),
   /** Largest parameter count `auto` treats exactly (cost ~ n HVPs + n³ eigendecomposition; 2,000 ≈ 40–60 s). */
   exactMaxParams: z.number().int().positive().default(EXACT_MAX_PARAMS).describe('Largest parameter count auto treats exactly (cost ~ n HVPs + n³ eigendecomposition)'),
   /** The curvature matrix: the Hessian, or the (positive semi-definite) Gauss–Newton matrix. */
@@ -23,8 +27,15 @@ export const hessianOptions = z.strictObject({
   lanczosSteps: z.number().int().min(2).default(100).describe('Maximum Krylov dimension of the Lanczos run for the extreme eigenpairs'),
   /** Lanczos stops when every wanted Ritz residual is below tol · |λ_max|. */
   tol: z.number().positive().default(1e-5).describe('Lanczos stops when every wanted Ritz residual is below tol · |λ_max|'),
-  /** Trace estimator of the lanczos method: Hutchinson (Rademacher) or Hutch++. */
-  traceEstimator: z.enum(['hutchinson', 'hutch++']).default('hutchinson').describe('Trace estimator of the lanczos method: Hutchinson (Rademacher) or Hutch++'),
+  /**
+   * Trace estimator of the lanczos method, by its name in `@goldstone/curvature`'s registry:
+   * `hutchinson` (Rademacher), `hutch++`, `dense`, or one added with `registerEstimator`.
+   */
+  traceEstimator: z
+    .string()
+    .refine((name) => estimatorNames('trace').includes(name), { error: () => `unknown trace estimator, expected one of ${traceEstimators()}` })
+    .default('hutchinson')
+    .describe(`Trace estimator of the lanczos method, by name (${estimatorNames('trace').join(', ')}, or a registered one)`),
   /** Probes of the trace estimator (Hutch++: products, split in thirds). */
   traceProbes: z.number().int().min(2).default(30).describe('Probes of the trace estimator (Hutch++: products, split in thirds)'),
   /** Probes of stochastic Lanczos quadrature. */
@@ -60,3 +71,16 @@ export const hessianOptions = z.strictObject({
 });
 
 export type HessianOptions = z.output<typeof hessianOptions>;
+
+/**
+ * Which estimator answers each quantity, by method: `exact` takes everything from the dense
+ * spectrum; `lanczos` takes the extreme eigenpairs from Lanczos, the trace from `traceEstimator`
+ * and the density (and every spectral sum) from stochastic Lanczos quadrature.
+ */
+export function estimatorsFor(method: 'exact' | 'lanczos', opts: Pick<HessianOptions, 'traceEstimator'>): Record<EstimatorKind, string> {
+  const plans: Record<'exact' | 'lanczos', Record<EstimatorKind, string>> = {
+    exact: { eigenpairs: 'dense', trace: 'dense', density: 'dense' },
+    lanczos: { eigenpairs: 'lanczos', trace: opts.traceEstimator, density: 'slq' },
+  };
+  return plans[method];
+}

@@ -1,12 +1,20 @@
 // Public surface of @goldstone/curvature: named re-exports only. Curvature.
+export { denseEstimator } from './dense-estimator';
 export { denseMatrix, EXACT_MAX_PARAMS, exactSpectrum, symmetricEigen } from './dense-hessian';
 export type { DenseMatrix, SymmetricEigen } from './dense-hessian';
+export { defineEstimator, ESTIMATOR_KINDS, settingsOf } from './estimator';
+export type { DensitySettings, EigenpairEstimate, EigenpairSettings, Estimator, EstimatorKind, EstimatorProvenance, EstimatorResult, EstimatorSettings, ExtremeEigenpairs, SpectralQuadratures, TraceSettings } from './estimator';
+export { estimator, estimatorNames, estimators, registerEstimator } from './estimators';
+export { hutchPlusPlusEstimator } from './hutch-plus-plus-estimator';
+export { hutchinsonEstimator } from './hutchinson-estimator';
 export { lanczos, lanczosDecomposition, tridiagonalEigen } from './lanczos';
 export type { EigenPair, LanczosDecomposition, LanczosOptions, LanczosResult, LanczosRunOptions } from './lanczos';
+export { lanczosEstimator } from './lanczos-estimator';
 export { checkDeterministic, curvatureOperator, denseOperator, ggnProduct, paramRanges, rayleighQuotient } from './linear-operator';
 export type { CurvatureOperatorOptions, DataBatch, LinearOperator, ParamRange } from './linear-operator';
 export { powerIteration } from './power-iteration';
 export type { PowerIterationOptions, PowerIterationResult } from './power-iteration';
+export { slqEstimator } from './slq-estimator';
 export { exactQuadrature, integrate, logAbsDensity, smoothedDensity, spectralSum, stochasticLanczosQuadrature } from './spectral-density';
 export type { Density, DensityOptions, LogDensity, LogDensityOptions, Quadrature, SlqResult } from './spectral-density';
 export { directionalCurvature, effectiveDimension, logDet, nearZeroModes, symmetryZeroModes } from './spectrum-metrics';

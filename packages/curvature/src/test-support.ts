@@ -1,6 +1,8 @@
 // Helpers shared by curvature's tests: matrices with known spectra.
+import { Rng as SeededRng } from '@goldstone/core';
 import type { Rng } from '@goldstone/plugin-api';
-import { dot, norm } from './linear-operator';
+import type { Estimator } from './estimator';
+import { denseOperator, dot, norm, type LinearOperator } from './linear-operator';
 
 /** n random orthonormal vectors (Gram–Schmidt, twice, of Gaussian vectors). */
 export function orthonormal(n: number, rng: Rng): Float64Array[] {
@@ -30,4 +32,51 @@ export function compose(q: Float64Array[], lambdas: number[]): Float64Array {
 /** Q diag(λ) Qᵀ with Q a random orthogonal matrix, row-major. */
 export function matrixWithSpectrum(lambdas: number[], rng: Rng): Float64Array {
   return compose(orthonormal(lambdas.length, rng), lambdas);
+}
+
+/**
+ * A 48×48 operator with a known, Hessian-like spectrum: five separated outliers (20 … 6), a bulk in
+ * [0.2, 3], exact and near zeros, and three negative eigenvalues. `lambdas` descending.
+ */
+export function knownSpectrum(seed = 7): { op: LinearOperator; matrix: Float64Array; lambdas: number[]; trace: number } {
+  const bulk = Array.from({ length: 37 }, (_, i) => 0.2 + (2.8 * i) / 36);
+  const lambdas = [20, 15, 11, 8, 6, ...bulk.reverse(), 1e-8, 0, 0, -0.5, -1.5, -2.5];
+  const matrix = matrixWithSpectrum(lambdas, new SeededRng(seed));
+  return { op: denseOperator(matrix, lambdas.length), matrix, lambdas, trace: lambdas.reduce((s, v) => s + v, 0) };
+}
+
+/** max |A v − λ v| for an estimated eigenpair. */
+export function eigenResidual(op: LinearOperator, value: number, v: Float64Array): number {
+  const av = op.apply(v);
+  let m = 0;
+  for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(av[i] - value * v[i]));
+  return m;
+}
+
+/**
+ * Run a trace estimator over `seeds` seeds on `knownSpectrum()`: how often the truth lies within
+ * 3 reported standard errors, and the spread of the estimates over the mean reported error bar.
+ */
+export function traceCoverage(
+  e: Estimator,
+  settings: { probes: number },
+  seeds: number,
+): { within3: number; spreadOverStderr: number; meanStderr: number; hvps: number[] } {
+  const { op, trace } = knownSpectrum();
+  const values: number[] = [];
+  const stderrs: number[] = [];
+  const hvps: number[] = [];
+  let within3 = 0;
+  for (let s = 0; s < seeds; s++) {
+    const out = e.run(op, { trace: settings }, new SeededRng(1000 + s));
+    const t = out.trace!;
+    values.push(t.value);
+    stderrs.push(t.stderr);
+    hvps.push(out.provenance.hvps);
+    if (Math.abs(t.value - trace) <= 3 * t.stderr) within3++;
+  }
+  const mean = values.reduce((a, b) => a + b, 0) / seeds;
+  const spread = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (seeds - 1));
+  const meanStderr = stderrs.reduce((a, b) => a + b, 0) / seeds;
+  return { within3, spreadOverStderr: spread / meanStderr, meanStderr, hvps };
 }
