@@ -91,6 +91,27 @@ export function subsetSplit(split: Split, indices: ArrayLike<number>): Split {
 }
 
 /**
+ * The examples an estimate is computed on: all `n` (in order) when `n <= max`, else a seeded random
+ * subset of `max` of them, in increasing index order. `rng` draws one permutation of `n`, and only
+ * in the second case, so that a seed picks the same subset everywhere.
+ */
+export function sampleIndices(n: number, max: number, rng: Rng): { indices: number[]; subset: 'all' | 'random' } {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`sampleIndices: n must be a non-negative integer, got ${n}`);
+  if (!(max >= 0)) throw new RangeError(`sampleIndices: max must be a non-negative number, got ${max}`);
+  if (n <= max) return { indices: Array.from({ length: n }, (_, i) => i), subset: 'all' };
+  return { indices: Array.from(rng.permutation(n).subarray(0, max)).sort((a, b) => a - b), subset: 'random' };
+}
+
+/**
+ * The split itself when it has at most `max` examples, else the seeded random subset of
+ * `sampleIndices` (in index order) as a new host split.
+ */
+export function sampleSplit(split: Split, max: number, rng: Rng): Split {
+  if (split.n <= max) return split;
+  return subsetSplit(split, sampleIndices(split.n, max, rng).indices);
+}
+
+/**
  * Shuffle `n` examples (host arrays, row-major, shapes per example) with `rng` and cut them into a
  * train and a test split; the test split gets `round(n * testFraction)` examples.
  */
