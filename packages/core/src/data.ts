@@ -1,9 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng, Split } from '@goldstone/plugin-api';
-
-function rowSize(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
+import { sizeOf } from './params';
 
 function checkIndices(n: number, indices: ArrayLike<number>, where: string): void {
   for (let i = 0; i < indices.length; i++) {
@@ -29,8 +26,8 @@ function gatherRows(src: Float32Array, size: number, indices: ArrayLike<number>)
  * `y` shaped `[n, ...yShape]`. The caller owns both tensors.
  */
 export function splitTensors(split: Split, indices?: ArrayLike<number>): { x: tf.Tensor; y: tf.Tensor } {
-  const xs = rowSize(split.xShape);
-  const ys = rowSize(split.yShape);
+  const xs = sizeOf(split.xShape);
+  const ys = sizeOf(split.yShape);
   if (indices === undefined) {
     return {
       x: tf.tensor(split.x, [split.n, ...split.xShape], 'float32'),
@@ -83,8 +80,8 @@ export function subsetSplit(split: Split, indices: ArrayLike<number>): Split {
   checkIndices(split.n, indices, 'subsetSplit');
   return {
     n: indices.length,
-    x: gatherRows(split.x, rowSize(split.xShape), indices),
-    y: gatherRows(split.y, rowSize(split.yShape), indices),
+    x: gatherRows(split.x, sizeOf(split.xShape), indices),
+    y: gatherRows(split.y, sizeOf(split.yShape), indices),
     xShape: [...split.xShape],
     yShape: [...split.yShape],
   };
@@ -125,8 +122,8 @@ export function trainTestSplit(
   if (!(testFraction >= 0 && testFraction <= 1)) {
     throw new RangeError(`trainTestSplit: testFraction must be in [0, 1], got ${testFraction}`);
   }
-  const xs = rowSize(shapes.xShape);
-  const ys = rowSize(shapes.yShape);
+  const xs = sizeOf(shapes.xShape);
+  const ys = sizeOf(shapes.yShape);
   const n = x.length / xs;
   if (!Number.isInteger(n) || y.length !== n * ys) {
     throw new Error(

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { z } from 'zod';
 import { backendInfo, createAnalysisContext, disposeParams, Rng } from '@goldstone/core';
-import { RunFailedError, silentProgress, UsageError, type Params, type AnalysisPlugin, type AnalysisResult, type Json, type ModelInstance, type ModelPlugin, type Progress, type TaskInstance, type TaskPlugin, type OptimizerStateEntry, type Registry, type TrainHooks } from '@goldstone/plugin-api';
+import { messageOf, RunFailedError, silentProgress, UsageError, type Params, type AnalysisPlugin, type AnalysisResult, type Json, type ModelInstance, type ModelPlugin, type Progress, type TaskInstance, type TaskPlugin, type OptimizerStateEntry, type Registry, type TrainHooks } from '@goldstone/plugin-api';
 import { experimentToJson, parseOrThrow, type Experiment } from './experiment';
 import type { RunStore } from '@goldstone/run-store';
 import { createSymmetryPenalty, resolveSymmetry, train } from '@goldstone/trainer';
@@ -53,10 +53,6 @@ export async function instantiate(resolved: ResolvedExperiment): Promise<{ task:
     ...(task.graph ? { graph: task.graph } : {}),
   });
   return { task, model, rng };
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** Run one analysis and store its result. */
@@ -238,7 +234,7 @@ export async function runExperiment(opts: {
             previous: analyses,
           });
         } catch (err) {
-          const message = `analysis "${a.plugin.name}" failed: ${errorMessage(err)}`;
+          const message = `analysis "${a.plugin.name}" failed: ${messageOf(err)}`;
           await store.updateRun({ status: 'failed', error: message, finishedAt: new Date().toISOString(), summary: trained.final });
           return { status: 'failed', message, final: trained.final, analyses };
         }
@@ -269,7 +265,7 @@ export async function analyzeStoredRun(opts: {
     try {
       return opts.registry.get('analysis', opts.analysis);
     } catch (err) {
-      throw new UsageError(`--analysis: ${errorMessage(err)}`, { field: 'analysis' });
+      throw new UsageError(`--analysis: ${messageOf(err)}`, { field: 'analysis' });
     }
   })();
   const options = parseOrThrow(plugin.options, opts.options ?? {}, { prefix: [opts.analysis] });
@@ -278,7 +274,7 @@ export async function analyzeStoredRun(opts: {
   try {
     loaded = await opts.store.loadCheckpoint('last');
   } catch (err) {
-    throw new RunFailedError(`${opts.store.path('checkpoints')}: no checkpoint to analyse (${errorMessage(err)})`);
+    throw new RunFailedError(`${opts.store.path('checkpoints')}: no checkpoint to analyse (${messageOf(err)})`);
   }
   try {
     const previous = await opts.store.readAnalyses();
