@@ -3,11 +3,12 @@
  * before its tests). Each test works in its own temporary directory.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { snapshotDir } from '@goldstone/run-store/test-support';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = resolve(here, '..', 'dist', 'bin.js');
@@ -224,7 +225,9 @@ describe('goldstone train, analyze and report', () => {
 });
 
 describe('goldstone run --resume', () => {
-  it('continues an interrupted run from its last good checkpoint', () => {
+  const weights = (run: string) => readFileSync(join(run, 'checkpoints', 'last', 'weights.bin'));
+
+  it('continues an interrupted run from its last good checkpoint, bit-identical to an uninterrupted run', () => {
     const dir = tmp();
     const file = writeExperiment(dir, { ...small, backend: 'cpu' });
     const out = join(dir, 'run');
@@ -234,11 +237,71 @@ describe('goldstone run --resume', () => {
     writeFileSync(runFile, JSON.stringify({ ...readJson(runFile), status: 'interrupted' }));
     const r = goldstone(['run', file, '--out', out, '--resume', '--set', 'train.epochs=4']);
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('resuming from the checkpoint after epoch 2');
+    expect(r.stderr).toContain(`resuming ${out} from checkpoint last (epoch 2)`);
     const run = readJson(runFile);
     expect(run.status).toBe('completed');
     expect(run.resumedAt).toBeDefined();
     const epochs = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((row) => row.kind === 'epoch').map((row) => row.epoch);
     expect(epochs).toEqual([1, 2, 3, 4]);
+    const straight = join(dir, 'straight');
+    expect(goldstone(['run', file, '--out', straight, '--set', 'train.epochs=4']).code).toBe(0);
+    expect(weights(out).equals(weights(straight))).toBe(true);
+    expect(run.summary).toEqual(readJson(join(straight, 'run.json')).summary);
+  });
+
+  describe('refuses with exit 2, naming the file, and changes nothing in the run directory', () => {
+    const dir = tmp();
+    const file = writeExperiment(dir, { ...small, backend: 'cpu' });
+    const base = join(dir, 'base');
+    let cases = 0;
+    /** A copy of one interrupted 2-epoch run, damaged by `damage`; resumed with `args`. */
+    async function refused(damage: (run: string) => void, args: string[] = []) {
+      if (!existsSync(base)) {
+        expect(goldstone(['run', file, '--out', base, '--no-report']).code).toBe(0);
+        const runFile = join(base, 'run.json');
+        writeFileSync(runFile, JSON.stringify({ ...readJson(runFile), status: 'interrupted' }));
+      }
+      const out = join(dir, `case-${++cases}`);
+      cpSync(base, out, { recursive: true });
+      damage(out);
+      const before = await snapshotDir(out);
+      const r = goldstone(['run', file, '--out', out, '--resume', '--set', 'train.epochs=4', ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expect(await snapshotDir(out)).toEqual(before);
+      return { out, stderr: r.stderr };
+    }
+
+    it('last.json pointing to a missing checkpoint', async () => {
+      const { out, stderr } = await refused((run) => writeFileSync(join(run, 'checkpoints', 'last.json'), JSON.stringify({ tag: 'epoch-9' })));
+      expect(stderr).toContain(`cannot resume ${out}`);
+      expect(stderr).toContain(join(out, 'checkpoints', 'last.json'));
+      expect(stderr).toContain(`${join(out, 'checkpoints', 'epoch-9', 'model.json')} does not exist`);
+    });
+
+    it('a truncated weights.bin', async () => {
+      const { out, stderr } = await refused((run) => truncateSync(join(run, 'checkpoints', 'last', 'weights.bin'), 100));
+      expect(stderr).toContain(`${join(out, 'checkpoints', 'last', 'weights.bin')}: 100 bytes, the manifest needs`);
+    });
+
+    it('a truncated model.json', async () => {
+      const { out, stderr } = await refused((run) => truncateSync(join(run, 'checkpoints', 'last', 'model.json'), 64));
+      expect(stderr).toContain(`${join(out, 'checkpoints', 'last', 'model.json')}: not readable as JSON`);
+    });
+
+    it('a config whose model has other shapes', async () => {
+      const { stderr } = await refused(() => undefined, ['--set', 'model.options.hidden=[32]']);
+      expect(stderr).toContain('does not fit the model "mlp" the config builds');
+      expect(stderr).toMatch(/"dense0\.weight": \[\d+,16\] in the checkpoint, \[\d+,32\] in the model/);
+    });
+
+    it('a run.json that is not valid JSON or not an object', async () => {
+      for (const text of ['{"status": "interrupted", "conf', '[1, 2]\n']) {
+        const { out, stderr } = await refused((run) => writeFileSync(join(run, 'run.json'), text));
+        expect(stderr).toContain(join(out, 'run.json'));
+        expect(stderr).toMatch(text.startsWith('[') ? /not a JSON object/ : /not valid JSON/);
+        expect(readFileSync(join(out, 'run.json'), 'utf8')).toBe(text);
+      }
+    });
   });
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { API_VERSION, packageInfo, UsageError, defineAnalysis, type AnalysisContext, type AnalysisResult, type Figure, type Json, type Rng, type Split } from '@goldstone/plugin-api';
-import { paramsFromArray, paramsToArray, disposeParams, sizeOf, splitTensors, subsetSplit, lineChart, chanceScore, higherIsBetter, primaryMetric, scoreTensors, withinTolerance, type MetricName } from '@goldstone/core';
+import { API_VERSION, packageInfo, UsageError, defineAnalysis, type AnalysisContext, type AnalysisResult, type Figure, type Json } from '@goldstone/plugin-api';
+import { paramsFromArray, paramsToArray, disposeParams, sizeOf, splitTensors, sampleSplit, lineChart, chanceScore, higherIsBetter, primaryMetric, scoreTensors, withinTolerance, type MetricName } from '@goldstone/core';
 import { descriptionLength, type TensorCode } from './description-length';
 import { fineTuneMasked } from './fine-tune';
 import { autoRanks, svdOf, truncateRank } from './low-rank';
@@ -10,12 +10,6 @@ import { quantizeUniform } from './quantization';
 
 /** This package's version, for provenance (read from its package.json). */
 export const VERSION = packageInfo(import.meta.url).version;
-
-function evaluationSubset(split: Split, max: number, rng: Rng): Split {
-  if (split.n <= max) return split;
-  const idx = Array.from(rng.permutation(split.n).subarray(0, max)).sort((a, b) => a - b);
-  return subsetSplit(split, idx);
-}
 
 /** The compressible tensors of a model: weight matrices (rank ≥ 2) or all, with flat offsets. */
 export function compressibleSlots(specs: AnalysisContext['model']['specs'], include: 'weights' | 'all'): Slot[] {
@@ -54,7 +48,7 @@ export async function analyzeCompressibility(ctx: AnalysisContext, opts: Compres
   if (!split || split.n === 0) {
     throw new UsageError(`split: the task has no non-empty split "${opts.split}" (it has: ${Object.keys(task.splits).join(', ')})`, { field: 'split' });
   }
-  const evalSplit = evaluationSubset(split, opts.maxExamples, ctx.rng.split('subset'));
+  const evalSplit = sampleSplit(split, opts.maxExamples, ctx.rng.split('subset'));
   const { x, y } = splitTensors(evalSplit);
   const values = paramsToArray(ctx.params, model.specs);
   const slots = compressibleSlots(model.specs, opts.include);

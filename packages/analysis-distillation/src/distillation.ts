@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { API_VERSION, packageInfo, UsageError, defineAnalysis, type AnalysisContext, type AnalysisResult, type Figure, type Json, type ModelInstance, type Params, type Rng, type Split, type TaskInstance } from '@goldstone/plugin-api';
-import { cloneParams, disposeParams, subsetSplit, lineChart, higherIsBetter, predictSplit, primaryMetric, scoreArrays } from '@goldstone/core';
+import { API_VERSION, packageInfo, UsageError, defineAnalysis, type AnalysisContext, type AnalysisResult, type Figure, type Json, type ModelInstance, type Params, type Split, type TaskInstance } from '@goldstone/plugin-api';
+import { cloneParams, disposeParams, sampleSplit, subsetSplit, lineChart, higherIsBetter, predictSplit, primaryMetric, scoreArrays } from '@goldstone/core';
 import { train } from '@goldstone/trainer';
 import { createMlp } from '@goldstone/models';
 import { fidelity, outputMse, softTargets } from './fidelity';
@@ -8,12 +8,6 @@ import { distillationOptions, type DistillationOptions } from './options';
 
 /** This package's version, for provenance (read from its package.json). */
 export const VERSION = packageInfo(import.meta.url).version;
-
-function evaluationSubset(split: Split, max: number, rng: Rng): Split {
-  if (split.n <= max) return split;
-  const idx = Array.from(rng.permutation(split.n).subarray(0, max)).sort((a, b) => a - b);
-  return subsetSplit(split, idx);
-}
 
 function splitOf(task: TaskInstance, name: string, field: string): Split {
   const s = task.splits[name];
@@ -48,7 +42,7 @@ export async function analyzeDistillation(ctx: AnalysisContext, opts: Distillati
   const width = task.outputSize;
   const T = kind === 'regression' ? 1 : opts.temperature;
   const pool = splitOf(task, opts.poolSplit, 'poolSplit');
-  const evalSplit = evaluationSubset(splitOf(task, opts.split, 'split'), opts.maxExamples, ctx.rng.split('subset'));
+  const evalSplit = sampleSplit(splitOf(task, opts.split, 'split'), opts.maxExamples, ctx.rng.split('subset'));
   const teacherPool = predictSplit(ctx.model, ctx.params, pool);
   const teacherEval = predictSplit(ctx.model, ctx.params, evalSplit);
   const teacherValue = scoreArrays(kind, teacherEval, evalSplit.y, width)[metric];

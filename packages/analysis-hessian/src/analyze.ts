@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { packageInfo, UsageError, type AnalysisContext, type AnalysisResult, type Json, type Progress, type Rng } from '@goldstone/plugin-api';
-import { flatLoss, flattenParams, splitTensors } from '@goldstone/core';
+import { flatLoss, flattenParams, sampleIndices, splitTensors } from '@goldstone/core';
 import {
   checkDeterministic,
   curvatureOperator,
@@ -38,15 +38,7 @@ function selectData(ctx: AnalysisContext, opts: HessianOptions, rng: Rng): { bat
       field: 'hessian.split',
     });
   }
-  let indices: number[];
-  let subset: string;
-  if (split.n <= opts.maxExamples) {
-    indices = Array.from({ length: split.n }, (_, i) => i);
-    subset = 'all';
-  } else {
-    indices = Array.from(rng.permutation(split.n).subarray(0, opts.maxExamples)).sort((a, b) => a - b);
-    subset = 'random';
-  }
+  const { indices, subset } = sampleIndices(split.n, opts.maxExamples, rng);
   const size = opts.batchSize > 0 ? opts.batchSize : indices.length;
   const batches: DataBatch[] = [];
   for (let s = 0; s < indices.length; s += size) batches.push(splitTensors(split, indices.slice(s, s + size)));

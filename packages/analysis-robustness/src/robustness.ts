@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { API_VERSION, packageInfo, UsageError, defineAnalysis, type AnalysisContext, type AnalysisResult, type Figure, type Json, type Rng, type Split } from '@goldstone/plugin-api';
-import { splitTensors, subsetSplit, barChart, lineChart, chanceScore, higherIsBetter, primaryMetric, scoreTensors, type MetricName } from '@goldstone/core';
+import { splitTensors, sampleSplit, barChart, lineChart, chanceScore, higherIsBetter, primaryMetric, scoreTensors, type MetricName } from '@goldstone/core';
 import { fgsm, perExampleLoss, pgd, type AttackTarget } from './attacks';
 import { domainJson, inputDomain, clipToDomain, type InputDomain } from './domain';
 import { checkChain, denseChain, intervalBounds } from './interval-bounds';
@@ -10,12 +10,11 @@ import { hutchinsonTrace, traceFromHessian, weightNoiseSweep, type TraceSource }
 /** This package's version, for provenance (read from its package.json). */
 export const VERSION = packageInfo(import.meta.url).version;
 
-/** The rows of a split the analysis uses: all, or a seeded random subset of `max` (in index order). */
-export function evaluationSubset(split: Split, max: number, rng: Rng): Split {
-  if (split.n <= max) return split;
-  const idx = Array.from(rng.permutation(split.n).subarray(0, max)).sort((a, b) => a - b);
-  return subsetSplit(split, idx);
-}
+/**
+ * The rows of a split the analysis uses: all, or a seeded random subset of `max` (in index order).
+ * The same function as `sampleSplit` of `@goldstone/core`, kept under this name for existing importers.
+ */
+export const evaluationSubset: (split: Split, max: number, rng: Rng) => Split = sampleSplit;
 
 function splitOf(ctx: AnalysisContext, name: string, field: string): Split {
   const s = ctx.task.splits[name];
@@ -36,7 +35,7 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
   const kind = task.outputKind;
   const metric: MetricName = primaryMetric(kind);
   const sections = new Set(opts.sections);
-  const evalSplit = evaluationSubset(splitOf(ctx, opts.split, 'split'), opts.maxExamples, ctx.rng.split('subset'));
+  const evalSplit = sampleSplit(splitOf(ctx, opts.split, 'split'), opts.maxExamples, ctx.rng.split('subset'));
   const outputs = task.outputSize;
   // The domain covers the train split and the evaluated examples, so every clean input lies in it.
   const domain: InputDomain = inputDomain(opts.domain, [task.splits.train, evalSplit]);
@@ -192,7 +191,7 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
     let trace: TraceSource | undefined;
     let weightExamples = 0;
     if (sections.has('weight-noise')) {
-      const ws = evaluationSubset(splitOf(ctx, opts.weightSplit, 'weightSplit'), opts.maxExamples, ctx.rng.split('weight-subset'));
+      const ws = sampleSplit(splitOf(ctx, opts.weightSplit, 'weightSplit'), opts.maxExamples, ctx.rng.split('weight-subset'));
       weightExamples = ws.n;
       const wt = splitTensors(ws);
       try {

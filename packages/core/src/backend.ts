@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { messageOf } from '@goldstone/plugin-api';
 // tfjs-core registers no gradients on its own; every backend needs them.
 import './gradients';
 import { installWasmKernels, activeWasmKernels } from './wasm-kernels';
@@ -76,7 +77,7 @@ const defaultImporter = (specifier: string): Promise<unknown> => import(specifie
 
 /** First line of an error's message, shortened, for one-line logs. */
 function firstLine(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = messageOf(err);
   const line = (msg.split('\n')[0] ?? '').trim();
   return line.length > 200 ? `${line.slice(0, 197)}...` : line;
 }

@@ -1,7 +1,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { batchIndices, splitTensors, subsetSplit, trainTestSplit } from './data';
+import { batchIndices, sampleIndices, sampleSplit, splitTensors, subsetSplit, trainTestSplit } from './data';
 import type { Split } from '@goldstone/plugin-api';
 import { Rng } from './rng';
 
@@ -120,5 +120,44 @@ describe('subsetSplit / trainTestSplit', () => {
     expect(() =>
       trainTestSplit(new Float32Array(12), new Float32Array(3), { xShape: [6], yShape: [2] }, { testFraction: 0.5, rng: new Rng(1) }),
     ).toThrow(/whole number/);
+  });
+});
+
+describe('sampleIndices / sampleSplit', () => {
+  it('takes every example, in order, when there are at most max, and leaves the rng untouched', () => {
+    const rng = new Rng(5);
+    expect(sampleIndices(4, 4, rng)).toEqual({ indices: [0, 1, 2, 3], subset: 'all' });
+    expect(sampleIndices(0, 3, rng)).toEqual({ indices: [], subset: 'all' });
+    expect(rng.uint32()).toBe(new Rng(5).uint32());
+    const s = makeSplit();
+    expect(sampleSplit(s, 5, rng)).toBe(s);
+  });
+
+  it('draws one permutation and keeps its first max entries, sorted', () => {
+    const rng = new Rng(11);
+    const { indices, subset } = sampleIndices(50, 7, rng);
+    expect(subset).toBe('random');
+    // the draws every analysis made before this helper existed, written out
+    const reference = new Rng(11);
+    expect(indices).toEqual(Array.from(reference.permutation(50).subarray(0, 7)).sort((a, b) => a - b));
+    expect(rng.uint32()).toBe(reference.uint32());
+    expect(new Set(indices).size).toBe(7);
+    expect(indices.every((k, i) => k >= 0 && k < 50 && (i === 0 || k > indices[i - 1]))).toBe(true);
+    expect(sampleIndices(50, 7, new Rng(12)).indices).not.toEqual(indices);
+  });
+
+  it('subsets a larger split to those rows', () => {
+    const s = makeSplit(10);
+    const sub = sampleSplit(s, 3, new Rng(2));
+    const { indices } = sampleIndices(10, 3, new Rng(2));
+    expect(sub.n).toBe(3);
+    expect(Array.from(sub.y)).toEqual(indices.flatMap((i) => [i, -i]));
+    expect(Array.from(sub.x)).toEqual(Array.from(subsetSplit(s, indices).x));
+  });
+
+  it('rejects a bad n or max', () => {
+    expect(() => sampleIndices(-1, 2, new Rng(1))).toThrow(/n must/);
+    expect(() => sampleIndices(2.5, 2, new Rng(1))).toThrow(/n must/);
+    expect(() => sampleIndices(5, Number.NaN, new Rng(1))).toThrow(/max must/);
   });
 });

@@ -1,9 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng, Split } from '@goldstone/plugin-api';
-
-function rowSize(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
+import { sizeOf } from './params';
 
 function checkIndices(n: number, indices: ArrayLike<number>, where: string): void {
   for (let i = 0; i < indices.length; i++) {
@@ -29,8 +26,8 @@ function gatherRows(src: Float32Array, size: number, indices: ArrayLike<number>)
  * `y` shaped `[n, ...yShape]`. The caller owns both tensors.
  */
 export function splitTensors(split: Split, indices?: ArrayLike<number>): { x: tf.Tensor; y: tf.Tensor } {
-  const xs = rowSize(split.xShape);
-  const ys = rowSize(split.yShape);
+  const xs = sizeOf(split.xShape);
+  const ys = sizeOf(split.yShape);
   if (indices === undefined) {
     return {
       x: tf.tensor(split.x, [split.n, ...split.xShape], 'float32'),
@@ -83,11 +80,32 @@ export function subsetSplit(split: Split, indices: ArrayLike<number>): Split {
   checkIndices(split.n, indices, 'subsetSplit');
   return {
     n: indices.length,
-    x: gatherRows(split.x, rowSize(split.xShape), indices),
-    y: gatherRows(split.y, rowSize(split.yShape), indices),
+    x: gatherRows(split.x, sizeOf(split.xShape), indices),
+    y: gatherRows(split.y, sizeOf(split.yShape), indices),
     xShape: [...split.xShape],
     yShape: [...split.yShape],
   };
+}
+
+/**
+ * The examples an estimate is computed on: all `n` (in order) when `n <= max`, else a seeded random
+ * subset of `max` of them, in increasing index order. `rng` draws one permutation of `n`, and only
+ * in the second case, so that a seed picks the same subset everywhere.
+ */
+export function sampleIndices(n: number, max: number, rng: Rng): { indices: number[]; subset: 'all' | 'random' } {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`sampleIndices: n must be a non-negative integer, got ${n}`);
+  if (!(max >= 0)) throw new RangeError(`sampleIndices: max must be a non-negative number, got ${max}`);
+  if (n <= max) return { indices: Array.from({ length: n }, (_, i) => i), subset: 'all' };
+  return { indices: Array.from(rng.permutation(n).subarray(0, max)).sort((a, b) => a - b), subset: 'random' };
+}
+
+/**
+ * The split itself when it has at most `max` examples, else the seeded random subset of
+ * `sampleIndices` (in index order) as a new host split.
+ */
+export function sampleSplit(split: Split, max: number, rng: Rng): Split {
+  if (split.n <= max) return split;
+  return subsetSplit(split, sampleIndices(split.n, max, rng).indices);
 }
 
 /**
@@ -104,8 +122,8 @@ export function trainTestSplit(
   if (!(testFraction >= 0 && testFraction <= 1)) {
     throw new RangeError(`trainTestSplit: testFraction must be in [0, 1], got ${testFraction}`);
   }
-  const xs = rowSize(shapes.xShape);
-  const ys = rowSize(shapes.yShape);
+  const xs = sizeOf(shapes.xShape);
+  const ys = sizeOf(shapes.yShape);
   const n = x.length / xs;
   if (!Number.isInteger(n) || y.length !== n * ys) {
     throw new Error(

@@ -5,7 +5,7 @@ export { createAnalysisContext, taskLoss } from './analysis-context';
 export { BACKEND_CHOICES, backendInfo, BackendUnavailableError, initBackend, isBackendChoice } from './backend';
 export type { BackendChoice, BackendInfo, BackendName, InitBackendOptions } from './backend';
 export { barChart, lineChart } from './chart-specs';
-export { batchIndices, splitTensors, subsetSplit, trainTestSplit } from './data';
+export { batchIndices, sampleIndices, sampleSplit, splitTensors, subsetSplit, trainTestSplit } from './data';
 export type { BatchOptions } from './data';
 export { flatLoss, gradientOf, hvp, hvpFiniteDifference } from './hvp';
 export type { FlatFunction } from './hvp';

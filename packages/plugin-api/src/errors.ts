@@ -17,6 +17,11 @@ export class UsageError extends Error {
   }
 }
 
+/** The message of a thrown value (an Error's `message`, anything else as a string), for logs and run.json. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** A run that started but could not finish (diverged, an analysis threw). The CLI exits with code 1. */
 export class RunFailedError extends Error {
   readonly exitCode = 1;

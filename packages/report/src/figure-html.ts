@@ -1,3 +1,4 @@
+import { messageOf } from '@goldstone/plugin-api';
 import { escapeHtml } from './html';
 import { renderSvg, type RenderOptions } from './render-svg';
 import type { ReportFigure } from './training-curves';
@@ -29,7 +30,7 @@ export async function figureHtml(figure: ReportFigure, id: string, options: Rend
     const svg = namespaceSvgIds(await renderSvg(figure.spec, options), id);
     return `<figure id="${escapeHtml(id)}">${title}${svg}${caption}</figure>`;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     return (
       `<figure id="${escapeHtml(id)}" class="error">${title}` +
       `<figcaption>This figure could not be rendered: ${escapeHtml(message)}</figcaption></figure>`

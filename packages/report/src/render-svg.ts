@@ -1,5 +1,6 @@
 import { View, parse, loader as vegaLoader } from 'vega';
 import { compile, type Config, type TopLevelSpec } from 'vega-lite';
+import { isObject } from '@goldstone/plugin-api';
 
 /** A Vega-Lite specification with inline data, as analyses put in their figures. */
 export type VegaLiteSpec = Record<string, unknown>;
@@ -65,10 +66,6 @@ function findDataUrl(node: unknown): string | undefined {
     if (url !== undefined) return url;
   }
   return undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function mergeConfig(base: Config, over: unknown): Config {

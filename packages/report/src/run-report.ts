@@ -1,4 +1,4 @@
-import type { Figure } from '@goldstone/plugin-api';
+import { isObject, type Figure } from '@goldstone/plugin-api';
 import { figureGrid } from './figure-html';
 import { flattenScalars } from './flatten';
 import { columnTable, details, escapeHtml, keyValueTable, page, section, slug } from './html';
@@ -17,10 +17,6 @@ export interface RunReportOptions {
 
 const ALERT_STATUSES = new Set(['diverged', 'failed']);
 const WARN_STATUSES = new Set(['interrupted', 'running', 'created']);
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** "3 h 2 min", "4 min 12 s", "850 ms" between two ISO timestamps, or undefined. */
 export function formatDuration(from?: string, to?: string): string | undefined {

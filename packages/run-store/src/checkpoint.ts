@@ -129,7 +129,7 @@ async function resolveCheckpointDir(dir: string): Promise<string> {
     const candidate = join(dirname(dir), o);
     if (await pathExists(join(candidate, MODEL_FILE))) return candidate;
   }
-  throw new Error(`${join(dir, MODEL_FILE)}: no checkpoint found`);
+  throw new Error(`${join(dir, MODEL_FILE)} does not exist: no checkpoint found there`);
 }
 
 function toArrayBuffer(buf: Uint8Array): ArrayBuffer {
@@ -150,7 +150,13 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
     throw new Error(`${file}: not a goldstone checkpoint (expected format "${CHECKPOINT_FORMAT}" with a weightsManifest)`);
   }
   const readGroup = async (group: CheckpointManifest['weightsManifest'][number]): Promise<ArrayBuffer> => {
-    const parts = await Promise.all(group.paths.map((p) => fsp.readFile(join(root, p))));
+    const parts = await Promise.all(
+      group.paths.map((p) =>
+        fsp.readFile(join(root, p)).catch((err: NodeJS.ErrnoException) => {
+          throw new Error(`${join(root, p)}: cannot read (${err.code ?? err.message})`);
+        }),
+      ),
+    );
     const expected = group.weights.reduce((n, w) => n + elementCount(w.shape) * 4, 0);
     const got = parts.reduce((n, p) => n + p.byteLength, 0);
     if (got !== expected) throw new Error(`${join(root, group.paths[0])}: ${got} bytes, the manifest needs ${expected}`);

@@ -1,6 +1,6 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AnalysisResult, Json } from '@goldstone/plugin-api';
+import { isObject, type AnalysisResult, type Json } from '@goldstone/plugin-api';
 export { pathExists, writeFileAtomic } from './atomic-write';
 
 /**
@@ -65,10 +65,6 @@ export interface RunData {
   analyses: AnalysisEntry[];
   /** Problems met while reading (a skipped malformed line or file), shown in the report. */
   warnings: string[];
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 async function readOptional(path: string): Promise<string | undefined> {

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { disposeParams, paramsFromArray, paramsToArray } from '@goldstone/core';
-import type { ParamSpec, AnalysisResult } from '@goldstone/plugin-api';
+import { UsageError, type ParamSpec, type AnalysisResult } from '@goldstone/plugin-api';
 import { RunStore } from './store';
+import { snapshotDir } from './test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -165,5 +166,111 @@ describe('RunStore', () => {
     expect(all.hessian).toEqual(result);
     expect(JSON.parse(await fsp.readFile(store.path('analyses', 'hessian.json'), 'utf8'))).toEqual(result);
     await expect(store.writeAnalysis('a/b', result)).rejects.toThrow(/analysis name/);
+  });
+});
+
+describe('RunStore with a damaged run directory', () => {
+  /** A run directory with a run.json, metrics and a checkpoint tagged `last`, as the runner leaves it. */
+  async function savedRun(): Promise<RunStore> {
+    const store = await RunStore.create(await newDir());
+    await store.updateRun({ status: 'interrupted', seed: 3 });
+    await store.appendMetrics({ kind: 'epoch', epoch: 1 });
+    const p = paramsFromArray(Float32Array.from({ length: 6 }, (_, i) => i), specs);
+    await store.saveCheckpoint('last', p, specs, { epoch: 1 }, { optimizerState: [{ name: 'step', values: Float32Array.of(4), shape: [] }] });
+    disposeParams(p);
+    return store;
+  }
+
+  it('refuses a run.json that is not valid JSON, naming it, and never rewrites it', async () => {
+    const store = await savedRun();
+    const runFile = store.path('run.json');
+    const torn = '{"status": "interrupted", "seed": 3, "conf';
+    await fsp.writeFile(runFile, torn);
+    const before = await snapshotDir(store.dir);
+    const err = await store.updateRun({ status: 'completed' }).catch((e) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect(err.message).toContain(runFile);
+    expect(err.message).toMatch(/not valid JSON/);
+    await expect(store.readRun()).rejects.toThrow(UsageError);
+    const resumed = await RunStore.create(store.dir, { resume: true }).catch((e) => e);
+    expect(resumed).toBeInstanceOf(UsageError);
+    expect(resumed.message).toContain(`${runFile}: not valid JSON`);
+    expect(await snapshotDir(store.dir)).toEqual(before);
+    expect(await fsp.readFile(runFile, 'utf8')).toBe(torn);
+  });
+
+  it('refuses a run.json that holds JSON other than an object', async () => {
+    const store = await savedRun();
+    const runFile = store.path('run.json');
+    for (const text of ['[1, 2]\n', 'null\n', '"completed"\n', '42\n', '']) {
+      await fsp.writeFile(runFile, text);
+      const before = await snapshotDir(store.dir);
+      const err = await store.updateRun({ status: 'completed' }).catch((e) => e);
+      expect(err).toBeInstanceOf(UsageError);
+      expect(err.message).toContain(runFile);
+      expect(err.message).toMatch(text === '' ? /not valid JSON/ : /not a JSON object/);
+      await expect(RunStore.create(store.dir, { resume: true })).rejects.toThrow(UsageError);
+      expect(await snapshotDir(store.dir)).toEqual(before);
+    }
+  });
+
+  it('opens a run to resume without writing; a torn metrics line is cut at the first append', async () => {
+    const store = await savedRun();
+    await fsp.rm(store.path('analyses'), { recursive: true });
+    await fsp.appendFile(store.path('metrics.jsonl'), '{"kind":"step","st');
+    const before = await snapshotDir(store.dir);
+    const resumed = await RunStore.create(store.dir, { resume: true });
+    expect((await resumed.readRun()).status).toBe('interrupted');
+    expect(await resumed.readMetrics()).toHaveLength(1);
+    const loaded = await resumed.loadCheckpoint();
+    disposeParams(loaded.params);
+    expect(await snapshotDir(store.dir)).toEqual(before);
+    await resumed.appendMetrics({ kind: 'epoch', epoch: 2 });
+    expect(await fsp.readFile(resumed.path('metrics.jsonl'), 'utf8')).toBe('{"kind":"epoch","epoch":1}\n{"kind":"epoch","epoch":2}\n');
+  });
+
+  it('says which checkpoint file it cannot read, and why', async () => {
+    const store = await savedRun();
+    const pointer = store.path('checkpoints', 'last.json');
+    const weights = store.path('checkpoints', 'last', 'weights.bin');
+    const manifest = store.path('checkpoints', 'last', 'model.json');
+    const reason = async () => (await store.loadCheckpoint().catch((e: Error) => e)) as Error;
+
+    await fsp.writeFile(pointer, JSON.stringify({ tag: 'epoch-9' }));
+    let err = await reason();
+    expect(err.message).toContain(pointer);
+    expect(err.message).toContain('"epoch-9"');
+    expect(err.message).toContain(store.path('checkpoints', 'epoch-9', 'model.json'));
+    expect(err.message).toMatch(/does not exist/);
+
+    for (const text of ['{"tag": "la', '{"tag": 3}', '{"tag": "../run"}']) {
+      await fsp.writeFile(pointer, text);
+      err = await reason();
+      expect(err.message).toContain(pointer);
+      await expect(store.lastCheckpointTag()).rejects.toThrow(pointer);
+    }
+    await fsp.writeFile(pointer, JSON.stringify({ tag: 'last' }));
+
+    const bin = await fsp.readFile(weights);
+    await fsp.writeFile(weights, bin.subarray(0, 10));
+    err = await reason();
+    expect(err.message).toContain(weights);
+    expect(err.message).toMatch(/10 bytes, the manifest needs 24/);
+    await fsp.rm(weights);
+    err = await reason();
+    expect(err.message).toContain(`${weights}: cannot read (ENOENT)`);
+    await fsp.writeFile(weights, bin);
+
+    const json = await fsp.readFile(manifest, 'utf8');
+    await fsp.writeFile(manifest, json.slice(0, 30));
+    err = await reason();
+    expect(err.message).toContain(manifest);
+    expect(err.message).toMatch(/not readable as JSON/);
+    await fsp.writeFile(manifest, json);
+
+    // no pointer and no checkpoint at all: nothing saved yet (not an error about a file)
+    await fsp.rm(store.path('checkpoints'), { recursive: true });
+    expect(await store.lastCheckpointTag()).toBeUndefined();
+    await expect(store.loadCheckpoint()).rejects.toThrow(/no checkpoint saved yet/);
   });
 });

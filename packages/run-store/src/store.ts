@@ -3,7 +3,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { pathExists, writeFileAtomic } from './atomic-write';
 import { loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from './checkpoint';
 import { ANALYSES_DIR as ANALYSES, CHECKPOINTS_DIR as CHECKPOINTS, METRICS_FILE, RUN_FILE } from './format';
-import { UsageError, type OptimizerStateEntry, type Params, type ParamSpec, type AnalysisResult, type Json } from '@goldstone/plugin-api';
+import { isObject, messageOf, UsageError, type OptimizerStateEntry, type Params, type ParamSpec, type AnalysisResult, type Json } from '@goldstone/plugin-api';
 
 /** `checkpoints/last.json` names the tag of the last good checkpoint. */
 const LAST_POINTER = 'last.json';
@@ -13,6 +13,25 @@ function checkName(kind: string, name: string): void {
   if (!SAFE_NAME.test(name) || name.endsWith('.json')) {
     throw new Error(`${kind} "${name}": use letters, digits, ".", "_" and "-" only (and no ".json" ending)`);
   }
+}
+
+function errorCode(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? messageOf(err);
+}
+
+/** The text of run.json as an object, or a UsageError naming the file and what is wrong with it. */
+function parseRunFile(file: string, text: string): Record<string, Json> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${file}: not valid JSON (${messageOf(err)})`, { file });
+  }
+  if (!isObject(value)) {
+    const found = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+    throw new UsageError(`${file}: not a JSON object (it holds ${found})`, { file });
+  }
+  return value as Record<string, Json>;
 }
 
 /**
@@ -33,6 +52,8 @@ export class RunStore {
   /** The run directory (absolute). */
   readonly dir: string;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Set when opened to resume: the first metrics append first cuts off a line torn by a crash. */
+  private repairPending = false;
 
   private constructor(dir: string) {
     this.dir = dir;
@@ -40,15 +61,18 @@ export class RunStore {
 
   /**
    * Open a run directory. Without `resume` the directory must not already hold a run (it is
-   * created with an initial run.json); with `resume` it must hold one, and a metrics line torn by
-   * a crash is cut off so that appends continue on a clean line.
+   * created with an initial run.json); with `resume` it must hold one whose run.json is a JSON
+   * object (else a UsageError naming the file), and opening it writes nothing: a metrics line torn
+   * by a crash is cut off by the first append, so that appends continue on a clean line.
    */
   static async create(dir: string, options: { resume?: boolean } = {}): Promise<RunStore> {
     const store = new RunStore(resolve(dir));
     const runFile = store.path(RUN_FILE);
     if (options.resume) {
       if (!(await pathExists(runFile))) throw new UsageError(`${runFile}: not found: not a goldstone run directory`, { file: runFile });
-      await store.repairMetrics();
+      await store.readRun();
+      store.repairPending = true;
+      return store;
     } else {
       if (await pathExists(runFile)) {
         throw new UsageError(`${store.dir}: already holds a run (run.json); resume it or choose another directory`, { file: runFile });
@@ -108,7 +132,13 @@ export class RunStore {
   async appendMetrics(row: object): Promise<void> {
     const line = `${JSON.stringify(row)}\n`;
     const file = this.path(METRICS_FILE);
-    return this.serial(() => fsp.appendFile(file, line, 'utf8'));
+    return this.serial(async () => {
+      if (this.repairPending) {
+        await this.repairMetrics();
+        this.repairPending = false;
+      }
+      await fsp.appendFile(file, line, 'utf8');
+    });
   }
 
   /** Every row of metrics.jsonl. A torn last line (a crash mid-append) is ignored. */
@@ -151,16 +181,40 @@ export class RunStore {
     await fsp.truncate(file, cut);
   }
 
-  /** The contents of run.json. */
-  readRun(): Promise<Record<string, Json>> {
-    return this.readJson<Record<string, Json>>(RUN_FILE);
+  /** The contents of run.json; a UsageError naming the file when it is not valid JSON or not an object. */
+  async readRun(): Promise<Record<string, Json>> {
+    const file = this.path(RUN_FILE);
+    const text = await this.readRunText();
+    if (text === undefined) throw new Error(`${file}: cannot read (ENOENT)`);
+    return parseRunFile(file, text);
   }
 
-  /** Merge `patch` into run.json (top-level keys), refresh `updatedAt`, write atomically. */
+  /** run.json's text, or undefined when there is no such file. */
+  private async readRunText(): Promise<string | undefined> {
+    const file = this.path(RUN_FILE);
+    try {
+      return await fsp.readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new Error(`${file}: cannot read (${errorCode(err)})`);
+    }
+  }
+
+  /**
+   * Merge `patch` into run.json (top-level keys), refresh `updatedAt`, write atomically. A run.json
+   * that is not valid JSON or not an object is never overwritten: that is a UsageError naming it.
+   */
   async updateRun(patch: Record<string, Json | undefined>): Promise<Record<string, Json>> {
     const file = this.path(RUN_FILE);
     return this.serial(async () => {
-      const current = await this.readRun().catch(() => ({}) as Record<string, Json>);
+      // a run.json removed under an open store holds nothing to keep; a damaged one is refused
+      const text = await this.readRunText();
+      let current: Record<string, Json> = {};
+      try {
+        if (text !== undefined) current = parseRunFile(file, text);
+      } catch (err) {
+        throw new UsageError(`${messageOf(err)}: not rewriting it (repair it, or start the run again elsewhere)`, { file });
+      }
       const next: Record<string, Json> = { ...current };
       for (const [k, v] of Object.entries(patch)) if (v !== undefined) next[k] = v;
       next.updatedAt = new Date().toISOString();
@@ -190,14 +244,30 @@ export class RunStore {
     });
   }
 
-  /** The tag `last` points at, if any checkpoint was saved. */
+  /**
+   * The tag `last` points at, if any checkpoint was saved (without a pointer file, a checkpoint
+   * tagged `last` itself). A pointer file that cannot be read is an error naming it, never skipped.
+   */
   async lastCheckpointTag(): Promise<string | undefined> {
+    const file = this.path(CHECKPOINTS, LAST_POINTER);
+    let text: string;
     try {
-      const pointer = await this.readJson<{ tag: string }>(join(CHECKPOINTS, LAST_POINTER));
-      return pointer.tag;
-    } catch {
+      text = await fsp.readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${file}: cannot read (${errorCode(err)})`);
       return (await pathExists(this.path(CHECKPOINTS, 'last'))) ? 'last' : undefined;
     }
+    let pointer: unknown;
+    try {
+      pointer = JSON.parse(text);
+    } catch (err) {
+      throw new Error(`${file}: not valid JSON (${messageOf(err)})`);
+    }
+    const tag = isObject(pointer) ? pointer.tag : undefined;
+    if (typeof tag !== 'string' || !SAFE_NAME.test(tag) || tag.endsWith('.json')) {
+      throw new Error(`${file}: expected {"tag": "<checkpoint directory name>"}, found ${text.trim().slice(0, 80)}`);
+    }
+    return tag;
   }
 
   /** Tags of the checkpoints in the store, sorted. */
@@ -209,13 +279,20 @@ export class RunStore {
   /** Load `checkpoints/<tag>/`; `'last'` follows the pointer to the last good checkpoint. */
   async loadCheckpoint(tag = 'last'): Promise<LoadedCheckpoint> {
     checkName('checkpoint tag', tag);
-    let resolved = tag;
-    if (tag === 'last') {
-      const t = await this.lastCheckpointTag();
-      if (t === undefined) throw new Error(`${this.path(CHECKPOINTS)}: no checkpoint saved yet`);
-      resolved = t;
+    if (tag !== 'last') return loadCheckpoint(this.path(CHECKPOINTS, tag));
+    const resolved = await this.lastCheckpointTag();
+    if (resolved === undefined) throw new Error(`${this.path(CHECKPOINTS)}: no checkpoint saved yet`);
+    const dir = this.path(CHECKPOINTS, resolved);
+    try {
+      return await loadCheckpoint(dir);
+    } catch (err) {
+      // a damaged checkpoint's own message names its file; a missing one is the pointer's fault
+      const pointer = this.path(CHECKPOINTS, LAST_POINTER);
+      if ((await pathExists(pointer)) && !(await pathExists(join(dir, 'model.json')))) {
+        throw new Error(`${pointer} points to checkpoint "${resolved}": ${messageOf(err)}`);
+      }
+      throw err;
     }
-    return loadCheckpoint(this.path(CHECKPOINTS, resolved));
   }
 
   /** Write an analysis result to `analyses/<name>.json` (atomically). */

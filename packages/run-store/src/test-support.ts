@@ -1,5 +1,29 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+
+/**
+ * Every file and directory under `dir` (hidden temporaries included) by relative path, sorted:
+ * a file maps to the SHA-256 of its bytes, a directory to `dir`. Two equal snapshots taken before
+ * and after a command show that it wrote, created and deleted nothing there.
+ */
+export async function snapshotDir(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const walk = async (rel: string): Promise<void> => {
+    const entries = await readdir(join(dir, rel), { withFileTypes: true });
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const path = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        out[path] = 'dir';
+        await walk(path);
+      } else {
+        out[path] = createHash('sha256').update(await readFile(join(dir, path))).digest('hex');
+      }
+    }
+  };
+  await walk('');
+  return out;
+}
 
 /**
  * Writes a realistic run directory for tests and for looking at a sample report: a run.json,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UsageError, type Json } from '@goldstone/plugin-api';
+import { isObject, UsageError, type Json } from '@goldstone/plugin-api';
 
 const pluginRef = z.strictObject({
   name: z.string().min(1),
@@ -142,10 +142,6 @@ export function parseOrThrow<S extends z.ZodType>(
   const parsed = schema.safeParse(input);
   if (!parsed.success) throw zodToUsageError(parsed.error, input, where);
   return parsed.data;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** Deep merge: objects merge key by key, everything else (arrays included) is replaced. */

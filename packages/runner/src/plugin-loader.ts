@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { pluginsOf, Registry, UsageError, type BuiltinPlugins, type Plugin, type PluginKind, type PluginSource } from '@goldstone/plugin-api';
+import { messageOf, pluginsOf, Registry, UsageError, type BuiltinPlugins, type Plugin, type PluginKind, type PluginSource } from '@goldstone/plugin-api';
 
 interface ResolvedModule {
   url: string;
@@ -85,7 +85,7 @@ export async function loadPluginModule(
   try {
     mod = await import(resolved.url);
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
+    const msg = messageOf(err);
     throw new UsageError(`${where}could not load plugin module "${specifier}" (${resolved.url}): ${msg}`);
   }
   const plugins = pluginsOf(mod);
@@ -144,7 +144,7 @@ export async function buildRegistry(opts: {
       // experiment actually needs still fails loudly.
       const needed = (opts.needed ?? []).some(({ kind, name }) => builtins[kind][name] === pkg);
       if (needed || !opts.onSkip) throw err;
-      opts.onSkip(pkg, err instanceof Error ? err.message : String(err));
+      opts.onSkip(pkg, messageOf(err));
       continue;
     }
     for (const p of mod.plugins) if (!registry.has(p.kind, p.name)) registry.add(p, mod.source);

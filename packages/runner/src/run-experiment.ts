@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { z } from 'zod';
 import { backendInfo, createAnalysisContext, disposeParams, Rng } from '@goldstone/core';
-import { RunFailedError, silentProgress, UsageError, type Params, type AnalysisPlugin, type AnalysisResult, type Json, type ModelInstance, type ModelPlugin, type Progress, type TaskInstance, type TaskPlugin, type OptimizerStateEntry, type Registry, type TrainHooks } from '@goldstone/plugin-api';
+import { messageOf, RunFailedError, silentProgress, UsageError, type Params, type AnalysisPlugin, type AnalysisResult, type Json, type ModelInstance, type ModelPlugin, type Progress, type TaskInstance, type TaskPlugin, type OptimizerStateEntry, type Registry, type TrainHooks } from '@goldstone/plugin-api';
 import { experimentToJson, parseOrThrow, type Experiment } from './experiment';
 import type { RunStore } from '@goldstone/run-store';
-import { createSymmetryPenalty, resolveSymmetry, train } from '@goldstone/trainer';
+import { createSymmetryPenalty, resolveSymmetry, train, type OptimizerConfig } from '@goldstone/trainer';
+import { loadResumePoint } from './resume';
 
 export interface ResolvedExperiment {
   experiment: Experiment;
@@ -53,10 +54,6 @@ export async function instantiate(resolved: ResolvedExperiment): Promise<{ task:
     ...(task.graph ? { graph: task.graph } : {}),
   });
   return { task, model, rng };
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** Run one analysis and store its result. */
@@ -110,7 +107,11 @@ export async function runExperiment(opts: {
   packages?: Record<string, string>;
   progress?: Progress;
   skipAnalyses?: boolean;
-  /** Continue from the store's last good checkpoint (parameters, optimiser state, epoch). */
+  /**
+   * Continue from the store's last good checkpoint (parameters, optimiser state, epoch), checked
+   * against the experiment first: a checkpoint that cannot be read or does not fit is a UsageError,
+   * raised before anything is written.
+   */
   resume?: boolean;
 }): Promise<RunOutcome> {
   const { resolved, store } = opts;
@@ -119,8 +120,42 @@ export async function runExperiment(opts: {
   const { task, model, rng } = await instantiate(resolved);
   // a task without (the named) symmetries rejects train.symmetryPenalty before anything is written
   if (exp.train.symmetryPenalty) resolveSymmetry(task, exp.train.symmetryPenalty);
+  const t = exp.train;
+  const groups = t.groups
+    ? Object.entries(t.groups).map(([name, g]) => {
+        const params = model.groups?.[name];
+        if (!params) {
+          throw new UsageError(
+            `train.groups.${name}: the model "${exp.model.name}" has no parameter group "${name}" (it has: ${Object.keys(model.groups ?? {}).join(', ') || 'none'})`,
+            { field: `train.groups.${name}` },
+          );
+        }
+        return { name, params, ...g };
+      })
+    : undefined;
+  const optimizer: OptimizerConfig = {
+    name: t.optimizer,
+    lr: t.lr,
+    momentum: t.momentum,
+    nesterov: t.nesterov,
+    beta1: t.beta1,
+    beta2: t.beta2,
+    eps: t.eps,
+    weightDecay: t.weightDecay,
+  };
+  // Read and check everything a resume needs before the first write.
+  const previousRun = opts.resume ? await store.readRun() : {};
+  const checkpoint = opts.resume
+    ? await loadResumePoint(store, { model, modelName: exp.model.name, epochs: t.epochs, optimizer, groups: groups ?? [] })
+    : undefined;
+  if (opts.resume) {
+    progress.log(
+      checkpoint
+        ? `resuming ${store.dir} from checkpoint ${checkpoint.tag} (epoch ${checkpoint.epoch})`
+        : `resuming ${store.dir}: no checkpoint was saved yet, so training starts from epoch 0`,
+    );
+  }
   const now = new Date().toISOString();
-  const previousRun = opts.resume ? ((await store.readRun().catch(() => ({}))) as Record<string, Json>) : {};
   await store.updateRun({
     name: exp.name ?? null,
     status: 'running',
@@ -143,29 +178,13 @@ export async function runExperiment(opts: {
     }
   }
 
-  const t = exp.train;
-  const groups = t.groups
-    ? Object.entries(t.groups).map(([name, g]) => {
-        const params = model.groups?.[name];
-        if (!params) {
-          throw new UsageError(
-            `train.groups.${name}: the model "${exp.model.name}" has no parameter group "${name}" (it has: ${Object.keys(model.groups ?? {}).join(', ') || 'none'})`,
-            { field: `train.groups.${name}` },
-          );
-        }
-        return { name, ...g };
-      })
-    : undefined;
-
   let params0: Params;
   let startEpoch = 0;
   let optimizerState: OptimizerStateEntry[] | undefined;
-  const checkpoint = opts.resume ? await store.loadCheckpoint('last').catch(() => undefined) : undefined;
   if (checkpoint) {
     params0 = checkpoint.params;
-    startEpoch = Number((checkpoint.meta as Record<string, Json>)?.epoch ?? 0);
+    startEpoch = checkpoint.epoch;
     optimizerState = checkpoint.optimizerState;
-    progress.log(`resuming from the checkpoint after epoch ${startEpoch}`);
   } else {
     params0 = model.init(rng.split('init'));
   }
@@ -188,16 +207,7 @@ export async function runExperiment(opts: {
     optimizerState,
     rng: rng.split('train'),
     config: {
-      optimizer: {
-        name: t.optimizer,
-        lr: t.lr,
-        momentum: t.momentum,
-        nesterov: t.nesterov,
-        beta1: t.beta1,
-        beta2: t.beta2,
-        eps: t.eps,
-        weightDecay: t.weightDecay,
-      },
+      optimizer,
       schedule: t.schedule,
       epochs: t.epochs,
       batchSize: t.batchSize,
@@ -238,7 +248,7 @@ export async function runExperiment(opts: {
             previous: analyses,
           });
         } catch (err) {
-          const message = `analysis "${a.plugin.name}" failed: ${errorMessage(err)}`;
+          const message = `analysis "${a.plugin.name}" failed: ${messageOf(err)}`;
           await store.updateRun({ status: 'failed', error: message, finishedAt: new Date().toISOString(), summary: trained.final });
           return { status: 'failed', message, final: trained.final, analyses };
         }
@@ -269,7 +279,7 @@ export async function analyzeStoredRun(opts: {
     try {
       return opts.registry.get('analysis', opts.analysis);
     } catch (err) {
-      throw new UsageError(`--analysis: ${errorMessage(err)}`, { field: 'analysis' });
+      throw new UsageError(`--analysis: ${messageOf(err)}`, { field: 'analysis' });
     }
   })();
   const options = parseOrThrow(plugin.options, opts.options ?? {}, { prefix: [opts.analysis] });
@@ -278,7 +288,7 @@ export async function analyzeStoredRun(opts: {
   try {
     loaded = await opts.store.loadCheckpoint('last');
   } catch (err) {
-    throw new RunFailedError(`${opts.store.path('checkpoints')}: no checkpoint to analyse (${errorMessage(err)})`);
+    throw new RunFailedError(`${opts.store.path('checkpoints')}: no checkpoint to analyse (${messageOf(err)})`);
   }
   try {
     const previous = await opts.store.readAnalyses();

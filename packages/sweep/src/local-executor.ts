@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { messageOf } from '@goldstone/plugin-api';
 import type { ExecutorEvents, PointJob, SweepExecutor } from './executor';
 import type { FromWorker, RunPointMessage } from './protocol';
 
@@ -12,10 +13,6 @@ export interface LocalExecutorOptions {
   maxAttempts?: number;
   /** The worker entry (default: `worker.js` beside this module, as built). */
   workerScript?: string;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 function defaultWorkerScript(): string {

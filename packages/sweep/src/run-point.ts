@@ -1,14 +1,10 @@
 import { existsSync, rmSync } from 'node:fs';
 import type { BackendChoice } from '@goldstone/core';
-import { silentProgress } from '@goldstone/plugin-api';
+import { messageOf, silentProgress } from '@goldstone/plugin-api';
 import { writeRunReport } from '@goldstone/report';
 import { RunStore } from '@goldstone/run-store';
 import { loadExperimentFile, packageVersions, registryFor, resolveExperiment, runExperiment, startBackend } from '@goldstone/runner';
 import type { PointJob, PointResult } from './executor';
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /**
  * Runs points one at a time in this process, exactly as `goldstone run FILE --set …` would, each

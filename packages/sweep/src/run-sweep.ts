@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { canonicalJson, createSweepIndex, expandSweep, finishPoint, needsRun, readSweepIndex, reconcilePoint, resolveSweep, startPoint, summarizeFinalMetrics, updatePoint, writeSweepIndex, type SweepIndex, type SweepPoint, type SweepPointRecord } from './sweep-spec';
 import { loadExperimentFile, registryFor, resolveExperiment, type PluginEnvironment } from '@goldstone/runner';
-import { UsageError, type AnalysisResult, type Json, type Registry, type SummaryInput } from '@goldstone/plugin-api';
+import { messageOf, UsageError, type AnalysisResult, type Json, type Registry, type SummaryInput } from '@goldstone/plugin-api';
 import { writeFileAtomic } from '@goldstone/run-store/format';
 import { writeSweepReport } from '@goldstone/report';
 import type { PointJob, SweepExecutor } from './executor';
@@ -57,10 +57,6 @@ export interface SweepOutcome {
   interrupted: boolean;
   summaries: string[];
   report?: string;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 function readRunJson(dir: string): Record<string, Json> | undefined {

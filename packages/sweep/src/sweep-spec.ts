@@ -3,7 +3,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '@goldstone/run-store/format';
-import { UsageError, type Json } from '@goldstone/plugin-api';
+import { isObject, UsageError, type Json } from '@goldstone/plugin-api';
 import { parseOrThrow } from '@goldstone/runner';
 
 // ---------------------------------------------------------------------------------------------
@@ -83,10 +83,6 @@ export function expandRange(range: SweepRange): number[] {
     out.push(range.round ? Math.round(x) : roundClean(x));
   }
   return range.round ? [...new Set(out)] : out;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function toJson(v: unknown): Json {
