@@ -2,6 +2,7 @@ import { disposeParams } from '@goldstone/core';
 import { messageOf, UsageError, type Json, type ModelInstance, type OptimizerStateEntry, type Params, type ParamSpec } from '@goldstone/plugin-api';
 import type { LoadedCheckpoint, RunStore } from '@goldstone/run-store';
 import { createOptimizer, type OptimizerConfig, type ParamGroup } from '@goldstone/trainer';
+import { CHECKPOINTS_DIR } from '@goldstone/run-store/format';
 
 /** Where a resumed run continues: the checkpoint's tag, the epochs it holds, its parameters and optimiser state. */
 export interface ResumePoint {
@@ -67,14 +68,14 @@ export async function loadResumePoint(store: RunStore, target: ResumeTarget): Pr
   try {
     tag = await store.lastCheckpointTag();
   } catch (err) {
-    return refuse(messageOf(err), store.path('checkpoints', 'last.json'));
+    return refuse(messageOf(err), store.path(CHECKPOINTS_DIR, 'last.json'));
   }
   if (tag === undefined) {
     const others = await store.listCheckpoints();
     if (others.length === 0) return undefined;
-    return refuse(`${store.path('checkpoints')} holds the checkpoint ${others.join(', ')}, but no last.json says which one is the last good one`);
+    return refuse(`${store.path(CHECKPOINTS_DIR)} holds the checkpoint ${others.join(', ')}, but no last.json says which one is the last good one`);
   }
-  const file = store.path('checkpoints', tag, 'model.json');
+  const file = store.path(CHECKPOINTS_DIR, tag, 'model.json');
   let loaded: LoadedCheckpoint;
   try {
     loaded = await store.loadCheckpoint('last');

@@ -1,13 +1,14 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { UsageError } from '@goldstone/plugin-api';
 import type { RunStore } from '@goldstone/run-store';
+import { RUN_FILE } from '@goldstone/run-store/format';
 
 /** Refuse to overwrite a directory holding results unless asked to; `--force` replaces it. */
 export function prepareOutDir(out: string, force: boolean | undefined): void {
   if (!existsSync(out)) return;
   const entries = readdirSync(out);
   if (entries.length === 0) return;
-  if (!entries.includes('run.json')) {
+  if (!entries.includes(RUN_FILE)) {
     throw new UsageError(`--out ${out}: the directory exists and is not a goldstone run directory; choose another --out`, { field: 'out' });
   }
   if (!force) {

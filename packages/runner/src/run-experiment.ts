@@ -6,6 +6,7 @@ import { experimentToJson, parseOrThrow, type Experiment } from './experiment';
 import type { RunStore } from '@goldstone/run-store';
 import { createSymmetryPenalty, resolveSymmetry, train, type OptimizerConfig } from '@goldstone/trainer';
 import { loadResumePoint } from './resume';
+import { CHECKPOINTS_DIR, RUN_FILE } from '@goldstone/run-store/format';
 
 export interface ResolvedExperiment {
   experiment: Experiment;
@@ -271,10 +272,10 @@ export async function analyzeStoredRun(opts: {
   progress?: Progress;
 }): Promise<AnalysisResult> {
   const run = (await opts.store.readRun()) as Record<string, any>;
-  if (!run?.config) throw new UsageError(`${opts.store.path('run.json')}: no "config" field: is this a goldstone run directory?`);
+  if (!run?.config) throw new UsageError(`${opts.store.path(RUN_FILE)}: no "config" field: is this a goldstone run directory?`);
   const { parseExperiment } = await import('./experiment');
-  const exp = parseExperiment(run.config, { file: opts.store.path('run.json') });
-  const resolved = resolveExperiment({ ...exp, analyses: [] }, opts.registry, opts.store.path('run.json'));
+  const exp = parseExperiment(run.config, { file: opts.store.path(RUN_FILE) });
+  const resolved = resolveExperiment({ ...exp, analyses: [] }, opts.registry, opts.store.path(RUN_FILE));
   const plugin = (() => {
     try {
       return opts.registry.get('analysis', opts.analysis);
@@ -288,7 +289,7 @@ export async function analyzeStoredRun(opts: {
   try {
     loaded = await opts.store.loadCheckpoint('last');
   } catch (err) {
-    throw new RunFailedError(`${opts.store.path('checkpoints')}: no checkpoint to analyse (${messageOf(err)})`);
+    throw new RunFailedError(`${opts.store.path(CHECKPOINTS_DIR)}: no checkpoint to analyse (${messageOf(err)})`);
   }
   try {
     const previous = await opts.store.readAnalyses();

@@ -4,7 +4,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import { canonicalJson, createSweepIndex, expandSweep, finishPoint, needsRun, readSweepIndex, reconcilePoint, resolveSweep, startPoint, summarizeFinalMetrics, updatePoint, writeSweepIndex, type SweepIndex, type SweepPoint, type SweepPointRecord } from './sweep-spec';
 import { loadExperimentFile, registryFor, resolveExperiment, type PluginEnvironment } from '@goldstone/runner';
 import { messageOf, UsageError, type AnalysisResult, type Json, type Registry, type SummaryInput } from '@goldstone/plugin-api';
-import { writeFileAtomic } from '@goldstone/run-store/format';
+import { ANALYSES_DIR, RUN_FILE, writeFileAtomic } from '@goldstone/run-store/format';
 import { writeSweepReport } from '@goldstone/report';
 import type { PointJob, SweepExecutor } from './executor';
 import { LocalExecutor } from './local-executor';
@@ -61,7 +61,7 @@ export interface SweepOutcome {
 
 function readRunJson(dir: string): Record<string, Json> | undefined {
   try {
-    return JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+    return JSON.parse(readFileSync(join(dir, RUN_FILE), 'utf8'));
   } catch {
     return undefined;
   }
@@ -213,7 +213,7 @@ async function writeSummaries(
     for (const p of index.points) {
       if (p.status !== 'completed') continue;
       try {
-        const result = JSON.parse(readFileSync(join(dir, p.dir, 'analyses', `${a.plugin.name}.json`), 'utf8')) as AnalysisResult;
+        const result = JSON.parse(readFileSync(join(dir, p.dir, ANALYSES_DIR, `${a.plugin.name}.json`), 'utf8')) as AnalysisResult;
         inputs.push({ run: p.id, settings: p.assignments, result });
       } catch {
         // a run without this analysis' result (it was not asked for there) is left out

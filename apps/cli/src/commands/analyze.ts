@@ -7,6 +7,7 @@ import type { BackendChoice } from '@goldstone/core';
 import { writeRunReport } from '@goldstone/report';
 import { cliEnvironment } from '../environment';
 import { stderrProgress } from '../progress';
+import { ANALYSES_DIR, RUN_FILE } from '@goldstone/run-store/format';
 
 export interface AnalyzeFlags {
   analysis: string;
@@ -21,7 +22,7 @@ export interface AnalyzeFlags {
  * without the analysis name in front: `--set hessian.method=exact` or `--set method=exact`.
  */
 export async function analyzeCommand(runDir: string, flags: AnalyzeFlags): Promise<number> {
-  const runFile = join(runDir, 'run.json');
+  const runFile = join(runDir, RUN_FILE);
   if (!existsSync(runFile)) throw new UsageError(`${runFile}: not found: RUN_DIR must be a goldstone run directory`, { file: runFile });
   const store = await RunStore.create(runDir, { resume: true });
   const run = (await store.readRun()) as Record<string, any>;
@@ -57,6 +58,6 @@ export async function analyzeCommand(runDir: string, flags: AnalyzeFlags): Promi
   const result = await analyzeStoredRun({ store, registry, analysis: flags.analysis, options: nested, backend, progress });
   await writeRunReport(runDir);
   if (flags.json) process.stdout.write(`${JSON.stringify({ ...(result.result as object), provenance: result.provenance }, null, 2)}\n`);
-  else progress.log(`wrote ${join(runDir, 'analyses', `${flags.analysis}.json`)}`);
+  else progress.log(`wrote ${join(runDir, ANALYSES_DIR, `${flags.analysis}.json`)}`);
   return 0;
 }

@@ -17,6 +17,7 @@ import type { BackendChoice } from '@goldstone/core';
 import { writeRunReport } from '@goldstone/report';
 import { cliEnvironment } from '../environment';
 import { stderrProgress } from '../progress';
+import { CHECKPOINTS_DIR, RUN_FILE } from '@goldstone/run-store/format';
 
 export interface RunFlags {
   out?: string;
@@ -41,7 +42,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   const resolved = resolveExperiment(experiment, registry, file);
   const out = flags.out ?? join('runs', experiment.name ?? basename(file, extname(file)));
   if (flags.resume && flags.force) throw new UsageError('--resume and --force exclude each other');
-  const resuming = Boolean(flags.resume) && existsSync(join(out, 'run.json'));
+  const resuming = Boolean(flags.resume) && existsSync(join(out, RUN_FILE));
   if (!resuming) prepareOutDir(out, flags.force);
 
   const progress = stderrProgress();
@@ -64,7 +65,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   }
   if (outcome.status !== 'completed') {
     process.stderr.write(`error: run ${outcome.status}: ${outcome.message ?? ''}\n`);
-    if (outcome.status === 'diverged') process.stderr.write(`the last good checkpoint is kept in ${join(out, 'checkpoints')}\n`);
+    if (outcome.status === 'diverged') process.stderr.write(`the last good checkpoint is kept in ${join(out, CHECKPOINTS_DIR)}\n`);
     return 1;
   }
   progress.log(`done: ${out}${reportPath ? ` (report: ${reportPath})` : ''}`);
