@@ -48,12 +48,12 @@ bad() { failed=$((failed + 1)); echo "FAIL  $*"; }
 show() { sed -e 's/^/      | /' "$1" | tail -n "${2:-25}"; }
 finish() {
   echo "piecemeal install: ${passed} checks passed, ${failed} failed ($((SECONDS - started)) s)"
-  [ "$failed" -eq 0 ]
-  exit $?
+  if [ "$failed" -eq 0 ]; then exit 0; fi
+  exit 1
 }
 
-# 1. Build (turbo's cache makes this quick when `pnpm build` or `pnpm test` already ran; `pnpm test`
-#    alone does not build the CLI, which no package depends on).
+# 1. Build, so the script works on its own (after `pnpm build` or `pnpm test`, which also builds every
+#    public package, turbo's cache makes this take seconds).
 if (cd "$ROOT" && pnpm --silent build --output-logs=errors-only) >"$work/build.log" 2>&1; then
   ok "build: every package built"
 else
