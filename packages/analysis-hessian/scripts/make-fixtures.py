@@ -76,7 +76,7 @@ out = {
     "eigenvalues": evals.tolist(),
     "trace": torch.trace(H).item(),
 }
-path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "fixtures", "tanh-mlp-ce.json")
+path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "tanh-mlp-ce.json")
 with open(path, "w") as fh:
     json.dump(out, fh)
 print("wrote", os.path.normpath(path), "n params", n, "top eigenvalues", evals[:5].tolist())

@@ -21,7 +21,7 @@ interface Fixture {
 }
 
 // Float64 PyTorch reference: scripts/make-fixtures.py
-const fx: Fixture = JSON.parse(readFileSync(new URL('./fixtures/tanh-mlp-ce.json', import.meta.url), 'utf8'));
+const fx: Fixture = JSON.parse(readFileSync(new URL('../test/fixtures/tanh-mlp-ce.json', import.meta.url), 'utf8'));
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
