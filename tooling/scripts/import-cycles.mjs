@@ -29,10 +29,9 @@
 // Exit status: 0 when there is no cycle and no layer violation; 1 otherwise; 2 when tooling/layers.json is malformed.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { ROOT, workspacePackages } from './workspace.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const GROUPS = ['packages', 'apps', 'examples', 'tooling'];
 const LAYERS_FILE = join(ROOT, 'tooling/layers.json');
 const MAX_CYCLES_SHOWN = 20;
@@ -42,20 +41,8 @@ const rel = (p) => posix(relative(ROOT, p));
 
 // ---------------------------------------------------------------------------------------------- workspace files
 
-function workspacePackages() {
-  const out = [];
-  for (const group of GROUPS) {
-    const groupDir = join(ROOT, group);
-    if (!existsSync(groupDir)) continue;
-    for (const name of readdirSync(groupDir).sort()) {
-      const dir = join(groupDir, name);
-      const manifest = join(dir, 'package.json');
-      if (!statSync(dir).isDirectory() || !existsSync(manifest)) continue;
-      const pkgName = JSON.parse(readFileSync(manifest, 'utf8')).name ?? rel(dir);
-      out.push({ name: pkgName, dir, files: sourceFiles(join(dir, 'src')) });
-    }
-  }
-  return out;
+function workspaceSources() {
+  return workspacePackages(GROUPS).map(({ dir, manifest }) => ({ name: manifest.name ?? rel(dir), dir, files: sourceFiles(join(dir, 'src')) }));
 }
 
 function sourceFiles(dir) {
@@ -289,7 +276,7 @@ function readLayers() {
 
 // ---------------------------------------------------------------------------------------------- main
 
-const packages = workspacePackages();
+const packages = workspaceSources();
 const byLongestName = [...packages].sort((a, b) => b.name.length - a.name.length);
 const packageOfFile = new Map();
 for (const pkg of packages) for (const f of pkg.files) packageOfFile.set(f, pkg);

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* eslint-disable no-console -- a command-line script: its output is the point */
 // Packaging checks of every workspace package, run by `pnpm lint:packages` (after `pnpm build`: the
 // tarballs take dist/ as it is):
 //   1. package.json shape (design.md, "Each package the same shape" and "Dependencies"), for packages/*,

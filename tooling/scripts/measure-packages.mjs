@@ -14,12 +14,11 @@
 // Each extra subpath in package.json `exports` (e.g. "./format" → ./dist/format.js) gets its own indented row,
 // measured on the source file it is built from (dist/X.js → src/X.ts). A package's exports are the sum of its entries.
 // Lines are physical lines, as `wc -l` counts them (a last line without a newline counts too).
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import ts from 'typescript';
+import { ROOT, workspacePackages } from './workspace.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const GROUPS = ['packages', 'apps', 'examples'];
 const CODE_IN_TEST_DIR = /\.(ts|mts|cts|tsx|js|mjs|cjs)$/;
 
@@ -59,20 +58,6 @@ function countLines(file) {
 
 const isTestFile = (name) => name.endsWith('.test.ts') || name === 'test-support.ts';
 
-function workspacePackages() {
-  const out = [];
-  for (const group of GROUPS) {
-    const groupDir = join(ROOT, group);
-    if (!existsSync(groupDir)) continue;
-    for (const name of readdirSync(groupDir).sort()) {
-      const dir = join(groupDir, name);
-      const manifest = join(dir, 'package.json');
-      if (!statSync(dir).isDirectory() || !existsSync(manifest)) continue;
-      out.push({ dir, manifest: JSON.parse(readFileSync(manifest, 'utf8')) });
-    }
-  }
-  return out;
-}
 
 /** First string target of an `exports` value, preferring what a TypeScript/ESM consumer would load. */
 function exportTarget(value) {
@@ -244,7 +229,7 @@ function measurePackage(pkg) {
   };
 }
 
-const packages = workspacePackages().map(measurePackage);
+const packages = workspacePackages(GROUPS).map(measurePackage);
 const totals = {
   packages: packages.length,
   sourceFiles: 0,

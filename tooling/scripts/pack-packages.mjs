@@ -11,28 +11,14 @@
 // OUT_DIR/index.json lists each package's name, version, tarball, packed dependencies and files.
 // Exit status 1 when a packed package.json is wrong, 2 on bad arguments.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ROOT, workspacePackages } from './workspace.mjs';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DEPENDENCY_FIELDS = ['dependencies', 'optionalDependencies', 'peerDependencies', 'devDependencies'];
 
-/** Workspace packages under `groups` (default: the publishable ones, packages/* and apps/*). */
-export function workspacePackages(groups = ['packages', 'apps']) {
-  const out = [];
-  for (const group of groups) {
-    const groupDir = join(ROOT, group);
-    if (!existsSync(groupDir)) continue;
-    for (const name of readdirSync(groupDir).sort()) {
-      const dir = join(groupDir, name);
-      const file = join(dir, 'package.json');
-      if (!statSync(dir).isDirectory() || !existsSync(file)) continue;
-      out.push({ dir, rel: `${group}/${name}`, manifest: JSON.parse(readFileSync(file, 'utf8')) });
-    }
-  }
-  return out;
-}
+export { ROOT, workspacePackages };
 
 export const publicPackages = () => workspacePackages().filter((p) => !p.manifest.private);
 
@@ -121,7 +107,7 @@ function main(argv) {
   if (failed > 0) return 1;
   if (flag === '--closure') {
     const byName = new Map(packed.map((p) => [p.name, p]));
-    for (const name of internalClosure(packed, roots)) console.log(byName.get(name).tarball);
+    for (const name of internalClosure(packed, roots)) process.stdout.write(`${byName.get(name).tarball}\n`);
   }
   return 0;
 }

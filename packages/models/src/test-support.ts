@@ -3,15 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng, flatLoss, flattenParams, gradientOf, hvp, hvpFiniteDifference } from '@goldstone/core';
 import type { LossName, ModelInstance, Params } from '@goldstone/plugin-api';
 
-export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num) / Math.sqrt(den);
-}
+export { relErr } from '@goldstone/core/test-support';
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
