@@ -164,7 +164,7 @@ async function analysisSection(entry: AnalysisEntry, options: RunReportOptions, 
 }
 
 /**
- * Analyses in the order the config lists them (`config.analyses` as names or `{ name }` objects),
+ * Analyses in the order the config lists them (`config.analyses` as names or `{ id?, name }` objects),
  * the rest after them by name.
  */
 export function orderAnalyses(entries: AnalysisEntry[], config: unknown): AnalysisEntry[] {
@@ -172,7 +172,8 @@ export function orderAnalyses(entries: AnalysisEntry[], config: unknown): Analys
   const list = isObject(config) ? config.analyses : undefined;
   if (Array.isArray(list)) {
     for (const item of list) {
-      const name = typeof item === 'string' ? item : isObject(item) && typeof item.name === 'string' ? item.name : undefined;
+      const name =
+        typeof item === 'string' ? item : isObject(item) && typeof item.id === 'string' ? item.id : isObject(item) && typeof item.name === 'string' ? item.name : undefined;
       if (name !== undefined && !listed.includes(name)) listed.push(name);
     }
   }

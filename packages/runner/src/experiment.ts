@@ -50,6 +50,14 @@ export const TrainSchema = z.strictObject({
   checkpointEvery: z.number().int().positive().default(1),
 });
 
+const analysisRef = pluginRef.extend({
+  /** The result id (`analyses/<id>.json`); default the name, `name-2`, … for a name listed again. */
+  id: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only')
+    .optional(),
+});
+
 /** An experiment file: what to train, on what, and which analyses to run. */
 export const ExperimentSchema = z.strictObject({
   name: z
@@ -66,7 +74,7 @@ export const ExperimentSchema = z.strictObject({
   task: pluginRef,
   model: pluginRef,
   train: TrainSchema.prefault({}),
-  analyses: z.array(pluginRef).default([]),
+  analyses: z.array(analysisRef).default([]),
   /** Overrides deep-merged into the experiment when run with `--quick` (a CI-sized run). */
   quick: z.record(z.string(), z.unknown()).optional(),
   /** Sweep declaration (read by `goldstone sweep`). */

@@ -7,5 +7,7 @@ export type { PluginEnvironment } from './plugin-environment';
 export { buildRegistry, loadPluginModule } from './plugin-loader';
 export type { LoadOptions } from './plugin-loader';
 export { markInterruptedOnSignal, prepareOutDir } from './run-directory';
-export { analyzeStoredRun, instantiate, resolvedConfig, resolveExperiment, runAnalysis, runExperiment } from './run-experiment';
+export { analysisIds, analyzeStoredRun, instantiate, resolvedConfig, resolveExperiment, runAnalysis, runExperiment } from './run-experiment';
+export { prepareExperiment } from './preflight';
+export type { PreparedExperiment, PreparedGroup } from './preflight';
 export type { ResolvedExperiment, RunOutcome } from './run-experiment';

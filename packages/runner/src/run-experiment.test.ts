@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Rng } from '@goldstone/core';
-import { API_VERSION, defineTask, Registry, UsageError, type InputSymmetry } from '@goldstone/plugin-api';
+import { API_VERSION, defineAnalysis, defineTask, Registry, UsageError, type InputSymmetry } from '@goldstone/plugin-api';
 import { RunStore } from '@goldstone/run-store';
 import { toyMlp } from '@goldstone/testkit';
 import { parseExperiment } from './experiment';
-import { resolveExperiment, runExperiment } from './run-experiment';
+import { analysisIds, resolveExperiment, runExperiment } from './run-experiment';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -74,6 +74,77 @@ describe('train.symmetryPenalty in experiments', () => {
       const err = await runExperiment({ resolved: resolveExperiment(plain, registry), store: store2, backend: 'cpu', skipAnalyses: true }).catch((e) => e);
       expect(err).toBeInstanceOf(UsageError);
       expect((err as UsageError).field).toBe('train.symmetryPenalty');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('analysis result ids', () => {
+  it('gives each listed analysis its own id: explicit ids, else the name, then name-2, name-3', () => {
+    expect(analysisIds([{ name: 'hessian' }, { name: 'robustness' }])).toEqual(['hessian', 'robustness']);
+    expect(analysisIds([{ name: 'hessian' }, { name: 'hessian' }, { name: 'hessian' }])).toEqual(['hessian', 'hessian-2', 'hessian-3']);
+    // an explicit id is never taken by a generated one
+    expect(analysisIds([{ name: 'hessian' }, { name: 'hessian', id: 'hessian' }, { name: 'x', id: 'hessian-2' }])).toEqual(['hessian-3', 'hessian', 'hessian-2']);
+  });
+
+  it('refuses two analyses with the same explicit id, naming the file and field', () => {
+    const err = (() => {
+      try {
+        analysisIds([{ name: 'hessian', id: 'h' }, { name: 'robustness', id: 'h' }], 'exp.yaml');
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).message).toBe('exp.yaml: analyses[1].id: "h" is the id of an earlier analysis; ids must be unique');
+    expect((err as UsageError).field).toBe('analyses[1].id');
+  });
+
+  it('stores the same analysis listed twice as two results, and records the ids in run.json', async () => {
+    const registry = new Registry();
+    registry.add(toyMlp, { package: 'test', version: '0.0.0' });
+    registry.add(
+      defineTask({
+        name: 'line',
+        apiVersion: API_VERSION,
+        options: z.object({}),
+        create: () => {
+          const split = { n: 8, x: new Float32Array(16).map((_, i) => i / 16), y: new Float32Array(8).map((_, i) => i / 8), xShape: [2], yShape: [1] };
+          return { inputShape: [2], outputSize: 1, outputKind: 'regression' as const, loss: 'mse' as const, splits: { train: split, test: split }, metrics: () => ({}) };
+        },
+      }),
+      { package: 'test', version: '0.0.0' },
+    );
+    registry.add(
+      defineAnalysis({
+        name: 'split-loss',
+        apiVersion: API_VERSION,
+        options: z.object({ split: z.string().default('train') }),
+        run: async (ctx, o) => {
+          const s = ctx.task.splits[o.split];
+          const value = tf.tidy(() => ctx.loss(ctx.params, tf.tensor(s.x, [s.n, ...s.xShape]), tf.tensor(s.y, [s.n, ...s.yShape])).dataSync()[0]);
+          return { result: { split: o.split, value }, provenance: { analysis: 'split-loss', seed: ctx.seed, backend: ctx.backend } };
+        },
+      }),
+      { package: 'test', version: '0.0.0' },
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'goldstone-ids-'));
+    try {
+      const exp = parseExperiment({
+        task: { name: 'line' },
+        model: { name: 'toy-mlp', options: { hidden: 3 } },
+        train: { epochs: 1, batchSize: 4 },
+        analyses: [{ name: 'split-loss' }, { name: 'split-loss', options: { split: 'test' } }, { name: 'split-loss', id: 'again' }],
+      });
+      const store = await RunStore.create(join(dir, 'run'));
+      const outcome = await runExperiment({ resolved: resolveExperiment(exp, registry), store, backend: 'cpu' });
+      expect(outcome.status).toBe('completed');
+      const stored = await store.readAnalyses();
+      expect(Object.keys(stored).sort()).toEqual(['again', 'split-loss', 'split-loss-2']);
+      expect((stored['split-loss-2'].result as { split: string }).split).toBe('test');
+      const run = (await store.readRun()) as { config: { analyses: { id: string }[] } };
+      expect(run.config.analyses.map((a) => a.id)).toEqual(['split-loss', 'split-loss-2', 'again']);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,18 +1,47 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { z } from 'zod';
-import { backendInfo, createAnalysisContext, disposeParams, Rng } from '@goldstone/core';
+import { backendInfo, createAnalysisContext, disposeParams } from '@goldstone/core';
 import { messageOf, RunFailedError, silentProgress, UsageError, type Params, type AnalysisPlugin, type AnalysisResult, type Json, type ModelInstance, type ModelPlugin, type Progress, type TaskInstance, type TaskPlugin, type OptimizerStateEntry, type Registry, type TrainHooks } from '@goldstone/plugin-api';
 import { experimentToJson, parseOrThrow, type Experiment } from './experiment';
 import type { RunStore } from '@goldstone/run-store';
-import { createSymmetryPenalty, resolveSymmetry, train, type OptimizerConfig } from '@goldstone/trainer';
+import { createSymmetryPenalty, train, type OptimizerConfig } from '@goldstone/trainer';
 import { loadResumePoint } from './resume';
+import { prepareExperiment, type PreparedExperiment } from './preflight';
 import { CHECKPOINTS_DIR, RUN_FILE } from '@goldstone/run-store/format';
 
 export interface ResolvedExperiment {
   experiment: Experiment;
   task: { plugin: TaskPlugin; options: unknown };
   model: { plugin: ModelPlugin; options: unknown };
-  analyses: { plugin: AnalysisPlugin; options: unknown }[];
+  /** Each listed analysis with its result id (`analyses/<id>.json`), unique in the run. */
+  analyses: { id: string; plugin: AnalysisPlugin; options: unknown }[];
+}
+
+/**
+ * The result ids of an experiment's analyses: an entry's own `id`, else its name, and for a name
+ * listed again without an id `name-2`, `name-3`, … in list order. Ids are unique in the run.
+ */
+export function analysisIds(analyses: readonly { name: string; id?: string }[], file?: string): string[] {
+  const taken = new Set<string>();
+  for (const [i, a] of analyses.entries()) {
+    if (a.id === undefined) continue;
+    if (taken.has(a.id)) {
+      throw new UsageError(`${file ? `${file}: ` : ''}analyses[${i}].id: "${a.id}" is the id of an earlier analysis; ids must be unique`, { file, field: `analyses[${i}].id` });
+    }
+    taken.add(a.id);
+  }
+  const ids: string[] = [];
+  for (const a of analyses) {
+    if (a.id !== undefined) {
+      ids.push(a.id);
+      continue;
+    }
+    let id = a.name;
+    for (let k = 2; taken.has(id); k++) id = `${a.name}-${k}`;
+    taken.add(id);
+    ids.push(id);
+  }
+  return ids;
 }
 
 /**
@@ -32,9 +61,10 @@ export function resolveExperiment(experiment: Experiment, registry: Registry, fi
     parseOrThrow(schema, options ?? {}, { file, prefix });
   const taskPlugin = lookup('task', experiment.task.name, 'task');
   const modelPlugin = lookup('model', experiment.model.name, 'model');
+  const ids = analysisIds(experiment.analyses, file);
   const analyses = experiment.analyses.map((a, i) => {
     const plugin = lookup('analysis', a.name, `analyses[${i}]`);
-    return { plugin, options: validate(plugin.options, a.options, ['analyses', i, 'options']) };
+    return { id: ids[i], plugin, options: validate(plugin.options, a.options, ['analyses', i, 'options']) };
   });
   return {
     experiment,
@@ -44,21 +74,15 @@ export function resolveExperiment(experiment: Experiment, registry: Registry, fi
   };
 }
 
-/** Build the task and the model of a resolved experiment (deterministic in the experiment's seed). */
-export async function instantiate(resolved: ResolvedExperiment): Promise<{ task: TaskInstance; model: ModelInstance; rng: Rng }> {
-  const rng = new Rng(resolved.experiment.seed);
-  const task = await resolved.task.plugin.create(resolved.task.options, { rng: rng.split('task') });
-  const model = resolved.model.plugin.create(resolved.model.options, {
-    inputShape: task.inputShape,
-    outputSize: task.outputSize,
-    outputKind: task.outputKind,
-    ...(task.graph ? { graph: task.graph } : {}),
-  });
-  return { task, model, rng };
+/** Build the task and the model of a resolved experiment (deterministic in the experiment's seed), checked. */
+export async function instantiate(resolved: ResolvedExperiment): Promise<PreparedExperiment> {
+  return prepareExperiment(resolved);
 }
 
-/** Run one analysis and store its result. */
+/** Run one analysis and store its result as `analyses/<id>.json` (id: the plugin's name unless given). */
 export async function runAnalysis(opts: {
+  /** The result id (default: the plugin's name). */
+  id?: string;
   plugin: AnalysisPlugin;
   options: unknown;
   task: TaskInstance;
@@ -70,13 +94,13 @@ export async function runAnalysis(opts: {
   progress?: Progress;
   previous?: Record<string, AnalysisResult>;
 }): Promise<AnalysisResult> {
-  const ctx = createAnalysisContext({ ...opts, analysis: opts.plugin.name });
+  const ctx = createAnalysisContext({ ...opts, analysis: opts.id ?? opts.plugin.name });
   const before = tf.memory().numTensors;
   const result = await opts.plugin.run(ctx, opts.options);
   const leaked = tf.memory().numTensors - before;
   if (leaked > 0) ctx.progress.log(`warning: analysis "${opts.plugin.name}" left ${leaked} tensor(s) undisposed`);
   const stored: AnalysisResult = JSON.parse(JSON.stringify(result));
-  if (opts.store) await opts.store.writeAnalysis(opts.plugin.name, stored);
+  if (opts.store) await opts.store.writeAnalysis(opts.id ?? opts.plugin.name, stored);
   return stored;
 }
 
@@ -85,7 +109,7 @@ export function resolvedConfig(resolved: ResolvedExperiment): Json {
   const exp = experimentToJson(resolved.experiment) as Record<string, any>;
   exp.task.options = resolved.task.options;
   exp.model.options = resolved.model.options;
-  exp.analyses = resolved.analyses.map((a, i) => ({ ...exp.analyses[i], options: a.options }));
+  exp.analyses = resolved.analyses.map((a, i) => ({ ...exp.analyses[i], id: a.id, options: a.options }));
   return JSON.parse(JSON.stringify(exp)) as Json;
 }
 
@@ -102,7 +126,10 @@ export interface RunOutcome {
  * that throws marks the run `failed`. Either way the outcome is returned (the CLI exits 1).
  */
 export async function runExperiment(opts: {
-  resolved: ResolvedExperiment;
+  /** The experiment, prepared (built and checked) by `prepareExperiment`: how the CLI calls it, so that every check passes before the run directory is touched. */
+  prepared?: PreparedExperiment;
+  /** Or only resolved: it is prepared here (after the caller has created the store). */
+  resolved?: ResolvedExperiment;
   store: RunStore;
   backend: string;
   packages?: Record<string, string>;
@@ -115,25 +142,14 @@ export async function runExperiment(opts: {
    */
   resume?: boolean;
 }): Promise<RunOutcome> {
-  const { resolved, store } = opts;
+  const { store } = opts;
+  if (!opts.prepared && !opts.resolved) throw new TypeError('runExperiment: pass prepared or resolved');
+  const prepared = opts.prepared ?? (await prepareExperiment(opts.resolved!));
+  const { resolved, task, model, rng } = prepared;
   const exp = resolved.experiment;
   const progress = opts.progress ?? silentProgress;
-  const { task, model, rng } = await instantiate(resolved);
-  // a task without (the named) symmetries rejects train.symmetryPenalty before anything is written
-  if (exp.train.symmetryPenalty) resolveSymmetry(task, exp.train.symmetryPenalty);
   const t = exp.train;
-  const groups = t.groups
-    ? Object.entries(t.groups).map(([name, g]) => {
-        const params = model.groups?.[name];
-        if (!params) {
-          throw new UsageError(
-            `train.groups.${name}: the model "${exp.model.name}" has no parameter group "${name}" (it has: ${Object.keys(model.groups ?? {}).join(', ') || 'none'})`,
-            { field: `train.groups.${name}` },
-          );
-        }
-        return { name, params, ...g };
-      })
-    : undefined;
+  const groups = prepared.groups;
   const optimizer: OptimizerConfig = {
     name: t.optimizer,
     lr: t.lr,
@@ -175,7 +191,7 @@ export async function runExperiment(opts: {
   const hooks: TrainHooks[] = [];
   if (!opts.skipAnalyses) {
     for (const a of resolved.analyses) {
-      if (a.plugin.trainHooks) hooks.push(a.plugin.trainHooks(a.options, { model, task, rng: rng.split(`hooks:${a.plugin.name}`) }));
+      if (a.plugin.trainHooks) hooks.push(a.plugin.trainHooks(a.options, { model, task, rng: rng.split(`hooks:${a.id}`) }));
     }
   }
 
@@ -234,9 +250,10 @@ export async function runExperiment(opts: {
     const analyses: Record<string, AnalysisResult> = {};
     if (!opts.skipAnalyses) {
       for (const a of resolved.analyses) {
-        progress.log(`analysis ${a.plugin.name}…`);
+        progress.log(`analysis ${a.id}…`);
         try {
-          analyses[a.plugin.name] = await runAnalysis({
+          analyses[a.id] = await runAnalysis({
+            id: a.id,
             plugin: a.plugin,
             options: a.options,
             task,
@@ -249,7 +266,7 @@ export async function runExperiment(opts: {
             previous: analyses,
           });
         } catch (err) {
-          const message = `analysis "${a.plugin.name}" failed: ${messageOf(err)}`;
+          const message = `analysis "${a.id}" failed: ${messageOf(err)}`;
           await store.updateRun({ status: 'failed', error: message, finishedAt: new Date().toISOString(), summary: trained.final });
           return { status: 'failed', message, final: trained.final, analyses };
         }

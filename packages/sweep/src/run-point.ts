@@ -3,7 +3,7 @@ import type { BackendChoice } from '@goldstone/core';
 import { messageOf, silentProgress } from '@goldstone/plugin-api';
 import { writeRunReport } from '@goldstone/report';
 import { RunStore } from '@goldstone/run-store';
-import { loadExperimentFile, packageVersions, registryFor, resolveExperiment, runExperiment, startBackend } from '@goldstone/runner';
+import { loadExperimentFile, packageVersions, prepareExperiment, registryFor, resolveExperiment, runExperiment, startBackend } from '@goldstone/runner';
 import type { PointJob, PointResult } from './executor';
 
 /**
@@ -26,11 +26,12 @@ export class PointRunner {
         this.backend = await startBackend(experiment.backend);
         this.backendChoice = experiment.backend;
       }
+      const prepared = await prepareExperiment(resolved, { file: job.file });
       // A point runs again from scratch: whatever an earlier attempt left goes.
       if (existsSync(job.dir)) rmSync(job.dir, { recursive: true, force: true });
       store = await RunStore.create(job.dir);
       this.current = store;
-      const outcome = await runExperiment({ resolved, store, backend: this.backend, packages: packageVersions(job.env, registry), progress: silentProgress });
+      const outcome = await runExperiment({ prepared, store, backend: this.backend, packages: packageVersions(job.env, registry), progress: silentProgress });
       if (job.report) await writeRunReport(job.dir).catch(() => undefined);
       return { status: outcome.status, ...(outcome.message ? { error: outcome.message } : {}), summary: outcome.final };
     } catch (err) {

@@ -213,7 +213,7 @@ async function writeSummaries(
     for (const p of index.points) {
       if (p.status !== 'completed') continue;
       try {
-        const result = JSON.parse(readFileSync(join(dir, p.dir, ANALYSES_DIR, `${a.plugin.name}.json`), 'utf8')) as AnalysisResult;
+        const result = JSON.parse(readFileSync(join(dir, p.dir, ANALYSES_DIR, `${a.id}.json`), 'utf8')) as AnalysisResult;
         inputs.push({ run: p.id, settings: p.assignments, result });
       } catch {
         // a run without this analysis' result (it was not asked for there) is left out
@@ -221,10 +221,10 @@ async function writeSummaries(
     }
     try {
       const summary = a.plugin.summarize(inputs, a.options);
-      await write(a.plugin.name, { analysis: a.plugin.name, runs: inputs.map((i) => i.run), summaryBy: index.sweep.summaryBy, ...JSON.parse(JSON.stringify(summary)) });
+      await write(a.id, { analysis: a.plugin.name, id: a.id, runs: inputs.map((i) => i.run), summaryBy: index.sweep.summaryBy, ...JSON.parse(JSON.stringify(summary)) });
     } catch (err) {
-      reporter.log(`warning: the summary of analysis "${a.plugin.name}" failed: ${messageOf(err)}`);
-      await write(a.plugin.name, { analysis: a.plugin.name, runs: inputs.map((i) => i.run), error: messageOf(err) });
+      reporter.log(`warning: the summary of analysis "${a.id}" failed: ${messageOf(err)}`);
+      await write(a.id, { analysis: a.plugin.name, id: a.id, runs: inputs.map((i) => i.run), error: messageOf(err) });
     }
   }
   return written;

@@ -5,6 +5,7 @@ import {
   markInterruptedOnSignal,
   packageVersions,
   parseAssignments,
+  prepareExperiment,
   prepareOutDir,
   registryFor,
   resolveExperiment,
@@ -43,10 +44,12 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   const out = flags.out ?? join('runs', experiment.name ?? basename(file, extname(file)));
   if (flags.resume && flags.force) throw new UsageError('--resume and --force exclude each other');
   const resuming = Boolean(flags.resume) && existsSync(join(out, RUN_FILE));
+  const backend = await startBackend(experiment.backend);
+  // Build the task and model and check everything that needs them before the run directory is touched.
+  const prepared = await prepareExperiment(resolved, { file });
   if (!resuming) prepareOutDir(out, flags.force);
 
   const progress = stderrProgress();
-  const backend = await startBackend(experiment.backend);
   const store = await RunStore.create(out, { resume: resuming });
   if (resuming) {
     const previous = (await store.readRun()) as { status?: string };
@@ -57,7 +60,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   }
   progress.log(`run ${out} (backend ${backend}, seed ${experiment.seed}${flags.quick ? ', quick' : ''})`);
   const release = markInterruptedOnSignal(store);
-  const outcome = await runExperiment({ resolved, store, backend, packages: packageVersions(env, registry), progress, resume: resuming }).finally(release);
+  const outcome = await runExperiment({ prepared, store, backend, packages: packageVersions(env, registry), progress, resume: resuming }).finally(release);
   let reportPath: string | undefined;
   if (flags.report !== false) reportPath = await writeRunReport(out);
   if (flags.json) {

@@ -4,6 +4,7 @@ import {
   packageVersions,
   parseAssignments,
   parseExperiment,
+  prepareExperiment,
   prepareOutDir,
   registryFor,
   resolveExperiment,
@@ -38,12 +39,13 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
   const registry = await registryFor(env, experiment, process.cwd());
   const resolved = resolveExperiment(experiment, registry, 'command line');
   const out = flags.out ?? join('runs', `${flags.task}-${flags.model}-seed${experiment.seed}`);
+  const backend = await startBackend(experiment.backend);
+  const prepared = await prepareExperiment(resolved, { file: 'command line' });
   prepareOutDir(out, flags.force);
   const progress = stderrProgress();
-  const backend = await startBackend(experiment.backend);
   const store = await RunStore.create(out);
   const release = markInterruptedOnSignal(store);
-  const outcome = await runExperiment({ resolved, store, backend, packages: packageVersions(env, registry), progress, skipAnalyses: true }).finally(release);
+  const outcome = await runExperiment({ prepared, store, backend, packages: packageVersions(env, registry), progress, skipAnalyses: true }).finally(release);
   if (flags.json) process.stdout.write(`${JSON.stringify({ run: out, status: outcome.status, message: outcome.message, final: outcome.final }, null, 2)}\n`);
   if (outcome.status !== 'completed') {
     process.stderr.write(`error: run ${outcome.status}: ${outcome.message ?? ''}\n`);
