@@ -85,9 +85,11 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option('--executor <name>', 'where points run: local (a process pool on this machine) or in-process (one after another, in this process)', 'local')
     .option('--quick', 'apply the experiment\'s quick: overrides to every point')
     .option('--set <key=value>', 'override an experiment field for every point (repeatable)', collect)
-    .option('--dry-run', 'list the points and what would run; write nothing')
+    .option('--dry-run', 'list the points (run/skip, id, assignments; one a line on stdout) and write nothing')
+    .option('--max-points <n>', 'the most points the sweep may have (default 10000), checked before anything is expanded')
+    .option('--force', 'carry on in a sweep directory that holds a different sweep: replace its index; runs that differ run again, directories of points not in this sweep are kept')
     .option('--no-report', 'write no report.html per run and no sweep-report.html')
-    .option('--json', 'print the sweep index (sweep.json) on stdout')
+    .option('--json', 'print the sweep index (sweep.json) on stdout (with --dry-run: the index it would write)')
     .addOption(backendOption())
     .action(wrap((file, opts) => sweepCommand(file, opts)));
 

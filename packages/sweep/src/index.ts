@@ -6,5 +6,5 @@ export type { LocalExecutorOptions } from './local-executor';
 export { PointRunner } from './run-point';
 export { runSweep, silentReporter } from './run-sweep';
 export type { SweepOptions, SweepOutcome, SweepReporter } from './run-sweep';
-export { canonicalJson, countStatuses, createSweepIndex, expandRange, expandSweep, finishPoint, groupSettings, metricStats, needsRun, POINT_STATUSES, pointId, readSweepIndex, reconcilePoint, resolveSweep, shortName, startPoint, summarizeFinalMetrics, SWEEP_INDEX_FILE, SWEEP_INDEX_FORMAT, SweepSchema, updatePoint, writeSweepIndex } from './sweep-spec';
-export type { MetricGroup, MetricStats, PointStatus, ResolvedSweep, SweepIndex, SweepPoint, SweepPointRecord, SweepRange, SweepSpec } from './sweep-spec';
+export { canonicalJson, comparableConfig, countPoints, countStatuses, createSweepIndex, DEFAULT_MAX_POINTS, expandRange, expandSweep, finishPoint, forbiddenSegment, groupSettings, indexDifferences, jsonDifferences, metricStats, needsRun, POINT_STATUSES, pointId, readSweepIndex, reconcilePoint, resetPoint, resolveSweep, shortName, startPoint, summarizeFinalMetrics, SWEEP_INDEX_FILE, SWEEP_INDEX_FORMAT, SweepSchema, updatePoint, updatePoints, writeSweepIndex } from './sweep-spec';
+export type { JsonDifference, MetricGroup, MetricStats, PointStatus, ResolvedSweep, SweepIndex, SweepPoint, SweepPointRecord, SweepRange, SweepSpec } from './sweep-spec';

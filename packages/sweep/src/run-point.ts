@@ -1,10 +1,11 @@
 import { existsSync, rmSync } from 'node:fs';
 import type { BackendChoice } from '@goldstone/core';
-import { messageOf, silentProgress } from '@goldstone/plugin-api';
+import { messageOf, silentProgress, UsageError } from '@goldstone/plugin-api';
 import { writeRunReport } from '@goldstone/report';
 import { RunStore } from '@goldstone/run-store';
 import { loadExperimentFile, packageVersions, prepareExperiment, registryFor, resolveExperiment, runExperiment, startBackend } from '@goldstone/runner';
 import type { PointJob, PointResult } from './executor';
+import { pointDirState } from './point-dir';
 
 /**
  * Runs points one at a time in this process, exactly as `goldstone run FILE --set …` would, each
@@ -27,7 +28,9 @@ export class PointRunner {
         this.backendChoice = experiment.backend;
       }
       const prepared = await prepareExperiment(resolved, { file: job.file });
-      // A point runs again from scratch: whatever an earlier attempt left goes.
+      // A point runs again from scratch: whatever an earlier attempt left goes, but only if it is goldstone's.
+      const state = pointDirState(job.dir);
+      if (state.kind === 'foreign') throw new UsageError(`${job.dir}: ${state.reason}; it is left alone and the point is not run`, { file: job.dir });
       if (existsSync(job.dir)) rmSync(job.dir, { recursive: true, force: true });
       store = await RunStore.create(job.dir);
       this.current = store;

@@ -1,13 +1,38 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { basename, extname, join, resolve } from 'node:path';
-import { canonicalJson, createSweepIndex, expandSweep, finishPoint, needsRun, readSweepIndex, reconcilePoint, resolveSweep, startPoint, summarizeFinalMetrics, updatePoint, writeSweepIndex, type SweepIndex, type SweepPoint, type SweepPointRecord } from './sweep-spec';
-import { loadExperimentFile, registryFor, resolveExperiment, type PluginEnvironment } from '@goldstone/runner';
+import { basename, extname, isAbsolute, join, resolve } from 'node:path';
+import {
+  canonicalJson,
+  comparableConfig,
+  createSweepIndex,
+  describeDifferences,
+  expandSweep,
+  finishPoint,
+  indexDifferences,
+  jsonDifferences,
+  needsRun,
+  readSweepIndex,
+  reconcilePoint,
+  resetPoint,
+  resolveSweep,
+  startPoint,
+  summarizeFinalMetrics,
+  SWEEP_INDEX_FILE,
+  updatePoint,
+  updatePoints,
+  writeSweepIndex,
+  type JsonDifference,
+  type SweepIndex,
+  type SweepPoint,
+  type SweepPointRecord,
+} from './sweep-spec';
+import { experimentToJson, parseExperiment, readConfigFile, registryFor, resolvedConfig, resolveExperiment, type Experiment, type PluginEnvironment } from '@goldstone/runner';
 import { messageOf, UsageError, type AnalysisResult, type Json, type Registry, type SummaryInput } from '@goldstone/plugin-api';
-import { ANALYSES_DIR, RUN_FILE, writeFileAtomic } from '@goldstone/run-store/format';
+import { ANALYSES_DIR, writeFileAtomic } from '@goldstone/run-store/format';
 import { writeSweepReport } from '@goldstone/report';
 import type { PointJob, SweepExecutor } from './executor';
 import { LocalExecutor } from './local-executor';
+import { pointDirState, type PointDirState } from './point-dir';
 
 /** What the sweep tells whoever shows its progress. */
 export interface SweepReporter {
@@ -43,6 +68,14 @@ export interface SweepOptions {
   maxAttempts?: number;
   /** Expand, validate and reconcile only: write nothing, run nothing. */
   dryRun?: boolean;
+  /** The most points the sweep may have (default `DEFAULT_MAX_POINTS`, 10,000); checked before anything is expanded. */
+  maxPoints?: number;
+  /**
+   * Carry on in a sweep directory whose index or runs belong to a different sweep: the index is
+   * replaced, runs that differ from this experiment run again (their run directories are replaced),
+   * and directories of points that are no longer in the sweep are kept, untouched.
+   */
+  force?: boolean;
   reporter?: SweepReporter;
   /** Local executor: the worker entry (default: `worker.js` beside this package's build). */
   workerScript?: string;
@@ -57,37 +90,64 @@ export interface SweepOutcome {
   interrupted: boolean;
   summaries: string[];
   report?: string;
+  /** With `force`: how the directory differed from this sweep (what `force` overrode). */
+  differences: string[];
+  /** Points whose existing run differs from this experiment: they run again, replacing it. */
+  replaced: string[];
+  /** Run directories of points that are no longer in the sweep: kept on disk, left out of the index. */
+  kept: string[];
 }
 
-function readRunJson(dir: string): Record<string, Json> | undefined {
-  try {
-    return JSON.parse(readFileSync(join(dir, RUN_FILE), 'utf8'));
-  } catch {
-    return undefined;
-  }
+const describePoint = (p: SweepPoint) => Object.entries(p.assignments).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
+
+/**
+ * The experiment file read and parsed once; each point is the parsed file with its assignments
+ * applied to a copy, as `goldstone run FILE --set …` applies them (plugin paths made absolute).
+ */
+function experimentReader(file: string, quick: boolean, set: Record<string, unknown>): (assignments?: Record<string, Json>) => Experiment {
+  const raw = readConfigFile(file);
+  const dir = resolve(file, '..');
+  return (assignments = {}) => {
+    const experiment = parseExperiment(raw, { file, quick, set: { ...set, ...assignments } });
+    experiment.plugins = experiment.plugins.map((p) => (p.startsWith('.') || isAbsolute(p) ? resolve(dir, p) : p));
+    return experiment;
+  };
 }
 
 /**
- * Validate every point before anything runs: each must load and resolve as `goldstone run --set`
- * would. Registries are shared between points that need the same plugins.
+ * Validate every point before anything runs: each must resolve as `goldstone run --set` would.
+ * Registries are shared between points that need the same plugins. For points whose directory
+ * already holds a run, the run's recorded config is compared with the config the point has now.
  */
-async function validatePoints(env: PluginEnvironment, file: string, quick: boolean, set: Record<string, unknown>, points: SweepPoint[]): Promise<{ registry: Registry; resolved: ReturnType<typeof resolveExperiment> }> {
+async function validatePoints(
+  env: PluginEnvironment,
+  file: string,
+  read: (assignments: Record<string, Json>) => Experiment,
+  points: SweepPoint[],
+  dirs: ReadonlyMap<string, PointDirState>,
+): Promise<{ resolved: ReturnType<typeof resolveExperiment>; mismatches: Map<string, JsonDifference[]> }> {
   const registries = new Map<string, Registry>();
-  let first: { registry: Registry; resolved: ReturnType<typeof resolveExperiment> } | undefined;
+  const mismatches = new Map<string, JsonDifference[]>();
+  let first: ReturnType<typeof resolveExperiment> | undefined;
   for (const p of points) {
     try {
-      const { experiment, dir } = loadExperimentFile(file, { quick, set: { ...set, ...p.assignments } });
+      const experiment = read(p.assignments);
       const key = canonicalJson([experiment.plugins, experiment.task.name, experiment.model.name, experiment.analyses.map((a) => a.name)]);
       let registry = registries.get(key);
-      if (!registry) registries.set(key, (registry = await registryFor(env, experiment, dir, file)));
+      if (!registry) registries.set(key, (registry = await registryFor(env, experiment, resolve(file, '..'), file)));
       const resolved = resolveExperiment(experiment, registry, file);
-      first ??= { registry, resolved };
+      first ??= resolved;
+      const state = dirs.get(p.id);
+      if (state?.kind === 'run' && state.run?.config !== undefined) {
+        const diffs = jsonDifferences(comparableConfig(state.run.config), comparableConfig(resolvedConfig(resolved)));
+        if (diffs.length) mismatches.set(p.id, diffs);
+      }
     } catch (err) {
-      if (err instanceof UsageError) throw new UsageError(`${err.message}\n(in sweep point ${p.id}: ${Object.entries(p.assignments).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')})`, { file: err.file, field: err.field });
+      if (err instanceof UsageError) throw new UsageError(`${err.message}\n(in sweep point ${p.id}: ${describePoint(p)})`, { file: err.file, field: err.field });
       throw err;
     }
   }
-  return first!;
+  return { resolved: first!, mismatches };
 }
 
 /**
@@ -96,26 +156,91 @@ async function validatePoints(env: PluginEnvironment, file: string, quick: boole
  * each point as its own run directory. sweep.json (the index) is rewritten atomically on every
  * change, so a sweep killed at any moment loses no finished run and the next invocation picks up
  * where it stopped. Afterwards: final-metric and analysis summaries, and the sweep report.
+ *
+ * Everything is checked before anything is written: the sweep block (at most `maxPoints` points),
+ * every point, and an existing sweep directory, which must hold this sweep (the same experiment,
+ * perhaps with more points) unless `force`. Nothing in the directory is ever imported or run:
+ * plugins come only from the experiment file.
  */
 export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const reporter = opts.reporter ?? silentReporter;
+  if (opts.out !== undefined && opts.out.trim() === '') {
+    throw new UsageError('--out: expected a sweep directory, found an empty path', { field: 'out' });
+  }
+  if (opts.maxPoints !== undefined && !(Number.isInteger(opts.maxPoints) && opts.maxPoints >= 1)) {
+    throw new UsageError(`--max-points: expected a whole number ≥ 1, found ${opts.maxPoints}`, { field: 'maxPoints' });
+  }
   const quick = Boolean(opts.quick);
   const set = opts.set ?? {};
   const file = resolve(opts.file);
-  const { experiment } = loadExperimentFile(opts.file, { quick, set });
-  const sweep = resolveSweep(experiment.sweep, { file: opts.file });
-  const points = expandSweep(sweep);
-  const { resolved } = await validatePoints(opts.env, opts.file, quick, set, points);
+  const read = experimentReader(opts.file, quick, set);
+  const experiment = read();
+  const sweep = resolveSweep(experiment.sweep, { file: opts.file, maxPoints: opts.maxPoints });
+  const points = expandSweep(sweep, { maxPoints: opts.maxPoints });
   const name = experiment.name ?? basename(opts.file, extname(opts.file));
   const dir = resolve(opts.out ?? join('sweeps', name));
-  if (existsSync(dir) && readdirSync(dir).length > 0 && !existsSync(join(dir, 'sweep.json'))) {
+  const indexFile = join(dir, SWEEP_INDEX_FILE);
+  if (existsSync(dir) && readdirSync(dir).length > 0 && !existsSync(indexFile)) {
     throw new UsageError(`--out ${opts.out ?? dir}: the directory exists and is not a goldstone sweep directory (no sweep.json); choose another --out`, { field: 'out' });
   }
 
-  const previous = await readSweepIndex(dir);
-  let index = createSweepIndex({ name, experiment: file, quick, set: JSON.parse(JSON.stringify(set)) as Record<string, Json>, sweep, points, previous });
-  for (const p of index.points) index = updatePoint(index, p.id, (r) => reconcilePoint(r, readRunJson(join(dir, r.dir))), index.updatedAt);
-  if (opts.dryRun) return { dir, index, failed: index.counts.failed, interrupted: false, summaries: [] };
+  // What the directory holds (read only: nothing in it is imported or run).
+  const differences: string[] = [];
+  let previous: SweepIndex | undefined;
+  try {
+    previous = await readSweepIndex(dir);
+  } catch (err) {
+    // A damaged record may be replaced with --force; a file that is no goldstone index at all never is.
+    if (!(opts.force && err instanceof UsageError && err.field?.startsWith('points'))) throw err;
+    differences.push(`its index cannot be read (${err.message})`);
+  }
+  const dirs = new Map<string, PointDirState>();
+  if (previous) {
+    for (const p of points) {
+      const state = pointDirState(join(dir, p.id));
+      if (state.kind === 'foreign') {
+        throw new UsageError(`${join(dir, p.id)}: ${state.reason}; sweep point ${p.id} would run there: move it away or choose another --out`, { file: join(dir, p.id), field: 'out' });
+      }
+      dirs.set(p.id, state);
+    }
+  }
+
+  const { resolved, mismatches } = await validatePoints(opts.env, opts.file, read, points, dirs);
+  const setJson = JSON.parse(JSON.stringify(set)) as Record<string, Json>;
+  const base = comparableConfig(experimentToJson(experiment));
+  if (previous) differences.push(...indexDifferences(previous, { base, quick, set: setJson, sweep, points }));
+  if (mismatches.size) {
+    const [id, diffs] = mismatches.entries().next().value!;
+    differences.push(`${mismatches.size} run${mismatches.size === 1 ? '' : 's'} in it ran a different experiment (${id}: ${describeDifferences(diffs)})`);
+  }
+  if (differences.length && !opts.force) {
+    throw new UsageError(
+      `${indexFile}: expected the sweep of ${opts.file} (the same experiment, perhaps with more points), found a different one: ${differences.join('; ')}. ` +
+        'Pass --force to replace the index (runs that differ run again; run directories of points not in this sweep are kept), or choose another --out',
+      { file: indexFile, field: 'out' },
+    );
+  }
+  const ids = new Set(points.map((p) => p.id));
+  const kept = (previous?.points ?? []).filter((p) => !ids.has(p.id) && existsSync(join(dir, p.id))).map((p) => p.id);
+  const replaced = [...mismatches.keys()];
+
+  let index = createSweepIndex({ name, experiment: file, quick, set: setJson, sweep, points, previous, base });
+  index = updatePoints(
+    index,
+    (r) => {
+      // A directory holding a run of another experiment is no result of this sweep: the point runs again.
+      if (mismatches.has(r.id)) return resetPoint(r);
+      const state = dirs.get(r.id);
+      return reconcilePoint(r, state?.kind === 'run' ? state.run : undefined);
+    },
+    index.updatedAt,
+  );
+  if (opts.force && differences.length) {
+    reporter.log(`--force: replacing the index of ${dir}: ${differences.join('; ')}`);
+    if (replaced.length) reporter.log(`--force: ${replaced.length} run${replaced.length === 1 ? '' : 's'} that differ from this experiment will run again, replacing ${replaced.length === 1 ? 'its' : 'their'} run director${replaced.length === 1 ? 'y' : 'ies'}`);
+    if (kept.length) reporter.log(`--force: ${kept.length} run director${kept.length === 1 ? 'y' : 'ies'} of points not in this sweep ${kept.length === 1 ? 'is' : 'are'} kept, not in the index: ${kept.slice(0, 5).join(', ')}${kept.length > 5 ? ', …' : ''}`);
+  }
+  if (opts.dryRun) return { dir, index, failed: index.counts.failed, interrupted: false, summaries: [], differences, replaced, kept };
 
   await mkdir(dir, { recursive: true });
   let writing: Promise<void> = Promise.resolve();
@@ -167,9 +292,11 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   }
   reporter.stop();
   // The run directories are the truth: pick up what workers wrote (e.g. a run that finished just as its worker was stopped).
-  for (const p of index.points) {
-    if (p.status === 'running') index = updatePoint(index, p.id, (r) => reconcilePoint(r, readRunJson(join(dir, r.dir))));
-  }
+  index = updatePoints(index, (r) => {
+    if (r.status !== 'running') return r;
+    const state = pointDirState(join(dir, r.dir));
+    return reconcilePoint(r, state.kind === 'run' ? state.run : undefined);
+  });
   await persist();
 
   const summaries: string[] = [];
@@ -184,7 +311,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       }
     }
   }
-  return { dir, index, failed: index.counts.failed, interrupted, summaries, report };
+  return { dir, index, failed: index.counts.failed, interrupted, summaries, report, differences, replaced, kept };
 }
 
 /**

@@ -27,6 +27,20 @@ const axisSchema = z.union([z.array(z.unknown()).min(1, 'expected at least one v
 /** A path as `--set` reads it: `train.lr`, `model.options.hidden`, `analyses[0].options.k`, `seed`. */
 const PATH = /^[A-Za-z_][\w-]*(\[\d+\])*(\.[A-Za-z_][\w-]*(\[\d+\])*)*$/;
 
+/** Path segments that would reach an object's prototype instead of a field of its own. */
+const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The first segment of `path` that may not be swept (`__proto__`, `constructor`, `prototype`), if any. */
+export function forbiddenSegment(path: string): string | undefined {
+  return path
+    .split('.')
+    .map((part) => part.replace(/(\[\d+\])+$/, ''))
+    .find((part) => FORBIDDEN_SEGMENTS.has(part));
+}
+
+/** How many points a sweep may have unless told otherwise (`--max-points`, `maxPoints`). */
+export const DEFAULT_MAX_POINTS = 10_000;
+
 export const SweepSchema = z.strictObject({
   /** Product over paths (first path outermost). */
   grid: z.record(z.string(), axisSchema).optional(),
@@ -93,7 +107,7 @@ function toJson(v: unknown): Json {
  * Validate and expand an experiment's `sweep:` block. Errors are UsageErrors naming the file and
  * the field (`sweep.grid.train.lr: …`).
  */
-export function resolveSweep(raw: unknown, opts: { file?: string } = {}): ResolvedSweep {
+export function resolveSweep(raw: unknown, opts: { file?: string; maxPoints?: number } = {}): ResolvedSweep {
   const where = opts.file ? `${opts.file}: ` : '';
   if (raw === undefined || raw === null) {
     throw new UsageError(`${where}sweep: the experiment has no sweep: block (declare grid, zip or seeds; use goldstone run for a single run)`, {
@@ -103,18 +117,35 @@ export function resolveSweep(raw: unknown, opts: { file?: string } = {}): Resolv
   }
   if (isObject(raw)) {
     for (const section of ['grid', 'zip'] as const) {
-      const axes = raw[section];
+      const axes = Object.hasOwn(raw, section) ? raw[section] : undefined;
       if (!isObject(axes)) continue;
-      const bad = Object.keys(axes).find((k) => !PATH.test(k));
-      if (bad !== undefined) {
-        throw new UsageError(`${where}sweep.${section}.${bad}: expected a dotted path such as train.lr or model.options.hidden`, {
-          file: opts.file,
-          field: `sweep.${section}.${bad}`,
-        });
+      for (const key of Object.keys(axes)) {
+        if (!PATH.test(key)) {
+          throw new UsageError(`${where}sweep.${section}.${key}: expected a dotted path such as train.lr or model.options.hidden`, {
+            file: opts.file,
+            field: `sweep.${section}.${key}`,
+          });
+        }
+        const segment = forbiddenSegment(key);
+        if (segment !== undefined) {
+          throw new UsageError(`${where}sweep.${section}.${key}: "${segment}" may not be a path segment (it names no experiment field); expected a path such as train.lr`, {
+            file: opts.file,
+            field: `sweep.${section}.${key}`,
+          });
+        }
       }
     }
   }
   const spec = parseOrThrow(SweepSchema, raw, { file: opts.file, prefix: ['sweep'] });
+  const maxPoints = opts.maxPoints ?? DEFAULT_MAX_POINTS;
+  // A range's num bounds the sweep from below: refuse before expanding it (a num of 1e9 would not fit in memory).
+  for (const section of ['grid', 'zip'] as const) {
+    for (const [path, axis] of Object.entries(spec[section] ?? {})) {
+      if (Array.isArray(axis)) continue;
+      const { num } = 'logspace' in axis ? axis.logspace : axis.linspace;
+      if (num > maxPoints) throw tooManyPoints(opts.file, `at least ${num} points (sweep.${section}.${path} has num ${num})`, maxPoints, num);
+    }
+  }
   const expand = (section: 'grid' | 'zip', path: string, axis: unknown[] | SweepRange): Json[] => {
     if (Array.isArray(axis)) return axis.map(toJson);
     try {
@@ -160,7 +191,34 @@ export function resolveSweep(raw: unknown, opts: { file?: string } = {}): Resolv
     }
   }
   const summaryBy = spec.summaryBy ?? paths.filter((p) => p !== 'seed');
-  return { grid, zip, seeds, paths, summaryBy };
+  const resolved = { grid, zip, seeds, paths, summaryBy };
+  const total = countPoints(resolved);
+  if (total > maxPoints) throw tooManyPoints(opts.file, `${total} points (${describeAxes(resolved)})`, maxPoints, total);
+  return resolved;
+}
+
+/** The number of points a resolved sweep expands to (the product of its axis lengths), without expanding it. */
+export function countPoints(sweep: ResolvedSweep): number {
+  const zipPaths = Object.keys(sweep.zip);
+  let n = zipPaths.length ? sweep.zip[zipPaths[0]].length : 1;
+  for (const values of Object.values(sweep.grid)) n *= values.length;
+  return n * (sweep.seeds.length || 1);
+}
+
+function describeAxes(sweep: ResolvedSweep): string {
+  const zipPaths = Object.keys(sweep.zip);
+  return [
+    ...Object.entries(sweep.grid).map(([p, v]) => `${p} ${v.length}`),
+    ...(zipPaths.length ? [`zip ${zipPaths.join('+')} ${sweep.zip[zipPaths[0]].length}`] : []),
+    ...(sweep.seeds.length ? [`seeds ${sweep.seeds.length}`] : []),
+  ].join(' × ');
+}
+
+function tooManyPoints(file: string | undefined, what: string, limit: number, count: number): UsageError {
+  return new UsageError(
+    `${file ? `${file}: ` : ''}sweep: expected at most ${limit} points, found ${what}; pass --max-points ${count} to run that many`,
+    { file, field: 'sweep' },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -216,7 +274,12 @@ export function pointId(assignments: Record<string, Json>): string {
 }
 
 /** Every point of a resolved sweep: grid product (first path outermost) × zip rows × seeds (innermost). */
-export function expandSweep(sweep: ResolvedSweep): SweepPoint[] {
+export function expandSweep(sweep: ResolvedSweep, opts: { maxPoints?: number } = {}): SweepPoint[] {
+  const total = countPoints(sweep);
+  const limit = opts.maxPoints ?? DEFAULT_MAX_POINTS;
+  if (total > limit) throw tooManyPoints(undefined, `${total} points (${describeAxes(sweep)})`, limit, total);
+  const bad = sweep.paths.find((p) => forbiddenSegment(p) !== undefined);
+  if (bad !== undefined) throw new UsageError(`sweep: ${bad}: "${forbiddenSegment(bad)}" may not be a path segment`, { field: `sweep.${bad}` });
   const axes: { paths: string[]; rows: Json[][] }[] = [];
   for (const [path, values] of Object.entries(sweep.grid)) axes.push({ paths: [path], rows: values.map((v) => [v]) });
   const zipPaths = Object.keys(sweep.zip);
@@ -287,6 +350,12 @@ export interface SweepIndex {
   quick: boolean;
   set: Record<string, Json>;
   sweep: ResolvedSweep;
+  /**
+   * The experiment every point starts from (`quick` and `set` applied), without the fields that do
+   * not change what a point computes (see `comparableConfig`): what a later invocation must match.
+   * Absent in indexes written before it was recorded.
+   */
+  base?: Json;
   createdAt: string;
   updatedAt: string;
   /** Number of points per status. */
@@ -317,6 +386,7 @@ export function createSweepIndex(opts: {
   sweep: ResolvedSweep;
   points: SweepPoint[];
   previous?: SweepIndex;
+  base?: Json;
   now?: string;
 }): SweepIndex {
   const now = opts.now ?? new Date().toISOString();
@@ -339,6 +409,7 @@ export function createSweepIndex(opts: {
     quick: Boolean(opts.quick),
     set: opts.set ?? {},
     sweep: opts.sweep,
+    ...(opts.base !== undefined ? { base: opts.base } : {}),
     createdAt: opts.previous?.createdAt ?? now,
     updatedAt: now,
     counts: countStatuses(points),
@@ -346,15 +417,29 @@ export function createSweepIndex(opts: {
   };
 }
 
-/** The index with one point replaced by `fn(point)`, counts and `updatedAt` refreshed. */
+/**
+ * The index with one point replaced by `fn(point)`, counts and `updatedAt` refreshed. The counts
+ * are adjusted for the one point that changed, never recounted: a sweep updates points one at a
+ * time, so a recount here would make a sweep of n points cost n² (see `updatePoints` for many).
+ */
 export function updatePoint(index: SweepIndex, id: string, fn: (p: SweepPointRecord) => SweepPointRecord, now = new Date().toISOString()): SweepIndex {
-  let found = false;
-  const points = index.points.map((p) => {
-    if (p.id !== id) return p;
-    found = true;
-    return fn(p);
-  });
-  if (!found) throw new Error(`sweep index: no point "${id}"`);
+  const at = index.points.findIndex((p) => p.id === id);
+  if (at < 0) throw new Error(`sweep index: no point "${id}"`);
+  const before = index.points[at];
+  const after = fn(before);
+  const points = index.points.slice();
+  points[at] = after;
+  const counts = { ...index.counts };
+  if (after.status !== before.status) {
+    counts[before.status]--;
+    counts[after.status]++;
+  }
+  return { ...index, points, counts, updatedAt: now };
+}
+
+/** The index with every point replaced by `fn(point)`, in one pass (one count). */
+export function updatePoints(index: SweepIndex, fn: (p: SweepPointRecord) => SweepPointRecord, now = new Date().toISOString()): SweepIndex {
+  const points = index.points.map(fn);
   return { ...index, points, counts: countStatuses(points), updatedAt: now };
 }
 
@@ -391,6 +476,11 @@ export function reconcilePoint(rec: SweepPointRecord, run: Record<string, Json> 
   const next: PointStatus = status === 'failed' ? 'failed' : 'interrupted';
   const error = typeof run.error === 'string' ? run.error : status === 'running' || status === 'created' ? 'the run was cut off (its worker or the sweep stopped)' : rec.error;
   return { ...without(rec, 'pid', 'summary'), status: next, ...(error ? { error } : {}) };
+}
+
+/** A point back to `pending` (its earlier outcome is not a result of this sweep); attempts are kept. */
+export function resetPoint(rec: SweepPointRecord): SweepPointRecord {
+  return { ...without(rec, 'pid', 'summary', 'error', 'finishedAt'), status: 'pending' };
 }
 
 /** A point handed to a worker. */
@@ -435,10 +525,103 @@ export async function readSweepIndex(dir: string): Promise<SweepIndex | undefine
   } catch (err) {
     throw new UsageError(`${file}: invalid JSON (${(err as Error).message})`, { file });
   }
-  if (index?.format !== SWEEP_INDEX_FORMAT || !Array.isArray(index.points)) {
-    throw new UsageError(`${file}: not a goldstone sweep index`, { file });
+  if (!isObject(index) || index.format !== SWEEP_INDEX_FORMAT || !Array.isArray(index.points)) {
+    throw new UsageError(`${file}: not a goldstone sweep index (expected format "${SWEEP_INDEX_FORMAT}" and a points list)`, { file });
+  }
+  // The records are read back into the next index: check their shape, so a damaged file is a clear error.
+  for (const [i, p] of (index.points as unknown[]).entries()) {
+    const bad = (field: string, expected: string, found: unknown) =>
+      new UsageError(`${file}: points[${i}]${field ? `.${field}` : ''}: expected ${expected}, found ${JSON.stringify(found) ?? String(found)}`, { file, field: `points[${i}]${field ? `.${field}` : ''}` });
+    if (!isObject(p)) throw bad('', 'a point record', p);
+    if (typeof p.id !== 'string' || p.id === '') throw bad('id', 'a point id', p.id);
+    if (!POINT_STATUSES.includes(p.status as PointStatus)) throw bad('status', `one of ${POINT_STATUSES.join(', ')}`, p.status);
+    if (!isObject(p.assignments)) throw bad('assignments', 'an object of path → value', p.assignments);
+    if (p.attempts !== undefined && !(Number.isInteger(p.attempts) && (p.attempts as number) >= 0)) throw bad('attempts', 'a whole number', p.attempts);
   }
   return index;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Does an existing sweep directory hold this sweep?
+
+/** Top-level experiment fields that do not change what a point computes (left out of comparisons). */
+const NOT_COMPARED = ['name', 'description', 'protocol', 'quick', 'sweep'];
+
+/** An experiment (or a run's recorded config) without the fields that do not change what a point computes. */
+export function comparableConfig(config: unknown): Json {
+  if (!isObject(config)) return toJson(config);
+  const out: Record<string, Json> = {};
+  for (const [k, v] of Object.entries(config)) if (!NOT_COMPARED.includes(k)) out[k] = toJson(v);
+  return out;
+}
+
+export interface JsonDifference {
+  /** Where, as `--set` spells it (`train.lr`, `analyses[0].options.k`); '' for the whole value. */
+  path: string;
+  was: unknown;
+  now: unknown;
+}
+
+/** The places where two JSON values differ (objects key by key, arrays of equal length item by item). */
+export function jsonDifferences(was: unknown, now: unknown, opts: { skip?: (path: string) => boolean } = {}, path = ''): JsonDifference[] {
+  if (opts.skip?.(path)) return [];
+  if (isObject(was) && isObject(now)) {
+    const keys = [...new Set([...Object.keys(was), ...Object.keys(now)])].sort();
+    return keys.flatMap((k) => jsonDifferences(Object.hasOwn(was, k) ? was[k] : undefined, Object.hasOwn(now, k) ? now[k] : undefined, opts, path ? `${path}.${k}` : k));
+  }
+  if (Array.isArray(was) && Array.isArray(now) && was.length === now.length) {
+    return was.flatMap((v, i) => jsonDifferences(v, now[i], opts, `${path}[${i}]`));
+  }
+  return canonicalJson(was ?? null) === canonicalJson(now ?? null) ? [] : [{ path, was, now }];
+}
+
+function showValue(v: unknown): string {
+  if (v === undefined) return 'unset';
+  const text = JSON.stringify(v);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+/** `train.epochs is 2 there, 4 here; …` (the first few). */
+export function describeDifferences(diffs: readonly JsonDifference[], max = 4): string {
+  const shown = diffs.slice(0, max).map((d) => `${d.path || 'the value'} is ${showValue(d.was)} there, ${showValue(d.now)} here`);
+  return `${shown.join('; ')}${diffs.length > max ? `; and ${diffs.length - max} more` : ''}`;
+}
+
+/** Is `path` one of `swept`, or inside one of them (`model.options.hidden[0]` is inside `model.options.hidden`)? */
+function isSwept(path: string, swept: readonly string[]): boolean {
+  return swept.some((s) => path === s || path.startsWith(`${s}.`) || path.startsWith(`${s}[`));
+}
+
+/**
+ * How an existing index differs from the sweep about to run, in words: the base experiment (swept
+ * paths aside, whose base values no point uses), and the points of the index that ran and are no
+ * longer in the sweep. Empty when the sweep may carry on with the index: the same experiment,
+ * perhaps with more points.
+ */
+export function indexDifferences(previous: SweepIndex, current: { base: Json; quick: boolean; set: Record<string, Json>; sweep: ResolvedSweep; points: readonly SweepPoint[] }): string[] {
+  const out: string[] = [];
+  if (previous.base !== undefined) {
+    const swept = [...current.sweep.paths, ...(Array.isArray(previous.sweep?.paths) ? previous.sweep.paths : [])];
+    const diffs = jsonDifferences(previous.base, current.base, { skip: (p) => p !== '' && isSwept(p, swept) });
+    if (diffs.length) {
+      const hints: string[] = [];
+      if (Boolean(previous.quick) !== current.quick) hints.push(previous.quick ? 'the index was written with --quick' : 'this run has --quick, the index had not');
+      if (canonicalJson(previous.set ?? {}) !== canonicalJson(current.set)) hints.push(`--set was ${showValue(previous.set ?? {})} there, ${showValue(current.set)} here`);
+      out.push(`the experiment differs: ${describeDifferences(diffs)}${hints.length ? ` (${hints.join('; ')})` : ''}`);
+    }
+  }
+  const ids = new Set(current.points.map((p) => p.id));
+  const dropped = previous.points.filter((p) => !ids.has(p.id) && p.status !== 'pending');
+  if (dropped.length) {
+    const finished = dropped.filter((p) => p.status === 'completed' || p.status === 'diverged').length;
+    out.push(
+      `${dropped.length} point${dropped.length === 1 ? '' : 's'} of the index that ran (${finished} finished) ${dropped.length === 1 ? 'is' : 'are'} not in this sweep (${dropped
+        .slice(0, 3)
+        .map((p) => p.id)
+        .join(', ')}${dropped.length > 3 ? ', …' : ''})`,
+    );
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -447,7 +630,7 @@ export async function readSweepIndex(dir: string): Promise<SweepIndex | undefine
 /** Settings of a point restricted to `by` (the group it belongs to for summaries). */
 export function groupSettings(assignments: Record<string, Json>, by: readonly string[]): Record<string, Json> {
   const out: Record<string, Json> = {};
-  for (const p of by) if (p in assignments) out[p] = assignments[p];
+  for (const p of by) if (Object.hasOwn(assignments, p) && forbiddenSegment(p) === undefined) out[p] = assignments[p];
   return out;
 }
 

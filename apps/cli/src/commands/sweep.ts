@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import { UsageError } from '@goldstone/plugin-api';
 import type { BackendChoice } from '@goldstone/core';
 import { parseAssignments } from '@goldstone/runner';
-import { runSweep, type SweepReporter } from '@goldstone/sweep';
+import { needsRun, runSweep, type SweepReporter } from '@goldstone/sweep';
 import { createExecutor } from '../builtins';
 import { cliEnvironment } from '../environment';
 
@@ -15,6 +15,8 @@ export interface SweepFlags {
   report?: boolean;
   json?: boolean;
   dryRun?: boolean;
+  maxPoints?: string;
+  force?: boolean;
   backend?: BackendChoice;
 }
 
@@ -66,23 +68,48 @@ function stderrReporter(): SweepReporter {
   };
 }
 
+/** A whole number ≥ 1 from a flag, or a usage error naming it. */
+function wholeNumber(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${text}: expected a whole number ≥ 1`, { field: flag.replace(/^--/, '') });
+  return n;
+}
+
 export async function sweepCommand(file: string, flags: SweepFlags): Promise<number> {
+  if (flags.out !== undefined && flags.out.trim() === '') throw new UsageError('--out: expected a sweep directory, found an empty path', { field: 'out' });
   const set = parseAssignments(flags.set);
   if (flags.backend) set.backend = flags.backend;
-  let workers: number | undefined;
-  if (flags.workers !== undefined) {
-    workers = Number(flags.workers);
-    if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers ${flags.workers}: expected a whole number ≥ 1`, { field: 'workers' });
-  }
+  const workers = wholeNumber('--workers', flags.workers);
+  const maxPoints = wholeNumber('--max-points', flags.maxPoints);
   const reporter = stderrReporter();
   const executor = createExecutor(flags.executor ?? 'local', { workers });
-  const outcome = await runSweep({ file, env: cliEnvironment(), executor, out: flags.out, quick: flags.quick, set, report: flags.report, dryRun: flags.dryRun, reporter });
-  if (flags.json) process.stdout.write(`${JSON.stringify(outcome.index, null, 2)}\n`);
+  const outcome = await runSweep({
+    file,
+    env: cliEnvironment(),
+    executor,
+    out: flags.out,
+    quick: flags.quick,
+    set,
+    report: flags.report,
+    dryRun: flags.dryRun,
+    maxPoints,
+    force: flags.force,
+    reporter,
+  });
   const c = outcome.index.counts;
   if (flags.dryRun) {
-    process.stderr.write(`dry run: ${outcome.index.points.length} points, ${c.completed + c.diverged} finished, ${outcome.index.points.length - c.completed - c.diverged} would run\n`);
+    // The points, one a line: what each would do, its id, its assignments.
+    if (flags.json) process.stdout.write(`${JSON.stringify(outcome.index, null, 2)}\n`);
+    else {
+      const lines = outcome.index.points.map((p) => `${needsRun(p.status) ? 'run ' : 'skip'} ${p.id} ${Object.entries(p.assignments).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}${needsRun(p.status) ? '' : ` (${p.status})`}`);
+      process.stdout.write(lines.length ? `${lines.join('\n')}\n` : '');
+    }
+    const finished = c.completed + c.diverged;
+    process.stderr.write(`dry run: ${outcome.index.points.length} points in ${outcome.dir}, ${finished} finished, ${outcome.index.points.length - finished} would run; nothing was written\n`);
     return 0;
   }
+  if (flags.json) process.stdout.write(`${JSON.stringify(outcome.index, null, 2)}\n`);
   process.stderr.write(
     `sweep ${outcome.dir}: ${c.completed} completed, ${c.diverged} diverged, ${c.failed} failed, ${c.interrupted + c.running + c.pending} not finished` +
       `${outcome.report ? ` (report: ${outcome.report})` : ''}\n`,

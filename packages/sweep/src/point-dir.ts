@@ -1,0 +1,37 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { isObject, type Json } from '@goldstone/plugin-api';
+import { RUN_FILE } from '@goldstone/run-store/format';
+
+/**
+ * What a point's run directory holds, read without running or importing anything (a run.json
+ * names plugin modules; they are never loaded from here).
+ * - `none`: no directory, an empty one, or only the temporary files of an atomic write cut off by a kill;
+ * - `run`: a run directory (`run` is its run.json, undefined if it cannot be read);
+ * - `foreign`: something that is not goldstone's (the sweep leaves it alone and refuses to run there).
+ */
+export type PointDirState = { kind: 'none' } | { kind: 'run'; run: Record<string, Json> | undefined } | { kind: 'foreign'; reason: string };
+
+/** A temporary sibling of an atomic write (`.run.json.tmp-…`, `.last.old-…`). */
+const TEMP = /^\..+\.(tmp|old)-/;
+
+export function pointDirState(dir: string): PointDirState {
+  let entries: string[];
+  try {
+    if (!statSync(dir).isDirectory()) return { kind: 'foreign', reason: 'is a file, not a run directory' };
+    entries = readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
+    return { kind: 'foreign', reason: `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
+  }
+  if (entries.includes(RUN_FILE)) {
+    try {
+      const run: unknown = JSON.parse(readFileSync(join(dir, RUN_FILE), 'utf8'));
+      return { kind: 'run', run: isObject(run) ? (run as Record<string, Json>) : undefined };
+    } catch {
+      return { kind: 'run', run: undefined };
+    }
+  }
+  if (entries.every((e) => TEMP.test(e))) return { kind: 'none' };
+  return { kind: 'foreign', reason: `holds files but no ${RUN_FILE}, so it is not a goldstone run directory` };
+}
