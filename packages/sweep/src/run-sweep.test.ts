@@ -1,9 +1,10 @@
 import '@tensorflow/tfjs-backend-cpu';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { UsageError } from '@goldstone/plugin-api';
 import type { PluginEnvironment } from '@goldstone/runner';
 import type { ExecutorEvents, PointJob, SweepExecutor } from './executor';
 import { InProcessExecutor } from './in-process-executor';
@@ -15,7 +16,7 @@ const env: PluginEnvironment = {
   bases: [join(dirname(fileURLToPath(import.meta.url)), '..')],
 };
 
-function experiment(dir: string): string {
+function experiment(dir: string, overrides: Record<string, unknown> = {}): string {
   const file = join(dir, 'exp.json');
   const body = {
     name: 'tiny',
@@ -24,6 +25,7 @@ function experiment(dir: string): string {
     model: { name: 'mlp', options: { hidden: [4], activation: 'relu' } },
     train: { optimizer: 'adam', lr: 0.01, epochs: 1, batchSize: 16 },
     sweep: { grid: { 'train.lr': [0.01, 0.03] }, seeds: [1, 2] },
+    ...overrides,
   };
   writeFileSync(file, JSON.stringify(body));
   return file;
@@ -83,4 +85,154 @@ describe('runSweep on the in-process executor', () => {
     const again = await runSweep({ file, env, executor: new InProcessExecutor(), out, report: false });
     expect(again.index.counts).toMatchObject({ completed: 4, failed: 0 });
   });
+});
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'goldstone-sweep-unit-'));
+const TRAIN = { optimizer: 'adam', lr: 0.01, epochs: 1, batchSize: 16 };
+
+async function usageError(promise: Promise<unknown>): Promise<UsageError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return err as UsageError;
+  }
+  throw new Error('expected a UsageError');
+}
+
+/** Every file under `dir` with its contents, to prove that nothing changed. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out[p] = readFileSync(p, 'utf8');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe('an existing sweep directory', () => {
+  it('a re-run with more points keeps every finished run; a changed experiment or dropped points are refused, naming what differs and --force', async () => {
+    const dir = tmp();
+    const out = join(dir, 'out');
+    const file = experiment(dir, { sweep: { seeds: [1, 2] } });
+    const first = await runSweep({ file, env, executor: new InProcessExecutor(), out, report: false });
+    expect(first.index.counts.completed).toBe(2);
+    const created = Object.fromEntries(first.index.points.map((p) => [p.id, readJson(join(out, p.id, 'run.json')).createdAt]));
+
+    // more seeds: only the new point runs
+    experiment(dir, { sweep: { seeds: [1, 2, 3] } });
+    const more = await runSweep({ file, env, executor: new InProcessExecutor(), out, report: false });
+    expect(more.index.counts).toMatchObject({ completed: 3, pending: 0 });
+    for (const [id, at] of Object.entries(created)) {
+      expect(readJson(join(out, id, 'run.json')).createdAt).toBe(at);
+      expect(more.index.points.find((p) => p.id === id)!.attempts).toBe(1);
+    }
+    const before = snapshot(out);
+
+    // a different base experiment: refused, nothing touched
+    experiment(dir, { sweep: { seeds: [1, 2, 3] }, train: { ...TRAIN, epochs: 2 } });
+    const changed = await usageError(runSweep({ file, env, executor: new InProcessExecutor(), out, report: false }));
+    expect(changed.message).toContain(`${join(out, 'sweep.json')}: expected the sweep of ${file}`);
+    expect(changed.message).toContain('train.epochs is 1 there, 2 here');
+    expect(changed.message).toContain('--force');
+    expect(changed.field).toBe('out');
+    await usageError(runSweep({ file, env, executor: new InProcessExecutor(), out, report: false, dryRun: true }));
+
+    // a sweep that drops points that ran: refused
+    experiment(dir, { sweep: { seeds: [1] } });
+    const dropped = await usageError(runSweep({ file, env, executor: new InProcessExecutor(), out, report: false }));
+    expect(dropped.message).toMatch(/2 points of the index that ran \(2 finished\) are not in this sweep/);
+    expect(snapshot(out)).toEqual(before);
+
+    // --force: the index is replaced, the runs of dropped points are kept on disk
+    const forced = await runSweep({ file, env, executor: new InProcessExecutor(), out, report: false, force: true });
+    expect(forced.index.points).toHaveLength(1);
+    expect(forced.index.counts.completed).toBe(1);
+    expect(forced.kept).toHaveLength(2);
+    for (const id of forced.kept) expect(readJson(join(out, id, 'run.json')).status).toBe('completed');
+    expect(readJson(join(out, 'sweep.json')).points).toHaveLength(1);
+  }, 240_000);
+
+  it('with --force a changed experiment replaces only the runs that differ; files that are not goldstone\'s are never touched', async () => {
+    const dir = tmp();
+    const out = join(dir, 'out');
+    const file = experiment(dir, { sweep: { seeds: [1, 2] } });
+    const first = await runSweep({ file, env, executor: new InProcessExecutor(), out, report: false });
+    writeFileSync(join(out, 'notes.txt'), 'mine');
+    experiment(dir, { sweep: { seeds: [1, 2] }, train: { ...TRAIN, epochs: 2 } });
+    const forced = await runSweep({ file, env, executor: new InProcessExecutor(), out, report: false, force: true });
+    expect(forced.replaced.sort()).toEqual(first.index.points.map((p) => p.id).sort());
+    expect(forced.index.counts.completed).toBe(2);
+    for (const p of forced.index.points) expect(readJson(join(out, p.id, 'run.json')).config.train.epochs).toBe(2);
+    expect(readFileSync(join(out, 'notes.txt'), 'utf8')).toBe('mine');
+
+    // a directory under a point's id that is not a run directory: exit 2 before anything, even with --force
+    experiment(dir, { sweep: { seeds: [1, 2, 3] }, train: { ...TRAIN, epochs: 2 } });
+    const third = (await runSweep({ file, env, out, dryRun: true })).index.points.find((p) => p.assignments.seed === 3)!;
+    mkdirSync(join(out, third.id));
+    writeFileSync(join(out, third.id, 'data.csv'), '1,2');
+    const foreign = await usageError(runSweep({ file, env, executor: new InProcessExecutor(), out, report: false, force: true }));
+    expect(foreign.message).toContain(`${join(out, third.id)}: holds files but no run.json`);
+    expect(readFileSync(join(out, third.id, 'data.csv'), 'utf8')).toBe('1,2');
+  }, 240_000);
+
+  it('never imports a module named by a run.json or the index in the directory (a sweep loads only the plugins its experiment file lists)', async () => {
+    const dir = tmp();
+    const out = join(dir, 'out');
+    const file = experiment(dir, { sweep: { seeds: [1, 2] } });
+    const first = await runSweep({ file, env, executor: new InProcessExecutor(), out, report: false });
+    const marker = join(dir, 'imported');
+    const evil = join(dir, 'evil.mjs');
+    writeFileSync(evil, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'yes');\nexport default {};\n`);
+    const victim = join(out, first.index.points[0].id, 'run.json');
+    const run = readJson(victim);
+    writeFileSync(victim, JSON.stringify({ ...run, plugins: [evil], config: { ...run.config, plugins: [evil] } }));
+    const ix = readJson(join(out, 'sweep.json'));
+    writeFileSync(join(out, 'sweep.json'), JSON.stringify({ ...ix, set: { plugins: [evil] }, base: { ...ix.base, plugins: [evil] } }));
+
+    const refused = await usageError(runSweep({ file, env, out, dryRun: true }));
+    expect(refused.message).toContain('plugins');
+    const forced = await runSweep({ file, env, out, dryRun: true, force: true });
+    expect(forced.replaced).toEqual([first.index.points[0].id]);
+    expect(existsSync(marker)).toBe(false);
+  }, 240_000);
+});
+
+describe('bad sweeps change nothing', () => {
+  it('a sweep path through __proto__ or constructor is a usage error and writes nothing into Object.prototype', async () => {
+    const dir = tmp();
+    const keys = Object.getOwnPropertyNames(Object.prototype).sort();
+    for (const path of ['__proto__.polluted', 'constructor.prototype.polluted', 'train.__proto__.polluted']) {
+      const file = join(dir, 'exp.json');
+      writeFileSync(
+        file,
+        `{"name": "p", "backend": "cpu", "task": {"name": "clt", "options": {"sites": 4, "block": 2}}, "model": {"name": "mlp"}, "sweep": {"grid": {${JSON.stringify(path)}: [1, 2]}}}`,
+      );
+      const err = await usageError(runSweep({ file, env, out: join(dir, 'out'), dryRun: true }));
+      expect(err.field).toBe(`sweep.grid.${path}`);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    }
+    expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(keys);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+
+  it('an empty --out is a usage error', async () => {
+    const file = experiment(tmp());
+    expect((await usageError(runSweep({ file, env, out: '', dryRun: true }))).field).toBe('out');
+  });
+
+  it('a dry run of 10^4 points validates and lists every point and writes nothing', async () => {
+    const dir = tmp();
+    const file = experiment(dir, { sweep: { grid: { 'train.lr': { linspace: { from: 0.001, to: 0.1, num: 100 } } }, seeds: Array.from({ length: 100 }, (_, i) => i) } });
+    const outcome = await runSweep({ file, env, out: join(dir, 'out'), dryRun: true });
+    expect(outcome.index.points).toHaveLength(10_000);
+    expect(outcome.index.counts.pending).toBe(10_000);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+    const over = await usageError(runSweep({ file, env, out: join(dir, 'out'), dryRun: true, maxPoints: 9_999 }));
+    expect(over.message).toMatch(/expected at most 9999 points, found 10000 points .*--max-points 10000/);
+  }, 120_000);
 });

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '@goldstone/plugin-api';
 import { parseExperiment } from '@goldstone/runner';
-import { canonicalJson, countStatuses, createSweepIndex, expandRange, expandSweep, finishPoint, metricStats, needsRun, pointId, readSweepIndex, reconcilePoint, resolveSweep, shortName, startPoint, summarizeFinalMetrics, updatePoint, writeSweepIndex } from './sweep-spec';
+import { canonicalJson, comparableConfig, countPoints, countStatuses, createSweepIndex, DEFAULT_MAX_POINTS, expandRange, expandSweep, finishPoint, groupSettings, indexDifferences, jsonDifferences, metricStats, needsRun, pointId, readSweepIndex, reconcilePoint, resolveSweep, shortName, startPoint, summarizeFinalMetrics, updatePoint, updatePoints, writeSweepIndex, type SweepPointRecord } from './sweep-spec';
 
 function usageMessage(fn: () => unknown): string {
   try {
@@ -206,5 +206,150 @@ describe('final-metric summaries', () => {
     expect(g2.metrics.loss).toMatchObject({ n: 2, mean: 3.5, min: 3, max: 4 }); // 3, 4
     expect(metricStats([NaN, Infinity])).toBeUndefined();
     expect(metricStats([7])).toMatchObject({ n: 1, mean: 7, std: 0 });
+  });
+});
+
+function usageError(fn: () => unknown): UsageError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return err as UsageError;
+  }
+  throw new Error('expected a UsageError');
+}
+
+describe('prototype keys', () => {
+  it('a grid or zip path with a __proto__, constructor or prototype segment is a usage error naming the field', () => {
+    const protoKeysBefore = Object.getOwnPropertyNames(Object.prototype).sort();
+    const cases: [string, string][] = [
+      ['{"grid": {"__proto__.polluted": [1, 2]}}', 'sweep.grid.__proto__.polluted'],
+      ['{"grid": {"__proto__": [1, 2]}}', 'sweep.grid.__proto__'],
+      ['{"grid": {"constructor.prototype.polluted": [1]}}', 'sweep.grid.constructor.prototype.polluted'],
+      ['{"zip": {"task.options.__proto__": [1], "train.lr": [0.1]}}', 'sweep.zip.task.options.__proto__'],
+      ['{"grid": {"analyses[0].prototype": [1]}}', 'sweep.grid.analyses[0].prototype'],
+    ];
+    for (const [json, field] of cases) {
+      const err = usageError(() => resolveSweep(JSON.parse(json), { file: 'exp.json' }));
+      expect(err.field).toBe(field);
+      expect(err.message).toContain(`exp.json: ${field}: `);
+      expect(err.message).toMatch(/may not be a path segment/);
+    }
+    // and a resolved sweep built by hand with such a path is refused by expandSweep too
+    expect(() => expandSweep({ grid: { '__proto__.x': [1] }, zip: {}, seeds: [], paths: ['__proto__.x'], summaryBy: [] })).toThrow(UsageError);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(protoKeysBefore);
+  });
+
+  it('groupSettings reads own assignments only', () => {
+    expect(groupSettings({ 'train.lr': 1 }, ['train.lr', 'toString', '__proto__'])).toEqual({ 'train.lr': 1 });
+    expect(Object.getPrototypeOf(groupSettings(JSON.parse('{"__proto__": {"x": 1}}'), ['__proto__']))).toBe(Object.prototype);
+  });
+});
+
+describe('the point limit', () => {
+  const grid = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+  it('counts the product of the axis lengths without expanding, and refuses more than the limit naming count, limit and flag', () => {
+    const sweep = resolveSweep({ grid: { 'train.lr': grid(100), 'train.batchSize': grid(10) }, seeds: grid(10) });
+    expect(countPoints(sweep)).toBe(10_000);
+    expect(DEFAULT_MAX_POINTS).toBe(10_000);
+    const err = usageError(() => resolveSweep({ grid: { 'train.lr': grid(100), 'train.batchSize': grid(10) }, seeds: grid(11) }, { file: 'exp.yaml' }));
+    expect(err.field).toBe('sweep');
+    expect(err.message).toContain('exp.yaml: sweep: expected at most 10000 points, found 11000 points (train.lr 100 × train.batchSize 10 × seeds 11)');
+    expect(err.message).toContain('--max-points 11000');
+    expect(countPoints(resolveSweep({ grid: { 'train.lr': grid(100) }, seeds: grid(110) }, { maxPoints: 11_000 }))).toBe(11_000);
+    expect(() => expandSweep(sweep, { maxPoints: 9_999 })).toThrow(/at most 9999 points, found 10000/);
+  });
+
+  it('a range of a billion values, or a product of a billion points, is refused at once (never expanded)', () => {
+    const huge = usageError(() => resolveSweep({ grid: { 'train.lr': { linspace: { from: 0, to: 1, num: 1e9 } } } }));
+    expect(huge.message).toContain('found at least 1000000000 points (sweep.grid.train.lr has num 1000000000)');
+    expect(huge.message).toContain('--max-points');
+    const product = usageError(() =>
+      resolveSweep({ grid: { 'train.lr': { logspace: { from: 1e-4, to: 1, num: 1000 } }, 'train.batchSize': { linspace: { from: 1, to: 1000, num: 1000 } } }, seeds: grid(1000) }),
+    );
+    expect(product.message).toContain('found 1000000000 points');
+  });
+
+  it('expands 10^4 points with ids in one linear pass', () => {
+    const points = expandSweep(resolveSweep({ grid: { 'train.lr': { linspace: { from: 0.001, to: 0.1, num: 100 } } }, seeds: grid(100) }));
+    expect(points).toHaveLength(10_000);
+    expect(new Set(points.map((p) => p.id)).size).toBe(10_000);
+    expect(points[101].assignments).toEqual({ 'train.lr': points[101].assignments['train.lr'], seed: 1 });
+  });
+});
+
+describe('index updates', () => {
+  it('updatePoint adjusts the counts without reading every status again (a sweep of n points costs n, not n²)', () => {
+    const n = 2000;
+    const sweep = resolveSweep({ seeds: Array.from({ length: n }, (_, i) => i) });
+    const points = expandSweep(sweep);
+    let index = createSweepIndex({ name: 'x', experiment: 'x.yaml', sweep, points, now: 't0' });
+    // count every read of a record's status
+    let reads = 0;
+    const counted = (rec: SweepPointRecord): SweepPointRecord => {
+      let status = rec.status;
+      const out = { ...rec };
+      Object.defineProperty(out, 'status', {
+        enumerable: true,
+        get: () => (reads++, status),
+        set: (v) => (status = v),
+      });
+      return out;
+    };
+    index = { ...index, points: index.points.map(counted) };
+    for (const p of points) index = updatePoint(index, p.id, (r) => counted(startPoint({ ...r }, { now: 't1' })), 't1');
+    expect(index.counts).toMatchObject({ running: n, pending: 0 });
+    expect(reads).toBeLessThan(10 * n);
+    index = updatePoints(index, (r) => finishPoint({ ...r }, { status: 'completed', now: 't2' }), 't2');
+    expect(index.counts).toEqual(countStatuses(index.points));
+    expect(index.counts.completed).toBe(n);
+  });
+
+  it('readSweepIndex refuses a damaged record with its field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'goldstone-sweep-index-'));
+    writeFileSync(join(dir, 'sweep.json'), JSON.stringify({ format: 'goldstone-sweep', version: 1, points: [{ id: 'a', status: 'completed', assignments: {} }, { id: 'b', status: 'done', assignments: {} }] }));
+    await expect(readSweepIndex(dir)).rejects.toThrow(/sweep\.json: points\[1\]\.status: expected one of pending, running/);
+    writeFileSync(join(dir, 'sweep.json'), JSON.stringify({ format: 'other', points: [] }));
+    await expect(readSweepIndex(dir)).rejects.toThrow(/not a goldstone sweep index/);
+  });
+});
+
+describe('does an index hold this sweep?', () => {
+  const exp = (over: Record<string, unknown> = {}) =>
+    comparableConfig({ name: 'e', task: { name: 'clt', options: {} }, model: { name: 'mlp', options: {} }, train: { lr: 0.01, epochs: 2 }, ...over });
+  const index = (sweepRaw: unknown, base = exp()) => {
+    const sweep = resolveSweep(sweepRaw);
+    const points = expandSweep(sweep);
+    const ix = createSweepIndex({ name: 'e', experiment: 'e.yaml', sweep, points, base });
+    return updatePoints(ix, (r) => finishPoint(r, { status: 'completed' }));
+  };
+  const current = (sweepRaw: unknown, base = exp(), opts: { quick?: boolean } = {}) => {
+    const sweep = resolveSweep(sweepRaw);
+    return { base, quick: Boolean(opts.quick), set: {}, sweep, points: expandSweep(sweep) };
+  };
+
+  it('the same experiment, or one with more points, matches; names, descriptions and the base value of a swept path do not count', () => {
+    const prev = index({ grid: { 'train.lr': [0.1, 0.2] }, seeds: [1, 2] });
+    expect(indexDifferences(prev, current({ grid: { 'train.lr': [0.1, 0.2] }, seeds: [1, 2] }))).toEqual([]);
+    expect(indexDifferences(prev, current({ grid: { 'train.lr': [0.1, 0.2, 0.3] }, seeds: [1, 2, 3] }))).toEqual([]);
+    expect(indexDifferences(prev, current({ grid: { 'train.lr': [0.1, 0.2] }, seeds: [1, 2] }, exp({ name: 'other', description: 'd', train: { lr: 0.5, epochs: 2 } })))).toEqual([]);
+  });
+
+  it('a changed base experiment, or a sweep that drops points that ran, differs (naming the field or the points)', () => {
+    const prev = index({ grid: { 'train.lr': [0.1, 0.2] }, seeds: [1, 2] });
+    const changed = indexDifferences(prev, current({ grid: { 'train.lr': [0.1, 0.2] }, seeds: [1, 2] }, exp({ train: { lr: 0.01, epochs: 4 } }), { quick: true }));
+    expect(changed).toHaveLength(1);
+    expect(changed[0]).toContain('train.epochs is 2 there, 4 here');
+    expect(changed[0]).toContain('--quick');
+    const dropped = indexDifferences(prev, current({ grid: { 'train.lr': [0.1] }, seeds: [1, 2] }));
+    expect(dropped).toEqual([expect.stringMatching(/^2 points of the index that ran \(2 finished\) are not in this sweep \(lr=0\.2_seed=1-/)]);
+  });
+
+  it('jsonDifferences names paths as --set spells them', () => {
+    expect(jsonDifferences({ a: { b: [1, 2] }, c: 1 }, { a: { b: [1, 3] }, d: 2 }).map((d) => d.path)).toEqual(['a.b[1]', 'c', 'd']);
+    expect(jsonDifferences({ a: [1] }, { a: [1, 2] })).toEqual([{ path: 'a', was: [1], now: [1, 2] }]);
+    expect(jsonDifferences({ a: 1 }, { a: 1 })).toEqual([]);
   });
 });
