@@ -1,9 +1,10 @@
 /**
  * End-to-end tests of `goldstone sweep` on the built binary: expansion into run directories, the
- * index, determinism across worker counts, failures, and resumption after SIGKILL.
+ * index, determinism across worker counts, failures, resumption after SIGKILL, limits and the reuse
+ * of a sweep directory.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,14 +14,39 @@ const here = dirname(fileURLToPath(import.meta.url));
 const bin = resolve(here, '..', 'dist', 'bin.js');
 const probe = join(here, 'fixtures', 'sweep-probe.mjs');
 
-function goldstone(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
+function goldstone(args: string[], opts: { cwd?: string } = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000, cwd: opts.cwd });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'goldstone-sweep-'));
 const readJson = (path: string): any => JSON.parse(readFileSync(path, 'utf8'));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const gateFixture = join(here, 'fixtures', 'sweep-gate.mjs');
+
+/** Is a process still running (a zombie left for an init that does not reap counts as gone)? */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true; // no /proc: trust kill(pid, 0)
+  }
+}
+
+/** Poll `probe` until it returns something, for at most two minutes (a state, never a fixed sleep). */
+async function waitFor<T>(probe: () => T | undefined, context: () => string): Promise<T> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting; ${context()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 function experiment(dir: string, overrides: Record<string, unknown> = {}): string {
   const file = join(dir, 'exp.json');
@@ -128,39 +154,56 @@ describe('goldstone sweep', () => {
 
   it('killed midway (a worker, then the sweep, with SIGKILL) and restarted, it finishes every run exactly once', async () => {
     const dir = tmp();
-    const file = experiment(dir, { train: { optimizer: 'adam', lr: 0.01, epochs: 4, batchSize: 16 } });
+    const gate = join(dir, 'gate');
+    // The points with seed 4 wait in their analysis until the gate file exists: they are known to be
+    // running when the test kills, whatever the speed of the machine.
+    const file = experiment(dir, {
+      plugins: [gateFixture],
+      analyses: [{ name: 'sweep-gate', options: { gate, holdSeeds: [4] } }],
+      sweep: { grid: { 'train.lr': [0.01, 0.03] }, seeds: [1, 2, 3, 4] },
+    });
     const out = join(dir, 'out');
     const child = spawn(process.execPath, [bin, 'sweep', file, '--out', out, '--workers', '2', '--no-report'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    const index = () => (existsSync(join(out, 'sweep.json')) ? readJson(join(out, 'sweep.json')) : undefined);
-    const waitFor = async (pred: (ix: any) => boolean) => {
-      for (let i = 0; i < 1200; i++) {
-        const ix = index();
-        if (ix && pred(ix)) return ix;
-        await sleep(25);
+    const pids = new Set<number>();
+    const index = () => {
+      try {
+        const ix = readJson(join(out, 'sweep.json'));
+        for (const p of ix.points) if (p.pid) pids.add(p.pid);
+        return ix;
+      } catch {
+        return undefined; // not written yet
       }
-      throw new Error(`timed out waiting; stderr: ${stderr}`);
     };
-    // kill one worker while it runs a point
-    const running = await waitFor((ix) => ix.points.some((p: any) => p.status === 'running' && p.pid));
-    const victim = running.points.find((p: any) => p.status === 'running' && p.pid);
+    const held = (ix: any) => ix.points.filter((p: any) => p.assignments.seed === 4 && p.status === 'running' && p.pid);
+    // kill a worker while it holds a point (it cannot finish: its gate is closed)
+    const first = await waitFor(() => {
+      const ix = index();
+      return ix && held(ix).length > 0 ? ix : undefined;
+    }, () => stderr);
+    const victim = held(first)[0];
     process.kill(victim.pid, 'SIGKILL');
-    // then the whole sweep, once a few runs are done
-    await waitFor((ix) => ix.counts.completed >= 3);
+    // then the whole sweep, once every other point has finished and both held points run again
+    await waitFor(() => {
+      const ix = index();
+      return ix && ix.counts.completed === 6 && held(ix).length === 2 && held(ix).every((p: any) => p.pid !== victim.pid) ? ix : undefined;
+    }, () => stderr);
     child.kill('SIGKILL');
     await exited;
-    await sleep(500); // orphaned workers notice the lost channel and stop
+    // orphaned workers notice the lost channel and stop
+    await waitFor(() => ([...pids].some(alive) ? undefined : true), () => `workers still alive: ${[...pids].filter(alive).join(', ')}`);
     const before = index();
-    expect(before.counts.completed).toBeGreaterThanOrEqual(3);
-    expect(before.counts.completed).toBeLessThan(8);
+    expect(before.counts).toMatchObject({ completed: 6, running: 2 });
     const done = Object.fromEntries(
       readdirSync(out)
         .filter((d) => existsSync(join(out, d, 'run.json')) && readJson(join(out, d, 'run.json')).status === 'completed')
         .map((d) => [d, readJson(join(out, d, 'run.json')).createdAt]),
     );
+    expect(Object.keys(done)).toHaveLength(6);
 
+    writeFileSync(gate, 'open');
     const r = goldstone(['sweep', file, '--out', out, '--workers', '2', '--no-report', '--json']);
     expect(r.code).toBe(0);
     const after = JSON.parse(r.stdout);
@@ -170,15 +213,15 @@ describe('goldstone sweep', () => {
       const run = readJson(join(out, p.dir, 'run.json'));
       expect(run.status).toBe('completed');
       const epochs = readFileSync(join(out, p.dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((row) => row.kind === 'epoch');
-      expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4]); // trained once, from scratch
+      expect(epochs.map((e) => e.epoch)).toEqual([1, 2]); // trained once, from scratch
       if (p.id in done) {
         expect(run.createdAt).toBe(done[p.id]); // a finished run is never run again
         expect(p.attempts).toBe(before.points.find((q: any) => q.id === p.id).attempts);
       }
     }
-    const killed = after.points.find((p: any) => p.id === victim.id);
-    expect(killed.attempts).toBeGreaterThanOrEqual(2);
-  });
+    // the killed point: attempt 1 lost with its worker, attempt 2 cut off with the sweep, attempt 3 finished
+    expect(after.points.find((p: any) => p.id === victim.id).attempts).toBe(3);
+  }, 300_000);
 
   it('bad sweep blocks exit 2 naming the field; --dry-run lists points and writes nothing', () => {
     const dir = tmp();
@@ -198,5 +241,52 @@ describe('goldstone sweep', () => {
     expect(JSON.parse(dry.stdout).points).toHaveLength(8);
     expect(existsSync(join(dir, 'y'))).toBe(false);
     expect(goldstone(['sweep', good, '--workers', '0']).code).toBe(2);
+    // without --json: one line per point on stdout (what it would do, its id, its assignments)
+    const listed = goldstone(['sweep', good, '--out', join(dir, 'y'), '--dry-run']);
+    expect(listed.code).toBe(0);
+    const lines = listed.stdout.trim().split('\n');
+    expect(lines).toHaveLength(8);
+    expect(lines[0]).toMatch(/^run {2}bs=16_lr=0\.01_seed=1-[0-9a-f]{8} train\.lr=0\.01 train\.batchSize=16 seed=1$/);
+    expect(listed.stderr).toContain('8 would run; nothing was written');
+    expect(existsSync(join(dir, 'y'))).toBe(false);
+  });
+
+  it('flags: an empty --out, --max-points, and a different sweep in the same directory are exit 2; --force carries on', () => {
+    const dir = tmp();
+    const file = experiment(dir, { sweep: { seeds: [1, 2] } });
+    const project = join(dir, 'project');
+    mkdirSync(project);
+    writeFileSync(join(project, 'mine.txt'), 'keep');
+    const empty = goldstone(['sweep', file, '--out', ''], { cwd: project });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('--out: expected a sweep directory, found an empty path');
+    expect(readdirSync(project)).toEqual(['mine.txt']);
+
+    // a billion points: refused at once, naming the count, the limit and the flag
+    const huge = experiment(dir, { sweep: { grid: { 'train.lr': { logspace: { from: 1e-4, to: 1, num: 1000 } }, 'train.batchSize': { linspace: { from: 1, to: 1000, num: 1000 } } }, seeds: Array.from({ length: 1000 }, (_, i) => i) } });
+    const big = goldstone(['sweep', huge, '--dry-run']);
+    expect(big.code).toBe(2);
+    expect(big.stderr).toContain('sweep: expected at most 10000 points, found 1000000000 points');
+    expect(big.stderr).toContain('--max-points 1000000000');
+    expect(goldstone(['sweep', huge, '--dry-run', '--max-points', 'many']).code).toBe(2);
+    const tooMany = goldstone(['sweep', experiment(dir, { sweep: { seeds: [1, 2, 3] } }), '--dry-run', '--max-points', '2']);
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.stderr).toContain('expected at most 2 points, found 3 points (seeds 3)');
+
+    const out = join(dir, 'out');
+    experiment(dir, { sweep: { seeds: [1, 2] } });
+    expect(goldstone(['sweep', file, '--out', out, '--workers', '1', '--no-report']).code).toBe(0);
+    const index = readFileSync(join(out, 'sweep.json'), 'utf8');
+    experiment(dir, { sweep: { seeds: [1, 2] }, train: { optimizer: 'adam', lr: 0.01, epochs: 3, batchSize: 32 } });
+    const refused = goldstone(['sweep', file, '--out', out, '--workers', '1', '--no-report']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`error: ${join(out, 'sweep.json')}: expected the sweep of ${file}`);
+    expect(refused.stderr).toContain('train.epochs is 2 there, 3 here');
+    expect(refused.stderr).toContain('Pass --force');
+    expect(readFileSync(join(out, 'sweep.json'), 'utf8')).toBe(index);
+    const forced = goldstone(['sweep', file, '--out', out, '--workers', '1', '--no-report', '--force', '--json']);
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toContain('--force: 2 runs that differ from this experiment will run again');
+    expect(JSON.parse(forced.stdout).counts.completed).toBe(2);
   });
 });
