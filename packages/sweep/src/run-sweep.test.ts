@@ -145,7 +145,7 @@ describe('an existing sweep directory', () => {
     // a sweep that drops points that ran: refused
     experiment(dir, { sweep: { seeds: [1] } });
     const dropped = await usageError(runSweep({ file, env, executor: new InProcessExecutor(), out, report: false }));
-    expect(dropped.message).toMatch(/2 points of the index that ran \(2 finished\) are not in this sweep/);
+    expect(dropped.message).toMatch(/2 points of the index with a run directory \(2 finished\) are not in this sweep/);
     expect(snapshot(out)).toEqual(before);
 
     // --force: the index is replaced, the runs of dropped points are kept on disk
@@ -218,6 +218,34 @@ describe('bad sweeps change nothing', () => {
     }
     expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(keys);
     expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+
+  it('a config error that needs the built model (an unknown train.groups name) stops the sweep before anything is written', async () => {
+    const dir = tmp();
+    const file = experiment(dir, { train: { ...TRAIN, groups: { nope: { lr: 0.1 } } } });
+    const err = await usageError(runSweep({ file, env, executor: new InProcessExecutor(), out: join(dir, 'out'), report: false }));
+    expect(err.field).toBe('train.groups.nope');
+    expect(err.message).toContain('has no parameter group "nope"');
+    expect(err.message).toContain('(in sweep point lr=0.01_seed=1-');
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+
+  it('an index whose points never got a run directory is rewritten for a corrected experiment (nothing to lose)', async () => {
+    const dir = tmp();
+    const out = join(dir, 'out');
+    const file = experiment(dir);
+    const noDirs: SweepExecutor = {
+      name: 'no-dirs',
+      async run(jobs: readonly PointJob[], events: ExecutorEvents) {
+        for (const job of jobs) events.finished(job.id, { status: 'failed', error: 'cannot start' });
+      },
+      stop() {},
+    };
+    expect((await runSweep({ file, env, executor: noDirs, out, report: false })).failed).toBe(4);
+    experiment(dir, { train: { ...TRAIN, epochs: 2 } });
+    const fixed = await runSweep({ file, env, executor: new InProcessExecutor(), out, report: false });
+    expect(fixed.index.counts.completed).toBe(4);
+    expect(fixed.differences).toEqual([]);
   });
 
   it('an empty --out is a usage error', async () => {

@@ -26,7 +26,7 @@ import {
   type SweepPoint,
   type SweepPointRecord,
 } from './sweep-spec';
-import { experimentToJson, parseExperiment, readConfigFile, registryFor, resolvedConfig, resolveExperiment, type Experiment, type PluginEnvironment } from '@goldstone/runner';
+import { experimentToJson, parseExperiment, prepareExperiment, readConfigFile, registryFor, resolvedConfig, resolveExperiment, startBackend, type Experiment, type PluginEnvironment, type ResolvedExperiment } from '@goldstone/runner';
 import { messageOf, UsageError, type AnalysisResult, type Json, type Registry, type SummaryInput } from '@goldstone/plugin-api';
 import { ANALYSES_DIR, writeFileAtomic } from '@goldstone/run-store/format';
 import { writeSweepReport } from '@goldstone/report';
@@ -125,10 +125,13 @@ async function validatePoints(
   read: (assignments: Record<string, Json>) => Experiment,
   points: SweepPoint[],
   dirs: ReadonlyMap<string, PointDirState>,
-): Promise<{ resolved: ReturnType<typeof resolveExperiment>; mismatches: Map<string, JsonDifference[]> }> {
+): Promise<{ resolved: ResolvedExperiment; mismatches: Map<string, JsonDifference[]> }> {
   const registries = new Map<string, Registry>();
   const mismatches = new Map<string, JsonDifference[]>();
-  let first: ReturnType<typeof resolveExperiment> | undefined;
+  const toPrepare = new Map<string, { point: SweepPoint; resolved: ResolvedExperiment }>();
+  let first: ResolvedExperiment | undefined;
+  const inPoint = (p: SweepPoint, err: unknown) =>
+    err instanceof UsageError ? new UsageError(`${err.message}\n(in sweep point ${p.id}: ${describePoint(p)})`, { file: err.file, field: err.field }) : err;
   for (const p of points) {
     try {
       const experiment = read(p.assignments);
@@ -142,13 +145,32 @@ async function validatePoints(
         const diffs = jsonDifferences(comparableConfig(state.run.config), comparableConfig(resolvedConfig(resolved)));
         if (diffs.length) mismatches.set(p.id, diffs);
       }
+      if (toPrepare.size < PREPARED_COMBINATIONS) {
+        const t = resolved.experiment.train;
+        const key = canonicalJson([resolved.task.plugin.name, resolved.task.options, resolved.model.plugin.name, resolved.model.options, t.groups ?? null, t.symmetryPenalty ?? null]);
+        if (!toPrepare.has(key)) toPrepare.set(key, { point: p, resolved });
+      }
     } catch (err) {
-      if (err instanceof UsageError) throw new UsageError(`${err.message}\n(in sweep point ${p.id}: ${describePoint(p)})`, { file: err.file, field: err.field });
-      throw err;
+      throw inPoint(p, err);
+    }
+  }
+  // Checks that need the built task and model (parameter groups, symmetry names), for the first few
+  // distinct task/model combinations: building them is cheap next to training, and a mistake found
+  // here stops the sweep before anything is written. Other combinations are checked by their points.
+  let backend: string | undefined;
+  for (const { point, resolved } of toPrepare.values()) {
+    try {
+      if (backend !== resolved.experiment.backend) await startBackend((backend = resolved.experiment.backend));
+      await prepareExperiment(resolved, { file });
+    } catch (err) {
+      throw inPoint(point, err);
     }
   }
   return { resolved: first!, mismatches };
 }
+
+/** How many distinct task/model combinations are built and checked before a sweep starts. */
+const PREPARED_COMBINATIONS = 4;
 
 /**
  * Run a sweep: expand the experiment's `sweep:` block into points, skip those whose run directory
@@ -208,7 +230,10 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const { resolved, mismatches } = await validatePoints(opts.env, opts.file, read, points, dirs);
   const setJson = JSON.parse(JSON.stringify(set)) as Record<string, Json>;
   const base = comparableConfig(experimentToJson(experiment));
-  if (previous) differences.push(...indexDifferences(previous, { base, quick, set: setJson, sweep, points }));
+  if (previous) {
+    const hasRun = (id: string) => (dirs.get(id) ?? pointDirState(join(dir, id))).kind === 'run';
+    differences.push(...indexDifferences(previous, { base, quick, set: setJson, sweep, points }, hasRun));
+  }
   if (mismatches.size) {
     const [id, diffs] = mismatches.entries().next().value!;
     differences.push(`${mismatches.size} run${mismatches.size === 1 ? '' : 's'} in it ran a different experiment (${id}: ${describeDifferences(diffs)})`);

@@ -344,7 +344,8 @@ describe('does an index hold this sweep?', () => {
     expect(changed[0]).toContain('train.epochs is 2 there, 4 here');
     expect(changed[0]).toContain('--quick');
     const dropped = indexDifferences(prev, current({ grid: { 'train.lr': [0.1] }, seeds: [1, 2] }));
-    expect(dropped).toEqual([expect.stringMatching(/^2 points of the index that ran \(2 finished\) are not in this sweep \(lr=0\.2_seed=1-/)]);
+    expect(indexDifferences(prev, current({ grid: { 'train.lr': [0.1] }, seeds: [1, 2] }, exp({ train: { lr: 0.01, epochs: 4 } })), () => false)).toEqual([]); // no run directory: nothing to lose
+    expect(dropped).toEqual([expect.stringMatching(/^2 points of the index with a run directory \(2 finished\) are not in this sweep \(lr=0\.2_seed=1-/)]);
   });
 
   it('jsonDifferences names paths as --set spells them', () => {

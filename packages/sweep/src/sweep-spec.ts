@@ -594,12 +594,19 @@ function isSwept(path: string, swept: readonly string[]): boolean {
 
 /**
  * How an existing index differs from the sweep about to run, in words: the base experiment (swept
- * paths aside, whose base values no point uses), and the points of the index that ran and are no
- * longer in the sweep. Empty when the sweep may carry on with the index: the same experiment,
- * perhaps with more points.
+ * paths aside, whose base values no point uses), and the points of the index that have a run
+ * directory (`hasRun`) and are no longer in the sweep. Empty when the sweep may carry on with the
+ * index: the same experiment, perhaps with more points, or an index with no run directory at all
+ * (nothing can be lost, e.g. after every point failed before it started).
  */
-export function indexDifferences(previous: SweepIndex, current: { base: Json; quick: boolean; set: Record<string, Json>; sweep: ResolvedSweep; points: readonly SweepPoint[] }): string[] {
+export function indexDifferences(
+  previous: SweepIndex,
+  current: { base: Json; quick: boolean; set: Record<string, Json>; sweep: ResolvedSweep; points: readonly SweepPoint[] },
+  hasRun: (id: string) => boolean = (id) => previous.points.some((p) => p.id === id && p.status !== 'pending'),
+): string[] {
   const out: string[] = [];
+  const withRuns = previous.points.filter((p) => hasRun(p.id));
+  if (withRuns.length === 0) return out;
   if (previous.base !== undefined) {
     const swept = [...current.sweep.paths, ...(Array.isArray(previous.sweep?.paths) ? previous.sweep.paths : [])];
     const diffs = jsonDifferences(previous.base, current.base, { skip: (p) => p !== '' && isSwept(p, swept) });
@@ -611,11 +618,11 @@ export function indexDifferences(previous: SweepIndex, current: { base: Json; qu
     }
   }
   const ids = new Set(current.points.map((p) => p.id));
-  const dropped = previous.points.filter((p) => !ids.has(p.id) && p.status !== 'pending');
+  const dropped = withRuns.filter((p) => !ids.has(p.id));
   if (dropped.length) {
     const finished = dropped.filter((p) => p.status === 'completed' || p.status === 'diverged').length;
     out.push(
-      `${dropped.length} point${dropped.length === 1 ? '' : 's'} of the index that ran (${finished} finished) ${dropped.length === 1 ? 'is' : 'are'} not in this sweep (${dropped
+      `${dropped.length} point${dropped.length === 1 ? '' : 's'} of the index with a run directory (${finished} finished) ${dropped.length === 1 ? 'is' : 'are'} not in this sweep (${dropped
         .slice(0, 3)
         .map((p) => p.id)
         .join(', ')}${dropped.length > 3 ? ', …' : ''})`,
