@@ -114,12 +114,18 @@ function snapshot(dir: string): Record<string, string> {
   return out;
 }
 
+/** A sweep of two seeds, run to the end into `out`. */
+async function finishedSweep() {
+  const dir = tmp();
+  const out = join(dir, 'out');
+  const file = experiment(dir, { sweep: { seeds: [1, 2] } });
+  const first = await runSweep({ file, env, executor: new InProcessExecutor(), out, report: false });
+  return { dir, out, file, first };
+}
+
 describe('an existing sweep directory', () => {
   it('a re-run with more points keeps every finished run; a changed experiment or dropped points are refused, naming what differs and --force', async () => {
-    const dir = tmp();
-    const out = join(dir, 'out');
-    const file = experiment(dir, { sweep: { seeds: [1, 2] } });
-    const first = await runSweep({ file, env, executor: new InProcessExecutor(), out, report: false });
+    const { dir, out, file, first } = await finishedSweep();
     expect(first.index.counts.completed).toBe(2);
     const created = Object.fromEntries(first.index.points.map((p) => [p.id, readJson(join(out, p.id, 'run.json')).createdAt]));
 
@@ -158,10 +164,7 @@ describe('an existing sweep directory', () => {
   }, 240_000);
 
   it('with --force a changed experiment replaces only the runs that differ; files that are not goldstone\'s are never touched', async () => {
-    const dir = tmp();
-    const out = join(dir, 'out');
-    const file = experiment(dir, { sweep: { seeds: [1, 2] } });
-    const first = await runSweep({ file, env, executor: new InProcessExecutor(), out, report: false });
+    const { dir, out, file, first } = await finishedSweep();
     writeFileSync(join(out, 'notes.txt'), 'mine');
     experiment(dir, { sweep: { seeds: [1, 2] }, train: { ...TRAIN, epochs: 2 } });
     const forced = await runSweep({ file, env, executor: new InProcessExecutor(), out, report: false, force: true });
@@ -181,10 +184,7 @@ describe('an existing sweep directory', () => {
   }, 240_000);
 
   it('never imports a module named by a run.json or the index in the directory (a sweep loads only the plugins its experiment file lists)', async () => {
-    const dir = tmp();
-    const out = join(dir, 'out');
-    const file = experiment(dir, { sweep: { seeds: [1, 2] } });
-    const first = await runSweep({ file, env, executor: new InProcessExecutor(), out, report: false });
+    const { dir, out, file, first } = await finishedSweep();
     const marker = join(dir, 'imported');
     const evil = join(dir, 'evil.mjs');
     writeFileSync(evil, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'yes');\nexport default {};\n`);

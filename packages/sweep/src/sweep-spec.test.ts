@@ -6,15 +6,19 @@ import { UsageError } from '@goldstone/plugin-api';
 import { parseExperiment } from '@goldstone/runner';
 import { canonicalJson, comparableConfig, countPoints, countStatuses, createSweepIndex, DEFAULT_MAX_POINTS, expandRange, expandSweep, finishPoint, groupSettings, indexDifferences, jsonDifferences, metricStats, needsRun, pointId, readSweepIndex, reconcilePoint, resolveSweep, shortName, startPoint, summarizeFinalMetrics, updatePoint, updatePoints, writeSweepIndex, type SweepPointRecord } from './sweep-spec';
 
-function usageMessage(fn: () => unknown): string {
+/** The UsageError `fn` throws (the test fails if it throws nothing or something else). */
+function usageError(fn: () => unknown): UsageError {
+  let thrown: unknown;
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return (err as Error).message;
+    thrown = err;
   }
-  throw new Error('expected a UsageError');
+  expect(thrown).toBeInstanceOf(UsageError);
+  return thrown as UsageError;
 }
+
+const usageMessage = (fn: () => unknown): string => usageError(fn).message;
 
 describe('ranges', () => {
   it('logspace hits the endpoints and is geometric', () => {
@@ -208,16 +212,6 @@ describe('final-metric summaries', () => {
     expect(metricStats([7])).toMatchObject({ n: 1, mean: 7, std: 0 });
   });
 });
-
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return err as UsageError;
-  }
-  throw new Error('expected a UsageError');
-}
 
 describe('prototype keys', () => {
   it('a grid or zip path with a __proto__, constructor or prototype segment is a usage error naming the field', () => {
