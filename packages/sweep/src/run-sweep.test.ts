@@ -183,6 +183,25 @@ describe('an existing sweep directory', () => {
     expect(readFileSync(join(out, third.id, 'data.csv'), 'utf8')).toBe('1,2');
   }, 240_000);
 
+  it('a damaged index is refused naming the record; --force rebuilds it from the run directories, keeping their results', async () => {
+    const { out, file, first } = await finishedSweep();
+    const ix = readJson(join(out, 'sweep.json'));
+    writeFileSync(join(out, 'sweep.json'), JSON.stringify({ ...ix, points: [{ ...ix.points[0], id: '../../elsewhere' }, { ...ix.points[1], status: 'done' }] }));
+    const damaged = await usageError(runSweep({ file, env, out, dryRun: true }));
+    expect(damaged.field).toBe('points[0].id');
+    const spy: SweepExecutor = {
+      name: 'spy',
+      async run(jobs: readonly PointJob[]) {
+        if (jobs.length) throw new Error(`nothing should run, got ${jobs.map((j) => j.id).join(', ')}`);
+      },
+      stop() {},
+    };
+    const forced = await runSweep({ file, env, executor: spy, out, report: false, force: true });
+    expect(forced.index.counts.completed).toBe(2);
+    expect(forced.replaced).toEqual([]);
+    expect(forced.index.points.map((p) => p.summary)).toEqual(first.index.points.map((p) => p.summary));
+  }, 240_000);
+
   it('never imports a module named by a run.json or the index in the directory (a sweep loads only the plugins its experiment file lists)', async () => {
     const { dir, out, file, first } = await finishedSweep();
     const marker = join(dir, 'imported');

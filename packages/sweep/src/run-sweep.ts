@@ -217,7 +217,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     differences.push(`its index cannot be read (${err.message})`);
   }
   const dirs = new Map<string, PointDirState>();
-  if (previous) {
+  if (existsSync(indexFile)) {
     for (const p of points) {
       const state = pointDirState(join(dir, p.id));
       if (state.kind === 'foreign') {

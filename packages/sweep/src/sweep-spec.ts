@@ -533,7 +533,8 @@ export async function readSweepIndex(dir: string): Promise<SweepIndex | undefine
     const bad = (field: string, expected: string, found: unknown) =>
       new UsageError(`${file}: points[${i}]${field ? `.${field}` : ''}: expected ${expected}, found ${JSON.stringify(found) ?? String(found)}`, { file, field: `points[${i}]${field ? `.${field}` : ''}` });
     if (!isObject(p)) throw bad('', 'a point record', p);
-    if (typeof p.id !== 'string' || p.id === '') throw bad('id', 'a point id', p.id);
+    // An id names a directory inside the sweep directory: never a path elsewhere.
+    if (typeof p.id !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9.=+_-]*$/.test(p.id)) throw bad('id', 'a point id (letters, digits, ".", "=", "+", "_", "-")', p.id);
     if (!POINT_STATUSES.includes(p.status as PointStatus)) throw bad('status', `one of ${POINT_STATUSES.join(', ')}`, p.status);
     if (!isObject(p.assignments)) throw bad('assignments', 'an object of path → value', p.assignments);
     if (p.attempts !== undefined && !(Number.isInteger(p.attempts) && (p.attempts as number) >= 0)) throw bad('attempts', 'a whole number', p.attempts);
