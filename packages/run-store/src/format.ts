@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isObject, type AnalysisResult, type Json } from '@goldstone/plugin-api';
@@ -15,6 +16,7 @@ export { pathExists, writeFileAtomic } from './atomic-write';
  * checkpoints/last.json  { tag } of the last good checkpoint
  * analyses/<id>.json     each analysis result with its provenance
  * report.html            the report
+ * .goldstone-run         the marker: this directory was created by goldstone (see RunMarker)
  * ```
  */
 export const RUN_FILE = 'run.json';
@@ -22,6 +24,51 @@ export const METRICS_FILE = 'metrics.jsonl';
 export const CHECKPOINTS_DIR = 'checkpoints';
 export const ANALYSES_DIR = 'analyses';
 export const REPORT_FILE = 'report.html';
+/** The marker file every run directory gets when it is created: only such a directory may be replaced by `--force`. */
+export const MARKER_FILE = '.goldstone-run';
+/** The `format` field of the marker. */
+export const MARKER_FORMAT = 'goldstone-run';
+/** The version of the run directory layout written into the marker. */
+export const RUN_DIR_FORMAT_VERSION = 1;
+
+/**
+ * The marker (`.goldstone-run`): written first when a run directory is created. `entries` lists the
+ * top-level names written besides the standard ones (files an analysis wrote of its own), so that
+ * replacing the run removes them too and nothing else.
+ */
+export interface RunMarker {
+  format: typeof MARKER_FORMAT;
+  formatVersion: number;
+  createdAt: string;
+  entries?: string[];
+}
+
+/** The top-level names goldstone itself writes in a run directory. */
+export const RUN_ENTRIES: readonly string[] = [RUN_FILE, METRICS_FILE, CHECKPOINTS_DIR, ANALYSES_DIR, REPORT_FILE, MARKER_FILE];
+
+const TEMPORARY = /^\.(.+)\.(tmp|old)-(\d+)-[0-9a-z]+-\d+$/;
+
+/**
+ * A temporary file or directory of an atomic write (`.<name>.tmp-<pid>-…`, `.<name>.old-<pid>-…`):
+ * the name it stands for, its kind and the id of the process that wrote it; undefined for other names.
+ */
+export function temporaryOf(entry: string): { name: string; kind: 'tmp' | 'old'; pid: number } | undefined {
+  const m = TEMPORARY.exec(entry);
+  return m ? { name: m[1], kind: m[2] as 'tmp' | 'old', pid: Number(m[3]) } : undefined;
+}
+
+/** The marker of a run directory, or undefined when it has none (or one that is not a goldstone marker). */
+export function readMarker(dir: string): RunMarker | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(join(dir, MARKER_FILE), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!isObject(value) || value.format !== MARKER_FORMAT) return undefined;
+  const entries = Array.isArray(value.entries) ? value.entries.filter((e): e is string => typeof e === 'string') : undefined;
+  return { format: MARKER_FORMAT, formatVersion: Number(value.formatVersion), createdAt: String(value.createdAt), ...(entries ? { entries } : {}) };
+}
 
 /** One line of metrics.jsonl: `kind: 'step'` rows carry `step, epoch, loss, lr`; `kind: 'epoch'` rows carry `<split>.<metric>` keys. */
 export type MetricRow = { kind?: string; step?: number; epoch?: number } & Record<string, Json | undefined>;

@@ -40,11 +40,12 @@ describe('RunStore', () => {
     const dir = await newDir();
     const store = await RunStore.create(dir);
     expect(store.dir).toBe(dir);
-    expect(await listAll(dir)).toEqual(['run.json']);
+    expect(await listAll(dir)).toEqual(['.goldstone-run', 'run.json']);
     expect((await fsp.stat(store.path('checkpoints'))).isDirectory()).toBe(true);
     expect((await fsp.stat(store.path('analyses'))).isDirectory()).toBe(true);
     const run = await store.readRun();
     expect(run.status).toBe('created');
+    expect(JSON.parse(await fsp.readFile(join(dir, '.goldstone-run'), 'utf8'))).toEqual({ format: 'goldstone-run', formatVersion: 1, createdAt: run.createdAt });
     await expect(RunStore.create(dir)).rejects.toThrow(/already holds a run/);
     await expect(RunStore.create(await newDir(), { resume: true })).rejects.toThrow(/not a goldstone run directory/);
     const again = await RunStore.create(dir, { resume: true });
@@ -73,7 +74,9 @@ describe('RunStore', () => {
     await store.writeText('report.html', '<p>hi</p>');
     expect(await store.readJson('notes/a.json')).toEqual({ x: [1, 2] });
     expect(await fsp.readFile(store.path('report.html'), 'utf8')).toBe('<p>hi</p>');
-    expect(await listAll(store.dir)).toEqual(['notes/a.json', 'report.html', 'run.json']);
+    expect(await listAll(store.dir)).toEqual(['.goldstone-run', 'notes/a.json', 'report.html', 'run.json']);
+    // a top-level name of an analysis' own is recorded in the marker, so that replacing the run removes it too
+    expect(JSON.parse(await fsp.readFile(store.path('.goldstone-run'), 'utf8')).entries).toEqual(['notes']);
     await expect(store.readJson('missing.json')).rejects.toThrow(/missing.json: cannot read \(ENOENT\)/);
   });
 
@@ -90,7 +93,7 @@ describe('RunStore', () => {
     await expect(store.updateRun({ status: 'lost' })).rejects.toThrow(/EIO/);
     expect(await store.readJson('x.json')).toEqual({ v: 3 });
     expect((await store.readRun()).status).toBe('x');
-    expect(await listAll(store.dir)).toEqual(['run.json', 'x.json']);
+    expect(await listAll(store.dir)).toEqual(['.goldstone-run', 'run.json', 'x.json']);
   });
 
   it('appends metrics in order and tolerates a torn last line', async () => {
@@ -272,5 +275,74 @@ describe('RunStore with a damaged run directory', () => {
     await fsp.rm(store.path('checkpoints'), { recursive: true });
     expect(await store.lastCheckpointTag()).toBeUndefined();
     await expect(store.loadCheckpoint()).rejects.toThrow(/no checkpoint saved yet/);
+  });
+});
+
+describe('RunStore after a crash', () => {
+  /** A pid no process can have (above Linux's largest pid_max). */
+  const deadPid = 4_194_305;
+
+  it('a failed creation leaves nothing behind', async () => {
+    const parent = await newDir();
+    const dir = join(parent, 'deep', 'run');
+    vi.spyOn(fsp, 'rename').mockRejectedValueOnce(Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' }));
+    const err = await RunStore.create(dir).catch((e: NodeJS.ErrnoException) => e);
+    expect((err as NodeJS.ErrnoException).code).toBe('EROFS');
+    await expect(fsp.stat(parent)).rejects.toThrow(/ENOENT/); // not even the parents it created
+    // an existing empty directory stays, empty
+    await fsp.mkdir(dir, { recursive: true });
+    const realRename = fsp.rename.bind(fsp);
+    vi.spyOn(fsp, 'rename').mockImplementationOnce(realRename).mockRejectedValueOnce(Object.assign(new Error('EACCES'), { code: 'EACCES' }));
+    await expect(RunStore.create(dir)).rejects.toThrow(/EACCES/);
+    expect(await fsp.readdir(dir)).toEqual([]);
+  });
+
+  it('cleans up temporaries of dead writers, restores a checkpoint moved aside, keeps a live writer\'s', async () => {
+    const store = await RunStore.create(await newDir());
+    const p = paramsFromArray(Float32Array.from({ length: 6 }, (_, i) => i), specs);
+    await store.saveCheckpoint('last', p, specs, { epoch: 1 });
+    await store.saveCheckpoint('init', p, specs, { epoch: 0 }, { markLast: false });
+    disposeParams(p);
+    const ck = store.path('checkpoints');
+    await fsp.mkdir(join(ck, `.last.tmp-${deadPid}-abc-1`));
+    await fsp.writeFile(join(ck, `.last.tmp-${deadPid}-abc-1`, 'weights.bin'), 'partial');
+    await fsp.writeFile(join(ck, `.last.json.tmp-${deadPid}-abc-2`), '{"ta');
+    await fsp.writeFile(store.path(`.run.json.tmp-${deadPid}-abc-3`), '{');
+    await fsp.writeFile(store.path(`.run.json.tmp-${process.ppid}-abc-4`), '{'); // a live process's
+    // a save that died between its two renames: init was moved aside, the new one never arrived
+    await fsp.rename(join(ck, 'init'), join(ck, `.init.old-${deadPid}-abc-5`));
+    // and one whose new version is in place: the old one is garbage
+    await fsp.cp(join(ck, 'last'), join(ck, `.last.old-${deadPid}-abc-6`), { recursive: true });
+    const done = await store.cleanupTemporaries();
+    expect(done.sort()).toEqual([
+      `.run.json.tmp-${deadPid}-abc-3`,
+      `checkpoints/.init.old-${deadPid}-abc-5 (restored as init)`,
+      `checkpoints/.last.json.tmp-${deadPid}-abc-2`,
+      `checkpoints/.last.old-${deadPid}-abc-6`,
+      `checkpoints/.last.tmp-${deadPid}-abc-1`,
+    ]);
+    expect((await fsp.readdir(ck)).sort()).toEqual(['init', 'last', 'last.json']);
+    expect(await fsp.readdir(store.dir)).toContain(`.run.json.tmp-${process.ppid}-abc-4`);
+    const init = await store.loadCheckpoint('init');
+    expect(init.meta).toEqual({ epoch: 0 });
+    disposeParams(init.params);
+  });
+
+  it('truncates metrics at the first row not to keep, atomically, byte for byte', async () => {
+    const store = await RunStore.create(await newDir());
+    const file = store.path('metrics.jsonl');
+    const kept = '{"kind":"step","step":10,"epoch":0.5,"loss":1}\n{"kind":"epoch","epoch":1,"step":20}\n\n';
+    const later = '{"kind":"step","step":30,"epoch":1.5,"loss":0.5}\n{"kind":"epoch","epoch":2,"step":40}\n{"kind":"st';
+    await fsp.writeFile(file, kept + later);
+    const dropped = await store.truncateMetrics((row) => (row.step as number) <= 20);
+    expect(dropped).toBe(2);
+    expect(await fsp.readFile(file, 'utf8')).toBe(kept);
+    expect(await store.truncateMetrics(() => true)).toBe(0);
+    expect(await fsp.readFile(file, 'utf8')).toBe(kept);
+    await store.appendMetrics({ kind: 'epoch', epoch: 2 });
+    expect((await store.readMetrics()).map((r) => r.epoch)).toEqual([0.5, 1, 2]);
+    expect((await fsp.readdir(store.dir)).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(await store.truncateMetrics(() => false)).toBe(3);
+    expect(await fsp.readFile(file, 'utf8')).toBe('');
   });
 });

@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { pathExists, writeFileAtomic } from './atomic-write';
 import { loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from './checkpoint';
-import { ANALYSES_DIR as ANALYSES, CHECKPOINTS_DIR as CHECKPOINTS, METRICS_FILE, RUN_FILE } from './format';
+import { ANALYSES_DIR as ANALYSES, CHECKPOINTS_DIR as CHECKPOINTS, MARKER_FILE, MARKER_FORMAT, METRICS_FILE, readMarker, RUN_DIR_FORMAT_VERSION, RUN_ENTRIES, RUN_FILE, temporaryOf, type RunMarker } from './format';
 import { isObject, messageOf, UsageError, type OptimizerStateEntry, type Params, type ParamSpec, type AnalysisResult, type Json } from '@goldstone/plugin-api';
 
 /** `checkpoints/last.json` names the tag of the last good checkpoint. */
@@ -12,6 +12,17 @@ const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 function checkName(kind: string, name: string): void {
   if (!SAFE_NAME.test(name) || name.endsWith('.json')) {
     throw new Error(`${kind} "${name}": use letters, digits, ".", "_" and "-" only (and no ".json" ending)`);
+  }
+}
+
+/** Whether another live process has this id (a temporary file of ours from an earlier process counts as dead). */
+function otherProcessAlive(pid: number): boolean {
+  if (pid === process.pid || !Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -38,6 +49,7 @@ function parseRunFile(file: string, text: string): Record<string, Json> {
  * A run directory on disk:
  *
  * ```
+ * .goldstone-run     the marker: written first, names the directory as goldstone's (see RunMarker)
  * run.json           config, seed, backend, versions, status, timestamps (merged by updateRun)
  * metrics.jsonl      one JSON line per logged step or epoch
  * checkpoints/<tag>/ tfjs weights manifest (model.json + weights.bin [+ optimizer.bin])
@@ -60,10 +72,12 @@ export class RunStore {
   }
 
   /**
-   * Open a run directory. Without `resume` the directory must not already hold a run (it is
-   * created with an initial run.json); with `resume` it must hold one whose run.json is a JSON
-   * object (else a UsageError naming the file), and opening it writes nothing: a metrics line torn
-   * by a crash is cut off by the first append, so that appends continue on a clean line.
+   * Open a run directory. Without `resume` the directory must not already hold a run: it is created
+   * (with its parents) with the marker `.goldstone-run` first, then an initial run.json; should that
+   * fail (a read-only disk, no permission), what was created is removed again and the error (with
+   * its errno `code`) is thrown. With `resume` it must hold a run whose run.json is a JSON object
+   * (else a UsageError naming the file), and opening it writes nothing: a metrics line torn by a
+   * crash is cut off by the first append, so that appends continue on a clean line.
    */
   static async create(dir: string, options: { resume?: boolean } = {}): Promise<RunStore> {
     const store = new RunStore(resolve(dir));
@@ -73,16 +87,29 @@ export class RunStore {
       await store.readRun();
       store.repairPending = true;
       return store;
-    } else {
-      if (await pathExists(runFile)) {
-        throw new UsageError(`${store.dir}: already holds a run (run.json); resume it or choose another directory`, { file: runFile });
-      }
-      await fsp.mkdir(store.dir, { recursive: true });
-      const now = new Date().toISOString();
-      await store.writeJson(RUN_FILE, { status: 'created', createdAt: now, updatedAt: now });
     }
-    await fsp.mkdir(store.path(CHECKPOINTS), { recursive: true });
-    await fsp.mkdir(store.path(ANALYSES), { recursive: true });
+    if (await pathExists(runFile)) {
+      throw new UsageError(`${store.dir}: already holds a run (run.json); resume it or choose another directory`, { file: runFile });
+    }
+    const made: string[] = [];
+    try {
+      const first = await fsp.mkdir(store.dir, { recursive: true });
+      if (first) made.push(first);
+      const now = new Date().toISOString();
+      const marker: RunMarker = { format: MARKER_FORMAT, formatVersion: RUN_DIR_FORMAT_VERSION, createdAt: now };
+      await writeFileAtomic(store.path(MARKER_FILE), `${JSON.stringify(marker, null, 2)}\n`);
+      if (!first) made.push(store.path(MARKER_FILE));
+      await store.writeJson(RUN_FILE, { status: 'created', createdAt: now, updatedAt: now });
+      if (!first) made.push(runFile);
+      for (const sub of [CHECKPOINTS, ANALYSES]) {
+        await fsp.mkdir(store.path(sub), { recursive: true });
+        if (!first) made.push(store.path(sub));
+      }
+    } catch (err) {
+      // leave nothing behind: only what this call created goes
+      for (const p of made.reverse()) await fsp.rm(p, { recursive: true, force: true }).catch(() => undefined);
+      throw err;
+    }
     return store;
   }
 
@@ -107,10 +134,107 @@ export class RunStore {
     return this.writeText(rel, text);
   }
 
-  /** Write text atomically. */
+  /**
+   * Write text atomically. A top-level name that is not one of goldstone's own (a file an analysis
+   * writes of its own) is first recorded in the marker, so that replacing the run removes it too.
+   */
   async writeText(rel: string, text: string): Promise<void> {
     const file = this.path(rel);
-    return this.serial(() => writeFileAtomic(file, text));
+    const top = relative(this.dir, file).split(/[\\/]/)[0];
+    return this.serial(async () => {
+      if (!RUN_ENTRIES.includes(top)) await this.recordEntry(top);
+      await writeFileAtomic(file, text);
+    });
+  }
+
+  /** Add a top-level name to the marker's `entries` (a directory without a marker gets none). */
+  private async recordEntry(name: string): Promise<void> {
+    const marker = readMarker(this.dir);
+    if (!marker || marker.entries?.includes(name)) return;
+    const next: RunMarker = { ...marker, entries: [...(marker.entries ?? []), name] };
+    await writeFileAtomic(this.path(MARKER_FILE), `${JSON.stringify(next, null, 2)}\n`);
+  }
+
+  /**
+   * Remove what writes cut short by a crash left behind: temporary files and directories of atomic
+   * writes (`.<name>.tmp-<pid>-…`) in the run directory, `checkpoints/` and `analyses/`, unless the
+   * process that wrote them is still running; and a checkpoint moved aside (`.<tag>.old-…`) once the
+   * new one is in place, or moved back when the save died before the new one was. Call it before the
+   * first write of a resumed run. Returns the paths removed or restored, relative to the directory.
+   */
+  async cleanupTemporaries(): Promise<string[]> {
+    return this.serial(async () => {
+      const done: string[] = [];
+      for (const sub of ['', CHECKPOINTS, ANALYSES]) {
+        const dir = sub ? this.path(sub) : this.dir;
+        const entries = await fsp.readdir(dir).catch(() => [] as string[]);
+        const olds: { entry: string; name: string }[] = [];
+        for (const entry of entries.sort()) {
+          const t = temporaryOf(entry);
+          if (!t || otherProcessAlive(t.pid)) continue;
+          if (t.kind === 'old') {
+            olds.push({ entry, name: t.name });
+            continue;
+          }
+          await fsp.rm(join(dir, entry), { recursive: true, force: true });
+          done.push(sub ? `${sub}/${entry}` : entry);
+        }
+        // newest first: the last version moved aside is the one a dying save left
+        for (const { entry, name } of olds.reverse()) {
+          const rel = sub ? `${sub}/${entry}` : entry;
+          if (!(await pathExists(join(dir, name)))) {
+            await fsp.rename(join(dir, entry), join(dir, name));
+            done.push(`${rel} (restored as ${name})`);
+          } else {
+            await fsp.rm(join(dir, entry), { recursive: true, force: true });
+            done.push(rel);
+          }
+        }
+      }
+      return done;
+    });
+  }
+
+  /**
+   * Keep the rows of metrics.jsonl up to the first one `keep` rejects, and drop that one and every
+   * later one (and a line torn by a crash), rewriting the file atomically. Kept lines stay byte for
+   * byte. Returns how many rows were dropped. A resumed run calls it with "logged by the checkpoint
+   * it continues from", so that no step or epoch appears twice.
+   */
+  async truncateMetrics(keep: (row: Record<string, Json>) => boolean): Promise<number> {
+    const file = this.path(METRICS_FILE);
+    return this.serial(async () => {
+      let text: string;
+      try {
+        text = await fsp.readFile(file, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+        throw new Error(`${file}: cannot read (${errorCode(err)})`);
+      }
+      const lines = text.split('\n');
+      let end = 0; // characters kept
+      let dropped = 0;
+      let cut = false;
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i];
+        if (i === lines.length - 1) break; // '' after the final newline, or a line torn by a crash
+        let row: unknown;
+        try {
+          row = line.trim() === '' ? undefined : JSON.parse(line);
+        } catch {
+          row = undefined; // a damaged line is not ours to judge: it stays unless it follows the cut
+        }
+        if (!cut && isObject(row) && !keep(row as Record<string, Json>)) cut = true;
+        if (cut) {
+          if (isObject(row)) dropped += 1;
+          continue;
+        }
+        end += line.length + 1;
+      }
+      this.repairPending = false;
+      if (end !== text.length) await writeFileAtomic(file, text.slice(0, end));
+      return dropped;
+    });
   }
 
   async readJson<T = Json>(rel: string): Promise<T> {
