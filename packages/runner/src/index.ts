@@ -6,7 +6,7 @@ export { packageVersions, registryFor, resolutionBases, startBackend } from './p
 export type { PluginEnvironment } from './plugin-environment';
 export { buildRegistry, loadPluginModule } from './plugin-loader';
 export type { LoadOptions } from './plugin-loader';
-export { markInterruptedOnSignal, prepareOutDir } from './run-directory';
+export { checkOutFlag, createRunDirectory, markInterruptedOnSignal, openRunToResume, outDirError, prepareOutDir } from './run-directory';
 export { analysisIds, analyzeStoredRun, instantiate, resolvedConfig, resolveExperiment, runAnalysis, runExperiment } from './run-experiment';
 export { prepareExperiment } from './preflight';
 export type { PreparedExperiment, PreparedGroup } from './preflight';

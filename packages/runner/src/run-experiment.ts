@@ -5,7 +5,7 @@ import { messageOf, RunFailedError, silentProgress, UsageError, type Params, typ
 import { experimentToJson, parseOrThrow, type Experiment } from './experiment';
 import type { RunStore } from '@goldstone/run-store';
 import { createSymmetryPenalty, train, type OptimizerConfig } from '@goldstone/trainer';
-import { loadResumePoint } from './resume';
+import { loadResumePoint, resumeConflicts, specMismatches } from './resume';
 import { prepareExperiment, type PreparedExperiment } from './preflight';
 import { CHECKPOINTS_DIR, RUN_FILE } from '@goldstone/run-store/format';
 
@@ -162,8 +162,21 @@ export async function runExperiment(opts: {
   };
   // Read and check everything a resume needs before the first write.
   const previousRun = opts.resume ? await store.readRun() : {};
+  const config = resolvedConfig(resolved);
+  const batchesPerEpoch = Math.ceil(task.splits.train.n / t.batchSize);
+  if (opts.resume && previousRun.config !== undefined) {
+    const hooked = opts.skipAnalyses ? [] : resolved.analyses.filter((a) => a.plugin.trainHooks).map((a) => a.id);
+    const conflicts = resumeConflicts(previousRun.config, config, hooked);
+    if (conflicts.length > 0) {
+      throw new UsageError(
+        `--resume: cannot resume ${store.dir}: the experiment differs from the run (${store.path(RUN_FILE)} config) in what it trains:\n  ${conflicts.join('\n  ')}\n` +
+          'only labels, the backend, plugin locations, train.epochs (without a cosine schedule), how often rows and checkpoints are written, and analyses without train hooks may change; start a new run (another --out) to change the rest',
+        { file: store.path(RUN_FILE), field: 'config' },
+      );
+    }
+  }
   const checkpoint = opts.resume
-    ? await loadResumePoint(store, { model, modelName: exp.model.name, epochs: t.epochs, optimizer, groups: groups ?? [] })
+    ? await loadResumePoint(store, { model, modelName: exp.model.name, epochs: t.epochs, optimizer, groups: groups ?? [], batchesPerEpoch })
     : undefined;
   if (opts.resume) {
     progress.log(
@@ -171,13 +184,27 @@ export async function runExperiment(opts: {
         ? `resuming ${store.dir} from checkpoint ${checkpoint.tag} (epoch ${checkpoint.epoch})`
         : `resuming ${store.dir}: no checkpoint was saved yet, so training starts from epoch 0`,
     );
+    // Every check has passed: clear what a crash left, then drop the rows logged after the checkpoint.
+    try {
+      const cleaned = await store.cleanupTemporaries();
+      if (cleaned.length > 0) progress.log(`removed what interrupted writes left: ${cleaned.join(', ')}`);
+      const epoch = checkpoint?.epoch ?? 0;
+      const step = checkpoint?.step ?? 0;
+      const dropped = await store.truncateMetrics((row) =>
+        row.kind === 'epoch' ? typeof row.epoch !== 'number' || row.epoch <= epoch : typeof row.step !== 'number' || row.step <= step,
+      );
+      if (dropped > 0) progress.log(`dropped ${dropped} metrics row(s) logged after the checkpoint (they are computed again)`);
+    } catch (err) {
+      if (checkpoint) disposeParams(checkpoint.params);
+      throw err;
+    }
   }
   const now = new Date().toISOString();
   await store.updateRun({
     name: exp.name ?? null,
     status: 'running',
     error: null,
-    config: resolvedConfig(resolved),
+    config,
     seed: exp.seed,
     backend: opts.backend,
     backendInfo: backendInfo() as unknown as Json,
@@ -204,6 +231,14 @@ export async function runExperiment(opts: {
     optimizerState = checkpoint.optimizerState;
   } else {
     params0 = model.init(rng.split('init'));
+    // The initial parameters are the first good checkpoint: a run that diverges in its first epoch
+    // keeps one (`last` points here until a later checkpoint exists).
+    try {
+      await store.saveCheckpoint('init', params0, model.specs, { epoch: 0, step: 0 });
+    } catch (err) {
+      disposeParams(params0);
+      throw err;
+    }
   }
   const symmetryPenalty = t.symmetryPenalty
     ? createSymmetryPenalty({
@@ -212,7 +247,7 @@ export async function runExperiment(opts: {
         config: t.symmetryPenalty,
         rng: rng.split('symmetry-penalty'),
         epochs: t.epochs,
-        batchesPerEpoch: Math.ceil(task.splits.train.n / t.batchSize),
+        batchesPerEpoch,
         startEpoch,
       })
     : undefined;
@@ -279,11 +314,16 @@ export async function runExperiment(opts: {
   }
 }
 
-/** Rebuild a finished run's task, model and last good parameters, and run one analysis on them. */
+/**
+ * Rebuild a finished run's task, model and last good parameters, and run one analysis on them,
+ * storing its result as `analyses/<id>.json` (id: the analysis' name unless given).
+ */
 export async function analyzeStoredRun(opts: {
   store: RunStore;
   registry: Registry;
   analysis: string;
+  /** The result id (default: the analysis' name); letters, digits, ".", "_" and "-". */
+  id?: string;
   options: unknown;
   backend: string;
   progress?: Progress;
@@ -300,6 +340,10 @@ export async function analyzeStoredRun(opts: {
       throw new UsageError(`--analysis: ${messageOf(err)}`, { field: 'analysis' });
     }
   })();
+  const id = opts.id ?? opts.analysis;
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/.test(id) || id.endsWith('.json')) {
+    throw new UsageError(`--id ${id}: expected a result id of letters, digits, ".", "_" and "-" (not ending in .json)`, { field: 'id' });
+  }
   const options = parseOrThrow(plugin.options, opts.options ?? {}, { prefix: [opts.analysis] });
   const { task, model } = await instantiate(resolved);
   let loaded;
@@ -310,7 +354,12 @@ export async function analyzeStoredRun(opts: {
   }
   try {
     const previous = await opts.store.readAnalyses();
+    const mismatches = specMismatches(loaded.specs, model.specs);
+    if (mismatches.length > 0) {
+      throw new UsageError(`${opts.store.path(CHECKPOINTS_DIR)}: the last checkpoint does not fit the model "${exp.model.name}" run.json's config builds: ${mismatches.join('; ')}`, { file: opts.store.path(RUN_FILE) });
+    }
     return await runAnalysis({
+      id,
       plugin,
       options,
       task,

@@ -270,9 +270,21 @@ describe('train', () => {
     const before = tf.memory().numTensors;
     const init = model.init(new Rng(7));
     const initValues = Array.from(paramsToArray(init, specs));
-    const result = await train({ model, task: makeTask(), params: init, config: { ...baseConfig, optimizer: { name: 'sgd', lr: 1e12 } }, rng: new Rng(7) });
+    const rows: { kind: string; step: number; loss?: number }[] = [];
+    const result = await train({
+      model,
+      task: makeTask(),
+      params: init,
+      config: { ...baseConfig, optimizer: { name: 'sgd', lr: 1e12 }, logEvery: 1000 },
+      rng: new Rng(7),
+      onMetrics: (row) => void rows.push(row),
+    });
     expect(result.status).toBe('diverged');
     expect(result.lastGoodEpoch).toBe(0);
+    // the diverging step is logged though logEvery would skip it
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ kind: 'step', step: result.steps });
+    expect(Number.isFinite(rows[0].loss)).toBe(false);
     expect(Array.from(paramsToArray(result.params, specs))).toEqual(initValues);
     disposeParams(result.params);
     expect(tf.memory().numTensors).toBe(before);

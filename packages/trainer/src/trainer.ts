@@ -259,6 +259,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         step += 1;
         if (!Number.isFinite(loss)) {
           diverged = `training diverged at step ${step} (epoch ${epoch + 1}, batch ${b + 1}): loss is ${loss}`;
+          // the step that diverged is always logged (its loss becomes null in JSON), whatever logEvery says
+          await opts.onMetrics?.({ kind: 'step', step, epoch: epochFloat, loss, lr });
           break outer;
         }
         progress?.tick(1, { loss: Number(loss.toPrecision(4)) });
