@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_CHOICES } from '@goldstone/core';
 import { RunFailedError, UsageError } from '@goldstone/plugin-api';
 import { cliVersion } from './environment';
@@ -10,6 +10,17 @@ import { sweepCommand } from './commands/sweep';
 import { trainCommand } from './commands/train';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** `--seed N`: a non-negative integer, else a usage error naming the flag (not the experiment file). */
+function parseSeed(value: string): number {
+  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a non-negative integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function seedOption(): Option {
+  return new Option('--seed <n>', 'random seed (a non-negative integer)').argParser(parseSeed);
+}
 
 function backendOption(): Option {
   return new Option('--backend <name>', 'tensor backend (default: the experiment\'s, else auto)').choices([...BACKEND_CHOICES]);
@@ -42,10 +53,10 @@ export function createProgram(setExit: (code: number) => void): Command {
     .requiredOption('--task <name>', 'task plugin')
     .requiredOption('--model <name>', 'model plugin')
     .option('--set <key=value>', 'set an experiment field, e.g. train.lr=0.01 or model.options.hidden=[32,32] (repeatable)', collect)
-    .option('--seed <n>', 'random seed')
+    .addOption(seedOption())
     .option('--out <dir>', 'run directory')
     .option('--plugin <module>', 'load a third-party plugin module (repeatable)', collect)
-    .option('--force', 'replace an existing run directory')
+    .option('--force', 'replace a run directory goldstone created (only its own files)')
     .option('--json', 'print the outcome as JSON on stdout')
     .addOption(backendOption())
     .action(wrap((opts) => trainCommand(opts)));
@@ -56,7 +67,9 @@ export function createProgram(setExit: (code: number) => void): Command {
     .argument('<run-dir>', 'run directory')
     .requiredOption('--analysis <name>', 'analysis plugin')
     .option('--set <key=value>', 'set an analysis option, e.g. hessian.method=exact (repeatable)', collect)
+    .option('--id <id>', 'the result id: writes analyses/<id>.json (default: the analysis name), so that several results of one analysis can be kept')
     .option('--plugin <module>', 'load a third-party plugin module (repeatable)', collect)
+    .option('--trust-plugins', 'also load the plugin modules listed in the run\'s run.json (they run code: only for runs you trust)')
     .option('--json', 'print the result as one JSON object on stdout')
     .addOption(backendOption())
     .action(wrap((dir, opts) => analyzeCommand(dir, opts)));
@@ -68,8 +81,8 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option('--out <dir>', 'run directory (default runs/<experiment name>)')
     .option('--quick', 'apply the experiment\'s quick: overrides (a CI-sized run)')
     .option('--set <key=value>', 'override an experiment field (repeatable)', collect)
-    .option('--seed <n>', 'random seed')
-    .option('--force', 'replace an existing run directory')
+    .addOption(seedOption())
+    .option('--force', 'replace a run directory goldstone created (only its own files)')
     .option('--resume', 'continue an interrupted or diverged run in --out from its last good checkpoint')
     .option('--no-report', 'do not write report.html')
     .option('--json', 'print the outcome as JSON on stdout')

@@ -290,9 +290,9 @@ describe('goldstone run --resume', () => {
     });
 
     it('a config whose model has other shapes', async () => {
-      const { stderr } = await refused(() => undefined, ['--set', 'model.options.hidden=[32]']);
-      expect(stderr).toContain('does not fit the model "mlp" the config builds');
-      expect(stderr).toMatch(/"dense0\.weight": \[\d+,16\] in the checkpoint, \[\d+,32\] in the model/);
+      const { out, stderr } = await refused(() => undefined, ['--set', 'model.options.hidden=[32]']);
+      expect(stderr).toContain(`cannot resume ${out}: the experiment differs from the run`);
+      expect(stderr).toContain('model.options.hidden: [16] in the run, [32] in the experiment');
     });
 
     it('a run.json that is not valid JSON or not an object', async () => {

@@ -1,5 +1,5 @@
 // Public surface of @goldstone/runner: named re-exports only. Running experiments.
-export { ExperimentSchema, experimentToJson, parseExperiment, parseOrThrow, TrainSchema } from './experiment';
+export { ExperimentSchema, experimentToJson, parseExperiment, parseOrThrow, setPath, TrainSchema } from './experiment';
 export type { Experiment, TrainSettings } from './experiment';
 export { loadExperimentFile, parseAssignments, readConfigFile } from './experiment-file';
 export { packageVersions, registryFor, resolutionBases, startBackend } from './plugin-environment';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { analyzeStoredRun, buildRegistry, parseAssignments, parseExperiment, resolutionBases, startBackend } from '@goldstone/runner';
+import { isAbsolute, join, resolve } from 'node:path';
+import { analyzeStoredRun, buildRegistry, parseAssignments, parseExperiment, resolutionBases, setPath, startBackend } from '@goldstone/runner';
 import { RunStore } from '@goldstone/run-store';
 import { UsageError } from '@goldstone/plugin-api';
 import type { BackendChoice } from '@goldstone/core';
@@ -11,15 +11,26 @@ import { ANALYSES_DIR, RUN_FILE } from '@goldstone/run-store/format';
 
 export interface AnalyzeFlags {
   analysis: string;
+  id?: string;
   set?: string[];
   json?: boolean;
   backend?: BackendChoice;
   plugin?: string[];
+  trustPlugins?: boolean;
 }
+
+/** Path segments that would reach an object's prototype instead of an option. */
+const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** A plugin specifier as a comparable string: paths absolute (relative to the working directory), package names as given. */
+const specifierKey = (spec: string) => (spec.startsWith('.') || isAbsolute(spec) ? resolve(spec) : spec);
 
 /**
  * Run one analysis on a finished run's last good checkpoint. `--set` keys may be written with or
  * without the analysis name in front: `--set hessian.method=exact` or `--set method=exact`.
+ * The plugin modules a run's run.json lists run code when loaded, so they are loaded only with
+ * `--trust-plugins` (or when given with `--plugin` too): a run directory from someone else cannot
+ * run code by being analysed.
  */
 export async function analyzeCommand(runDir: string, flags: AnalyzeFlags): Promise<number> {
   const runFile = join(runDir, RUN_FILE);
@@ -30,7 +41,19 @@ export async function analyzeCommand(runDir: string, flags: AnalyzeFlags): Promi
   const options: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(parseAssignments(flags.set))) {
     const key = k.startsWith(`${flags.analysis}.`) ? k.slice(flags.analysis.length + 1) : k;
-    options[key] = v;
+    const bad = key.split(/[.[\]]/).find((part) => FORBIDDEN_SEGMENTS.has(part));
+    if (bad) throw new UsageError(`--set ${k}: "${bad}" cannot be an option name`, { field: 'set' });
+    // dotted keys address nested options
+    setPath(options, key, v);
+  }
+  const given = new Set((flags.plugin ?? []).map(specifierKey));
+  const untrusted = experiment.plugins.filter((p) => !given.has(specifierKey(p)));
+  if (untrusted.length > 0 && !flags.trustPlugins) {
+    throw new UsageError(
+      `${runFile}: plugins: this run loads plugin modules, and loading one runs its code: ${untrusted.join(', ')}. ` +
+        'Pass --trust-plugins to load them (only for a run you trust), or give the ones you trust with --plugin',
+      { file: runFile, field: 'plugins' },
+    );
   }
   const env = cliEnvironment();
   const registry = await buildRegistry({
@@ -40,24 +63,17 @@ export async function analyzeCommand(runDir: string, flags: AnalyzeFlags): Promi
       { kind: 'model', name: experiment.model.name },
       { kind: 'analysis', name: flags.analysis },
     ],
-    plugins: [...experiment.plugins, ...(flags.plugin ?? [])],
+    plugins: [...new Set([...experiment.plugins, ...(flags.plugin ?? [])].map(specifierKey))],
     bases: resolutionBases(env),
     relativeTo: process.cwd(),
     where: runFile,
   });
-  const nested: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(options)) {
-    // dotted keys address nested options
-    const parts = k.split('.');
-    let o: any = nested;
-    for (const p of parts.slice(0, -1)) o = o[p] ??= {};
-    o[parts[parts.length - 1]] = v;
-  }
   const backend = await startBackend(flags.backend ?? experiment.backend);
   const progress = stderrProgress();
-  const result = await analyzeStoredRun({ store, registry, analysis: flags.analysis, options: nested, backend, progress });
+  const id = flags.id ?? flags.analysis;
+  const result = await analyzeStoredRun({ store, registry, analysis: flags.analysis, id, options, backend, progress });
   await writeRunReport(runDir);
   if (flags.json) process.stdout.write(`${JSON.stringify({ ...(result.result as object), provenance: result.provenance }, null, 2)}\n`);
-  else progress.log(`wrote ${join(runDir, ANALYSES_DIR, `${flags.analysis}.json`)}`);
+  else progress.log(`wrote ${join(runDir, ANALYSES_DIR, `${id}.json`)}`);
   return 0;
 }

@@ -1,0 +1,288 @@
+/**
+ * The life of a run directory from the command line: what --out, --force, --resume, --seed and
+ * `analyze` may and may not do to files on disk. Most cases call `main` in this process (so that a
+ * write into Object.prototype would be seen); the issue's repro spawns the built binary in a
+ * project folder, as a user runs it.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { snapshotDir } from '@goldstone/run-store/test-support';
+import { main } from '../src/program';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const bin = resolve(here, '..', 'dist', 'bin.js');
+const repo = resolve(here, '..', '..', '..');
+const weightNorms = join(repo, 'examples', 'third-party-analysis');
+
+const roots: string[] = [];
+function tmp(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'goldstone-life-'));
+  roots.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const r of roots) {
+    try {
+      chmodSync(join(r, 'ro'), 0o755);
+    } catch {
+      // no read-only directory in this one
+    }
+  }
+});
+
+/** Run the CLI in this process, capturing what it writes. */
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
+  try {
+    const code = await main(args);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+/** The built binary, spawned in `cwd`. */
+function goldstone(args: string[], cwd: string) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 240_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const readJson = (path: string): any => JSON.parse(readFileSync(path, 'utf8'));
+
+const small = {
+  name: 'small',
+  seed: 3,
+  backend: 'cpu',
+  task: { name: 'clt', options: { sites: 8, block: 2, trainSize: 128, testSize: 64 } },
+  model: { name: 'mlp', options: { hidden: [8], activation: 'tanh' } },
+  train: { optimizer: 'adam', lr: 0.01, epochs: 1, batchSize: 64 },
+};
+
+function writeExperiment(dir: string, body: Record<string, unknown> = small, name = 'exp.json'): string {
+  const file = join(dir, name);
+  writeFileSync(file, JSON.stringify(body, null, 2));
+  return file;
+}
+
+/** A finished one-epoch run (trained in this process), its directory and experiment file. */
+let base: { dir: string; out: string; file: string } | undefined;
+async function finishedRun() {
+  if (!base) {
+    const dir = tmp();
+    const file = writeExperiment(dir);
+    const out = join(dir, 'run');
+    const r = await cli(['run', file, '--out', out, '--no-report']);
+    expect(r.code, r.stderr).toBe(0);
+    base = { dir, out, file };
+  }
+  const copy = join(tmp(), 'run');
+  cpSync(base.out, copy, { recursive: true });
+  return { ...base, out: copy };
+}
+
+describe('--out and --force never cost a user a file', () => {
+  it('the issue\'s repro: in a project folder, --out "" is refused, and --out "$PWD" --force loses nothing', async () => {
+    const project = tmp();
+    writeExperiment(project);
+    writeFileSync(join(project, 'notes.md'), 'my notes');
+    mkdirSync(join(project, 'src'));
+    writeFileSync(join(project, 'src', 'main.ts'), 'export {};');
+    const before = await snapshotDir(project);
+    const empty = goldstone(['run', 'exp.json', '--out', ''], project);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('--out: expected a directory path, got an empty string');
+    const forced = goldstone(['run', 'exp.json', '--out', project, '--force'], project);
+    expect(forced.code).toBe(2);
+    expect(forced.stderr).toContain(`--out ${project}: the directory exists and is not a goldstone run directory`);
+    // a project folder that an older goldstone wrote a run into (run.json and all): still nothing is removed
+    writeFileSync(join(project, 'run.json'), JSON.stringify({ status: 'completed', config: small }));
+    mkdirSync(join(project, 'checkpoints'));
+    const withRun = await snapshotDir(project);
+    const again = goldstone(['run', 'exp.json', '--out', '.', '--force'], project);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("--force replaces only goldstone's own files, and the directory also holds exp.json, notes.md, src");
+    const after = await snapshotDir(project);
+    expect(after).toEqual(withRun);
+    for (const k of Object.keys(before)) expect(after[k]).toBe(before[k]);
+  }, 600_000);
+
+  it('--out "" and blank for train too', async () => {
+    for (const out of ['', '   ']) {
+      const r = await cli(['train', '--task', 'clt', '--model', 'mlp', '--out', out]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--out: expected a directory path, got (an empty string|" {3}")/);
+    }
+  });
+
+  it('--force replaces a finished run it made, and refuses one with a file of the user\'s', async () => {
+    const { out, file } = await finishedRun();
+    writeFileSync(join(out, 'mine.txt'), 'keep me');
+    const before = await snapshotDir(out);
+    const refused = await cli(['run', file, '--out', out, '--force', '--no-report']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`--out ${out}: --force replaces only goldstone's own files, and the directory also holds mine.txt`);
+    expect(await snapshotDir(out)).toEqual(before);
+    const moved = readFileSync(join(out, 'mine.txt'));
+    expect(moved.toString()).toBe('keep me');
+    await import('node:fs/promises').then((fs) => fs.rm(join(out, 'mine.txt')));
+    const replaced = await cli(['run', file, '--out', out, '--force', '--no-report']);
+    expect(replaced.code).toBe(0);
+    expect(readJson(join(out, 'run.json')).status).toBe('completed');
+    expect(readJson(join(out, '.goldstone-run'))).toMatchObject({ format: 'goldstone-run', formatVersion: 1 });
+  });
+
+  it('a file in the way, a path under a file: exit 2 naming the path; nothing is written', async () => {
+    const dir = tmp();
+    const file = writeExperiment(dir);
+    const blocker = join(dir, 'x');
+    writeFileSync(blocker, 'data');
+    const r1 = await cli(['run', file, '--out', blocker]);
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toContain(`--out ${blocker}: a file is in the way: ${blocker} is a regular file, not a directory`);
+    const under = join(blocker, 'run');
+    const r2 = await cli(['train', '--task', 'clt', '--model', 'mlp', '--set', 'train.epochs=1', '--out', under]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain(`--out ${under}: a file is in the way: ${blocker} is a regular file, not a directory`);
+    expect(readdirSync(dir).sort()).toEqual(['exp.json', 'x']);
+  });
+
+  it('a read-only directory: exit 2 naming it (skipped when running as root, where chmod 0o555 does not stop writes)', async (ctx) => {
+    const dir = tmp();
+    const file = writeExperiment(dir);
+    const ro = join(dir, 'ro');
+    mkdirSync(ro);
+    chmodSync(ro, 0o555);
+    let writable = true;
+    try {
+      writeFileSync(join(ro, 'probe'), '');
+    } catch {
+      writable = false;
+    }
+    if (writable) ctx.skip();
+    const r = await cli(['run', file, '--out', join(ro, 'run')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--out ${join(ro, 'run')}: permission denied: cannot write in ${ro}`);
+    expect(readdirSync(ro)).toEqual([]);
+  });
+});
+
+describe('--seed on the command line', () => {
+  it('is a non-negative integer; anything else is exit 2 naming --seed, not the experiment file', async () => {
+    const dir = tmp();
+    const file = writeExperiment(dir);
+    for (const seed of ['abc', '-1', '1.5', '', '1e3']) {
+      const r = await cli(['run', file, '--seed', seed, '--out', join(dir, 'never')]);
+      expect(r.code, seed).toBe(2);
+      expect(r.stderr).toContain(`option '--seed <n>' argument '${seed}' is invalid`);
+      expect(r.stderr).not.toContain(file);
+      const t = await cli(['train', '--task', 'clt', '--model', 'mlp', '--seed', seed]);
+      expect(t.code).toBe(2);
+      expect(t.stderr).toContain('--seed');
+    }
+    expect(existsSync(join(dir, 'never'))).toBe(false);
+  });
+});
+
+describe('--resume', () => {
+  it('refuses a missing directory or one without run.json: nothing to resume', async () => {
+    const dir = tmp();
+    const file = writeExperiment(dir);
+    const missing = join(dir, 'nope');
+    const r = await cli(['run', file, '--out', missing, '--resume']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--resume: nothing to resume in ${missing}: the directory does not exist`);
+    expect(existsSync(missing)).toBe(false);
+    mkdirSync(missing);
+    const r2 = await cli(['run', file, '--out', missing, '--resume']);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain('it holds no run.json');
+    expect(readdirSync(missing)).toEqual([]);
+  });
+
+  it('refuses a changed model naming the field, and leaves run.json as it was', async () => {
+    const { out, file } = await finishedRun();
+    const runFile = join(out, 'run.json');
+    writeFileSync(runFile, JSON.stringify({ ...readJson(runFile), status: 'interrupted' }));
+    const before = await snapshotDir(out);
+    const r = await cli(['run', file, '--out', out, '--resume', '--set', 'model.options.hidden=[16]', '--set', 'train.epochs=3']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('model.options.hidden: [8] in the run, [16] in the experiment');
+    expect(r.stderr).not.toContain('train.epochs: ');
+    expect(await snapshotDir(out)).toEqual(before);
+    expect(readJson(runFile).status).toBe('interrupted');
+  });
+});
+
+describe('divergence', () => {
+  it('in the first epoch keeps the initial parameters as the last good checkpoint, and says where', async () => {
+    const dir = tmp();
+    const file = writeExperiment(dir, { ...small, train: { optimizer: 'sgd', lr: 1e30, epochs: 2, batchSize: 32 } });
+    const out = join(dir, 'run');
+    const r = await cli(['run', file, '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`the last good checkpoint is kept in ${join(out, 'checkpoints', 'init')}`);
+    expect(existsSync(join(out, 'checkpoints', 'init', 'weights.bin'))).toBe(true);
+    expect(readJson(join(out, 'checkpoints', 'last.json')).tag).toBe('init');
+    expect(readJson(join(out, 'run.json')).status).toBe('diverged');
+    const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.at(-1)).toMatchObject({ kind: 'step', loss: null });
+    // the report of a diverged run is still static and locked down
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(`Content-Security-Policy" content="default-src 'none'`);
+  });
+});
+
+describe('goldstone analyze', () => {
+  it('loads the plugin modules a run lists only with --trust-plugins (or --plugin)', async () => {
+    const { out } = await finishedRun();
+    const dir = dirname(out);
+    const sentinel = join(dir, 'evil-ran');
+    const evil = join(dir, 'evil.mjs');
+    writeFileSync(evil, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(sentinel)}, 'ran');\nexport const plugins = [];\n`);
+    const runFile = join(out, 'run.json');
+    const run = readJson(runFile);
+    writeFileSync(runFile, JSON.stringify({ ...run, config: { ...run.config, plugins: [evil] } }));
+    const refused = await cli(['analyze', out, '--analysis', 'weight-norms', '--plugin', weightNorms]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`${runFile}: plugins: this run loads plugin modules, and loading one runs its code: ${evil}`);
+    expect(refused.stderr).toContain('--trust-plugins');
+    expect(existsSync(sentinel)).toBe(false);
+    const trusted = await cli(['analyze', out, '--analysis', 'weight-norms', '--plugin', weightNorms, '--trust-plugins']);
+    expect(existsSync(sentinel)).toBe(true); // loaded on request (it exports no plugin, so that is exit 2)
+    expect(trusted.code).toBe(2);
+    expect(trusted.stderr).toContain('exports no goldstone plugin');
+  });
+
+  it('--set cannot reach Object.prototype', async () => {
+    const { out } = await finishedRun();
+    for (const key of ['__proto__.polluted=1', 'weight-norms.__proto__.polluted=1', 'constructor.prototype.polluted=1', 'a.__proto__.polluted=1']) {
+      const r = await cli(['analyze', out, '--analysis', 'weight-norms', '--plugin', weightNorms, '--set', key]);
+      expect(r.code, key).toBe(2);
+      expect(r.stderr).toContain('--set');
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    }
+    expect(readdirSync(join(out, 'analyses'))).toEqual([]);
+  });
+
+  it('--id keeps several results of one analysis', async () => {
+    const { out } = await finishedRun();
+    const a = await cli(['analyze', out, '--analysis', 'weight-norms', '--plugin', weightNorms, '--set', 'iterations=5']);
+    expect(a.code).toBe(0);
+    const b = await cli(['analyze', out, '--analysis', 'weight-norms', '--plugin', weightNorms, '--set', 'iterations=7', '--id', 'weight-norms-long']);
+    expect(b.code).toBe(0);
+    expect(b.stderr).toContain(`wrote ${join(out, 'analyses', 'weight-norms-long.json')}`);
+    expect(readdirSync(join(out, 'analyses')).sort()).toEqual(['weight-norms-long.json', 'weight-norms.json']);
+    expect(readJson(join(out, 'analyses', 'weight-norms.json')).provenance.iterations).toBe(5);
+    expect(readJson(join(out, 'analyses', 'weight-norms-long.json')).provenance.iterations).toBe(7);
+    const bad = await cli(['analyze', out, '--analysis', 'weight-norms', '--plugin', weightNorms, '--id', '../x']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--id ../x: expected a result id');
+  });
+});
