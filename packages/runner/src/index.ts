@@ -11,3 +11,5 @@ export { analysisIds, analyzeStoredRun, instantiate, resolvedConfig, resolveExpe
 export { prepareExperiment } from './preflight';
 export type { PreparedExperiment, PreparedGroup } from './preflight';
 export type { ResolvedExperiment, RunOutcome } from './run-experiment';
+export { configDifferences, RESUMABLE_CHANGES, resumeConflicts } from './resume';
+export type { ConfigDifference } from './resume';

@@ -358,6 +358,9 @@ export async function analyzeStoredRun(opts: {
     if (mismatches.length > 0) {
       throw new UsageError(`${opts.store.path(CHECKPOINTS_DIR)}: the last checkpoint does not fit the model "${exp.model.name}" run.json's config builds: ${mismatches.join('; ')}`, { file: opts.store.path(RUN_FILE) });
     }
+    // every check has passed: clear what interrupted writes left before writing the result
+    const cleaned = await opts.store.cleanupTemporaries();
+    if (cleaned.length > 0) opts.progress?.log(`removed what interrupted writes left: ${cleaned.join(', ')}`);
     return await runAnalysis({
       id,
       plugin,
