@@ -1,12 +1,13 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isObject, type Json } from '@goldstone/plugin-api';
-import { RUN_FILE } from '@goldstone/run-store/format';
+import { MARKER_FILE, RUN_FILE } from '@goldstone/run-store/format';
 
 /**
  * What a point's run directory holds, read without running or importing anything (a run.json
  * names plugin modules; they are never loaded from here).
- * - `none`: no directory, an empty one, or only the temporary files of an atomic write cut off by a kill;
+ * - `none`: no directory, an empty one, or only goldstone's marker and the temporary files of an
+ *   atomic write cut off by a kill (a point killed before its run.json was written);
  * - `run`: a run directory (`run` is its run.json, undefined if it cannot be read);
  * - `foreign`: something that is not goldstone's (the sweep leaves it alone and refuses to run there).
  */
@@ -32,6 +33,6 @@ export function pointDirState(dir: string): PointDirState {
       return { kind: 'run', run: undefined };
     }
   }
-  if (entries.every((e) => TEMP.test(e))) return { kind: 'none' };
+  if (entries.every((e) => e === MARKER_FILE || TEMP.test(e))) return { kind: 'none' };
   return { kind: 'foreign', reason: `holds files but no ${RUN_FILE}, so it is not a goldstone run directory` };
 }

@@ -1,9 +1,8 @@
-import { existsSync, rmSync } from 'node:fs';
 import type { BackendChoice } from '@goldstone/core';
 import { messageOf, silentProgress, UsageError } from '@goldstone/plugin-api';
 import { writeRunReport } from '@goldstone/report';
-import { RunStore } from '@goldstone/run-store';
-import { loadExperimentFile, packageVersions, prepareExperiment, registryFor, resolveExperiment, runExperiment, startBackend } from '@goldstone/runner';
+import type { RunStore } from '@goldstone/run-store';
+import { createRunDirectory, loadExperimentFile, packageVersions, prepareExperiment, registryFor, resolveExperiment, runExperiment, startBackend } from '@goldstone/runner';
 import type { PointJob, PointResult } from './executor';
 import { pointDirState } from './point-dir';
 
@@ -31,8 +30,8 @@ export class PointRunner {
       // A point runs again from scratch: whatever an earlier attempt left goes, but only if it is goldstone's.
       const state = pointDirState(job.dir);
       if (state.kind === 'foreign') throw new UsageError(`${job.dir}: ${state.reason}; it is left alone and the point is not run`, { file: job.dir });
-      if (existsSync(job.dir)) rmSync(job.dir, { recursive: true, force: true });
-      store = await RunStore.create(job.dir);
+      // createRunDirectory removes only goldstone's own entries, so a file of the user's is never lost.
+      store = await createRunDirectory(job.dir, true);
       this.current = store;
       const outcome = await runExperiment({ prepared, store, backend: this.backend, packages: packageVersions(job.env, registry), progress: silentProgress });
       if (job.report) await writeRunReport(job.dir).catch(() => undefined);
