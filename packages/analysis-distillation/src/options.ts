@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACTIVATIONS, type ActivationName } from '@goldstone/core';
+import { checkSplit, type AnalysisCheckContext, type OptionIssue } from '@goldstone/plugin-api';
 
 export const distillationOptions = z.strictObject({
   /** Hidden widths of each student MLP (one entry per student, smallest first is conventional). */
@@ -26,3 +27,8 @@ export const distillationOptions = z.strictObject({
 });
 
 export type DistillationOptions = z.output<typeof distillationOptions>;
+
+/** The `check` hook: the pool and evaluation splits exist. */
+export function distillationIssues(o: DistillationOptions, { task }: Pick<AnalysisCheckContext, 'task'>): OptionIssue[] {
+  return [...checkSplit(task, 'poolSplit', o.poolSplit), ...checkSplit(task, 'split', o.split)];
+}
