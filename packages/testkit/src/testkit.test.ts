@@ -123,6 +123,19 @@ describe('the checks catch broken plugins', () => {
     await expect(runCheck(fixed, 'deterministic per seed')).rejects.toThrow(/gave the same parameters/);
   });
 
+  it('preflight hooks that miscount: a task estimate below its data, a model estimate with the wrong paramCount, a check that rejects good options', async () => {
+    const small = defineTask({ ...toyRegressionTask, estimate: () => ({ bytes: 10, field: 'trainSize' }) }) as TaskPlugin;
+    await expect(runCheck(small, 'estimate (if declared)')).rejects.toThrow(/estimate says 10 bytes, but the splits alone take/);
+    const elsewhere = defineTask({ ...toyRegressionTask, estimate: () => ({ bytes: 1e9, field: 'samples' }) }) as TaskPlugin;
+    await expect(runCheck(elsewhere, 'estimate (if declared)')).rejects.toThrow(/field "samples" is not one of the options/);
+    const miscounted = defineModel({ ...toyLinearModel, estimate: () => ({ bytes: 0, params: 7 }) }) as ModelPlugin;
+    await expect(runCheck(miscounted, 'counts the parameters')).rejects.toThrow(/estimate says 7 parameters, create gives 18/);
+    const picky = defineModel({ ...toyLinearModel, check: () => [{ field: 'bias', message: 'never' }] }) as ModelPlugin;
+    await expect(runCheck(picky, 'counts the parameters')).rejects.toThrow(/check rejected options that create accepts: bias: never/);
+    const sound = defineModel({ ...toyLinearModel, check: () => [], estimate: (_o, c) => ({ bytes: 0, params: 5 * c.outputSize + c.outputSize, field: 'bias' }) }) as ModelPlugin;
+    await expect(runCheck(sound, 'counts the parameters')).resolves.toBeUndefined();
+  });
+
   it('a model whose apply leaks', async () => {
     const leaky = defineModel({
       ...toyLinearModel,
