@@ -296,6 +296,11 @@ describe('analysis options checked before training', () => {
     await expect(prepare(base({ model: { name: 'mlp', options: { hidden: [1000] } }, analyses: [{ name: 'hessian' }] }), { budget: limit('1GiB') })).resolves.toBeDefined();
   });
 
+  it('a distillation student too big to train names its entry in students', async () => {
+    const err = await usageError(base({ analyses: [{ name: 'distillation', options: { students: [[4], [100000, 100000]] } }] }), { budget: limit('12GiB') });
+    expect(err.message).toBe('exp.yaml: analyses[0].options.students[1]: the student [100000, 100000] would have 1.0e10 parameters (~149 GiB to train), more than the memory limit of 12 GiB');
+  });
+
   it('a check hook that throws a UsageError about its field is reported under analyses[i].options', async () => {
     const analysis = { ...hessian, name: 'strict', check: () => { throw new UsageError('topK: must be odd', { field: 'topK' }); } };
     const err = await usageError(base({ analyses: [{ name: 'strict' }] }), { plugins: [clt, mlp, analysis] });
