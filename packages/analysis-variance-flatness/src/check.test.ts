@@ -1,10 +1,10 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Registry, UsageError } from '@goldstone/plugin-api';
+import { Registry } from '@goldstone/plugin-api';
 import { parseExperiment, prepareExperiment, resolveExperiment } from '@goldstone/runner';
 import { mlp } from '@goldstone/models';
-import { toyRegressionTask } from '@goldstone/testkit';
+import { toyRegressionTask, usageErrorOf } from '@goldstone/testkit';
 import { varianceFlatness } from './variance-flatness';
 
 beforeAll(async () => {
@@ -28,14 +28,7 @@ async function prepare(train: Record<string, unknown>, options: Record<string, u
   return prepareExperiment(resolveExperiment(exp, registry(), FILE), { file: FILE });
 }
 
-async function usageError(...args: Parameters<typeof prepare>): Promise<UsageError> {
-  const err = await prepare(...args).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(UsageError);
-  return err as UsageError;
-}
+const usageError = (...args: Parameters<typeof prepare>) => usageErrorOf(prepare(...args));
 
 describe('variance-flatness options are checked before training (the check hook)', () => {
   it('windowEpochs longer than train.epochs is an exit-2 error naming both, not a silent clamp', async () => {

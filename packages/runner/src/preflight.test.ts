@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { API_VERSION, defineModel, defineTask, Registry, UsageError, type Plugin } from '@goldstone/plugin-api';
-import { toyLinearModel, toyRegressionTask } from '@goldstone/testkit';
+import { toyLinearModel, toyRegressionTask, usageErrorOf } from '@goldstone/testkit';
 import { blockMlp, deepSets, embeddingDecoder, gnn, mlp } from '@goldstone/models';
 import { clt } from '@goldstone/task-clt';
 import { mnist } from '@goldstone/task-mnist';
@@ -53,15 +53,8 @@ async function prepare(raw: Record<string, unknown>, opts: { budget?: MemoryBudg
   return prepareExperiment(resolved, { file: FILE, budget: opts.budget ?? limit('8GiB') });
 }
 
-/** The UsageError a preparation fails with (the test fails if it succeeds or throws something else). */
-async function usageError(raw: Record<string, unknown>, opts: Parameters<typeof prepare>[1] = {}): Promise<UsageError> {
-  const err = await prepare(raw, opts).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(UsageError);
-  return err as UsageError;
-}
+/** The UsageError a preparation fails with. */
+const usageError = (raw: Record<string, unknown>, opts: Parameters<typeof prepare>[1] = {}) => usageErrorOf(prepare(raw, opts));
 
 describe('prepareExperiment: names in train', () => {
   it('an unknown train.groups name names the file, the field and the groups that exist', async () => {
@@ -188,6 +181,14 @@ describe('impossible sizes', () => {
     expect(err.message).toBe('exp.yaml: model.options: the model would have 1.0e10 parameters (~149 GiB to train with adam), more than the limit of 8 GiB set by GOLDSTONE_MEMORY_LIMIT');
     const sgd = await usageError(base({ model: { name: 'huge' }, train: { optimizer: 'sgd', lr: 0.1 } }), { plugins: [clt, huge] });
     expect(sgd.message).toMatch(/~74.6 GiB to train with sgd/);
+    // the model fits alone, but not with the task's data
+    const withData = await usageError(
+      { task: { name: 'toy-regression', options: { trainSize: 200000, testSize: 16, inputs: 100 } }, model: { name: 'huge', options: { width: 4472 } } },
+      { plugins: [toyRegressionTask, huge], budget: limit('350MiB') },
+    );
+    expect(withData.message).toBe(
+      "exp.yaml: model.options: the model would have 2.0e7 parameters (~326 MiB to train with adam), which with the task's 77.8 MiB of data is more than the limit of 350 MiB set by GOLDSTONE_MEMORY_LIMIT",
+    );
     const array = await usageError(base({ model: { name: 'huge', options: { width: 80000 } } }), { plugins: [clt, huge], budget: limit('1PB') });
     expect(array.message).toBe('exp.yaml: model.options: the parameter "w" would have 6.4e9 values, more than the 4.3e9 this JavaScript engine allocates in one array');
   });

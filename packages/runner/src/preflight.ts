@@ -93,6 +93,7 @@ function estimateProblems(est: SizeEstimate, field: string, what: string, budget
 /** The problem with training `params` parameters taking `bytes` (plus `data`), if it does not fit. */
 function trainingProblem(params: number, bytes: number, data: number, optimizer: string, budget: MemoryBudget): string | undefined {
   const head = `the model would have ${formatCount(params)} parameters (~${formatBytes(bytes)} to train with ${optimizer})`;
+  if (bytes > budget.total) return `${head}, more than ${budget.totalLabel}`;
   if (bytes > budget.tensors) return `${head}, more than ${budget.tensorsLabel}`;
   if (bytes + data > budget.total) return `${head}, which with the task's ${formatBytes(data)} of data is more than ${budget.totalLabel}`;
   return undefined;
@@ -158,7 +159,7 @@ export async function prepareExperiment(resolved: ResolvedExperiment, opts: { fi
       const batch = training.activations > training.params;
       throw usageError(file, [
         batch
-          ? { field: 'train.batchSize', message: `a batch of ${Math.min(exp.train.batchSize, task.splits.train.n)} examples would take ~${formatBytes(training.activations)} of activations to train (~${formatBytes(training.bytes)} in all), more than ${training.bytes > budget.tensors ? budget.tensorsLabel : budget.totalLabel}` }
+          ? { field: 'train.batchSize', message: `a batch of ${Math.min(exp.train.batchSize, task.splits.train.n)} examples would take ~${formatBytes(training.activations)} of activations to train (~${formatBytes(training.bytes)} in all), more than ${training.bytes <= budget.total && training.bytes > budget.tensors ? budget.tensorsLabel : budget.totalLabel}` }
           : { field: sizeField, message: problem },
       ]);
     }

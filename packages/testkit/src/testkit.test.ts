@@ -2,11 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { API_VERSION, defineAnalysis, defineModel, defineTask, type AnalysisPlugin, type ModelPlugin, type Plugin, type TaskPlugin } from '@goldstone/plugin-api';
+import { API_VERSION, defineAnalysis, defineModel, defineTask, UsageError, type AnalysisPlugin, type ModelPlugin, type Plugin, type TaskPlugin } from '@goldstone/plugin-api';
 import { Rng, flatLoss, flattenParams, hvp } from '@goldstone/core';
 import { conformanceChecks, testPlugin } from './test-plugin';
 import { toyLinearModel, toyMlp } from './toy-models';
 import { toyRegressionTask } from './toy-task';
+import { usageErrorOf } from './usage-error';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -204,5 +205,14 @@ describe('the checks catch broken plugins', () => {
       },
     }) as AnalysisPlugin;
     await expect(runCheck(badFigure, 'figures')).rejects.toThrow(/no spec object/);
+  });
+});
+
+describe('usageErrorOf', () => {
+  it('returns the UsageError, and fails on success or on another error', async () => {
+    const err = await usageErrorOf(Promise.reject(new UsageError('exp.yaml: x: bad', { file: 'exp.yaml', field: 'x' })));
+    expect(err.field).toBe('x');
+    await expect(usageErrorOf(Promise.resolve(1))).rejects.toThrow('expected a UsageError, but it succeeded');
+    await expect(usageErrorOf(Promise.reject(new RangeError('boom')))).rejects.toThrow('expected a UsageError, got RangeError: boom');
   });
 });
