@@ -66,7 +66,10 @@ export function deepSetsIssues(options: DeepSetsOptions, ctx: Pick<ModelCreateCo
 export function estimateDeepSets(options: DeepSetsOptions, ctx: Pick<ModelCreateContext, 'inputShape' | 'outputSize'>): SizeEstimate {
   const [N, F] = ctx.inputShape;
   const k = options.readout === 'element' ? ctx.outputSize / N : ctx.outputSize;
-  return { bytes: 0, params: deepSetsParamCount(options, options.weightChannel === undefined ? F : F - 1, k), field: 'phi' };
+  const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+  // equivariant layers and φ on every element; ρ once per set, or per element
+  const activations = N * (sum(options.equivariant) + sum(options.phi)) + (options.readout === 'element' ? N : 1) * (sum(options.rho) + k);
+  return { bytes: 0, params: deepSetsParamCount(options, options.weightChannel === undefined ? F : F - 1, k), activations, field: 'phi' };
 }
 
 export function createDeepSets(options: DeepSetsOptions, ctx: Pick<ModelCreateContext, 'inputShape' | 'outputSize'>): ModelInstance {

@@ -235,5 +235,8 @@ export function estimateGnn(o: GnnOptions, ctx: GraphModelContext): SizeEstimate
   const heapBytes = built ? GRAPH_HEAP_BYTES_PER_EDGE * edges : 0;
   const bytes = heapBytes + GRAPH_ARRAY_BYTES_PER_EDGE * (edges + N);
   const graphBig = bytes > 4 * params * 4;
-  return { bytes, heapBytes, params, largestArray: edges + N, field: graphBig ? (o.graph ? 'graph.size' : '') : 'hidden', what: `a ${g.kind} graph of ${formatCount(N)} nodes and ${formatCount(edges)} directed edges` };
+  const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+  // every message-passing layer (and GIN's inner one) on every node, then the head per readout unit
+  const activations = N * sum(o.hidden) * (o.layer === 'gin' ? 2 : 1) + units * (sum(o.head) + ctx.outputSize / units);
+  return { bytes, heapBytes, params, activations, largestArray: edges + N, field: graphBig ? (o.graph ? 'graph.size' : '') : 'hidden', what: `a ${g.kind} graph of ${formatCount(N)} nodes and ${formatCount(edges)} directed edges` };
 }

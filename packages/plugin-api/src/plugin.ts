@@ -48,6 +48,11 @@ export interface SizeEstimate {
   largestArray?: number;
   /** Models: the number of parameters the model would have, from which the host estimates the memory training takes. */
   params?: number;
+  /**
+   * Models: values one example produces in a forward pass (the outputs of every layer), when the
+   * widths of the weight matrices undercount them (a graph network's layers act on every node).
+   */
+  activations?: number;
   /** The option that sets the size, as a path inside the plugin's options (`trainSize`, `hidden`), named in messages. */
   field?: string;
   /** What is that big, for messages (`2 splits of 1000000 examples × 17 values`). */

@@ -126,10 +126,17 @@ const EVAL_BATCH = 1024;
  * train split), and a split's
  * predictions and targets when it is evaluated.
  */
-export function trainingBytes(model: Pick<ModelInstance, 'specs' | 'paramCount'>, task: Pick<TaskInstance, 'inputShape' | 'outputSize' | 'splits'>, train: TrainingShape) {
+export function trainingBytes(
+  model: Pick<ModelInstance, 'specs' | 'paramCount'>,
+  task: Pick<TaskInstance, 'inputShape' | 'outputSize' | 'splits'>,
+  train: TrainingShape,
+  /** Values one example produces in a forward pass, when the model's estimate says (default: the widths of its weight matrices). */
+  perExample?: number,
+) {
   const params = 4 * model.paramCount * parameterCopies(train);
   let width = sizeOf(task.inputShape);
-  for (const s of model.specs) if (s.shape.length >= 2) width += s.shape[s.shape.length - 1];
+  if (perExample !== undefined) width += perExample;
+  else for (const s of model.specs) if (s.shape.length >= 2) width += s.shape[s.shape.length - 1];
   const largestSplit = Math.max(0, ...Object.values(task.splits).map((s) => s.n));
   const batch = Math.min(train.batchSize, task.splits.train.n);
   const activations = 4 * width * Math.max(2 * batch, Math.min(EVAL_BATCH, largestSplit)) + 4 * 2 * largestSplit * task.outputSize;

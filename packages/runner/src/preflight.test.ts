@@ -156,6 +156,13 @@ describe('impossible sizes', () => {
     expect(err.message).toMatch(/^exp\.yaml: train\.batchSize: a batch of 100000 examples would take ~6\.1 GiB of activations to train \(~6\.4 GiB in all\), more than the limit of 4 GiB/);
   });
 
+  it("a graph network's activations count every node (the model's estimate says so)", async () => {
+    const err = await usageError(
+      base({ task: { name: 'clt', options: { sites: 4096, trainSize: 2048, testSize: 16, oodSize: 16 } }, model: { name: 'gnn', options: { hidden: [256, 256] } }, train: { epochs: 1, batchSize: 2048 } }),
+    );
+    expect(err.message).toMatch(/^exp\.yaml: train\.batchSize: a batch of 2048 examples would take ~32\.1 GiB of activations to train \(~32\.1 GiB in all\), more than the limit of 8 GiB/);
+  });
+
   it('on wasm, tensors are limited by its 4 GiB heap whatever the machine has', async () => {
     const budget = limit('100GB', 'wasm');
     expect(budget.tensors).toBe(WASM_HEAP_MAX);

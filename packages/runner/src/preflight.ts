@@ -140,8 +140,10 @@ export async function prepareExperiment(resolved: ResolvedExperiment, opts: { fi
   const modelIssues = modelPlugin.check ? hookIssues('model.options', () => modelPlugin.check!(resolved.model.options, ctx)) : [];
   if (modelIssues.length) throw usageError(file, modelIssues);
   let sizeField = 'model.options';
+  let activations: number | undefined;
   if (modelPlugin.estimate) {
     const est = modelPlugin.estimate(resolved.model.options, ctx);
+    activations = est.activations;
     sizeField = fieldIn('model.options', est.field);
     const problems = estimateProblems(est, sizeField, `model "${exp.model.name}"`, budget);
     if (problems.length) throw usageError(file, problems);
@@ -151,7 +153,7 @@ export async function prepareExperiment(resolved: ResolvedExperiment, opts: { fi
     }
   }
   const model = await built(file, 'model.options', `model "${exp.model.name}"`, () => modelPlugin.create(resolved.model.options, ctx));
-  const training = trainingBytes(model, task, exp.train);
+  const training = trainingBytes(model, task, exp.train, activations);
   {
     const largest = model.specs.reduce((a, s) => (sizeOf(s.shape) > a.size ? { name: s.name, size: sizeOf(s.shape) } : a), { name: '', size: 0 });
     const problem = trainingProblem(model.paramCount, training.bytes, data, exp.train.optimizer, budget);
