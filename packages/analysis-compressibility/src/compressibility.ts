@@ -4,7 +4,7 @@ import { paramsFromArray, paramsToArray, disposeParams, sizeOf, splitTensors, sa
 import { descriptionLength, type TensorCode } from './description-length';
 import { fineTuneMasked } from './fine-tune';
 import { autoRanks, svdOf, truncateRank } from './low-rank';
-import { compressibilityOptions, type CompressibilityOptions } from './options';
+import { compressibilityIssues, compressibilityOptions, type CompressibilityOptions } from './options';
 import { magnitudePrune, sparsityOf, type Slot } from './pruning';
 import { quantizeUniform } from './quantization';
 
@@ -235,5 +235,6 @@ export const compressibility = defineAnalysis({
   apiVersion: API_VERSION,
   description: 'Metric against pruning sparsity (with/without fine-tuning), quantisation bits and per-layer rank; description length',
   options: compressibilityOptions,
+  check: (options, ctx) => compressibilityIssues(options, ctx),
   run: (ctx, options) => analyzeCompressibility(ctx, options),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkSplit, type AnalysisCheckContext, type OptionIssue } from '@goldstone/plugin-api';
 
 export const COMPRESSIBILITY_SECTIONS = ['pruning', 'quantization', 'low-rank'] as const;
 export type CompressibilitySection = (typeof COMPRESSIBILITY_SECTIONS)[number];
@@ -38,3 +39,12 @@ export const compressibilityOptions = z.strictObject({
 });
 
 export type CompressibilityOptions = z.output<typeof compressibilityOptions>;
+
+/** The `check` hook: the split exists, and with `include: weights` the model has weight matrices to compress. */
+export function compressibilityIssues(o: CompressibilityOptions, { task, model }: Pick<AnalysisCheckContext, 'task' | 'model'>): OptionIssue[] {
+  const issues = checkSplit(task, 'split', o.split);
+  if (o.include === 'weights' && !model.specs.some((s) => s.shape.length >= 2)) {
+    issues.push({ field: 'include', message: `the model has no parameters of rank ≥ 2 to compress (it has: ${model.specs.map((s) => `${s.name} [${s.shape}]`).join(', ')}); use include: all` });
+  }
+  return issues;
+}

@@ -4,7 +4,7 @@ import { cloneParams, disposeParams, sampleSplit, subsetSplit, lineChart, higher
 import { train } from '@goldstone/trainer';
 import { createMlp } from '@goldstone/models';
 import { fidelity, outputMse, softTargets } from './fidelity';
-import { distillationOptions, type DistillationOptions } from './options';
+import { distillationIssues, distillationOptions, type DistillationOptions } from './options';
 
 /** This package's version, for provenance (read from its package.json). */
 export const VERSION = packageInfo(import.meta.url).version;
@@ -162,5 +162,6 @@ export const distillation = defineAnalysis({
   apiVersion: API_VERSION,
   description: 'Distil the model into MLP students of several sizes and sample counts; fidelity and metric against labels-trained students',
   options: distillationOptions,
+  check: (options, ctx) => distillationIssues(options, ctx),
   run: (ctx, options) => analyzeDistillation(ctx, options),
 });

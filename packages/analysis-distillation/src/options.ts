@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { ACTIVATIONS, type ActivationName } from '@goldstone/core';
+import { ACTIVATIONS, sizeOf, type ActivationName } from '@goldstone/core';
+import { mlpParamCount } from '@goldstone/models';
+import { checkSplit, formatBytes, formatCount, type AnalysisCheckContext, type OptionIssue } from '@goldstone/plugin-api';
 
 export const distillationOptions = z.strictObject({
   /** Hidden widths of each student MLP (one entry per student, smallest first is conventional). */
@@ -26,3 +28,20 @@ export const distillationOptions = z.strictObject({
 });
 
 export type DistillationOptions = z.output<typeof distillationOptions>;
+
+/** Float32 copies of a student's parameters while it trains (parameters, gradients, Adam's two moments). */
+const STUDENT_COPIES = 4;
+
+/** The `check` hook: the pool and evaluation splits exist, and every student fits in memory to train. */
+export function distillationIssues(o: DistillationOptions, { task, memoryLimit }: Pick<AnalysisCheckContext, 'task' | 'memoryLimit'>): OptionIssue[] {
+  const issues = [...checkSplit(task, 'poolSplit', o.poolSplit), ...checkSplit(task, 'split', o.split)];
+  const inputs = sizeOf(task.inputShape);
+  o.students.forEach((hidden, i) => {
+    const params = mlpParamCount(inputs, hidden, task.outputSize, true);
+    const bytes = 4 * STUDENT_COPIES * params;
+    if (bytes > memoryLimit) {
+      issues.push({ field: `students[${i}]`, message: `the student [${hidden.join(', ')}] would have ${formatCount(params)} parameters (~${formatBytes(bytes)} to train), more than the memory limit of ${formatBytes(memoryLimit)}` });
+    }
+  });
+  return issues;
+}

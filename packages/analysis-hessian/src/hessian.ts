@@ -1,6 +1,6 @@
 import { API_VERSION, defineAnalysis } from '@goldstone/plugin-api';
 import { analyzeHessian } from './analyze';
-import { hessianOptions } from './options';
+import { hessianIssues, hessianOptions } from './options';
 
 /**
  * The `hessian` analysis: spectrum, trace, density and complexity metrics of the loss Hessian at
@@ -12,5 +12,6 @@ export const hessian = defineAnalysis({
   apiVersion: API_VERSION,
   description: 'Hessian spectrum, trace, spectral density, near-zero modes, effective dimension and symmetry zero modes',
   options: hessianOptions,
+  check: (options, ctx) => hessianIssues(options, ctx),
   run: (ctx, options) => analyzeHessian(ctx, options),
 });

@@ -1,5 +1,7 @@
+import { sizeOf } from '@goldstone/core';
 import { EXACT_MAX_PARAMS, estimatorNames, type EstimatorKind } from '@goldstone/curvature';
 import { z } from 'zod';
+import { checkParamNames, checkSplit, formatBytes, type AnalysisCheckContext, type OptionIssue } from '@goldstone/plugin-api';
 
 /** The known trace estimators, quoted, for messages. */
 const traceEstimators = () => estimatorNames('trace').map((n) => JSON.stringify(n)).join(', ');
@@ -71,6 +73,28 @@ export const hessianOptions = z.strictObject({
 });
 
 export type HessianOptions = z.output<typeof hessianOptions>;
+
+/** Float64 n×n matrices the exact method holds at once (the Hessian, its eigenvectors, the eigensolver's work). */
+const EXACT_DENSE_MATRICES = 3;
+
+/**
+ * The `check` hook: the split and the parameters named exist, and the exact method's dense
+ * matrices fit in memory.
+ */
+export function hessianIssues(o: HessianOptions, { task, model, memoryLimit }: Pick<AnalysisCheckContext, 'task' | 'model' | 'memoryLimit'>): OptionIssue[] {
+  const issues = [...checkSplit(task, 'split', o.split), ...checkParamNames(model, 'params', o.params)];
+  if (issues.length) return issues;
+  const n = o.params ? model.specs.filter((s) => o.params!.includes(s.name)).reduce((a, s) => a + sizeOf(s.shape), 0) : model.paramCount;
+  const exact = o.method === 'exact' || (o.method === 'auto' && n <= o.exactMaxParams);
+  const bytes = EXACT_DENSE_MATRICES * 8 * n * n;
+  if (exact && bytes > memoryLimit) {
+    issues.push({
+      field: o.method === 'exact' ? 'method' : 'exactMaxParams',
+      message: `the exact method would hold dense ${n}×${n} matrices (~${formatBytes(bytes)}), more than the memory limit of ${formatBytes(memoryLimit)}; use method: lanczos${o.method === 'auto' ? ` or an exactMaxParams below ${n}` : ''}`,
+    });
+  }
+  return issues;
+}
 
 /**
  * Which estimator answers each quantity, by method: `exact` takes everything from the dense

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkSplit, type AnalysisCheckContext, type OptionIssue } from '@goldstone/plugin-api';
 
 export const ROBUSTNESS_SECTIONS = ['noise', 'symmetry', 'fgsm', 'pgd', 'ibp', 'weight-noise'] as const;
 export type RobustnessSection = (typeof ROBUSTNESS_SECTIONS)[number];
@@ -44,3 +45,8 @@ export const robustnessOptions = z.strictObject({
 });
 
 export type RobustnessOptions = z.output<typeof robustnessOptions>;
+
+/** The `check` hook: the splits named exist (`weightSplit` only when weight noise is measured). */
+export function robustnessIssues(o: RobustnessOptions, { task }: Pick<AnalysisCheckContext, 'task'>): OptionIssue[] {
+  return [...checkSplit(task, 'split', o.split), ...(o.sections.includes('weight-noise') ? checkSplit(task, 'weightSplit', o.weightSplit) : [])];
+}

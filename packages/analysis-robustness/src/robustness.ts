@@ -4,7 +4,7 @@ import { splitTensors, sampleSplit, barChart, lineChart, chanceScore, higherIsBe
 import { fgsm, perExampleLoss, pgd, type AttackTarget } from './attacks';
 import { domainJson, inputDomain, clipToDomain, type InputDomain } from './domain';
 import { checkChain, denseChain, intervalBounds } from './interval-bounds';
-import { robustnessOptions, type RobustnessOptions } from './options';
+import { robustnessIssues, robustnessOptions, type RobustnessOptions } from './options';
 import { hutchinsonTrace, traceFromHessian, weightNoiseSweep, type TraceSource } from './weight-noise';
 
 /** This package's version, for provenance (read from its package.json). */
@@ -305,5 +305,6 @@ export const robustness = defineAnalysis({
   apiVersion: API_VERSION,
   description: 'Metric under input noise, symmetry transformations, FGSM/PGD attacks; IBP output bounds; weight noise against ½σ²·tr H',
   options: robustnessOptions,
+  check: (options, ctx) => robustnessIssues(options, ctx),
   run: (ctx, options) => analyzeRobustness(ctx, options),
 });

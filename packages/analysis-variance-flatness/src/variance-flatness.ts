@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { API_VERSION, defineAnalysis, type AnalysisContext, type AnalysisResult, type Json, packageInfo } from '@goldstone/plugin-api';
+import { API_VERSION, checkParamNames, defineAnalysis, formatBytes, type AnalysisCheckContext, type OptionIssue, type AnalysisContext, type AnalysisResult, type Json, packageInfo } from '@goldstone/plugin-api';
 import { evaluate } from '@goldstone/trainer';
-import { paramsFromArray, paramsToArray, disposeParams, splitTensors } from '@goldstone/core';
+import { paramsFromArray, paramsToArray, disposeParams, sizeOf, splitTensors } from '@goldstone/core';
 import { analyzeTrajectory } from './analyze';
 import { lossProfilesFigure, rankVarianceFigure, varianceFlatnessFigure } from './figures';
-import { recordTrajectory, recordingFor } from './recorder';
+import { defaultSubset, recordTrajectory, recordingFor } from './recorder';
 import { summarizeVarianceFlatness } from './summarize';
 
 /** Published values (Feng & Tu, PNAS 2021, arXiv 2001.01678) the results are compared with. */
@@ -55,6 +55,31 @@ export const varianceFlatnessOptions = z
 export type VarianceFlatnessOptions = z.output<typeof varianceFlatnessOptions>;
 
 /**
+ * The `check` hook: the parameters named exist, the window fits in the training and holds at
+ * least three snapshots, and the recorded trajectory (float32 snapshots, then the float64 PCA)
+ * fits in memory.
+ */
+export function varianceFlatnessIssues(o: VarianceFlatnessOptions, { task, model, train, memoryLimit }: AnalysisCheckContext): OptionIssue[] {
+  const issues = checkParamNames(model, 'params', o.params);
+  if (issues.length) return issues;
+  if (o.windowEpochs > train.epochs) {
+    return [{ field: 'windowEpochs', message: `a window of the last ${o.windowEpochs} epochs is longer than the training (train.epochs: ${train.epochs}); use at most ${train.epochs}` }];
+  }
+  const stepsPerEpoch = Math.ceil(task.splits.train.n / train.batchSize);
+  const snapshots = Math.ceil((o.windowEpochs * stepsPerEpoch) / o.every);
+  if (snapshots < 3) {
+    return [{ field: 'every', message: `recording every ${o.every} steps of the last ${o.windowEpochs} epochs (${stepsPerEpoch} steps each) gives ${snapshots} snapshots; at least 3 are needed: lower every or widen the window` }];
+  }
+  const names = o.params ?? defaultSubset(model.specs);
+  const size = model.specs.filter((s) => names.includes(s.name)).reduce((a, s) => a + sizeOf(s.shape), 0);
+  const bytes = 4 * snapshots * size + 8 * snapshots * size + 8 * Math.min(snapshots, size) ** 2;
+  if (bytes > memoryLimit) {
+    return [{ field: 'every', message: `${snapshots} snapshots of ${size} parameters and their PCA would take ~${formatBytes(bytes)}, more than the memory limit of ${formatBytes(memoryLimit)}; raise every, shorten windowEpochs or record fewer params` }];
+  }
+  return [];
+}
+
+/**
  * Full-training-set loss as a function of the recorded subset, the other parameters fixed at
  * `params`: the returned function copies the subset into a host copy of the flat vector and
  * evaluates the mean loss over the examples in batches.
@@ -101,6 +126,7 @@ export const varianceFlatness = defineAnalysis({
   apiVersion: API_VERSION,
   description: 'PCA of the SGD trajectory, flatness along each PC, and the exponent ψ of variance ∝ flatness^(−ψ).',
   options: varianceFlatnessOptions,
+  check: (options, ctx) => varianceFlatnessIssues(options, ctx),
   trainHooks(options, { model }) {
     const o = varianceFlatnessOptions.parse(options);
     return recordTrajectory(model, { params: o.params, every: o.every, windowEpochs: o.windowEpochs });

@@ -30,8 +30,8 @@ describe('block-mlp plugin', () => {
       expect(m.specs.map((s) => s.shape)).toEqual([[dims[0], dims[1]], [dims[1]], [dims[1], dims[2]], [dims[2]]]);
       expect(m.paramCount).toBe(blockMlpParamCount({ dims }, true));
     }
-    expect(() => make({ tied: true }, 8, 4)).toThrow(/need `block`/);
-    expect(() => make({ block: 3 }, 8, 4)).toThrow(/multiple/);
+    expect(() => make({ tied: true }, 8, 4)).toThrow(/tied: true needs block/);
+    expect(() => make({ block: 3 }, 8, 4)).toThrow(/block 3 must divide the task.s 8 input sites/);
     expect(() => make({ block: 2, shared: true }, 8, 3)).toThrow(/multiple/);
     expect(() => blockMlp.options.parse({ sign: 'positive' })).toThrow();
   });

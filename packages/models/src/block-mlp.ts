@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ACTIVATIONS, activation as activationOf, countParams, sizeOf, type ActivationName } from '@goldstone/core';
-import { API_VERSION, defineModel, type ModelCreateContext, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
+import { API_VERSION, defineModel, type ModelCreateContext, type OptionIssue, type SizeEstimate, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
 import { resolveInit } from './dense-chain';
 import { initStd, MLP_INITS } from './init-schemes';
 import { FlatLayout, hiddenSymmetries, homogeneityDegree, rescalingDirections, type ChannelLink } from './param-symmetries';
@@ -20,6 +20,39 @@ export const blockStructureOptions = {
   scale: z.enum(['none', 'unit-norm']).optional().describe("unit-norm: every effective weight column (one unit's fan-in) has unit Euclidean norm"),
 };
 
+/** The rule between the structure options alone (in both schemas): `tied` and `shared` need `block`. */
+export function refineBlockStructure(o: { block?: number; tied?: boolean; shared?: boolean }, ctx: z.RefinementCtx): void {
+  const needing = (['tied', 'shared'] as const).filter((k) => o[k]);
+  if (needing.length && o.block === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['block'], message: `${needing.map((k) => `${k}: true`).join(' and ')} needs block (the sites per block); none was given` });
+  }
+}
+
+/** Whether `mlp` options ask for block structure or constraints (then `block-mlp` builds the network). */
+export function usesBlockStructure(o: { tied?: boolean; shared?: boolean; sign?: string; scale?: string }): boolean {
+  return Boolean(o.tied || o.shared || (o.sign ?? 'none') !== 'none' || (o.scale ?? 'none') !== 'none');
+}
+
+function divisorsOf(n: number): number[] {
+  const out: number[] = [];
+  for (let d = 1; d * d <= n; d++) if (n % d === 0) out.push(d, n / d);
+  return [...new Set(out)].sort((a, b) => a - b);
+}
+
+/** The rules between the structure options and the task's shapes (the `check` hook): block divides the sites, shared outputs divide by the blocks. */
+export function blockLayoutIssues(o: { block?: number; shared?: boolean }, inputSize: number, outputSize: number): OptionIssue[] {
+  const block = o.block ?? 1;
+  if (inputSize % block !== 0) {
+    const divisors = divisorsOf(inputSize);
+    return [{ field: 'block', message: `block ${block} must divide the task's ${inputSize} input sites (divisors: ${divisors.length > 12 ? `${divisors.slice(0, 12).join(', ')}, …` : divisors.join(', ')})` }];
+  }
+  const blocks = inputSize / block;
+  if (o.shared && outputSize % blocks !== 0) {
+    return [{ field: 'shared', message: `shared weights give the same outputs per block, but the task's ${outputSize} outputs are not a multiple of its ${blocks} blocks of ${block} sites` }];
+  }
+  return [];
+}
+
 export const blockMlpOptions = z
   .object({
     hidden: z.array(z.number().int().positive()).default([]).describe('Hidden widths (of the per-block network when shared)'),
@@ -29,7 +62,8 @@ export const blockMlpOptions = z
     initScale: z.number().positive().default(0.1).describe('Standard deviation of the weights when init is normal'),
     ...blockStructureOptions,
   })
-  .strict();
+  .strict()
+  .superRefine(refineBlockStructure);
 
 export type BlockMlpOptions = z.input<typeof blockMlpOptions>;
 
@@ -51,9 +85,9 @@ export function blockLayout(o: z.output<typeof blockMlpOptions>, inputSize: numb
   const shared = o.shared ?? false;
   if ((tied || shared) && o.block === undefined) throw new RangeError('block-mlp: `tied` and `shared` need `block` (sites per block)');
   const block = o.block ?? 1;
-  if (inputSize % block !== 0) throw new RangeError(`block-mlp: ${inputSize} input sites are not a multiple of block ${block}`);
+  const [issue] = blockLayoutIssues(o, inputSize, outputSize);
+  if (issue) throw new RangeError(`block-mlp: ${issue.field}: ${issue.message}`);
   const blocks = inputSize / block;
-  if (shared && outputSize % blocks !== 0) throw new RangeError(`block-mlp: outputSize ${outputSize} is not a multiple of the ${blocks} blocks (shared weights give outputs per block)`);
   const k = shared ? outputSize / blocks : outputSize;
   const inWidth = shared ? (tied ? 1 : block) : tied ? blocks : inputSize;
   return { sites: inputSize, block, blocks, tied, shared, dims: [inWidth, ...o.hidden, k], k };
@@ -181,5 +215,12 @@ export const blockMlp = defineModel({
   apiVersion: API_VERSION,
   description: 'MLP over blocks of sites: weight-tied within blocks, translation-shared across blocks, sign and scale constraints',
   options: blockMlpOptions,
+  check: (options, ctx) => blockLayoutIssues(options, sizeOf(ctx.inputShape), ctx.outputSize),
+  estimate: (options, ctx) => estimateBlockMlp(options, ctx),
   create: (options, ctx) => createBlockMlp(options, ctx),
 });
+
+/** The `estimate` hook of `block-mlp` (and of `mlp` with block structure): its parameter count, set by `hidden`. */
+export function estimateBlockMlp(o: z.output<typeof blockMlpOptions>, ctx: Pick<ModelCreateContext, 'inputShape' | 'outputSize'>): SizeEstimate {
+  return { bytes: 0, params: blockMlpParamCount(blockLayout(o, sizeOf(ctx.inputShape), ctx.outputSize), o.bias), field: 'hidden' };
+}

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ACTIVATIONS, activation as activationOf, countParams, type ActivationName } from '@goldstone/core';
-import { API_VERSION, defineModel, type ModelCreateContext, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
+import { API_VERSION, defineModel, type ModelCreateContext, type OptionIssue, type SizeEstimate, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
 import { applyChain, chainBias, chainDepth, chainLinks, chainParamCount, chainSpecs, chainWeight, initChain, resolveInit, type DenseChain } from './dense-chain';
 import { initStd, MLP_INITS } from './init-schemes';
 import { FlatLayout, hiddenSymmetries, type ChannelLink } from './param-symmetries';
@@ -48,13 +48,36 @@ export function deepSetsParamCount(o: Pick<DeepSetsOptions, 'equivariant' | 'phi
   return n + chainParamCount([o.phi.length ? o.phi[o.phi.length - 1] : last, ...o.rho, k], o.bias);
 }
 
-export function createDeepSets(options: DeepSetsOptions, ctx: Pick<ModelCreateContext, 'inputShape' | 'outputSize'>): ModelInstance {
-  if (ctx.inputShape.length !== 2) throw new RangeError(`deep-sets: inputShape must be [elements, features], got [${ctx.inputShape}]`);
+/** The `check` hook: the task's inputs are sets `[elements, features]`, the weight channel is one of them, an element readout fits the outputs. */
+export function deepSetsIssues(options: DeepSetsOptions, ctx: Pick<ModelCreateContext, 'inputShape' | 'outputSize'>): OptionIssue[] {
+  if (ctx.inputShape.length !== 2) return [{ field: '', message: `deep-sets needs inputs of shape [elements, features]; the task's inputs are [${ctx.inputShape}]` }];
   const [N, F] = ctx.inputShape;
   const wc = options.weightChannel;
-  if (wc !== undefined && (wc >= F || F < 2)) throw new RangeError(`deep-sets: weightChannel ${wc} is not one of the ${F} input channels (and another must remain)`);
+  if (wc !== undefined && (wc >= F || F < 2)) {
+    return [{ field: 'weightChannel', message: `weightChannel ${wc} must be one of the task's ${F} input channels (0..${F - 1}), with another left for φ` }];
+  }
+  if (options.readout === 'element' && ctx.outputSize % N !== 0) {
+    return [{ field: 'readout', message: `the element readout gives outputs per element, but the task's ${ctx.outputSize} outputs are not a multiple of its ${N} elements` }];
+  }
+  return [];
+}
+
+/** The `estimate` hook: the parameter count (set by the widths, `phi` first among them). */
+export function estimateDeepSets(options: DeepSetsOptions, ctx: Pick<ModelCreateContext, 'inputShape' | 'outputSize'>): SizeEstimate {
+  const [N, F] = ctx.inputShape;
+  const k = options.readout === 'element' ? ctx.outputSize / N : ctx.outputSize;
+  const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+  // equivariant layers and φ on every element; ρ once per set, or per element
+  const activations = N * (sum(options.equivariant) + sum(options.phi)) + (options.readout === 'element' ? N : 1) * (sum(options.rho) + k);
+  return { bytes: 0, params: deepSetsParamCount(options, options.weightChannel === undefined ? F : F - 1, k), activations, field: 'phi' };
+}
+
+export function createDeepSets(options: DeepSetsOptions, ctx: Pick<ModelCreateContext, 'inputShape' | 'outputSize'>): ModelInstance {
+  const [issue] = deepSetsIssues(options, ctx);
+  if (issue) throw new RangeError(`deep-sets: ${issue.field ? `${issue.field}: ` : ''}${issue.message}`);
+  const [N, F] = ctx.inputShape;
+  const wc = options.weightChannel;
   const Fin = wc === undefined ? F : F - 1;
-  if (options.readout === 'element' && ctx.outputSize % N !== 0) throw new RangeError(`deep-sets: outputSize ${ctx.outputSize} is not a multiple of the ${N} elements`);
   const k = options.readout === 'element' ? ctx.outputSize / N : ctx.outputSize;
   const { bias } = options;
   const act = activationOf(options.activation);
@@ -155,6 +178,8 @@ export const deepSets = defineModel({
   apiVersion: API_VERSION,
   description: 'Deep sets / energy-flow network on padded sets: equivariant layers, per-element φ, masked pooling, ρ',
   options: deepSetsOptions,
+  check: (options, ctx) => deepSetsIssues(options, ctx),
+  estimate: (options, ctx) => estimateDeepSets(options, ctx),
   create: (options, ctx) => createDeepSets(options, ctx),
 });
 

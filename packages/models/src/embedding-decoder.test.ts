@@ -56,7 +56,7 @@ describe('embedding-decoder plugin', () => {
     const xh = oneHotPairs(pairs.x, 5);
     expect(maxAbsDiff(outputs(m, p, xi), outputs(h, p, xh))).toBeLessThan(1e-6);
     expect(() => make({ dim: 3 }, [2], 1)).toThrow(/nodes/);
-    expect(() => make({ nodes: 4 }, [3], 1)).toThrow(/inputShape/);
+    expect(() => make({ nodes: 4 }, [3], 1)).toThrow(/inputs of shape \[2\]/);
     expect(() => embeddingDecoder.options.parse({ combine: 'sum' })).toThrow();
     tf.dispose([xi, xh]);
     disposeParams(p);

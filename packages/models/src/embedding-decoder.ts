@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ACTIVATIONS, countParams, type ActivationName } from '@goldstone/core';
-import { API_VERSION, defineModel, type ModelCreateContext, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
+import { API_VERSION, defineModel, type ModelCreateContext, type OptionIssue, type SizeEstimate, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
 import { applyChain, chainLinks, chainParamCount, chainSpecs, chainWeight, initChain, type DenseChain } from './dense-chain';
 import { MLP_INITS } from './init-schemes';
 import { FlatLayout, hiddenSymmetries, linearGroupDirections, rescalingDirections, type ChannelLink } from './param-symmetries';
@@ -38,15 +38,33 @@ export function embeddingDecoderParamCount(o: Pick<EmbeddingDecoderOptions, 'dim
  * Parameter groups `encoder` (`embedding`) and `decoder` (`decoder.*`) take separate learning
  * rates and weight decay through `train.groups`.
  */
-export function createEmbeddingDecoder(options: EmbeddingDecoderOptions, ctx: Pick<ModelCreateContext, 'inputShape' | 'outputSize'>): ModelInstance {
+/** The `check` hook: the task's inputs are node pairs, and `nodes` agrees with them. */
+export function embeddingDecoderIssues(options: EmbeddingDecoderOptions, ctx: Pick<ModelCreateContext, 'inputShape'>): OptionIssue[] {
   const shape = ctx.inputShape;
   const oneHot = shape.length === 2;
   if (!((shape.length === 1 && shape[0] === 2) || (oneHot && shape[0] === 2))) {
-    throw new RangeError(`embedding-decoder: inputShape must be [2] (node indices) or [2, nodes] (one-hot), got [${shape}]`);
+    return [{ field: '', message: `embedding-decoder needs inputs of shape [2] (node indices) or [2, nodes] (one-hot); the task's inputs are [${shape}]` }];
   }
-  const n = oneHot ? shape[1] : options.nodes;
-  if (n === undefined) throw new RangeError('embedding-decoder: index inputs need the `nodes` option');
-  if (oneHot && options.nodes !== undefined && options.nodes !== n) throw new RangeError(`embedding-decoder: nodes ${options.nodes} ≠ one-hot width ${n}`);
+  if (!oneHot && options.nodes === undefined) return [{ field: 'nodes', message: "the task's inputs are node indices [2], so the number of nodes must be given; none was" }];
+  if (oneHot && options.nodes !== undefined && options.nodes !== shape[1]) {
+    return [{ field: 'nodes', message: `nodes ${options.nodes} differs from the ${shape[1]} nodes of the task's one-hot inputs [${shape}]` }];
+  }
+  return [];
+}
+
+/** The `estimate` hook: the parameter count, set by the embedding (`dim`, `nodes`) or the decoder (`hidden`), whichever is larger. */
+export function estimateEmbeddingDecoder(options: EmbeddingDecoderOptions, ctx: Pick<ModelCreateContext, 'inputShape' | 'outputSize'>): SizeEstimate {
+  const n = ctx.inputShape.length === 2 ? ctx.inputShape[1] : options.nodes!;
+  const params = embeddingDecoderParamCount(options, n, ctx.outputSize);
+  return { bytes: 0, params, field: 2 * n * options.dim > params ? (options.nodes !== undefined && options.nodes > options.dim ? 'nodes' : 'dim') : 'hidden' };
+}
+
+export function createEmbeddingDecoder(options: EmbeddingDecoderOptions, ctx: Pick<ModelCreateContext, 'inputShape' | 'outputSize'>): ModelInstance {
+  const [issue] = embeddingDecoderIssues(options, ctx);
+  if (issue) throw new RangeError(`embedding-decoder: ${issue.field ? `${issue.field}: ` : ''}${issue.message}`);
+  const shape = ctx.inputShape;
+  const oneHot = shape.length === 2;
+  const n = oneHot ? shape[1] : options.nodes!;
   const d = options.dim;
   const decoder: DenseChain = { prefix: 'decoder.', dims: [options.combine === 'concat' ? 2 * d : d, ...options.hidden, ctx.outputSize], bias: options.bias, activation: options.activation };
   const specs: ParamSpec[] = [{ name: 'embedding', shape: [n, d] }, ...chainSpecs(decoder)];
@@ -117,5 +135,7 @@ export const embeddingDecoder = defineModel({
   apiVersion: API_VERSION,
   description: 'Learned node embeddings (encoder) and an MLP on pairs of embeddings (decoder), for relational tasks',
   options: embeddingDecoderOptions,
+  check: (options, ctx) => embeddingDecoderIssues(options, ctx),
+  estimate: (options, ctx) => estimateEmbeddingDecoder(options, ctx),
   create: (options, ctx) => createEmbeddingDecoder(options, ctx),
 });

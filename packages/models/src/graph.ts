@@ -14,7 +14,40 @@ export const graphSpecSchema = z
     /** For `kind: 'edges'`: undirected edges as node pairs (each becomes two directed edges). */
     edges: z.array(z.tuple([z.number().int().min(0), z.number().int().min(0)])).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((g, ctx) => {
+    // node ids are int32 (edge lists are Int32Arrays)
+    if (graphNodes(g) > MAX_NODES) {
+      ctx.addIssue({ code: 'custom', path: ['size'], message: `a ${g.kind} graph of size ${g.size} has ${graphNodes(g)} nodes, more than the ${MAX_NODES} node ids of an int32 edge list` });
+    }
+    if (g.kind === 'edges' && !g.edges) ctx.addIssue({ code: 'custom', path: ['edges'], message: "kind 'edges' needs an edges list of node pairs" });
+    g.edges?.forEach(([a, b], i) => {
+      if (a >= g.size || b >= g.size) ctx.addIssue({ code: 'custom', path: ['edges', i], message: `the edge [${a}, ${b}] names a node outside 0..${g.size - 1}` });
+    });
+  });
+
+/** Largest number of nodes of a graph (node ids are int32). */
+export const MAX_NODES = 2 ** 31 - 1;
+
+/** Nodes of the graph a spec describes (`size`, or `size²` for a 2-D lattice). */
+export function graphNodes(spec: Pick<GraphSpec, 'kind' | 'size'>): number {
+  return spec.kind === 'lattice-2d' ? spec.size * spec.size : spec.size;
+}
+
+/** Directed edges of the graph a spec describes, at most (each undirected edge counts twice). */
+export function graphDirectedEdges(spec: Pick<GraphSpec, 'kind' | 'size' | 'edges'>): number {
+  const n = spec.size;
+  switch (spec.kind) {
+    case 'lattice-1d':
+      return 2 * n;
+    case 'lattice-2d':
+      return 4 * n * n;
+    case 'complete':
+      return n * (n - 1);
+    case 'edges':
+      return 2 * (spec.edges?.length ?? 0);
+  }
+}
 
 export type GraphSpec = z.input<typeof graphSpecSchema>;
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ACTIVATIONS, activation as activationOf, countParams, sizeOf, type ActivationName } from '@goldstone/core';
 import { API_VERSION, defineModel, type ModelCreateContext, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
-import { blockStructureOptions, createBlockMlp } from './block-mlp';
+import { blockLayoutIssues, blockStructureOptions, createBlockMlp, estimateBlockMlp, refineBlockStructure, usesBlockStructure } from './block-mlp';
 import { MLP_INITS, RELU_LIKE, initStd, type MlpInit } from './init-schemes';
 
 export { MLP_INITS, RELU_LIKE, initStd, type MlpInit } from './init-schemes';
@@ -25,7 +25,8 @@ export const mlpOptions = z
     /** Block structure and constraints (any of them given: the network is built by `block-mlp`). */
     ...blockStructureOptions,
   })
-  .strict();
+  .strict()
+  .superRefine(refineBlockStructure);
 
 export type MlpOptions = z.output<typeof mlpOptions>;
 
@@ -39,9 +40,7 @@ export function mlpParamCount(inputSize: number, hidden: readonly number[], outp
 
 /** Build an MLP instance directly (what the plugin's `create` does after validating options). */
 export function createMlp(options: MlpOptions, ctx: Pick<ModelCreateContext, 'inputShape' | 'outputSize'>): ModelInstance {
-  if (options.tied || options.shared || (options.sign ?? 'none') !== 'none' || (options.scale ?? 'none') !== 'none') {
-    return createBlockMlp(options, ctx);
-  }
+  if (usesBlockStructure(options)) return createBlockMlp(options, ctx);
   const { hidden, bias, initScale } = options;
   const act = activationOf(options.activation);
   const scheme: Exclude<MlpInit, 'auto'> =
@@ -153,5 +152,10 @@ export const mlp = defineModel({
   apiVersion: API_VERSION,
   description: 'Fully connected network: dense layers with an elementwise activation, logits out',
   options: mlpOptions,
+  check: (options, ctx) => (usesBlockStructure(options) ? blockLayoutIssues(options, sizeOf(ctx.inputShape), ctx.outputSize) : []),
+  estimate: (options, ctx) =>
+    usesBlockStructure(options)
+      ? estimateBlockMlp(options, ctx)
+      : { bytes: 0, params: mlpParamCount(sizeOf(ctx.inputShape), options.hidden, ctx.outputSize, options.bias), field: 'hidden' },
   create: (options, ctx) => createMlp(options, ctx),
 });

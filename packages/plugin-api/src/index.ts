@@ -2,8 +2,9 @@
 export { messageOf, RunFailedError, UsageError } from './errors';
 export { isObject } from './json';
 export { API_VERSION, defineAnalysis, defineModel, defineTask } from './plugin';
-export type { AnalysisContext, AnalysisPlugin, AnalysisResult, AnalysisStore, Figure, GraphData, InputSymmetry, ModelCreateContext, ModelInstance, ModelPlugin, OutputKind, ParamSymmetry, Plugin, PluginKind, Progress, Provenance, SummaryInput, TaskCreateContext, TaskInstance, TaskPlugin, TrainHooks } from './plugin';
+export type { AnalysisCheckContext, AnalysisContext, AnalysisPlugin, AnalysisResult, AnalysisStore, Figure, GraphData, InputSymmetry, ModelCreateContext, ModelInstance, ModelPlugin, OptionIssue, OutputKind, ParamSymmetry, Plugin, PluginKind, Progress, Provenance, SizeEstimate, SummaryInput, TaskCreateContext, TaskInstance, TaskPlugin, TrainHooks, TrainPlan } from './plugin';
 export { packageInfo } from './package-version';
+export { checkParamNames, checkSplit, formatBytes, formatCount } from './preflight';
 export { silentProgress } from './progress';
 export { isPlugin, NO_BUILTINS, pluginsOf, Registry } from './registry';
 export type { BuiltinPlugins, PluginEntry, PluginSource } from './registry';

@@ -32,6 +32,57 @@ interface PluginBase<K extends PluginKind, S extends z.ZodType> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Preflight: checks a host runs before anything is built, written or deleted (all optional)
+
+/**
+ * What building a task or a model from given options would take, estimated without building it
+ * (returned by the optional `estimate` hooks). The host compares it with the machine's memory and
+ * the engine's array limits and refuses an impossible size with a message naming `field`.
+ */
+export interface SizeEstimate {
+  /** Bytes `create` would allocate (host arrays and tensors), roughly: within a factor of two. */
+  bytes: number;
+  /** Of `bytes`, those in plain JavaScript objects (arrays of numbers, strings, sets): the engine's heap is smaller than the machine. */
+  heapBytes?: number;
+  /** Elements of the largest single typed array `create` would allocate (an engine caps one array at about 2³²). */
+  largestArray?: number;
+  /** Models: the number of parameters the model would have, from which the host estimates the memory training takes. */
+  params?: number;
+  /**
+   * Models: values one example produces in a forward pass (the outputs of every layer), when the
+   * widths of the weight matrices undercount them (a graph network's layers act on every node).
+   */
+  activations?: number;
+  /** The option that sets the size, as a path inside the plugin's options (`trainSize`, `hidden`), named in messages. */
+  field?: string;
+  /** What is that big, for messages (`2 splits of 1000000 examples × 17 values`). */
+  what?: string;
+}
+
+/** A problem with a plugin's options found by a `check` hook: `field` is a path inside the options (`split`, `params[1]`). */
+export interface OptionIssue {
+  field: string;
+  /** What was expected and what was found, listing what exists (`the task has no split "ood" (it has: train, test)`). */
+  message: string;
+}
+
+/** The training settings of the experiment, as far as checks need them. */
+export interface TrainPlan {
+  epochs: number;
+  batchSize: number;
+  optimizer: string;
+}
+
+/** What an analysis' `check` hook sees: the built task and model (no parameters yet), the training settings, the memory limit. */
+export interface AnalysisCheckContext {
+  task: TaskInstance;
+  model: ModelInstance;
+  train: TrainPlan;
+  /** Bytes the host allows one run to use (the machine's share, or the user's limit). */
+  memoryLimit: number;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Tasks
 
 export type OutputKind = 'classification' | 'binary' | 'regression';
@@ -82,6 +133,12 @@ export interface TaskCreateContext {
 
 export interface TaskPlugin<S extends z.ZodType = z.ZodType> extends PluginBase<'task', S> {
   create(options: z.output<S>, ctx: TaskCreateContext): TaskInstance | Promise<TaskInstance>;
+  /**
+   * Optional: what `create` would allocate with these options, computed from the options alone
+   * (cheap, no data drawn). Called before `create`, so that an impossible size is an error naming
+   * the field instead of an out-of-memory crash.
+   */
+  estimate?(options: z.output<S>): SizeEstimate;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -121,6 +178,19 @@ export interface ModelCreateContext {
 
 export interface ModelPlugin<S extends z.ZodType = z.ZodType> extends PluginBase<'model', S> {
   create(options: z.output<S>, ctx: ModelCreateContext): ModelInstance;
+  /**
+   * Optional: rules between the options and the task's shapes (`block` divides the input sites,
+   * the graph has as many nodes as the inputs). Called before `estimate` and `create`; return the
+   * problems found (none: an empty array or nothing). Rules between options alone belong in the
+   * schema (a `superRefine` with a path).
+   */
+  check?(options: z.output<S>, ctx: ModelCreateContext): OptionIssue[] | void;
+  /**
+   * Optional: the parameters the model would have and what `create` itself would allocate (a
+   * graph's edge lists), from the options and the task's shapes. Called before `create`; the
+   * host estimates training memory from `params`. Assumes `check` found nothing.
+   */
+  estimate?(options: z.output<S>, ctx: ModelCreateContext): SizeEstimate;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -217,6 +287,13 @@ export interface AnalysisPlugin<S extends z.ZodType = z.ZodType> extends PluginB
   trainHooks?(options: z.output<S>, ctx: { model: ModelInstance; task: TaskInstance; rng: Rng }): TrainHooks;
   /** A summary over many runs' results (a fit across seeds, a phase diagram, a correlation table). */
   summarize?(results: SummaryInput[], options: z.output<S>): { result: Json; figures?: Figure[] };
+  /**
+   * Optional: check the options against the experiment before training starts (parameter and
+   * split names, a window longer than the training, a dense matrix too big for memory), so that a
+   * mistake is reported before anything is written instead of after training. Return the
+   * problems found (none: an empty array or nothing).
+   */
+  check?(options: z.output<S>, ctx: AnalysisCheckContext): OptionIssue[] | void;
 }
 
 export type Plugin = TaskPlugin<any> | ModelPlugin<any> | AnalysisPlugin<any>;

@@ -9,6 +9,8 @@ export type { LoadOptions } from './plugin-loader';
 export { checkOutFlag, createRunDirectory, markInterruptedOnSignal, openRunToResume, outDirError, prepareOutDir } from './run-directory';
 export { analysisIds, analyzeStoredRun, instantiate, resolvedConfig, resolveExperiment, runAnalysis, runExperiment } from './run-experiment';
 export { prepareExperiment } from './preflight';
+export { MEMORY_FRACTION, MEMORY_LIMIT_ENV, memoryBudget, parseByteSize, trainingBytes, WASM_HEAP_MAX } from './memory-budget';
+export type { MemoryBudget } from './memory-budget';
 export type { PreparedExperiment, PreparedGroup } from './preflight';
 export type { ResolvedExperiment, RunOutcome } from './run-experiment';
 export { configDifferences, RESUMABLE_CHANGES, resumeConflicts } from './resume';

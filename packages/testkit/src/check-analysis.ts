@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng, createAnalysisContext, disposeParams, flatLoss, flattenParams, gradientOf, unflattenParams } from '@goldstone/core';
 import { silentProgress, type AnalysisPlugin, type AnalysisResult, type ModelInstance, type Params, type Split, type TaskInstance } from '@goldstone/plugin-api';
 import type { Check, TestPluginOptions } from './check';
-import { fail, parsedOptions } from './check-common';
+import { checkIssuesShape, fail, parsedOptions } from './check-common';
 import { assertJson } from './json';
 import { expectNoLeaks } from './leaks';
 import { toyRegressionTask } from './toy-task';
@@ -69,6 +69,14 @@ export function analysisChecks(plugin: AnalysisPlugin, opts: TestPluginOptions):
   const firstRun = () => (first ??= run());
 
   const checks: Check[] = [
+    {
+      name: 'check (if declared) returns nothing or well-formed issues, and does not throw',
+      async run() {
+        if (!plugin.check) return;
+        const s = await getSetting();
+        checkIssuesShape(plugin.check(parsedOptions(plugin, opts) as never, { task: s.task, model: s.model, train: { epochs: 1000, batchSize: 32, optimizer: 'adam' }, memoryLimit: 2 ** 34 }));
+      },
+    },
     {
       name: 'run returns a JSON-serialisable result with provenance naming the analysis',
       async run() {

@@ -1,4 +1,4 @@
-import { API_VERSION, type Plugin } from '@goldstone/plugin-api';
+import { API_VERSION, type OptionIssue, type Plugin, type SizeEstimate } from '@goldstone/plugin-api';
 import type { Check, TestPluginOptions } from './check';
 import { assertJson } from './json';
 
@@ -26,6 +26,25 @@ export function parsedOptions(plugin: Plugin, opts: TestPluginOptions): unknown 
     fail(`${plugin.name}: options ${JSON.stringify(raw)} do not parse: ${issues}`);
   }
   return r.data;
+}
+
+/** An `estimate` hook's answer is well formed: finite sizes, and a `field` that is one of the options. */
+export function checkEstimateShape(est: SizeEstimate, options: unknown): void {
+  for (const k of ['bytes', 'heapBytes', 'largestArray', 'params'] as const) {
+    const v = est[k];
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) fail(`estimate: ${k} is ${v}, expected a finite number ≥ 0`);
+  }
+  if (est.heapBytes !== undefined && est.heapBytes > est.bytes) fail(`estimate: heapBytes ${est.heapBytes} is more than bytes ${est.bytes}`);
+  const head = est.field?.split(/[.[]/)[0];
+  if (head && !(typeof options === 'object' && options !== null && head in options)) fail(`estimate: field "${est.field}" is not one of the options (${Object.keys(options ?? {}).join(', ')})`);
+}
+
+/** A `check` hook's answer is well formed: nothing, or issues with a field (a string) and a message. */
+export function checkIssuesShape(issues: OptionIssue[] | void): OptionIssue[] {
+  if (issues === undefined) return [];
+  if (!Array.isArray(issues)) fail(`check returned ${typeof issues}, expected an array of issues or nothing`);
+  for (const i of issues) if (typeof i?.field !== 'string' || typeof i?.message !== 'string' || !i.message) fail(`check returned a malformed issue ${JSON.stringify(i)}`);
+  return issues;
 }
 
 /** Checks every plugin passes, whatever its kind. */

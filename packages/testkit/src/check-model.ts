@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng, countParams, disposeParams, flatLoss, flattenParams, gradientOf, hvp, hvpFiniteDifference, paramsToArray, sizeOf } from '@goldstone/core';
 import type { LossName, ModelCreateContext, ModelInstance, ModelPlugin, OutputKind } from '@goldstone/plugin-api';
 import type { Check, TestPluginOptions } from './check';
-import { fail, parsedOptions } from './check-common';
+import { checkEstimateShape, checkIssuesShape, fail, parsedOptions } from './check-common';
 import { expectNoLeaks } from './leaks';
 
 const DEFAULT_LOSS: Record<OutputKind, LossName> = {
@@ -58,6 +58,22 @@ export function modelChecks(plugin: ModelPlugin, opts: TestPluginOptions): Check
   }
 
   return [
+    {
+      name: 'check (if declared) accepts the options it is created with, and estimate (if declared) counts the parameters create gives',
+      async run() {
+        const options = parsedOptions(plugin, opts);
+        if (plugin.check) {
+          const issues = checkIssuesShape(plugin.check(options as never, ctx));
+          if (issues.length) fail(`check rejected options that create accepts: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
+        }
+        if (plugin.estimate) {
+          const est = plugin.estimate(options as never, ctx);
+          checkEstimateShape(est, options);
+          const model = create();
+          if (est.params !== undefined && est.params !== model.paramCount) fail(`estimate says ${est.params} parameters, create gives ${model.paramCount}`);
+        }
+      },
+    },
     {
       name: 'paramCount equals countParams(specs) and init gives exactly the specs',
       async run() {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { LOSSES, Rng, sizeOf } from '@goldstone/core';
 import type { Split, TaskInstance, TaskPlugin } from '@goldstone/plugin-api';
 import type { Check, TestPluginOptions } from './check';
-import { fail, parsedOptions } from './check-common';
+import { checkEstimateShape, fail, parsedOptions } from './check-common';
 import { assertJson } from './json';
 import { expectNoLeaks } from './leaks';
 
@@ -85,6 +85,24 @@ export function taskChecks(plugin: TaskPlugin, opts: TestPluginOptions): Check[]
         } finally {
           tf.dispose([x, y, pred]);
         }
+      },
+    },
+    {
+      name: 'estimate (if declared) is well formed and does not underestimate the data create allocates',
+      async run() {
+        if (!plugin.estimate) return;
+        const options = parsedOptions(plugin, opts);
+        const est = plugin.estimate(options as never);
+        checkEstimateShape(est, options);
+        const t = await instance();
+        let bytes = 0;
+        let largest = 0;
+        for (const s of Object.values(t.splits)) {
+          bytes += s.x.byteLength + s.y.byteLength;
+          largest = Math.max(largest, s.x.length, s.y.length);
+        }
+        if (est.bytes < bytes / 2) fail(`estimate says ${est.bytes} bytes, but the splits alone take ${bytes}`);
+        if (est.largestArray !== undefined && est.largestArray < largest) fail(`estimate says the largest array has ${est.largestArray} values, but a split has ${largest}`);
       },
     },
     {

@@ -7,6 +7,7 @@ export { analysisChecks, toyAnalysisSetting } from './check-analysis';
 export { expectNoLeaks } from './leaks';
 export { assertJson, isJson } from './json';
 export { silentProgress } from './progress';
+export { usageErrorOf } from './usage-error';
 export { toyRegressionTask } from './toy-task';
 export { toyLinearModel, toyMlp } from './toy-models';
 export { blobsTask, trainedModel, trainedPluginModel } from './toy-blobs';

@@ -2,11 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { API_VERSION, defineAnalysis, defineModel, defineTask, type AnalysisPlugin, type ModelPlugin, type Plugin, type TaskPlugin } from '@goldstone/plugin-api';
+import { API_VERSION, defineAnalysis, defineModel, defineTask, UsageError, type AnalysisPlugin, type ModelPlugin, type Plugin, type TaskPlugin } from '@goldstone/plugin-api';
 import { Rng, flatLoss, flattenParams, hvp } from '@goldstone/core';
 import { conformanceChecks, testPlugin } from './test-plugin';
 import { toyLinearModel, toyMlp } from './toy-models';
 import { toyRegressionTask } from './toy-task';
+import { usageErrorOf } from './usage-error';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -123,6 +124,19 @@ describe('the checks catch broken plugins', () => {
     await expect(runCheck(fixed, 'deterministic per seed')).rejects.toThrow(/gave the same parameters/);
   });
 
+  it('preflight hooks that miscount: a task estimate below its data, a model estimate with the wrong paramCount, a check that rejects good options', async () => {
+    const small = defineTask({ ...toyRegressionTask, estimate: () => ({ bytes: 10, field: 'trainSize' }) }) as TaskPlugin;
+    await expect(runCheck(small, 'estimate (if declared)')).rejects.toThrow(/estimate says 10 bytes, but the splits alone take/);
+    const elsewhere = defineTask({ ...toyRegressionTask, estimate: () => ({ bytes: 1e9, field: 'samples' }) }) as TaskPlugin;
+    await expect(runCheck(elsewhere, 'estimate (if declared)')).rejects.toThrow(/field "samples" is not one of the options/);
+    const miscounted = defineModel({ ...toyLinearModel, estimate: () => ({ bytes: 0, params: 7 }) }) as ModelPlugin;
+    await expect(runCheck(miscounted, 'counts the parameters')).rejects.toThrow(/estimate says 7 parameters, create gives 18/);
+    const picky = defineModel({ ...toyLinearModel, check: () => [{ field: 'bias', message: 'never' }] }) as ModelPlugin;
+    await expect(runCheck(picky, 'counts the parameters')).rejects.toThrow(/check rejected options that create accepts: bias: never/);
+    const sound = defineModel({ ...toyLinearModel, check: () => [], estimate: (_o, c) => ({ bytes: 0, params: 5 * c.outputSize + c.outputSize, field: 'bias' }) }) as ModelPlugin;
+    await expect(runCheck(sound, 'counts the parameters')).resolves.toBeUndefined();
+  });
+
   it('a model whose apply leaks', async () => {
     const leaky = defineModel({
       ...toyLinearModel,
@@ -191,5 +205,14 @@ describe('the checks catch broken plugins', () => {
       },
     }) as AnalysisPlugin;
     await expect(runCheck(badFigure, 'figures')).rejects.toThrow(/no spec object/);
+  });
+});
+
+describe('usageErrorOf', () => {
+  it('returns the UsageError, and fails on success or on another error', async () => {
+    const err = await usageErrorOf(Promise.reject(new UsageError('exp.yaml: x: bad', { file: 'exp.yaml', field: 'x' })));
+    expect(err.field).toBe('x');
+    await expect(usageErrorOf(Promise.resolve(1))).rejects.toThrow('expected a UsageError, but it succeeded');
+    await expect(usageErrorOf(Promise.reject(new RangeError('boom')))).rejects.toThrow('expected a UsageError, got RangeError: boom');
   });
 });
