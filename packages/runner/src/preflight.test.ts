@@ -21,7 +21,7 @@ import { memoryBudget, MEMORY_LIMIT_ENV, parseByteSize, WASM_HEAP_MAX, type Memo
 import { registryFor, type PluginEnvironment } from './plugin-environment';
 import { prepareExperiment } from './preflight';
 import { prepareOutDir } from './run-directory';
-import { resolveExperiment } from './run-experiment';
+import { resolveExperiment } from './resolve';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng, sizeOf } from '@goldstone/core';
 import { formatBytes, formatCount, UsageError, type ModelCreateContext, type ModelInstance, type OptionIssue, type SizeEstimate, type TaskInstance } from '@goldstone/plugin-api';
 import { resolveSymmetry } from '@goldstone/trainer';
-import type { ResolvedExperiment } from './run-experiment';
+import type { ResolvedExperiment } from './resolve';
 import { memoryBudget, parameterCopies, taskDataBytes, trainingBytes, type MemoryBudget } from './memory-budget';
 
 /** A parameter group of `train.groups` resolved against the model: its parameters and settings. */

@@ -11,7 +11,8 @@ import { RunStore } from '@goldstone/run-store';
 import { snapshotDir } from '@goldstone/run-store/test-support';
 import { toyMlp, toyRegressionTask } from '@goldstone/testkit';
 import { parseExperiment } from './experiment';
-import { resolvedConfig, resolveExperiment, runExperiment, type RunOutcome } from './run-experiment';
+import { resolvedConfig, runExperiment, type RunOutcome } from './run-experiment';
+import { resolveExperiment } from './resolve';
 
 const registry = new Registry();
 registry.add(toyRegressionTask, { package: 'test', version: '0.0.0' });

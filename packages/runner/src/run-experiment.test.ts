@@ -10,7 +10,8 @@ import { API_VERSION, defineAnalysis, defineTask, Registry, UsageError, type Inp
 import { RunStore } from '@goldstone/run-store';
 import { toyMlp } from '@goldstone/testkit';
 import { parseExperiment } from './experiment';
-import { analysisIds, resolveExperiment, runExperiment } from './run-experiment';
+import { runExperiment } from './run-experiment';
+import { analysisIds, resolveExperiment } from './resolve';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

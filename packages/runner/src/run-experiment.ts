@@ -1,78 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { z } from 'zod';
 import { backendInfo, createAnalysisContext, disposeParams } from '@goldstone/core';
-import { messageOf, RunFailedError, silentProgress, UsageError, type Params, type AnalysisPlugin, type AnalysisResult, type Json, type ModelInstance, type ModelPlugin, type Progress, type TaskInstance, type TaskPlugin, type OptimizerStateEntry, type Registry, type TrainHooks } from '@goldstone/plugin-api';
-import { experimentToJson, parseOrThrow, type Experiment } from './experiment';
+import { messageOf, RunFailedError, silentProgress, UsageError, type Params, type AnalysisPlugin, type AnalysisResult, type Json, type ModelInstance, type Progress, type TaskInstance, type OptimizerStateEntry, type Registry, type TrainHooks } from '@goldstone/plugin-api';
+import { experimentToJson, parseOrThrow } from './experiment';
+import { resolveExperiment, type ResolvedExperiment } from './resolve';
 import type { RunStore } from '@goldstone/run-store';
 import { createSymmetryPenalty, train, type OptimizerConfig } from '@goldstone/trainer';
 import { loadResumePoint, resumeConflicts, specMismatches } from './resume';
 import { prepareExperiment, type PreparedExperiment } from './preflight';
 import { CHECKPOINTS_DIR, RUN_FILE } from '@goldstone/run-store/format';
 
-export interface ResolvedExperiment {
-  experiment: Experiment;
-  task: { plugin: TaskPlugin; options: unknown };
-  model: { plugin: ModelPlugin; options: unknown };
-  /** Each listed analysis with its result id (`analyses/<id>.json`), unique in the run. */
-  analyses: { id: string; plugin: AnalysisPlugin; options: unknown }[];
-}
-
-/**
- * The result ids of an experiment's analyses: an entry's own `id`, else its name, and for a name
- * listed again without an id `name-2`, `name-3`, … in list order. Ids are unique in the run.
- */
-export function analysisIds(analyses: readonly { name: string; id?: string }[], file?: string): string[] {
-  const taken = new Set<string>();
-  for (const [i, a] of analyses.entries()) {
-    if (a.id === undefined) continue;
-    if (taken.has(a.id)) {
-      throw new UsageError(`${file ? `${file}: ` : ''}analyses[${i}].id: "${a.id}" is the id of an earlier analysis; ids must be unique`, { file, field: `analyses[${i}].id` });
-    }
-    taken.add(a.id);
-  }
-  const ids: string[] = [];
-  for (const a of analyses) {
-    if (a.id !== undefined) {
-      ids.push(a.id);
-      continue;
-    }
-    let id = a.name;
-    for (let k = 2; taken.has(id); k++) id = `${a.name}-${k}`;
-    taken.add(id);
-    ids.push(id);
-  }
-  return ids;
-}
-
-/**
- * Look every plugin of an experiment up in the registry and validate its options, before anything
- * runs. Errors name the file and the field (`model.options.hidden`).
- */
-export function resolveExperiment(experiment: Experiment, registry: Registry, file?: string): ResolvedExperiment {
-  const lookup = <K extends 'task' | 'model' | 'analysis'>(kind: K, name: string, field: string) => {
-    try {
-      return registry.get(kind, name);
-    } catch (err) {
-      if (err instanceof UsageError) throw new UsageError(`${file ? `${file}: ` : ''}${field}.name: ${err.message}`, { file, field: `${field}.name` });
-      throw err;
-    }
-  };
-  const validate = (schema: z.ZodType, options: unknown, prefix: (string | number)[]) =>
-    parseOrThrow(schema, options ?? {}, { file, prefix });
-  const taskPlugin = lookup('task', experiment.task.name, 'task');
-  const modelPlugin = lookup('model', experiment.model.name, 'model');
-  const ids = analysisIds(experiment.analyses, file);
-  const analyses = experiment.analyses.map((a, i) => {
-    const plugin = lookup('analysis', a.name, `analyses[${i}]`);
-    return { id: ids[i], plugin, options: validate(plugin.options, a.options, ['analyses', i, 'options']) };
-  });
-  return {
-    experiment,
-    task: { plugin: taskPlugin, options: validate(taskPlugin.options, experiment.task.options, ['task', 'options']) },
-    model: { plugin: modelPlugin, options: validate(modelPlugin.options, experiment.model.options, ['model', 'options']) },
-    analyses,
-  };
-}
 
 /** Build the task and the model of a resolved experiment (deterministic in the experiment's seed), checked. */
 export async function instantiate(resolved: ResolvedExperiment): Promise<PreparedExperiment> {
