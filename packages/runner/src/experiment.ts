@@ -123,12 +123,16 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-/** Dotted path as a user writes it: `train.lr`, `analyses[0].options.k`. */
+/**
+ * Dotted path as a user writes it: `train.lr`, `analyses[0].options.k`; a key that a dotted path
+ * cannot show (empty, with dots, brackets, quotes or spaces) as `train[""]`, `options["a.b"]`.
+ */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const k of path) {
     if (typeof k === 'number') out += `[${k}]`;
-    else out += out ? `.${String(k)}` : String(k);
+    else if (typeof k === 'symbol' || k === '' || /[.[\]"\s]/.test(k)) out += `[${JSON.stringify(String(k))}]`;
+    else out += out ? `.${k}` : k;
   }
   return out;
 }
@@ -362,7 +366,7 @@ export function parsePath(path: string, where = `--set ${path}`): PathKey[] {
   const keys: PathKey[] = [];
   for (const part of path.split('.')) {
     const m = /^([^[\]]+)((?:\[\d+\])*)$/.exec(part);
-    if (!m) throw new UsageError(`${where}: cannot read the path "${path}" (expected e.g. train.lr or analyses[0].options.k)`, { field: path });
+    if (!m) throw new UsageError(`${where}: ${path}: cannot read this path (expected e.g. train.lr or analyses[0].options.k)`, { field: path });
     if (RESERVED_KEYS.has(m[1])) {
       throw new UsageError(`${where}: ${formatPath([...keys, m[1]])}: "${m[1]}" is not allowed in a path`, { field: formatPath([...keys, m[1]]) });
     }
@@ -420,6 +424,11 @@ function labelAssignment(set: Record<string, unknown>, key: string, label: strin
   labels.set(key, label);
 }
 
+/** A flag's value as errors show it (`--set train.lr=abc`): past 40 characters, cut short. */
+function shortValue(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
 function readValue(text: string): unknown {
   try {
     return text === '' ? '' : parseYaml(text);
@@ -435,7 +444,7 @@ export function parseAssignments(list: readonly string[] | undefined, flag = '--
     const eq = item.indexOf('=');
     if (eq <= 0) throw new UsageError(`${flag} ${item}: expected key=value (e.g. train.lr=0.01)`);
     const key = item.slice(0, eq).trim();
-    const label = `${flag} ${item}`;
+    const label = `${flag} ${key}=${shortValue(item.slice(eq + 1))}`;
     const keys = parsePath(key, label);
     const value = readValue(item.slice(eq + 1));
     checkTree(value, { file: label, prefix: keys });
@@ -450,7 +459,7 @@ export function parseAssignments(list: readonly string[] | undefined, flag = '--
  * named as that flag in errors (`--seed abc: seed: expected number, got "abc"`).
  */
 export function addFlagAssignment(set: Record<string, unknown>, key: string, text: string, flag: string): void {
-  const label = `${flag} ${text}`;
+  const label = `${flag} ${shortValue(text)}`;
   parsePath(key, label);
   const value = readValue(text);
   checkTree(value, { file: label });
@@ -501,7 +510,7 @@ export function parseExperiment(raw: unknown, opts: ParseExperimentOptions = {})
   const set = opts.set ?? {};
   const labels = assignmentLabels.get(set);
   for (const [key, value] of Object.entries(set)) {
-    const label = (opts.sources && Object.hasOwn(opts.sources, key) ? opts.sources[key] : undefined) ?? labels?.get(key) ?? `--set ${key}=${renderValue(value)}`;
+    const label = (opts.sources && Object.hasOwn(opts.sources, key) ? opts.sources[key] : undefined) ?? labels?.get(key) ?? `--set ${key}=${shortValue(renderValue(value))}`;
     const keys = parsePath(key, label);
     checkTree(value, { file: label, prefix: keys });
     const path = assignPath(obj, keys, structuredClone(value), label);
