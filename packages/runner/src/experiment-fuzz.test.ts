@@ -189,7 +189,7 @@ describe('experiment files under random mutation', () => {
               if (!where) throw new Error(`message names neither the file nor the flag: ${line}`);
               const rest = line.slice(where.length);
               // A field (`train.lr: …`, `(top level): …`) or a place in the file (`:3:7: …`), or the whole file.
-              if (!/^(:\d+:\d+)?: ((?:[^\s"[]|\[\d+\]|\["(?:[^"\\]|\\.)*"\])+: |invalid (JSON|YAML)|duplicate key|nested deeper|expected an experiment object)/.test(rest)) {
+              if (!/^(:\d+:\d+)?: ((?:[^\s"]|\["(?:[^"\\]|\\.)*"\])+: |invalid (JSON|YAML)|duplicate key|nested deeper|expected an experiment object)/.test(rest)) {
                 throw new Error(`message names no field: ${line}`);
               }
             }

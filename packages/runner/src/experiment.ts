@@ -124,14 +124,14 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /**
- * Dotted path as a user writes it: `train.lr`, `analyses[0].options.k`; a key that a dotted path
- * cannot show (empty, with dots, brackets, quotes or spaces) as `train[""]`, `options["a.b"]`.
+ * Dotted path as a user writes it: `train.lr`, `analyses[0].options.k`, `sweep.grid.train.lr`; a key
+ * that would vanish or blur in it (empty, with spaces or quotes) as `train[""]`, `options["a b"]`.
  */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const k of path) {
     if (typeof k === 'number') out += `[${k}]`;
-    else if (typeof k === 'symbol' || k === '' || /[.[\]"\s]/.test(k)) out += `[${JSON.stringify(String(k))}]`;
+    else if (typeof k === 'symbol' || k === '' || /["\s]/.test(k)) out += `[${JSON.stringify(String(k))}]`;
     else out += out ? `.${k}` : k;
   }
   return out;

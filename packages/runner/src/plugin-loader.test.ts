@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { API_VERSION, NO_BUILTINS, UsageError } from '@goldstone/plugin-api';
+import { API_VERSION, defineTask, NO_BUILTINS, Registry, UsageError, z } from '@goldstone/plugin-api';
 import { parseAssignments, parseExperiment } from './experiment';
 import { registryFor, type PluginEnvironment } from './plugin-environment';
 import { buildRegistry, loadPluginModule } from './plugin-loader';
@@ -46,6 +46,8 @@ describe('loadPluginModule', () => {
   });
 });
 
+const clt = defineTask({ name: 'clt', apiVersion: API_VERSION, options: z.object({}), create: () => ({}) as never });
+
 describe('hostile plugin names and packages', () => {
   const dir = mkdtempSync(join(tmpdir(), 'goldstone-hostile-'));
   const env: PluginEnvironment = { builtins: { task: { clt: '@goldstone/task-clt' }, model: { mlp: '@goldstone/models' }, analysis: {} }, bases: [dir] };
@@ -72,6 +74,18 @@ describe('hostile plugin names and packages', () => {
       }
     }
     expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(clean);
+  });
+
+  it('a misspelt plugin name is named where it was written, with the nearest known name', async () => {
+    const raw = { task: { name: 'clt' }, model: { name: 'mlp' }, quick: { model: { name: 'mpl' } } };
+    const fromSet = parseExperiment(raw, { file: 'exp.yaml', set: parseAssignments(['task.name=cltt']) });
+    expect(() => resolveExperiment(fromSet, new Registry(env.builtins), 'exp.yaml')).toThrow(
+      /^--set task\.name=cltt: task\.name: unknown task plugin "cltt"; did you mean "clt"\? \(known task plugins: clt;/,
+    );
+    const fromQuick = parseExperiment(raw, { file: 'exp.yaml', quick: true });
+    const registry = new Registry(env.builtins);
+    registry.add(clt, { package: 'test', version: '0.0.0' });
+    expect(() => resolveExperiment(fromQuick, registry, 'exp.yaml')).toThrow(/^exp\.yaml: quick\.model\.name: unknown model plugin "mpl"; did you mean "mlp"\?/);
   });
 
   it('a broken package.json names its file; a specifier that is neither a path nor a package name is refused', async () => {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { z } from 'zod';
 import { backendInfo, createAnalysisContext, disposeParams } from '@goldstone/core';
 import { messageOf, RunFailedError, silentProgress, UsageError, type Params, type AnalysisPlugin, type AnalysisResult, type Json, type ModelInstance, type ModelPlugin, type Progress, type TaskInstance, type TaskPlugin, type OptimizerStateEntry, type Registry, type TrainHooks } from '@goldstone/plugin-api';
-import { experimentToJson, parseOrThrow, type Experiment } from './experiment';
+import { experimentToJson, locateField, parseOrThrow, type Experiment } from './experiment';
 import type { RunStore } from '@goldstone/run-store';
 import { createSymmetryPenalty, train, type OptimizerConfig } from '@goldstone/trainer';
 import { loadResumePoint, resumeConflicts, specMismatches } from './resume';
@@ -49,21 +49,23 @@ export function analysisIds(analyses: readonly { name: string; id?: string }[], 
  * runs. Errors name the file and the field (`model.options.hidden`).
  */
 export function resolveExperiment(experiment: Experiment, registry: Registry, file?: string): ResolvedExperiment {
-  const lookup = <K extends 'task' | 'model' | 'analysis'>(kind: K, name: string, field: string) => {
+  const lookup = <K extends 'task' | 'model' | 'analysis'>(kind: K, name: string, path: (string | number)[]) => {
     try {
       return registry.get(kind, name);
     } catch (err) {
-      if (err instanceof UsageError) throw new UsageError(`${file ? `${file}: ` : ''}${field}.name: ${err.message}`, { file, field: `${field}.name` });
-      throw err;
+      if (!(err instanceof UsageError)) throw err;
+      // Named where the name was written: the file, `quick.…` in it, or the flag that set it.
+      const { where, field } = locateField(experiment, [...path, 'name'], file);
+      throw new UsageError(`${where ? `${where}: ` : ''}${field}: ${err.message}`, { file: where === file ? file : undefined, field });
     }
   };
   const validate = (schema: z.ZodType, options: unknown, prefix: (string | number)[]) =>
     parseOrThrow(schema, options ?? {}, { file, prefix });
-  const taskPlugin = lookup('task', experiment.task.name, 'task');
-  const modelPlugin = lookup('model', experiment.model.name, 'model');
+  const taskPlugin = lookup('task', experiment.task.name, ['task']);
+  const modelPlugin = lookup('model', experiment.model.name, ['model']);
   const ids = analysisIds(experiment.analyses, file);
   const analyses = experiment.analyses.map((a, i) => {
-    const plugin = lookup('analysis', a.name, `analyses[${i}]`);
+    const plugin = lookup('analysis', a.name, ['analyses', i]);
     return { id: ids[i], plugin, options: validate(plugin.options, a.options, ['analyses', i, 'options']) };
   });
   return {
