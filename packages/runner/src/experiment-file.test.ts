@@ -12,14 +12,16 @@ function write(name: string, text: string): string {
   return file;
 }
 
+/** The UsageError `fn` throws (returning, or throwing anything else, fails the test). */
 function usageError(fn: () => unknown): UsageError {
+  const thrown: unknown[] = [];
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return err as UsageError;
+    thrown.push(err);
   }
-  throw new Error('expected a UsageError');
+  expect(thrown[0]).toBeInstanceOf(UsageError);
+  return thrown[0] as UsageError;
 }
 
 const protoKeys = () => Object.getOwnPropertyNames(Object.prototype).sort();
