@@ -4,7 +4,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { checkTree, formatPath, MAX_DEPTH, parseExperiment, type Experiment, type ParseExperimentOptions, type PathKey } from './experiment';
 import { messageOf, UsageError } from '@goldstone/plugin-api';
 
-export { addFlagAssignment, parseAssignments } from './experiment';
+export { parseAssignments } from './experiment';
 
 /** Line and column (1-based) of an offset in a text. */
 function lineCol(text: string, offset: number): { line: number; col: number } {

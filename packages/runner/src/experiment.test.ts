@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addFlagAssignment, deepMerge, parseAssignments, parseExperiment, parseOrThrow, setPath } from './experiment';
+import { deepMerge, parseAssignments, parseExperiment, parseOrThrow, setPath } from './experiment';
 import { UsageError, z } from '@goldstone/plugin-api';
 
 const base = { task: { name: 'clt' }, model: { name: 'mlp', options: { hidden: [8] } } };
@@ -167,14 +167,6 @@ describe('messages name where a value came from', () => {
     expect(usageError(() => parseExperiment(base, { set: { seed: 'x' }, sources: { seed: 'sweep point 3' } })).message).toBe(
       'sweep point 3: seed: expected number, got "x"',
     );
-  });
-
-  it('a dedicated flag is named as itself', () => {
-    const set = parseAssignments([]);
-    addFlagAssignment(set, 'seed', 'abc', '--seed');
-    expect(usageError(() => parseExperiment(base, { file: 'exp.yaml', set })).message).toBe('--seed abc: seed: expected number, got "abc"');
-    addFlagAssignment(set, 'seed', '7', '--seed');
-    expect(parseExperiment(base, { file: 'exp.yaml', set }).seed).toBe(7);
   });
 
   it('plugin options validated later are blamed on --set or quick: too', () => {

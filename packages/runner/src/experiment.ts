@@ -454,19 +454,6 @@ export function parseAssignments(list: readonly string[] | undefined, flag = '--
   return out;
 }
 
-/**
- * Add the value of a dedicated flag (`--seed 3`) to a `--set` record, read like a `--set` value and
- * named as that flag in errors (`--seed abc: seed: expected number, got "abc"`).
- */
-export function addFlagAssignment(set: Record<string, unknown>, key: string, text: string, flag: string): void {
-  const label = `${flag} ${shortValue(text)}`;
-  parsePath(key, label);
-  const value = readValue(text);
-  checkTree(value, { file: label });
-  set[key] = value;
-  labelAssignment(set, key, label);
-}
-
 function renderValue(value: unknown): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || value === undefined) return String(value);
