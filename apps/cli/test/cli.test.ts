@@ -157,7 +157,7 @@ describe('bad input: exit 2, a message naming file, field and expectation, nothi
     const typo = writeExperiment(dir, { ...small, model: { name: 'mpl' } }, 'typo.json');
     const r3 = goldstone(['run', typo]);
     expect(r3.code).toBe(2);
-    expect(r3.stderr).toMatch(/model\.name: unknown model plugin "mpl": known model plugins: .*\bmlp\b/);
+    expect(r3.stderr).toMatch(/model\.name: unknown model plugin "mpl"; did you mean "mlp"\? \(known model plugins: .*\bmlp\b/);
   });
 
   it('a missing experiment file and a missing plugin path', () => {

@@ -1,5 +1,5 @@
 // Public surface of @goldstone/plugin-api: named re-exports only. The goldstone plugin contract.
-export { messageOf, RunFailedError, UsageError } from './errors';
+export { didYouMean, editDistance, messageOf, nearestName, RunFailedError, UsageError } from './errors';
 export { isObject } from './json';
 export { API_VERSION, defineAnalysis, defineModel, defineTask } from './plugin';
 export type { AnalysisCheckContext, AnalysisContext, AnalysisPlugin, AnalysisResult, AnalysisStore, Figure, GraphData, InputSymmetry, ModelCreateContext, ModelInstance, ModelPlugin, OptionIssue, OutputKind, ParamSymmetry, Plugin, PluginKind, Progress, Provenance, SizeEstimate, SummaryInput, TaskCreateContext, TaskInstance, TaskPlugin, TrainHooks, TrainPlan } from './plugin';

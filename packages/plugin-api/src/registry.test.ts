@@ -51,4 +51,25 @@ describe('Registry', () => {
     expect(pluginsOf({ a: analysis, b: 3 })).toEqual([analysis]);
     expect(pluginsOf({ a: 1 })).toEqual([]);
   });
+
+  it('treats prototype names as unknown plugins, not as map entries', () => {
+    const r = new Registry({ task: { clt: '@goldstone/task-clt' }, model: {}, analysis: {} });
+    const before = Object.getOwnPropertyNames(Object.prototype).length;
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      expect(r.has('task', name)).toBe(false);
+      expect(r.builtinPackage('task', name)).toBeUndefined();
+      expect(() => r.get('task', name)).toThrow(new UsageError(`unknown task plugin "${name}": known task plugins: clt; a third-party plugin must be listed under "plugins:"`));
+    }
+    expect(Object.getOwnPropertyNames(Object.prototype).length).toBe(before);
+  });
+
+  it('suggests the nearest known name for a misspelt one', () => {
+    const r = new Registry({ task: { clt: '@goldstone/task-clt', ising: '@goldstone/task-ising' }, model: {}, analysis: {} });
+    r.add(analysis, src);
+    expect(() => r.get('analysis', 'nop')).toThrow('unknown analysis plugin "nop"; did you mean "noop"? (known analysis plugins: noop;');
+    expect(() => r.get('analysis', 'hessian')).toThrow('unknown analysis plugin "hessian": known analysis plugins: noop;');
+    // A built-in short name that is known but not installed still says what to install.
+    expect(() => r.get('task', 'ising')).toThrow('unknown task plugin "ising": install @goldstone/task-ising');
+    expect(() => r.get('task', 'isnig')).toThrow('did you mean "ising"?');
+  });
 });

@@ -1,5 +1,5 @@
 import { API_VERSION, type AnalysisPlugin, type ModelPlugin, type Plugin, type PluginKind, type TaskPlugin } from './plugin';
-import { UsageError } from './errors';
+import { didYouMean, UsageError } from './errors';
 
 /**
  * Which package provides each built-in plugin, by kind and short name. The application (the CLI)
@@ -71,14 +71,20 @@ export class Registry {
   get<K extends PluginKind>(kind: K, name: string): ByKind[K] {
     const entry = this.entries.get(`${kind}:${name}`);
     if (!entry) {
-      const pkg = this.builtins[kind][name];
+      const pkg = this.builtinPackage(kind, name);
       const known = [...new Set([...this.names(kind), ...Object.keys(this.builtins[kind])])].sort();
-      const hint = pkg
-        ? `install ${pkg}`
-        : `known ${kind} plugins: ${known.length ? known.join(', ') : '(none)'}; a third-party plugin must be listed under "plugins:"`;
-      throw new UsageError(`unknown ${kind} plugin "${name}": ${hint}`);
+      if (pkg) throw new UsageError(`unknown ${kind} plugin "${name}": install ${pkg}`);
+      const near = didYouMean(name, known);
+      const list = `known ${kind} plugins: ${known.length ? known.join(', ') : '(none)'}; a third-party plugin must be listed under "plugins:"`;
+      throw new UsageError(near ? `unknown ${kind} plugin "${name}"${near} (${list})` : `unknown ${kind} plugin "${name}": ${list}`);
     }
     return entry.plugin as ByKind[K];
+  }
+
+  /** The package that provides a built-in short name, if the map has one (own entries only: `constructor` is not a plugin). */
+  builtinPackage(kind: PluginKind, name: string): string | undefined {
+    const map = this.builtins[kind];
+    return Object.hasOwn(map, name) && typeof map[name] === 'string' ? map[name] : undefined;
   }
 
   source(kind: PluginKind, name: string): PluginSource | undefined {

@@ -1,5 +1,6 @@
 // Public surface of @goldstone/runner: named re-exports only. Running experiments.
-export { ExperimentSchema, experimentToJson, parseExperiment, parseOrThrow, setPath, TrainSchema } from './experiment';
+export { checkTree, deepMerge, ExperimentSchema, experimentToJson, locateField, MAX_DEPTH, parseExperiment, parseOrThrow, parsePath, RESERVED_KEYS, setPath, TrainSchema } from './experiment';
+export type { ParseExperimentOptions, PathKey } from './experiment';
 export type { Experiment, TrainSettings } from './experiment';
 export { loadExperimentFile, parseAssignments, readConfigFile } from './experiment-file';
 export { packageVersions, registryFor, resolutionBases, startBackend } from './plugin-environment';

@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend, type BackendChoice } from '@goldstone/core';
-import type { BuiltinPlugins, PluginKind, Registry } from '@goldstone/plugin-api';
-import type { Experiment } from './experiment';
+import { isObject, messageOf, UsageError, type BuiltinPlugins, type PluginKind, type Registry } from '@goldstone/plugin-api';
+import { locateField, type Experiment } from './experiment';
 import { buildRegistry } from './plugin-loader';
 
 /**
@@ -28,7 +28,15 @@ export function installedVersion(name: string, base: string): string | undefined
   let dir = base;
   for (;;) {
     const file = join(dir, 'node_modules', ...name.split('/'), 'package.json');
-    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')).version as string;
+    if (existsSync(file)) {
+      let pkg: unknown;
+      try {
+        pkg = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (err) {
+        throw new UsageError(`${file}: cannot read the installed package's version: ${messageOf(err)}`, { file });
+      }
+      return isObject(pkg) && typeof pkg.version === 'string' ? pkg.version : undefined;
+    }
     const parent = dirname(dir);
     if (parent === dir) return undefined;
     dir = parent;
@@ -42,10 +50,15 @@ export function resolutionBases(env: PluginEnvironment, experimentDir?: string):
 
 /** A registry holding exactly what an experiment names, plus its third-party plugins. */
 export async function registryFor(env: PluginEnvironment, experiment: Experiment, experimentDir: string, file?: string): Promise<Registry> {
-  const needed: { kind: PluginKind; name: string }[] = [
-    { kind: 'task', name: experiment.task.name },
-    { kind: 'model', name: experiment.model.name },
-    ...experiment.analyses.map((a) => ({ kind: 'analysis' as const, name: a.name })),
+  // Where each name was written (the file, `quick:` or a flag), for errors loading its package.
+  const where = (path: (string | number)[]) => {
+    const loc = locateField(experiment, path, file);
+    return `${loc.where ? `${loc.where}: ` : ''}${loc.field}`;
+  };
+  const needed: { kind: PluginKind; name: string; where: string }[] = [
+    { kind: 'task', name: experiment.task.name, where: where(['task', 'name']) },
+    { kind: 'model', name: experiment.model.name, where: where(['model', 'name']) },
+    ...experiment.analyses.map((a, i) => ({ kind: 'analysis' as const, name: a.name, where: where(['analyses', i, 'name']) })),
   ];
   return buildRegistry({
     builtins: env.builtins,

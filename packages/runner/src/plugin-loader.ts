@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { messageOf, pluginsOf, Registry, UsageError, type BuiltinPlugins, type Plugin, type PluginKind, type PluginSource } from '@goldstone/plugin-api';
+import { isObject, messageOf, pluginsOf, Registry, UsageError, type BuiltinPlugins, type Plugin, type PluginKind, type PluginSource } from '@goldstone/plugin-api';
 
 interface ResolvedModule {
   url: string;
@@ -12,21 +12,36 @@ interface ResolvedModule {
 function readPackageJson(dir: string): Record<string, any> | undefined {
   const file = join(dir, 'package.json');
   if (!existsSync(file)) return undefined;
-  return JSON.parse(readFileSync(file, 'utf8'));
+  let pkg: unknown;
+  try {
+    pkg = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`${file}: cannot read this plugin's package.json: ${messageOf(err)}`, { file });
+  }
+  if (!isObject(pkg)) throw new UsageError(`${file}: expected a package.json object, got ${Array.isArray(pkg) ? 'an array' : String(pkg)}`, { file });
+  return pkg;
 }
 
+/** The module a package.json points at: `exports` (".", then import/default/node conditions), `module`, `main`, `index.js`. */
 function entryOf(pkgDir: string, pkg: Record<string, any>): string {
-  const exp = pkg.exports;
-  let rel: unknown;
-  if (typeof exp === 'string') rel = exp;
-  else if (exp && typeof exp === 'object') {
-    const dot = exp['.'] ?? exp;
-    rel = typeof dot === 'string' ? dot : (dot.import ?? dot.default ?? dot.node);
-    if (rel && typeof rel === 'object') rel = (rel as any).default;
-  }
-  rel ??= pkg.module ?? pkg.main ?? 'index.js';
-  return join(pkgDir, String(rel));
+  const pick = (value: unknown, depth = 0): string | undefined => {
+    if (typeof value === 'string') return value;
+    if (Array.isArray(value)) return depth < 8 ? value.map((v) => pick(v, depth + 1)).find((v) => v !== undefined) : undefined;
+    if (!isObject(value) || depth >= 8) return undefined;
+    for (const key of ['.', 'import', 'default', 'node']) if (Object.hasOwn(value, key)) return pick(value[key], depth + 1);
+    return undefined;
+  };
+  const rel = pick(pkg.exports) ?? [pkg.module, pkg.main].find((v): v is string => typeof v === 'string') ?? 'index.js';
+  return join(pkgDir, rel);
 }
+
+/** A package's name and version as recorded in run.json (what package.json says, if it says it). */
+function identity(pkg: Record<string, any>, fallback: string): { package: string; version: string } {
+  return { package: typeof pkg.name === 'string' ? pkg.name : fallback, version: typeof pkg.version === 'string' ? pkg.version : '0.0.0' };
+}
+
+/** An npm package name: `name` or `@scope/name`, no path segments. */
+const PACKAGE_NAME = /^(@[a-z0-9~][a-z0-9._~-]*\/)?[a-z0-9~][a-z0-9._~-]*$/i;
 
 /** Resolve a package name by walking up `node_modules` folders from each base directory in turn. */
 function resolvePackage(name: string, bases: string[]): ResolvedModule | undefined {
@@ -35,9 +50,7 @@ function resolvePackage(name: string, bases: string[]): ResolvedModule | undefin
     for (;;) {
       const pkgDir = join(dir, 'node_modules', ...name.split('/'));
       const pkg = readPackageJson(pkgDir);
-      if (pkg) {
-        return { url: pathToFileURL(entryOf(pkgDir, pkg)).href, package: pkg.name ?? name, version: pkg.version ?? '0.0.0' };
-      }
+      if (pkg) return { url: pathToFileURL(entryOf(pkgDir, pkg)).href, ...identity(pkg, name) };
       const parent = dirname(dir);
       if (parent === dir) break;
       dir = parent;
@@ -50,7 +63,7 @@ function resolvePackage(name: string, bases: string[]): ResolvedModule | undefin
 function resolvePath(path: string): ResolvedModule | undefined {
   if (!existsSync(path)) return undefined;
   const pkg = readPackageJson(path);
-  if (pkg) return { url: pathToFileURL(entryOf(path, pkg)).href, package: pkg.name ?? path, version: pkg.version ?? '0.0.0' };
+  if (pkg) return { url: pathToFileURL(entryOf(path, pkg)).href, ...identity(pkg, path) };
   return { url: pathToFileURL(path).href, package: path, version: '0.0.0' };
 }
 
@@ -72,8 +85,11 @@ export async function loadPluginModule(
   opts: LoadOptions,
 ): Promise<{ plugins: Plugin[]; source: PluginSource }> {
   const isPath = specifier.startsWith('.') || isAbsolute(specifier);
-  const resolved = isPath ? resolvePath(resolve(opts.relativeTo, specifier)) : resolvePackage(specifier, opts.bases);
   const where = opts.where ? `${opts.where}: ` : '';
+  if (!isPath && !PACKAGE_NAME.test(specifier)) {
+    throw new UsageError(`${where}"${specifier}" is neither a path (./…, ../…, /…) nor a package name`, { field: opts.where });
+  }
+  const resolved = isPath ? resolvePath(resolve(opts.relativeTo, specifier)) : resolvePackage(specifier, opts.bases);
   if (!resolved) {
     throw new UsageError(
       isPath
@@ -100,7 +116,8 @@ export async function loadPluginModule(
 export async function buildRegistry(opts: {
   /** The built-in plugins by short name and the packages that provide them (the CLI's map). */
   builtins: BuiltinPlugins;
-  needed?: { kind: PluginKind; name: string }[];
+  /** The plugins the experiment names; `where` (`exp.yaml: task.name`) is named when loading its package fails. */
+  needed?: { kind: PluginKind; name: string; where?: string }[];
   plugins?: string[];
   allBuiltins?: boolean;
   bases: string[];
@@ -112,13 +129,18 @@ export async function buildRegistry(opts: {
   const registry = new Registry(opts.builtins);
   const builtins = opts.builtins;
   const loaded = new Set<string>();
+  const add = (p: Plugin, source: PluginSource, where: string | undefined) => {
+    try {
+      registry.add(p, source);
+    } catch (err) {
+      if (err instanceof UsageError && where) throw new UsageError(`${where}: ${err.message}`, { file: opts.where, field: err.field });
+      throw err;
+    }
+  };
   for (const [i, spec] of (opts.plugins ?? []).entries()) {
-    const { plugins, source } = await loadPluginModule(spec, {
-      bases: opts.bases,
-      relativeTo: opts.relativeTo,
-      where: opts.where ? `${opts.where}: plugins[${i}]` : `plugins[${i}]`,
-    });
-    for (const p of plugins) registry.add(p, source);
+    const where = opts.where ? `${opts.where}: plugins[${i}]` : `plugins[${i}]`;
+    const { plugins, source } = await loadPluginModule(spec, { bases: opts.bases, relativeTo: opts.relativeTo, where });
+    for (const p of plugins) add(p, source, where);
     loaded.add(source.package);
   }
   const wanted = new Set<string>();
@@ -129,25 +151,26 @@ export async function buildRegistry(opts: {
   }
   for (const { kind, name } of opts.needed ?? []) {
     if (registry.has(kind, name)) continue;
-    const pkg = builtins[kind][name];
+    const pkg = registry.builtinPackage(kind, name);
     if (pkg) wanted.add(pkg);
   }
   for (const pkg of wanted) {
     if (loaded.has(pkg)) continue;
-    const resolved = resolvePackage(pkg, opts.bases);
-    if (!resolved) continue; // not installed: `get` names the package to install
+    // The field that names this package, for errors: `exp.yaml: task.name: …`.
+    const need = (opts.needed ?? []).find(({ kind, name }) => registry.builtinPackage(kind, name) === pkg);
+    const where = need?.where ?? opts.where;
     let mod: Awaited<ReturnType<typeof loadPluginModule>>;
     try {
-      mod = await loadPluginModule(pkg, { bases: opts.bases, relativeTo: opts.relativeTo });
+      if (!resolvePackage(pkg, opts.bases)) continue; // not installed: `get` names the package to install
+      mod = await loadPluginModule(pkg, { bases: opts.bases, relativeTo: opts.relativeTo, where });
     } catch (err) {
       // Listing everything installed must not fail because one package is broken; a plugin an
       // experiment actually needs still fails loudly.
-      const needed = (opts.needed ?? []).some(({ kind, name }) => builtins[kind][name] === pkg);
-      if (needed || !opts.onSkip) throw err;
+      if (need || !opts.onSkip) throw err;
       opts.onSkip(pkg, messageOf(err));
       continue;
     }
-    for (const p of mod.plugins) if (!registry.has(p.kind, p.name)) registry.add(p, mod.source);
+    for (const p of mod.plugins) if (!registry.has(p.kind, p.name)) add(p, mod.source, where);
     loaded.add(pkg);
   }
   return registry;

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { UsageError, type AnalysisPlugin, type ModelPlugin, type Registry, type TaskPlugin } from '@goldstone/plugin-api';
-import { parseOrThrow, type Experiment } from './experiment';
+import { locateField, parseOrThrow, type Experiment } from './experiment';
 
 export interface ResolvedExperiment {
   experiment: Experiment;
@@ -42,21 +42,23 @@ export function analysisIds(analyses: readonly { name: string; id?: string }[], 
  * runs. Errors name the file and the field (`model.options.hidden`).
  */
 export function resolveExperiment(experiment: Experiment, registry: Registry, file?: string): ResolvedExperiment {
-  const lookup = <K extends 'task' | 'model' | 'analysis'>(kind: K, name: string, field: string) => {
+  const lookup = <K extends 'task' | 'model' | 'analysis'>(kind: K, name: string, path: (string | number)[]) => {
     try {
       return registry.get(kind, name);
     } catch (err) {
-      if (err instanceof UsageError) throw new UsageError(`${file ? `${file}: ` : ''}${field}.name: ${err.message}`, { file, field: `${field}.name` });
-      throw err;
+      if (!(err instanceof UsageError)) throw err;
+      // Named where the name was written: the file, `quick.…` in it, or the flag that set it.
+      const { where, field } = locateField(experiment, [...path, 'name'], file);
+      throw new UsageError(`${where ? `${where}: ` : ''}${field}: ${err.message}`, { file: where === file ? file : undefined, field });
     }
   };
   const validate = (schema: z.ZodType, options: unknown, prefix: (string | number)[]) =>
     parseOrThrow(schema, options ?? {}, { file, prefix });
-  const taskPlugin = lookup('task', experiment.task.name, 'task');
-  const modelPlugin = lookup('model', experiment.model.name, 'model');
+  const taskPlugin = lookup('task', experiment.task.name, ['task']);
+  const modelPlugin = lookup('model', experiment.model.name, ['model']);
   const ids = analysisIds(experiment.analyses, file);
   const analyses = experiment.analyses.map((a, i) => {
-    const plugin = lookup('analysis', a.name, `analyses[${i}]`);
+    const plugin = lookup('analysis', a.name, ['analyses', i]);
     return { id: ids[i], plugin, options: validate(plugin.options, a.options, ['analyses', i, 'options']) };
   });
   return {
