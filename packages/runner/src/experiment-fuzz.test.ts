@@ -9,7 +9,7 @@ import { UsageError, type Registry } from '@goldstone/plugin-api';
 import { parseAssignments, parseExperiment } from './experiment';
 import { readConfigFile } from './experiment-file';
 import { buildRegistry } from './plugin-loader';
-import { resolveExperiment } from './run-experiment';
+import { resolveExperiment } from './resolve';
 
 /**
  * Random mutations of a valid experiment file (wrong types, unknown and prototype keys, huge numbers,

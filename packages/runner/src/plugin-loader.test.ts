@@ -6,7 +6,7 @@ import { API_VERSION, defineTask, NO_BUILTINS, Registry, UsageError, z } from '@
 import { parseAssignments, parseExperiment } from './experiment';
 import { registryFor, type PluginEnvironment } from './plugin-environment';
 import { buildRegistry, loadPluginModule } from './plugin-loader';
-import { resolveExperiment } from './run-experiment';
+import { resolveExperiment } from './resolve';
 
 describe('loadPluginModule', () => {
   const dir = mkdtempSync(join(tmpdir(), 'goldstone-registry-'));
