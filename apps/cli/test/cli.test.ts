@@ -201,7 +201,7 @@ describe('bad input: exit 2, a message naming file, field and expectation, nothi
 });
 
 describe('goldstone train, analyze and report', () => {
-  it('trains a run, analyses it with --json on stdout only, and rewrites the report', () => {
+  it('trains a run, analyses it with --json on stdout only, and rewrites the report', async () => {
     const dir = tmp();
     const out = join(dir, 'trained');
     const t = goldstone([
@@ -217,7 +217,13 @@ describe('goldstone train, analyze and report', () => {
     expect(existsSync(join(out, 'analyses', 'weight-norms.json'))).toBe(true);
     const bad = goldstone(['analyze', out, '--analysis', 'weight-norms', '--plugin', join(repo, 'examples', 'third-party-analysis'), '--set', 'iterations=zero']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('weight-norms.iterations: expected number');
+    expect(bad.stderr).toContain('--set: weight-norms.iterations: expected number');
+    // options that need the task are checked against it before anything is written
+    const before = await snapshotDir(out);
+    const split = goldstone(['analyze', out, '--analysis', 'hessian', '--set', 'hessian.split=ood']);
+    expect(split.code).toBe(2);
+    expect(split.stderr).toMatch(/^error: --set: hessian\.split: the task has no split "ood" \(it has: train, test/m);
+    expect(await snapshotDir(out)).toEqual(before);
     const rep = goldstone(['report', out]);
     expect(rep.code).toBe(0);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('weight-norms');

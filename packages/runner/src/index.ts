@@ -10,7 +10,7 @@ export type { LoadOptions } from './plugin-loader';
 export { checkOutFlag, createRunDirectory, markInterruptedOnSignal, openRunToResume, outDirError, prepareOutDir } from './run-directory';
 export { analyzeStoredRun, instantiate, resolvedConfig, runAnalysis, runExperiment } from './run-experiment';
 export { analysisIds, resolveExperiment } from './resolve';
-export { prepareExperiment } from './preflight';
+export { checkAnalysisOptions, prepareExperiment } from './preflight';
 export { MEMORY_FRACTION, MEMORY_LIMIT_ENV, memoryBudget, parseByteSize, trainingBytes, WASM_HEAP_MAX } from './memory-budget';
 export type { MemoryBudget } from './memory-budget';
 export type { PreparedExperiment, PreparedGroup } from './preflight';

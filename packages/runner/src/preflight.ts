@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, sizeOf } from '@goldstone/core';
-import { formatBytes, formatCount, UsageError, type ModelCreateContext, type ModelInstance, type OptionIssue, type SizeEstimate, type TaskInstance } from '@goldstone/plugin-api';
+import { formatBytes, formatCount, UsageError, type AnalysisPlugin, type ModelCreateContext, type ModelInstance, type OptionIssue, type SizeEstimate, type TaskInstance } from '@goldstone/plugin-api';
 import { resolveSymmetry } from '@goldstone/trainer';
+import type { TrainSettings } from './experiment';
 import type { ResolvedExperiment } from './resolve';
 import { memoryBudget, parameterCopies, taskDataBytes, trainingBytes, type MemoryBudget } from './memory-budget';
 
@@ -190,11 +191,26 @@ export async function prepareExperiment(resolved: ResolvedExperiment, opts: { fi
       })
     : undefined;
 
-  const analysisIssues = resolved.analyses.flatMap((a, i) =>
-    a.plugin.check
-      ? hookIssues(`analyses[${i}].options`, () => a.plugin.check!(a.options, { task, model, train: exp.train, memoryLimit: budget.total }))
-      : [],
-  );
+  const analysisIssues = resolved.analyses.flatMap((a, i) => analysisOptionIssues(a.plugin, a.options, `analyses[${i}].options`, { task, model, train: exp.train, memoryLimit: budget.total }));
   if (analysisIssues.length) throw usageError(file, analysisIssues);
   return { resolved, task, model, rng, ...(groups ? { groups } : {}), memory: { data, training: training.bytes, budget } };
+}
+
+/** An analysis plugin's `check` hook on its (parsed) options: its issues under `prefix`, none without a hook. */
+function analysisOptionIssues(plugin: AnalysisPlugin, options: unknown, prefix: string, ctx: Parameters<NonNullable<AnalysisPlugin['check']>>[1]): OptionIssue[] {
+  return plugin.check ? hookIssues(prefix, () => plugin.check!(options, ctx)) : [];
+}
+
+/**
+ * Check one analysis' options against a built task and model, as `prepareExperiment` does for the
+ * listed ones (`goldstone analyze` uses it): a UsageError naming `where` and `prefix.FIELD`.
+ */
+export function checkAnalysisOptions(
+  plugin: AnalysisPlugin,
+  options: unknown,
+  ctx: { task: TaskInstance; model: ModelInstance; train: TrainSettings },
+  where: { source?: string; prefix: string },
+): void {
+  const issues = analysisOptionIssues(plugin, options, where.prefix, { ...ctx, memoryLimit: memoryBudget().total });
+  if (issues.length) throw usageError(where.source, issues);
 }

@@ -6,7 +6,7 @@ import { resolveExperiment, type ResolvedExperiment } from './resolve';
 import type { RunStore } from '@goldstone/run-store';
 import { createSymmetryPenalty, train, type OptimizerConfig } from '@goldstone/trainer';
 import { loadResumePoint, resumeConflicts, specMismatches } from './resume';
-import { prepareExperiment, type PreparedExperiment } from './preflight';
+import { checkAnalysisOptions, prepareExperiment, type PreparedExperiment } from './preflight';
 import { CHECKPOINTS_DIR, RUN_FILE } from '@goldstone/run-store/format';
 
 
@@ -280,8 +280,10 @@ export async function analyzeStoredRun(opts: {
   if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/.test(id) || id.endsWith('.json')) {
     throw new UsageError(`--id ${id}: expected a result id of letters, digits, ".", "_" and "-" (not ending in .json)`, { field: 'id' });
   }
-  const options = parseOrThrow(plugin.options, opts.options ?? {}, { prefix: [opts.analysis] });
+  // options come from `--set`: problems are named there (`--set: hessian.split: …`)
+  const options = parseOrThrow(plugin.options, opts.options ?? {}, { file: '--set', prefix: [opts.analysis] });
   const { task, model } = await instantiate(resolved);
+  checkAnalysisOptions(plugin, options, { task, model, train: exp.train }, { source: '--set', prefix: opts.analysis });
   let loaded;
   try {
     loaded = await opts.store.loadCheckpoint('last');
