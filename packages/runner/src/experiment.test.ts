@@ -225,3 +225,11 @@ describe('hostile shapes', () => {
   });
 });
 
+
+describe('quick: overrides', () => {
+  it('are checked even when the run is not --quick, blamed on quick.*', () => {
+    const raw = { task: { name: 'clt' }, model: { name: 'mlp' }, quick: { train: { lrr: 0.1 } } };
+    expect(() => parseExperiment(raw, { file: 'exp.yaml' })).toThrow(/^exp\.yaml: quick\.train\.lrr: unknown field "lrr"; did you mean "lr"\?/);
+    expect(parseExperiment({ ...raw, quick: { train: { lr: 0.1 } } }, { file: 'exp.yaml' }).train.lr).toBe(1e-3);
+  });
+});

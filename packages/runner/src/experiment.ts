@@ -505,6 +505,8 @@ export function parseExperiment(raw: unknown, opts: ParseExperimentOptions = {})
   }
   const parsed = ExperimentSchema.safeParse(obj);
   if (!parsed.success) throw zodToUsageError(parsed.error, obj, { file, schema: ExperimentSchema, blame });
+  // `quick:` is checked on every parse, so a typo in it is found before a CI-sized run needs it.
+  if (!opts.quick && raw.quick !== undefined) parseExperiment(raw, { ...opts, quick: true });
   const exp = parsed.data;
   blames.set(exp, { blame, base: [] });
   blames.set(exp.task.options, { blame, base: ['task', 'options'] });
