@@ -114,6 +114,15 @@ describe('--out and --force never cost a user a file', () => {
     for (const k of Object.keys(before)) expect(after[k]).toBe(before[k]);
   }, 600_000);
 
+  it('train blames a misspelt --task or --model on its flag', async () => {
+    const r = await cli(['train', '--task', 'cltt', '--model', 'mlp']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: --task cltt: task\.name: unknown task plugin "cltt"; did you mean "clt"\?/);
+    const m = await cli(['train', '--task', 'clt', '--model', 'mpl', '--set', 'model.options.hidden=[4]']);
+    expect(m.code).toBe(2);
+    expect(m.stderr).toMatch(/^error: --model mpl: model\.name: unknown model plugin "mpl"; did you mean "mlp"\?/);
+  });
+
   it('--out "" and blank for train too', async () => {
     for (const out of ['', '   ']) {
       const r = await cli(['train', '--task', 'clt', '--model', 'mlp', '--out', out]);

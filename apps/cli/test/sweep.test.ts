@@ -232,7 +232,7 @@ describe('goldstone sweep', () => {
     const badPoint = experiment(dir, { sweep: { grid: { 'train.lr': [0.1, -1] } } });
     const r2 = goldstone(['sweep', badPoint, '--out', join(dir, 'x')]);
     expect(r2.code).toBe(2);
-    expect(r2.stderr).toContain('train.lr');
+    expect(r2.stderr).toContain(`error: ${badPoint}: sweep point train.lr=-1: train.lr: Too small`);
     expect(r2.stderr).toContain('in sweep point lr=-1');
     expect(existsSync(join(dir, 'x'))).toBe(false);
     const good = experiment(dir);

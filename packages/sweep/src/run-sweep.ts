@@ -108,7 +108,9 @@ function experimentReader(file: string, quick: boolean, set: Record<string, unkn
   const raw = readConfigFile(file);
   const dir = resolve(file, '..');
   return (assignments = {}) => {
-    const experiment = parseExperiment(raw, { file, quick, set: { ...set, ...assignments } });
+    // a swept value is blamed on its point: `exp.yaml: sweep point train.lr=-1: train.lr: …`
+    const sources = Object.fromEntries(Object.entries(assignments).map(([k, v]) => [k, `${file}: sweep point ${k}=${JSON.stringify(v)}`]));
+    const experiment = parseExperiment(raw, { file, quick, set: { ...set, ...assignments }, sources });
     experiment.plugins = experiment.plugins.map((p) => (p.startsWith('.') || isAbsolute(p) ? resolve(dir, p) : p));
     return experiment;
   };

@@ -32,11 +32,14 @@ export interface TrainFlags {
 /** Train a model on a task without analyses: `--set` paths address the experiment (train.lr, model.options.hidden, …). */
 export async function trainCommand(flags: TrainFlags): Promise<number> {
   checkOutFlag(flags.out);
-  const raw = { task: { name: flags.task }, model: { name: flags.model }, plugins: flags.plugin ?? [] };
-  const set = parseAssignments(flags.set);
+  const raw = { plugins: flags.plugin ?? [] };
+  // --task and --model come first, so that --set task.options.… applies on top of them
+  const set: Record<string, unknown> = { 'task.name': flags.task, 'model.name': flags.model, ...parseAssignments(flags.set) };
   if (flags.seed !== undefined) set.seed = flags.seed;
   if (flags.backend) set.backend = flags.backend;
-  const experiment = parseExperiment(raw, { file: 'command line', set });
+  // each value is blamed on the flag that gave it: `--task cltt: task.name: unknown task plugin …`
+  const sources = { 'task.name': `--task ${flags.task}`, 'model.name': `--model ${flags.model}` };
+  const experiment = parseExperiment(raw, { file: 'command line', set, sources });
   const env = cliEnvironment();
   const registry = await registryFor(env, experiment, process.cwd());
   const resolved = resolveExperiment(experiment, registry, 'command line');
