@@ -58,5 +58,5 @@ describe('goldstone run, interrupted during an exact Hessian', () => {
     // handled during the analysis: it never reached its closing log line, nor wrote its result
     expect(stderr).not.toMatch(/hessian: exact, \d+ parameters/);
     expect(existsSync(join(out, 'analyses', 'hessian.json'))).toBe(false);
-  }, 240_000);
+  });
 });
