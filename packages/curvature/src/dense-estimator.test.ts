@@ -22,6 +22,7 @@ describe('dense estimator', () => {
     expect(Math.abs(out.trace!.value - trace)).toBeLessThan(1e-10 * lambdas[0]);
     const [q] = out.density!.quadratures;
     expect(q.nodes).toHaveLength(n);
+    expect(q.weights).toHaveLength(n);
     expect(q.weights.every((w) => w === 1 / n)).toBe(true);
     expect(out.provenance).toMatchObject({ estimator: 'dense', hvps: n, settings: { topK: 5, bottomK: 2, vectors: 3 } });
     expect(out.provenance.asymmetry).toBeLessThan(1e-14);

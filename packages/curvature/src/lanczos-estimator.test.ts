@@ -10,6 +10,7 @@ describe('lanczos estimator', () => {
     const settings = { eigenpairs: { topK: 5, bottomK: 2, vectors: 2, maxSteps: 40, tol: 1e-8 } };
     const out = await lanczosEstimator.run(op, settings, new Rng(3));
     const eig = out.eigenpairs!;
+    expect([eig.top.length, eig.bottom.length]).toEqual([5, 2]);
     expect(eig.converged).toBe(true);
     eig.top.forEach((p, i) => expect(Math.abs(p.value - lambdas[i]) / lambdas[0]).toBeLessThan(1e-6));
     eig.bottom.forEach((p, i) => expect(Math.abs(p.value - lambdas[n - 1 - i]) / lambdas[0]).toBeLessThan(1e-6));

@@ -41,6 +41,7 @@ describe('lanczos', () => {
     const sorted = [...lambdas].sort((a, b) => b - a);
     expect(res.converged).toBe(true);
     expect(res.products).toBe(res.steps);
+    expect([res.top.length, res.bottom.length]).toEqual([5, 3]);
     res.top.forEach((p, i) => expect(Math.abs(p.value - sorted[i])).toBeLessThan(1e-8));
     res.bottom.forEach((p, i) => expect(Math.abs(p.value - sorted[n - 1 - i])).toBeLessThan(1e-8));
     for (const p of [...res.top, ...res.bottom]) {
@@ -77,9 +78,11 @@ describe('lanczos', () => {
     const lz = await lanczos(op, { topK: 5, bottomK: 2, tol: 1e-5, rng: rng.split('lanczos') });
     const gapsOk = exact.slice(0, 6).every((v, i, a) => i === 0 || Math.abs(a[i - 1] - v) > 1e-3 * exact[0]);
     expect(gapsOk).toBe(true);
+    expect([lz.top.length, lz.bottom.length]).toEqual([5, 2]);
     lz.top.forEach((p, i) => expect(Math.abs(p.value - exact[i]) / Math.abs(exact[i])).toBeLessThan(1e-4));
     lz.bottom.forEach((p, i) => expect(Math.abs(p.value - exact[n - 1 - i]) / exact[0]).toBeLessThan(1e-4));
     const pw = await powerIteration(op, { k: 5, tol: 1e-5, maxIterations: 3000, rng: rng.split('power') });
+    expect(pw.pairs).toHaveLength(5);
     pw.pairs.forEach((p) => expect(exact.some((v) => Math.abs(v - p.value) < 1e-4 * exact[0])).toBe(true));
     expect(Math.abs(pw.pairs[0].value - exact[0]) / exact[0]).toBeLessThan(1e-4);
     expect(lz.products).toBeLessThan(pw.products);
