@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { YIELD_INTERVAL_MS, yieldToEventLoop } from './event-loop';
-
-/** Busy-wait (synchronous work that keeps the event loop from turning) for at least `ms`. */
-function spin(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
-}
+import { spin, turnsDuring } from './test-support';
 
 describe('yieldToEventLoop', () => {
   it('lets queued callbacks run once the interval of synchronous work has passed', async () => {
@@ -24,19 +19,12 @@ describe('yieldToEventLoop', () => {
   });
 
   it('turns the event loop at most once per interval, however often it is called', async () => {
-    let turns = 0;
-    let running = true;
-    const count = () => {
-      if (!running) return;
-      turns++;
-      setImmediate(count);
-    };
     await yieldToEventLoop();
     const t0 = performance.now();
-    setImmediate(count);
-    for (let i = 0; i < 20_000; i++) await yieldToEventLoop();
+    const { turns } = await turnsDuring(async () => {
+      for (let i = 0; i < 20_000; i++) await yieldToEventLoop();
+    });
     const elapsed = performance.now() - t0;
-    running = false;
     // each turn the counter sees needs a yield, and yields are YIELD_INTERVAL_MS apart
     expect(turns).toBeLessThanOrEqual(Math.floor(elapsed / YIELD_INTERVAL_MS) + 1);
   });

@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { disposeParams, Rng, YIELD_INTERVAL_MS } from '@goldstone/core';
-import { tanhMlp } from '@goldstone/core/test-support';
+import { spin, tanhMlp, turnsDuring } from '@goldstone/core/test-support';
 import { denseMatrix } from './dense-hessian';
 import { estimators } from './estimators';
 import { lanczos } from './lanczos';
@@ -14,31 +14,12 @@ import { symmetricEigenDecomposition, symmetricEigenDecompositionAsync } from '.
 import { hutchinson, hutchPlusPlus } from './trace-estimators';
 import { knownSpectrum } from './test-support';
 
-// Long curvature loops must let the event loop turn (a Ctrl-C handler, a timer) while they run.
-// A chain of setImmediate callbacks counts the turns made during a computation: a loop that never
-// yields lets none of them run before it ends.
+// Long curvature loops must let the event loop turn (a Ctrl-C handler, a timer) while they run:
+// `turnsDuring` counts the turns made during a computation (a loop that never yields makes none).
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-/** Event-loop turns (setImmediate callbacks) that ran while `work` was running, and its result. */
-async function turnsDuring<T>(work: () => Promise<T>): Promise<{ turns: number; result: T }> {
-  let turns = 0;
-  let running = true;
-  const tick = () => {
-    if (!running) return;
-    turns++;
-    setImmediate(tick);
-  };
-  setImmediate(tick);
-  try {
-    const result = await work();
-    return { turns, result };
-  } finally {
-    running = false;
-  }
-}
 
 /**
  * `knownSpectrum()`'s operator, each product taking at least `ms` of synchronous work (a stand-in
@@ -50,8 +31,7 @@ function slowOperator(ms = 1): LinearOperator {
   return {
     dim: op.dim,
     apply(v) {
-      const end = performance.now() + ms;
-      while (performance.now() < end);
+      spin(ms);
       return op.apply(v);
     },
     get products() {
