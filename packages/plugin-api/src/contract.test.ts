@@ -132,10 +132,12 @@ describe('Registry', () => {
   it('names the known plugins (added and built-in, sorted, once each) for an unknown name', () => {
     const r = new Registry({ task: { clt: '@goldstone/task-clt', toy: '@example/toys' }, model: {}, analysis: {} });
     r.add(task, src);
-    const err = thrown(() => r.get('task', 'cl'));
+    const err = thrown(() => r.get('task', 'spin-chain'));
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).exitCode).toBe(2);
-    expect((err as Error).message).toBe('unknown task plugin "cl": known task plugins: clt, toy; a third-party plugin must be listed under "plugins:"');
+    expect((err as Error).message).toBe('unknown task plugin "spin-chain": known task plugins: clt, toy; a third-party plugin must be listed under "plugins:"');
+    // a near miss: the nearest name first, the list after it
+    expect(() => r.get('task', 'cl')).toThrow('unknown task plugin "cl"; did you mean "clt"? (known task plugins: clt, toy;');
     // a built-in that is not installed: the package to install
     expect(() => r.get('task', 'clt')).toThrow('unknown task plugin "clt": install @goldstone/task-clt');
     expect(() => r.get('model', 'mlp')).toThrow('unknown model plugin "mlp": known model plugins: (none);');
