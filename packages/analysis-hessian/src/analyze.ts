@@ -78,9 +78,10 @@ interface Measured {
 /**
  * Run the named estimators on the operator: each kind's settings from the options, each
  * estimator once for all the kinds it is named for (`dense` answers all three from one
- * eigendecomposition), each kind on its own random stream.
+ * eigendecomposition), each kind on its own random stream. The estimators let the event loop turn
+ * between products, so a Ctrl-C is handled during a long one.
  */
-function measure(op: LinearOperator, names: Record<EstimatorKind, string>, opts: HessianOptions, rng: Rng, progress: Progress): Measured {
+async function measure(op: LinearOperator, names: Record<EstimatorKind, string>, opts: HessianOptions, rng: Rng, progress: Progress): Promise<Measured> {
   const settings: Required<EstimatorSettings> = {
     eigenpairs: { topK: opts.topK, bottomK: opts.bottomK, vectors: opts.lossLines, maxSteps: opts.lanczosSteps, tol: opts.tol },
     trace: { probes: opts.traceProbes },
@@ -95,7 +96,7 @@ function measure(op: LinearOperator, names: Record<EstimatorKind, string>, opts:
   for (const [e, kinds] of runs) {
     const asked: EstimatorSettings = Object.fromEntries(kinds.map((k) => [k, settings[k]]));
     progress.start(`hessian: ${e.name} (${kinds.join(', ')})`, e.products?.(op.dim, asked) ?? 0);
-    const out = e.run(ticking(op, () => progress.tick()), asked, rng.split(STREAMS[kinds[0]]));
+    const out = await e.run(ticking(op, () => progress.tick()), asked, rng.split(STREAMS[kinds[0]]));
     progress.stop();
     for (const k of kinds) {
       if (!out[k]) throw new Error(`hessian: estimator "${e.name}" returned no ${k} result`);
@@ -135,7 +136,7 @@ export async function analyzeHessian(ctx: AnalysisContext, opts: HessianOptions)
     const method = opts.method === 'auto' ? (n <= opts.exactMaxParams ? 'exact' : 'lanczos') : opts.method;
 
     // Each quantity from the estimator the method names for it, each estimator run once.
-    const { eigenpairs: eig, trace: tr, density: dens, provenance: from } = measure(op, estimatorsFor(method, opts), opts, rng, ctx.progress);
+    const { eigenpairs: eig, trace: tr, density: dens, provenance: from } = await measure(op, estimatorsFor(method, opts), opts, rng, ctx.progress);
     const top = eig.top.map((p) => p.value);
     const bottom = eig.bottom.map((p) => p.value);
     const residuals = [...eig.top, ...eig.bottom].every((p) => p.residual !== undefined)
@@ -179,7 +180,7 @@ export async function analyzeHessian(ctx: AnalysisContext, opts: HessianOptions)
         });
         if (dirs.length === 0) continue;
         const before = op.products;
-        const res = symmetryZeroModes(op, dirs, { lambdaMax, epsilon: opts.epsilon });
+        const res = await symmetryZeroModes(op, dirs, { lambdaMax, epsilon: opts.epsilon });
         symmetries.push({
           name: sym.name,
           directions: dirs.length,

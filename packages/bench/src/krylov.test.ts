@@ -67,11 +67,11 @@ describe('ratios, repeats and the table', () => {
     expect(krylovRatio(3, null)).toBeNull();
     expect(krylovRatio(3, 0)).toBeNull();
   });
-  it('repeated keeps the products and takes the median time; null when a run misses', () => {
+  it('repeated keeps the products and takes the median time; null when a run misses', async () => {
     const times = [30, 10, 20];
-    expect(repeated(3, () => run(7, times.shift()!))).toEqual(run(7, 20));
+    expect(await repeated(3, () => run(7, times.shift()!))).toEqual(run(7, 20));
     const mixed = [run(7, 5), run(null, null)];
-    expect(repeated(2, () => mixed.shift()!).ms).toBeNull();
+    expect((await repeated(2, () => mixed.shift()!)).ms).toBeNull();
   });
   it('krylovTable pairs every backend and algorithm with PyTorch of the same run', () => {
     const ours = [{ backend: 'wasm', lanczos: run(20, 300), power: run(180, 2000), power_over_lanczos_products: 9 }];
@@ -128,12 +128,12 @@ describe('runKrylov on a small problem (cpu)', () => {
   // seed 0: the three largest eigenvalues (1.15, 0.88, 0.66) are also the largest in magnitude (min −0.31)
   const positive: KrylovProblem = { ...small, sizes: [4, 4, 3] };
 
-  it('finds the reference top-k of the dense Hessian, and both algorithms reach it', () => {
+  it('finds the reference top-k of the dense Hessian, and both algorithms reach it', async () => {
     const s = setupKrylov(positive, new Rng(0).split(positive.name));
-    const dense = [...exactSpectrum(s.op).eigen.values].sort((a, b) => b - a).slice(0, small.k);
+    const dense = [...(await exactSpectrum(s.op)).eigen.values].sort((a, b) => b - a).slice(0, small.k);
     s.dispose();
     const before = tf.memory().numTensors;
-    const { run, reference, peer } = runKrylov(positive, 0, 'cpu');
+    const { run, reference, peer } = await runKrylov(positive, 0, 'cpu');
     expect(tf.memory().numTensors).toBe(before);
     reference.values.forEach((v, i) => expect(Math.abs(v - dense[i])).toBeLessThan(1e-4 * Math.abs(dense[i]) + 1e-6));
     expect(run.lanczos.reached && run.power.reached).toBe(true);
@@ -144,15 +144,15 @@ describe('runKrylov on a small problem (cpu)', () => {
     expect(peer.w.length).toBe(35);
     expect(peer.probe_hv.length).toBe(35);
     // a second backend given the first's reference does the same work (deterministic starts)
-    const again = runKrylov(positive, 0, 'cpu', { reference, peer });
+    const again = await runKrylov(positive, 0, 'cpu', { reference, peer });
     expect(tf.memory().numTensors).toBe(before);
     expect(again.run.lanczos.products).toBe(run.lanczos.products);
     expect(again.run.power.products).toBe(run.power.products);
   });
 
-  it('reports power iteration as not reaching the top-k when a negative eigenvalue is larger in magnitude', () => {
+  it('reports power iteration as not reaching the top-k when a negative eigenvalue is larger in magnitude', async () => {
     // seed 3: top 0.84, 0.59, 0.44 but −0.68, which power iteration (largest |λ| first) finds second
-    const { run } = runKrylov({ ...small, reps: 1 }, 3, 'cpu');
+    const { run } = await runKrylov({ ...small, reps: 1 }, 3, 'cpu');
     expect(run.lanczos.reached).toBe(true);
     expect(run.power).toMatchObject({ reached: false, products: null, ms: null });
     expect(run.power_over_lanczos_products).toBeNull();

@@ -153,16 +153,16 @@ export function setupKrylov(p: KrylovProblem, rng: Rng): KrylovSetup {
 }
 
 /** Reference top-k eigenvalues: Lanczos (full reorthogonalisation) until every Ritz residual is ≤ 1e-7·max|θ|. */
-export function referenceEigenvalues(op: LinearOperator, k: number, rng: Rng): { values: number[]; steps: number; converged: boolean } {
-  const r = lanczos(op, { topK: k, maxSteps: Math.min(op.dim, 300), tol: 1e-7, rng });
+export async function referenceEigenvalues(op: LinearOperator, k: number, rng: Rng): Promise<{ values: number[]; steps: number; converged: boolean }> {
+  const r = await lanczos(op, { topK: k, maxSteps: Math.min(op.dim, 300), tol: 1e-7, rng });
   return { values: r.top.map((e) => e.value), steps: r.steps, converged: r.converged };
 }
 
 /** Lanczos until the top-k Ritz values reach the reference (or the budget is spent). */
-export function timeLanczos(op: LinearOperator, reference: readonly number[], p: KrylovProblem, rng: Rng): KrylovRun {
+export async function timeLanczos(op: LinearOperator, reference: readonly number[], p: KrylovProblem, rng: Rng): Promise<KrylovRun> {
   const t0 = performance.now();
   const clock = new AccuracyClock(reference, p.accuracy, t0);
-  const d = lanczosDecomposition(op, {
+  const d = await lanczosDecomposition(op, {
     steps: p.budget,
     rng,
     onStep: (s) => clock.set(tridiagonalEigen(s.alpha, s.beta).values.reverse(), s.products, performance.now()),
@@ -177,12 +177,12 @@ class Reached extends Error {}
  * until its k estimates (the final values of the found pairs and the current one) reach the
  * reference; it is then stopped, as Lanczos is. Also stopped when the budget is spent.
  */
-export function timePower(op: LinearOperator, reference: readonly number[], p: KrylovProblem, rng: Rng): KrylovRun {
+export async function timePower(op: LinearOperator, reference: readonly number[], p: KrylovProblem, rng: Rng): Promise<KrylovRun> {
   const t0 = performance.now();
   const clock = new AccuracyClock(reference, p.accuracy, t0);
   let spent = 0;
   try {
-    const r = powerIteration(op, {
+    const r = await powerIteration(op, {
       k: p.k,
       tol: p.accuracy,
       maxIterations: p.budget,
@@ -199,9 +199,10 @@ export function timePower(op: LinearOperator, reference: readonly number[], p: K
   return clock.result(spent);
 }
 
-/** Run `reps` times (the same start vector: the same products); the median wall time. */
-export function repeated(reps: number, once: () => KrylovRun): KrylovRun {
-  const runs = Array.from({ length: Math.max(1, reps) }, once);
+/** Run `reps` times, one after another (the same start vector: the same products); the median wall time. */
+export async function repeated(reps: number, once: () => KrylovRun | Promise<KrylovRun>): Promise<KrylovRun> {
+  const runs: KrylovRun[] = [];
+  for (let i = 0; i < Math.max(1, reps); i++) runs.push(await once());
   const times = runs.map((r) => r.ms).filter((t): t is number => t !== null);
   return { ...runs[0], ms: times.length === runs.length ? round3(median(times)) : null };
 }
@@ -227,12 +228,12 @@ export interface KrylovReference {
  * Run both algorithms on the current backend. The reference is computed here when not given
  * (pass the first backend's to the others: the problem is the same). One untimed product first.
  */
-export function runKrylov(
+export async function runKrylov(
   p: KrylovProblem,
   seed: number,
   backend: string,
   given?: { reference: KrylovReference; peer: KrylovPeerInput },
-): { run: KrylovBackendRun; reference: KrylovReference; peer: KrylovPeerInput } {
+): Promise<{ run: KrylovBackendRun; reference: KrylovReference; peer: KrylovPeerInput }> {
   const rng = new Rng(seed).split(p.name);
   const before = tf.memory().numTensors;
   const s = setupKrylov(p, rng);
@@ -241,7 +242,7 @@ export function runKrylov(
     const probeHv = s.op.apply(probe); // also the warm-up product
     let reference = given?.reference;
     if (!reference) {
-      const r = referenceEigenvalues(s.op, p.k, rng.split('reference'));
+      const r = await referenceEigenvalues(s.op, p.k, rng.split('reference'));
       reference = { ...r, backend };
     }
     const peer: KrylovPeerInput = given?.peer ?? {
@@ -256,8 +257,8 @@ export function runKrylov(
       reference: reference.values,
       seed,
     };
-    const lz = repeated(p.reps, () => timeLanczos(s.op, reference.values, p, rng.split('lanczos')));
-    const pw = repeated(p.reps, () => timePower(s.op, reference.values, p, rng.split('power')));
+    const lz = await repeated(p.reps, () => timeLanczos(s.op, reference.values, p, rng.split('lanczos')));
+    const pw = await repeated(p.reps, () => timePower(s.op, reference.values, p, rng.split('power')));
     return {
       run: { backend, lanczos: lz, power: pw, power_over_lanczos_products: krylovRatio(pw.products, lz.products) },
       reference,

@@ -113,7 +113,7 @@ export async function runBench(s: BenchSettings): Promise<BenchReport> {
       continue;
     }
     backends.push({ backend: name, fixes: backendInfo().fixes, cases: runCases(name, CASES, s) });
-    const k = runKrylov(problem, s.seed, name, shared ?? undefined);
+    const k = await runKrylov(problem, s.seed, name, shared ?? undefined);
     shared ??= { reference: k.reference, peer: k.peer };
     krylovRuns.push(k.run);
     progress(

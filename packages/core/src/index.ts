@@ -7,6 +7,7 @@ export type { BackendChoice, BackendInfo, BackendName, InitBackendOptions } from
 export { barChart, lineChart } from './chart-specs';
 export { batchIndices, sampleIndices, sampleSplit, splitTensors, subsetSplit, trainTestSplit } from './data';
 export type { BatchOptions } from './data';
+export { YIELD_INTERVAL_MS, yieldToEventLoop } from './event-loop';
 export { flatLoss, gradientOf, hvp, hvpFiniteDifference } from './hvp';
 export type { FlatFunction } from './hvp';
 export { binaryCrossEntropy, LOSSES, lossFunction, mse, softmaxCrossEntropy } from './losses';

@@ -25,18 +25,23 @@ export function flattenParams(params: Params, specs: readonly ParamSpec[]): tf.T
   });
 }
 
-/** Split a flat vector back into named parameters (new tensors, differentiable through `vec`). */
+/**
+ * Split a flat vector back into named parameters (new tensors, one per parameter, differentiable
+ * through `vec`; the intermediate slices are released).
+ */
 export function unflattenParams(vec: tf.Tensor1D, specs: readonly ParamSpec[]): Params {
   const n = countParams(specs);
   if (vec.size !== n) throw new Error(`unflattenParams: vector has ${vec.size} values, specs need ${n}`);
-  const out: Params = {};
-  let offset = 0;
-  for (const s of specs) {
-    const size = sizeOf(s.shape);
-    out[s.name] = tf.reshape(tf.slice(vec, [offset], [size]), s.shape);
-    offset += size;
-  }
-  return out;
+  return tf.tidy(() => {
+    const out: Params = {};
+    let offset = 0;
+    for (const s of specs) {
+      const size = sizeOf(s.shape);
+      out[s.name] = tf.reshape(tf.slice(vec, [offset], [size]), s.shape);
+      offset += size;
+    }
+    return out;
+  });
 }
 
 /** Host copy of a flat parameter vector. */
@@ -47,7 +52,7 @@ export function paramsToArray(params: Params, specs: readonly ParamSpec[]): Floa
   return Float32Array.from(data);
 }
 
-/** Parameters from a host array (new tensors, owned by the caller). */
+/** Parameters from a host array (new tensors with their own copy of the values, owned by the caller). */
 export function paramsFromArray(values: Float32Array, specs: readonly ParamSpec[]): Params {
   const n = countParams(specs);
   if (values.length !== n) throw new Error(`paramsFromArray: got ${values.length} values, specs need ${n}`);
@@ -55,7 +60,8 @@ export function paramsFromArray(values: Float32Array, specs: readonly ParamSpec[
   let offset = 0;
   for (const s of specs) {
     const size = sizeOf(s.shape);
-    out[s.name] = tf.tensor(values.subarray(offset, offset + size), s.shape, 'float32');
+    // a copy: the cpu backend would otherwise keep the caller's array as the tensor's storage
+    out[s.name] = tf.tensor(values.slice(offset, offset + size), s.shape, 'float32');
     offset += size;
   }
   return out;

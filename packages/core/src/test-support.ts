@@ -44,3 +44,31 @@ export function tanhMlp(sizes: number[]): ModelInstance {
       }),
   };
 }
+
+/**
+ * Event-loop turns (setImmediate callbacks) that ran while `work` was running, and its result: a
+ * computation that never yields lets none run before it ends. `spin(ms)` busy-waits, a stand-in
+ * for synchronous work.
+ */
+export async function turnsDuring<T>(work: () => Promise<T>): Promise<{ turns: number; result: T }> {
+  let turns = 0;
+  let running = true;
+  const tick = () => {
+    if (!running) return;
+    turns++;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  try {
+    const result = await work();
+    return { turns, result };
+  } finally {
+    running = false;
+  }
+}
+
+/** Busy-wait for at least `ms`: synchronous work that keeps the event loop from turning. */
+export function spin(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+}

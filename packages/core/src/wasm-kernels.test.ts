@@ -51,12 +51,17 @@ describe('installWasmKernels', () => {
   });
 
   it('uninstall restores the stock kernels and reinstall fixes them again', () => {
+    const fixed = tf.getKernel('BatchMatMul', 'wasm');
     uninstallWasmKernels();
     expect(activeWasmKernels()).toEqual([]);
     expect(tf.getKernel('UnsortedSegmentSum', 'wasm')).toBeUndefined();
-    expect(tf.getKernel('BatchMatMul', 'wasm')).toBeDefined();
+    // the stock kernel is back, not the fix and not nothing
+    const stock = tf.getKernel('BatchMatMul', 'wasm');
+    expect(stock?.kernelFunc).toEqual(expect.any(Function));
+    expect(stock?.kernelFunc).not.toBe(fixed?.kernelFunc);
     installWasmKernels();
     expect(activeWasmKernels()).toEqual([...WASM_FIXES]);
+    expect(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc).not.toBe(stock?.kernelFunc);
   });
 });
 

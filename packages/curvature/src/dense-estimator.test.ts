@@ -4,10 +4,10 @@ import { denseEstimator } from './dense-estimator';
 import { eigenResidual, knownSpectrum } from './test-support';
 
 describe('dense estimator', () => {
-  it('gives the exact eigenpairs, trace and spectrum (1e-10) from n products', () => {
+  it('gives the exact eigenpairs, trace and spectrum (1e-10) from n products', async () => {
     const { op, lambdas, trace } = knownSpectrum();
     const n = lambdas.length;
-    const out = denseEstimator.run(op, { eigenpairs: { topK: 5, bottomK: 2, vectors: 3 }, trace: {}, density: {} }, new Rng(1));
+    const out = await denseEstimator.run(op, { eigenpairs: { topK: 5, bottomK: 2, vectors: 3 }, trace: {}, density: {} }, new Rng(1));
     const eig = out.eigenpairs!;
     eig.top.forEach((p, i) => expect(Math.abs(p.value - lambdas[i])).toBeLessThan(1e-10 * lambdas[0]));
     expect(eig.bottom.map((p) => p.value)).toHaveLength(2);
@@ -22,14 +22,15 @@ describe('dense estimator', () => {
     expect(Math.abs(out.trace!.value - trace)).toBeLessThan(1e-10 * lambdas[0]);
     const [q] = out.density!.quadratures;
     expect(q.nodes).toHaveLength(n);
+    expect(q.weights).toHaveLength(n);
     expect(q.weights.every((w) => w === 1 / n)).toBe(true);
     expect(out.provenance).toMatchObject({ estimator: 'dense', hvps: n, settings: { topK: 5, bottomK: 2, vectors: 3 } });
     expect(out.provenance.asymmetry).toBeLessThan(1e-14);
   });
 
-  it('answers only the kinds asked for', () => {
+  it('answers only the kinds asked for', async () => {
     const { op } = knownSpectrum();
-    const out = denseEstimator.run(op, { trace: {} }, new Rng(1));
+    const out = await denseEstimator.run(op, { trace: {} }, new Rng(1));
     expect(out.trace).toBeDefined();
     expect(out.eigenpairs).toBeUndefined();
     expect(out.density).toBeUndefined();

@@ -13,9 +13,9 @@ export const denseEstimator = defineEstimator({
   kinds: ['eigenpairs', 'trace', 'density'],
   description: 'Dense matrix (n products) and its full symmetric eigendecomposition: exact eigenpairs, trace and spectrum, no statistical error',
   products: (dim) => dim,
-  run(op, settings): EstimatorResult {
+  async run(op, settings): Promise<EstimatorResult> {
     const n = op.dim;
-    const { matrix, eigen } = exactSpectrum(op);
+    const { matrix, eigen } = await exactSpectrum(op);
     const asc = eigen.values;
     const spectrum = [...asc].reverse();
     const out: EstimatorResult = {

@@ -11,17 +11,17 @@ beforeAll(async () => {
 });
 
 describe('denseMatrix / symmetricEigen', () => {
-  it('recovers a symmetric matrix and its eigenpairs (A v = λ v, Σλ = tr A)', () => {
+  it('recovers a symmetric matrix and its eigenpairs (A v = λ v, Σλ = tr A)', async () => {
     const rng = new Rng(51);
     const n = 30;
     const a = new Float64Array(n * n);
     for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = rng.normal();
     const op = denseOperator(a, n);
-    const m = denseMatrix(op);
+    const m = await denseMatrix(op);
     expect(m.products).toBe(n);
     expect(m.asymmetry).toBe(0);
     expect(Array.from(m.values)).toEqual(Array.from(a));
-    const eig = symmetricEigen(m);
+    const eig = await symmetricEigen(m);
     let tr = 0;
     for (let i = 0; i < n; i++) tr += a[i * n + i];
     expect(eig.values.reduce((s, v) => s + v, 0)).toBeCloseTo(tr, 10);
@@ -34,7 +34,7 @@ describe('denseMatrix / symmetricEigen', () => {
     }
   });
 
-  it('gives the analytic spectrum of linear regression: eigenvalues of 2XᵀX/N', () => {
+  it('gives the analytic spectrum of linear regression: eigenvalues of 2XᵀX/N', async () => {
     const rng = new Rng(52);
     const N = 200;
     // columns of X scaled so that XᵀX/N ≈ diag(s²)
@@ -52,7 +52,7 @@ describe('denseMatrix / symmetricEigen', () => {
     const x = tf.tensor(xs, [N, d]);
     const y = tf.tensor(rng.normalArray(N), [N, 1]);
     const op = curvatureOperator({ model, loss: 'mse', params, data: { x, y } });
-    const { eigen } = exactSpectrum(op);
+    const { eigen } = await exactSpectrum(op);
     // reference: eigenvalues of 2XᵀX/N computed in float64 on the host
     const G = new Float64Array(d * d);
     for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
@@ -60,7 +60,7 @@ describe('denseMatrix / symmetricEigen', () => {
       for (let k = 0; k < N; k++) acc += xs[k * d + i] * xs[k * d + j];
       G[i * d + j] = (2 * acc) / N;
     }
-    const ref = symmetricEigen({ n: d, values: G }).values;
+    const ref = (await symmetricEigen({ n: d, values: G })).values;
     eigen.values.forEach((v, i) => expect(Math.abs(v - ref[i]) / ref[d - 1]).toBeLessThan(1e-5));
     op.dispose();
     tf.dispose([x, y]);

@@ -1,5 +1,6 @@
+import { yieldToEventLoop } from '@goldstone/core';
 import type { LinearOperator } from './linear-operator';
-import { symmetricEigenDecomposition } from './symmetric-eigen';
+import { symmetricEigenDecompositionAsync } from './symmetric-eigen';
 
 /**
  * Largest operator dimension `method: auto` treats exactly (dense matrix + full
@@ -19,9 +20,10 @@ export interface DenseMatrix {
 
 /**
  * The dense matrix of an operator, one product per column (A eⱼ), symmetrised. For a Hessian
- * operator this is the exact Hessian up to float32 rounding of the HVPs.
+ * operator this is the exact Hessian up to float32 rounding of the HVPs. The event loop turns
+ * between columns (`yieldToEventLoop`), so a signal is handled during the n products.
  */
-export function denseMatrix(op: LinearOperator, onColumn?: (j: number) => void): DenseMatrix {
+export async function denseMatrix(op: LinearOperator, onColumn?: (j: number) => void): Promise<DenseMatrix> {
   const n = op.dim;
   const before = op.products;
   const a = new Float64Array(n * n);
@@ -32,6 +34,7 @@ export function denseMatrix(op: LinearOperator, onColumn?: (j: number) => void):
     e[j] = 0;
     for (let i = 0; i < n; i++) a[i * n + j] = col[i];
     onColumn?.(j);
+    await yieldToEventLoop();
   }
   let maxAbs = 0;
   let maxAsym = 0;
@@ -59,10 +62,11 @@ export interface SymmetricEigen {
 /**
  * Full eigendecomposition of a dense symmetric matrix: every eigenvalue (Householder
  * tridiagonalisation + implicit QL, ~(4/3)n³ flops), eigenvectors computed on first request by
- * inverse iteration and back-transformation (O(n²) each) — see `symmetricEigenDecomposition`.
+ * inverse iteration and back-transformation (O(n²) each) — see `symmetricEigenDecomposition`. The
+ * event loop turns between the steps of the reduction.
  */
-export function symmetricEigen(m: { n: number; values: Float64Array }): SymmetricEigen {
-  const evd = symmetricEigenDecomposition(m.values, m.n);
+export async function symmetricEigen(m: { n: number; values: Float64Array }): Promise<SymmetricEigen> {
+  const evd = await symmetricEigenDecompositionAsync(m.values, m.n);
   return {
     values: Array.from(evd.values),
     vector: (i: number) => evd.vector(i),
@@ -70,7 +74,7 @@ export function symmetricEigen(m: { n: number; values: Float64Array }): Symmetri
 }
 
 /** The dense matrix of an operator and its full spectrum: the reference every estimator is tested against. */
-export function exactSpectrum(op: LinearOperator, onColumn?: (j: number) => void): { matrix: DenseMatrix; eigen: SymmetricEigen } {
-  const matrix = denseMatrix(op, onColumn);
-  return { matrix, eigen: symmetricEigen(matrix) };
+export async function exactSpectrum(op: LinearOperator, onColumn?: (j: number) => void): Promise<{ matrix: DenseMatrix; eigen: SymmetricEigen }> {
+  const matrix = await denseMatrix(op, onColumn);
+  return { matrix, eigen: await symmetricEigen(matrix) };
 }

@@ -110,7 +110,10 @@ export interface EstimatorResult {
 /**
  * A curvature estimator: a named method that measures a symmetric operator through its
  * matrix-vector products. Randomness only from the `rng` passed in: the same stream gives the
- * same numbers. An estimator never disposes the operator.
+ * same numbers. An estimator never disposes the operator. `run` may return its result directly or
+ * as a promise (callers await it); a long one should be async and let the event loop turn between
+ * products (`await yieldToEventLoop()` from `@goldstone/core`), as the built-ins do, so that a
+ * Ctrl-C, a timer or I/O is not held up until it ends.
  */
 export interface Estimator {
   /** Unique name in the registry, the name users pick it by: `lanczos`, `hutch++`. */
@@ -121,7 +124,7 @@ export interface Estimator {
   description: string;
   /** The most operator products a run with these settings makes (for progress bars and budgets). */
   products?(dim: number, settings: EstimatorSettings): number;
-  run(op: LinearOperator, settings: EstimatorSettings, rng: Rng): EstimatorResult;
+  run(op: LinearOperator, settings: EstimatorSettings, rng: Rng): EstimatorResult | Promise<EstimatorResult>;
 }
 
 /** Check an estimator's shape and return it (typed): the one way to write an estimator. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '@goldstone/core';
+import { Rng, yieldToEventLoop } from '@goldstone/core';
 import type { Rng as RngLike } from '@goldstone/plugin-api';
 import { denseEstimator } from './dense-estimator';
 import { defineEstimator, ESTIMATOR_KINDS, settingsOf, type Estimator, type EstimatorKind, type EstimatorSettings } from './estimator';
@@ -17,13 +17,13 @@ const SETTINGS: Required<EstimatorSettings> = {
 };
 
 /** Run `e` for `kinds` on the known spectrum and check every answer against the truth. */
-function checkEstimator(e: Estimator, kinds: readonly EstimatorKind[]): void {
+async function checkEstimator(e: Estimator, kinds: readonly EstimatorKind[]): Promise<void> {
   const { op, lambdas, trace } = knownSpectrum();
   const n = lambdas.length;
   const scale = lambdas[0];
   const settings: EstimatorSettings = Object.fromEntries(kinds.map((k) => [k, SETTINGS[k]]));
   const before = op.products;
-  const out = e.run(op, settings, new Rng(11));
+  const out = await e.run(op, settings, new Rng(11));
   const where = `${e.name} (${kinds.join(', ')})`;
   if (kinds.includes('eigenpairs')) {
     const eig = out.eigenpairs;
@@ -57,7 +57,7 @@ function checkEstimator(e: Estimator, kinds: readonly EstimatorKind[]): void {
   if (e.products) expect(out.provenance.hvps).toBeLessThanOrEqual(e.products(n, settings));
   expect(JSON.parse(JSON.stringify(out.provenance))).toEqual(out.provenance);
   // same stream, same numbers
-  const again = e.run(op, settings, new Rng(11));
+  const again = await e.run(op, settings, new Rng(11));
   expect(again.trace).toEqual(out.trace);
   expect(again.density).toEqual(out.density);
   expect(again.eigenpairs?.top.map((p) => p.value)).toEqual(out.eigenpairs?.top.map((p) => p.value));
@@ -97,13 +97,15 @@ describe('adding an estimator', () => {
     kinds: ['trace'],
     description: 'Hutchinson trace with Gaussian probes: one product per probe, sample standard error',
     products: (_dim, settings) => settingsOf('gaussian-hutchinson', settings, 'trace').probes ?? 30,
-    run(op: LinearOperator, settings: EstimatorSettings, rng: RngLike) {
+    async run(op: LinearOperator, settings: EstimatorSettings, rng: RngLike) {
       const { probes = 30 } = settingsOf('gaussian-hutchinson', settings, 'trace');
       const before = op.products;
-      const samples = Array.from({ length: probes }, () => {
+      const samples: number[] = [];
+      for (let i = 0; i < probes; i++) {
         const z = Float64Array.from(rng.normalArray(op.dim));
-        return dot(z, op.apply(z));
-      });
+        samples.push(dot(z, op.apply(z)));
+        await yieldToEventLoop(); // a Ctrl-C is handled between products
+      }
       const value = samples.reduce((s, x) => s + x, 0) / probes;
       const stderr = Math.sqrt(samples.reduce((s, x) => s + (x - value) ** 2, 0) / (probes - 1) / probes);
       return {
@@ -113,12 +115,12 @@ describe('adding an estimator', () => {
     },
   });
 
-  it('is one definition and one registration, after which it is picked by name', () => {
+  it('is one definition and one registration, after which it is picked by name', async () => {
     const unregister = registerEstimator(gaussianHutchinson);
     try {
       expect(estimatorNames('trace')).toEqual(['dense', 'hutchinson', 'hutch++', 'gaussian-hutchinson']);
       expect(estimator('trace', 'gaussian-hutchinson')).toBe(gaussianHutchinson);
-      checkEstimator(estimator('trace', 'gaussian-hutchinson'), ['trace']);
+      await checkEstimator(estimator('trace', 'gaussian-hutchinson'), ['trace']);
       expect(() => registerEstimator(gaussianHutchinson)).toThrow('already registered');
     } finally {
       unregister();
@@ -134,8 +136,8 @@ describe('adding an estimator', () => {
     expect(() => defineEstimator({ ...gaussianHutchinson, kinds: ['spectrum' as EstimatorKind] })).toThrow('kinds must be');
   });
 
-  it('says which settings are missing', () => {
+  it('says which settings are missing', async () => {
     const { op } = knownSpectrum();
-    expect(() => hutchinsonEstimator.run(op, {}, new Rng(1))).toThrow('hutchinson: no trace settings given');
+    await expect(async () => hutchinsonEstimator.run(op, {}, new Rng(1))).rejects.toThrow('hutchinson: no trace settings given');
   });
 });

@@ -18,10 +18,10 @@ export const hutchPlusPlusEstimator = defineEstimator({
   kinds: ['trace'],
   description: 'Hutch++ trace: max(6, probes) products in thirds (range sketch, its exact trace, Hutchinson on the rest), standard error of the rest',
   products: (_dim, settings) => budget(settings),
-  run(op, settings, rng) {
+  async run(op, settings, rng) {
     const { probes = PROBES } = settingsOf('hutch++', settings, 'trace');
     const products = budget(settings);
-    const tr = hutchPlusPlus(op, { products, rng });
+    const tr = await hutchPlusPlus(op, { products, rng });
     return {
       trace: { value: tr.value, stderr: tr.stderr },
       provenance: {

@@ -13,9 +13,9 @@ export const hutchinsonEstimator = defineEstimator({
   kinds: ['trace'],
   description: 'Hutchinson trace with Rademacher probes: one product per probe, sample standard error',
   products: (_dim, settings) => settingsOf('hutchinson', settings, 'trace').probes ?? PROBES,
-  run(op, settings, rng) {
+  async run(op, settings, rng) {
     const { probes = PROBES } = settingsOf('hutchinson', settings, 'trace');
-    const tr = hutchinson(op, { probes, rng });
+    const tr = await hutchinson(op, { probes, rng });
     return {
       trace: { value: tr.value, stderr: tr.stderr },
       provenance: {

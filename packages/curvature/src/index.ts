@@ -19,7 +19,7 @@ export { exactQuadrature, integrate, logAbsDensity, smoothedDensity, spectralSum
 export type { Density, DensityOptions, LogDensity, LogDensityOptions, Quadrature, SlqResult } from './spectral-density';
 export { directionalCurvature, effectiveDimension, logDet, nearZeroModes, symmetryZeroModes } from './spectrum-metrics';
 export type { Estimate, NearZeroModes, SpectrumSource, SymmetryModes } from './spectrum-metrics';
-export { symmetricEigenDecomposition, tridiagonalEigenvalues } from './symmetric-eigen';
+export { symmetricEigenDecomposition, symmetricEigenDecompositionAsync, tridiagonalEigenvalues } from './symmetric-eigen';
 export type { SymmetricEigenDecomposition, SymmetricTridiagonal } from './symmetric-eigen';
 export { hutchinson, hutchPlusPlus } from './trace-estimators';
 export type { TraceEstimate } from './trace-estimators';

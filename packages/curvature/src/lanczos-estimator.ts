@@ -12,12 +12,12 @@ export const lanczosEstimator = defineEstimator({
   kinds: ['eigenpairs'],
   description: 'Lanczos with full reorthogonalisation: top-k and bottom-k eigenpairs with Ritz residuals, one product per step',
   products: (dim, settings) => Math.min(dim, maxSteps(settingsOf('lanczos', settings, 'eigenpairs'))),
-  run(op, settings, rng) {
+  async run(op, settings, rng) {
     const s = settingsOf('lanczos', settings, 'eigenpairs');
     const vectors = s.vectors ?? 0;
     const tol = s.tol ?? 1e-6;
     const steps = maxSteps(s);
-    const lz = lanczos(op, { topK: s.topK, bottomK: s.bottomK, maxSteps: steps, tol, vectors: vectors > 0, rng });
+    const lz = await lanczos(op, { topK: s.topK, bottomK: s.bottomK, maxSteps: steps, tol, vectors: vectors > 0, rng });
     return {
       eigenpairs: { top: lz.top, bottom: lz.bottom, converged: lz.converged },
       provenance: {

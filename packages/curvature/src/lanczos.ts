@@ -1,5 +1,6 @@
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { axpy, dot, norm, orthogonalize, scale, type LinearOperator } from './linear-operator';
+import { yieldToEventLoop } from '@goldstone/core';
 import type { Rng } from '@goldstone/plugin-api';
 
 /** Eigen-decomposition of a symmetric tridiagonal matrix (diagonal `alpha`, off-diagonal `beta`), ascending. */
@@ -65,9 +66,10 @@ function randomUnit(n: number, rng: Rng, basis: readonly Float64Array[]): Float6
  * The Lanczos process with full reorthogonalisation: builds an orthonormal basis Q of the Krylov
  * space and the tridiagonal T = QᵀAQ, one operator product per step. When the residual vanishes
  * (an invariant subspace: repeated eigenvalues, or a start vector in few eigenvectors' span) the
- * process restarts with a random vector orthogonal to Q, so multiplicities are not lost.
+ * process restarts with a random vector orthogonal to Q, so multiplicities are not lost. The event
+ * loop turns between steps (`yieldToEventLoop`).
  */
-export function lanczosDecomposition(op: LinearOperator, opts: LanczosRunOptions): LanczosDecomposition {
+export async function lanczosDecomposition(op: LinearOperator, opts: LanczosRunOptions): Promise<LanczosDecomposition> {
   const n = op.dim;
   const m = Math.min(opts.steps, n);
   const reorth = opts.reorthogonalize ?? true;
@@ -88,6 +90,7 @@ export function lanczosDecomposition(op: LinearOperator, opts: LanczosRunOptions
   for (let j = 0; j < m && q; j++) {
     basis.push(q);
     const w = op.apply(q);
+    await yieldToEventLoop();
     const a = dot(q, w);
     alpha.push(a);
     axpy(w, -a, q);
@@ -171,7 +174,7 @@ function ritzPairs(d: LanczosDecomposition): { values: number[]; residuals: numb
  * stopping test is the Ritz residual |β_m s_{m,i}| of every wanted pair relative to the largest
  * Ritz value in magnitude; the tridiagonal eigenproblem is solved on the host (ml-matrix).
  */
-export function lanczos(op: LinearOperator, opts: LanczosOptions): LanczosResult {
+export async function lanczos(op: LinearOperator, opts: LanczosOptions): Promise<LanczosResult> {
   const topK = opts.topK ?? 0;
   const bottomK = opts.bottomK ?? 0;
   const n = op.dim;
@@ -192,7 +195,7 @@ export function lanczos(op: LinearOperator, opts: LanczosOptions): LanczosResult
     converged = want.every((i) => residuals[i] <= tol * scaleV);
     return converged;
   };
-  const d = lanczosDecomposition(op, { steps: maxSteps, start: opts.start, rng: opts.rng, onStep: isConverged });
+  const d = await lanczosDecomposition(op, { steps: maxSteps, start: opts.start, rng: opts.rng, onStep: isConverged });
   const m = d.alpha.length;
   const { values, residuals, vectors } = ritzPairs(d);
   if (!converged) {

@@ -40,7 +40,7 @@ function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('curvatureOperator', () => {
-  it('is the analytic Hessian 2XᵀX/N of linear regression', () => {
+  it('is the analytic Hessian 2XᵀX/N of linear regression', async () => {
     const rng = new Rng(1);
     const N = 40;
     const d = 6;
@@ -50,7 +50,7 @@ describe('curvatureOperator', () => {
     const x = tf.tensor(xs, [N, d]);
     const y = tf.tensor(rng.normalArray(N), [N, 1]);
     const op = curvatureOperator({ model, loss: 'mse', params, data: { x, y } });
-    const H = denseMatrix(op);
+    const H = await denseMatrix(op);
     const ref = new Float64Array(d * d);
     for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
       let s = 0;
@@ -61,14 +61,14 @@ describe('curvatureOperator', () => {
     expect(maxRelDiff(H.values, ref)).toBeLessThan(1e-5);
     // the Gauss–Newton matrix of a linear model under MSE is the Hessian
     const ggn = curvatureOperator({ model, loss: 'mse', params, data: { x, y }, kind: 'ggn' });
-    expect(maxRelDiff(denseMatrix(ggn).values, ref)).toBeLessThan(1e-5);
+    expect(maxRelDiff((await denseMatrix(ggn)).values, ref)).toBeLessThan(1e-5);
     op.dispose();
     ggn.dispose();
     tf.dispose([x, y]);
     disposeParams(params);
   });
 
-  it('gives the Gauss–Newton product Jᵀ(2/N)J of a tanh MLP under MSE', () => {
+  it('gives the Gauss–Newton product Jᵀ(2/N)J of a tanh MLP under MSE', async () => {
     const rng = new Rng(2);
     const model = tanhMlp([3, 4, 1]);
     const params = model.init(rng);
@@ -76,7 +76,7 @@ describe('curvatureOperator', () => {
     const x = tf.tensor(rng.normalArray(N * 3), [N, 3]);
     const y = tf.tensor(rng.normalArray(N), [N, 1]);
     const op = curvatureOperator({ model, loss: 'mse', params, data: { x, y }, kind: 'ggn' });
-    const G = denseMatrix(op).values;
+    const G = (await denseMatrix(op)).values;
     // J row by row: the gradient of each output with respect to the flat parameters
     const n = model.paramCount;
     const J: Float32Array[] = [];
@@ -105,7 +105,7 @@ describe('curvatureOperator', () => {
     disposeParams(params);
   });
 
-  it('restricts to a parameter subset: the sub-block of the full Hessian', () => {
+  it('restricts to a parameter subset: the sub-block of the full Hessian', async () => {
     const rng = new Rng(3);
     const model = tanhMlp([3, 4, 2]);
     const params = model.init(rng);
@@ -117,8 +117,8 @@ describe('curvatureOperator', () => {
     expect(ranges.map((r) => r.name)).toEqual(['b0', 'w1']);
     const idx = ranges.flatMap((r) => Array.from({ length: r.size }, (_, i) => r.offset + i));
     expect(sub.dim).toBe(idx.length);
-    const H = denseMatrix(full).values;
-    const S = denseMatrix(sub).values;
+    const H = (await denseMatrix(full)).values;
+    const S = (await denseMatrix(sub)).values;
     const n = full.dim;
     const ref = new Float64Array(idx.length ** 2);
     idx.forEach((i, a) => idx.forEach((j, b) => (ref[a * idx.length + b] = H[i * n + j])));

@@ -1,5 +1,6 @@
 import { axpy, dot, norm, scale, type LinearOperator } from './linear-operator';
 import type { EigenPair } from './lanczos';
+import { yieldToEventLoop } from '@goldstone/core';
 import type { Rng } from '@goldstone/plugin-api';
 
 export interface PowerIterationOptions {
@@ -25,9 +26,10 @@ export interface PowerIterationResult {
  * Deflated power iteration, the baseline Lanczos is measured against: the i-th eigenpair is the
  * dominant one of A − Σ_{j<i} λ_j u_j u_jᵀ (Hotelling deflation; the iterate is also kept
  * orthogonal to the found u_j). Converges at rate |λ_{i+1}/λ_i| per product, so it is slow
- * where eigenvalues cluster; it finds eigenvalues largest in *magnitude*.
+ * where eigenvalues cluster; it finds eigenvalues largest in *magnitude*. The event loop turns
+ * between products.
  */
-export function powerIteration(op: LinearOperator, opts: PowerIterationOptions): PowerIterationResult {
+export async function powerIteration(op: LinearOperator, opts: PowerIterationOptions): Promise<PowerIterationResult> {
   const n = op.dim;
   const tol = opts.tol ?? 1e-6;
   const maxIt = opts.maxIterations ?? 1000;
@@ -47,6 +49,7 @@ export function powerIteration(op: LinearOperator, opts: PowerIterationOptions):
     while (it < maxIt) {
       const av = op.apply(v);
       it++;
+      await yieldToEventLoop();
       // (A − Σ λ_j u_j u_jᵀ) v; v ⟂ u_j, so the deflation only removes rounding drift
       deflate(av);
       value = dot(v, av);

@@ -5,7 +5,7 @@ import { spectralSum } from './spectral-density';
 import { knownSpectrum } from './test-support';
 
 describe('slq estimator', () => {
-  it('gives unit-mass quadratures whose spectral sums cover the exact ones, over seeds', () => {
+  it('gives unit-mass quadratures whose spectral sums cover the exact ones, over seeds', async () => {
     const { op, lambdas, trace } = knownSpectrum();
     const n = lambdas.length;
     const lo = Math.min(...lambdas);
@@ -13,7 +13,7 @@ describe('slq estimator', () => {
     let within = 0;
     const seeds = 20;
     for (let seed = 0; seed < seeds; seed++) {
-      const out = slqEstimator.run(op, { density: { probes: 6, steps: 20 } }, new Rng(100 + seed));
+      const out = await slqEstimator.run(op, { density: { probes: 6, steps: 20 } }, new Rng(100 + seed));
       expect(out.provenance.hvps).toBe(6 * 20);
       const qs = out.density!.quadratures;
       expect(qs).toHaveLength(6);
@@ -30,9 +30,9 @@ describe('slq estimator', () => {
     expect(within).toBeGreaterThanOrEqual(seeds - 1);
   });
 
-  it('takes the eigenvalues as nodes when the steps reach n', () => {
+  it('takes the eigenvalues as nodes when the steps reach n', async () => {
     const { op, lambdas } = knownSpectrum();
-    const out = slqEstimator.run(op, { density: { probes: 1, steps: lambdas.length } }, new Rng(5));
+    const out = await slqEstimator.run(op, { density: { probes: 1, steps: lambdas.length } }, new Rng(5));
     const nodes = out.density!.quadratures[0].nodes;
     const distinct = [...new Set(lambdas)].sort((a, b) => a - b);
     // one Krylov space holds one copy of each distinct eigenvalue (the zeros are a double one)
@@ -40,9 +40,9 @@ describe('slq estimator', () => {
     expect(out.provenance).toMatchObject({ estimator: 'slq', seed: 5, settings: { probes: 1, steps: lambdas.length } });
   });
 
-  it('records the defaults it used', () => {
+  it('records the defaults it used', async () => {
     const { op } = knownSpectrum();
-    const out = slqEstimator.run(op, { density: {} }, new Rng(5));
+    const out = await slqEstimator.run(op, { density: {} }, new Rng(5));
     expect(out.provenance).toMatchObject({ settings: { probes: 5, steps: 40 }, hvps: 5 * 40 });
     expect(slqEstimator.products!(op.dim, { density: {} })).toBe(5 * 40);
   });

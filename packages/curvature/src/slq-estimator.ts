@@ -19,9 +19,9 @@ export const slqEstimator = defineEstimator({
     const { probes = PROBES, steps = STEPS } = settingsOf('slq', settings, 'density');
     return probes * Math.min(steps, dim);
   },
-  run(op, settings, rng) {
+  async run(op, settings, rng) {
     const { probes = PROBES, steps = STEPS } = settingsOf('slq', settings, 'density');
-    const slq = stochasticLanczosQuadrature(op, { probes, steps, rng });
+    const slq = await stochasticLanczosQuadrature(op, { probes, steps, rng });
     return {
       density: { quadratures: slq.quadratures },
       provenance: {

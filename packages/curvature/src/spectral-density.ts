@@ -25,16 +25,17 @@ export interface SlqResult {
  * Stochastic Lanczos quadrature (Ubaru, Chen, Saad 2017; Ghorbani, Krishnan, Xiao 2019): for each
  * Rademacher probe z, m Lanczos steps (full reorthogonalisation) from z/‖z‖ give a quadrature
  * rule whose moments match zᵀAʲz/n for j < 2m. Averaged over probes, Σ τᵢ f(θᵢ) estimates
- * tr f(A)/n: the spectral density, and any spectral sum with its standard error.
+ * tr f(A)/n: the spectral density, and any spectral sum with its standard error. The event loop
+ * turns between products.
  */
-export function stochasticLanczosQuadrature(op: LinearOperator, opts: { probes: number; steps: number; rng: Rng }): SlqResult {
+export async function stochasticLanczosQuadrature(op: LinearOperator, opts: { probes: number; steps: number; rng: Rng }): Promise<SlqResult> {
   if (!(opts.probes >= 1)) throw new RangeError(`stochasticLanczosQuadrature: probes must be ≥ 1, got ${opts.probes}`);
   const before = op.products;
   const quadratures: Quadrature[] = [];
   let steps = 0;
   for (let p = 0; p < opts.probes; p++) {
     const z = Float64Array.from(opts.rng.rademacher(op.dim));
-    const d = lanczosDecomposition(op, { steps: opts.steps, start: z, rng: opts.rng });
+    const d = await lanczosDecomposition(op, { steps: opts.steps, start: z, rng: opts.rng });
     const { values, vectors } = tridiagonalEigen(d.alpha, d.beta);
     quadratures.push({ nodes: values, weights: vectors.map((s) => s[0] * s[0]) });
     steps = Math.max(steps, d.alpha.length);

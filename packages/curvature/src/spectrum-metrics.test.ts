@@ -29,12 +29,12 @@ describe('spectrum metrics on an exact spectrum', () => {
 });
 
 describe('spectrum metrics from stochastic Lanczos quadrature', () => {
-  it('estimate the exact N_eff and log det within 3 standard errors', () => {
+  it('estimate the exact N_eff and log det within 3 standard errors', async () => {
     const rng = new Rng(61);
     const n = 120;
     const lambdas = Array.from({ length: n }, (_, i) => (i < 5 ? 50 / (i + 1) : 10 ** (-5 * rng.uniform())));
     const op = denseOperator(compose(orthonormal(n, rng), lambdas), n);
-    const slq = stochasticLanczosQuadrature(op, { probes: 12, steps: 25, rng });
+    const slq = await stochasticLanczosQuadrature(op, { probes: 12, steps: 25, rng });
     const est = { quadratures: slq.quadratures, dim: n, lambdaMax: 50 };
     const exact = { quadratures: [exactQuadrature(lambdas)], dim: n, lambdaMax: 50 };
     for (const z of [0.01, 1]) {
@@ -64,7 +64,7 @@ describe('curvature along directions and symmetry zero modes', () => {
     expect(c.relative).toBeCloseTo(c.value / 9, 12);
   });
 
-  it('compares predicted (rank of the declared directions) with measured zero modes', () => {
+  it('compares predicted (rank of the declared directions) with measured zero modes', async () => {
     const mix = (a: number, u: Float64Array, b: number, w: Float64Array) => Float64Array.from(u.map((t, i) => a * t + b * w[i]));
     const directions = [
       mix(1, q[9], 1, q[10]),
@@ -72,7 +72,7 @@ describe('curvature along directions and symmetry zero modes', () => {
       mix(2, q[9], 0, q[10]), // dependent on the first two: does not add to the rank
       mix(1, q[11], 1, q[8]), // not a zero mode: curvature 0.1
     ];
-    const res = symmetryZeroModes(op, directions, { lambdaMax: 9, epsilon: 1e-3 });
+    const res = await symmetryZeroModes(op, directions, { lambdaMax: 9, epsilon: 1e-3 });
     expect(res.predicted).toBe(3);
     expect(res.measured).toBe(2);
     expect(res.curvatures[0].value).toBeCloseTo(0, 10);

@@ -1,3 +1,4 @@
+import { yieldToEventLoop } from '@goldstone/core';
 import { axpy, dot, norm, scale, type LinearOperator } from './linear-operator';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { spectralSum, type Quadrature } from './spectral-density';
@@ -85,13 +86,17 @@ export interface SymmetryModes {
  * their span is diagonalised (one product per direction); modes with |λ| < ε·λ_max are measured
  * zero modes.
  */
-export function symmetryZeroModes(
+export async function symmetryZeroModes(
   op: LinearOperator,
   directions: readonly Float64Array[],
   opts: { lambdaMax: number; epsilon: number },
-): SymmetryModes {
+): Promise<SymmetryModes> {
   const before = op.products;
-  const curvatures = directions.map((d) => directionalCurvature(op, d, opts.lambdaMax));
+  const curvatures: { value: number; relative: number | null }[] = [];
+  for (const d of directions) {
+    curvatures.push(directionalCurvature(op, d, opts.lambdaMax));
+    await yieldToEventLoop();
+  }
   const q: Float64Array[] = [];
   for (const d of directions) {
     const v = Float64Array.from(d);
@@ -106,7 +111,11 @@ export function symmetryZeroModes(
   const r = q.length;
   let restricted: number[] = [];
   if (r > 0) {
-    const hq = q.map((u) => op.apply(u));
+    const hq: Float64Array[] = [];
+    for (const u of q) {
+      hq.push(op.apply(u));
+      await yieldToEventLoop();
+    }
     const rows = q.map((a) => hq.map((hb) => dot(a, hb)));
     for (let i = 0; i < r; i++) for (let j = 0; j < i; j++) rows[i][j] = rows[j][i] = 0.5 * (rows[i][j] + rows[j][i]);
     restricted =

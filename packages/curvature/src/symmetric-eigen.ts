@@ -16,6 +16,8 @@
  * would add ~6n³ more); callers that need every eigenvector can still ask for all of them.
  */
 
+import { yieldToEventLoop } from '@goldstone/core';
+
 const EPS = 2 ** -52;
 
 /** A symmetric tridiagonal matrix: `diagonal[i]`, and `offDiagonal[i]` coupling i − 1 and i (`offDiagonal[0]` = 0). */
@@ -36,6 +38,28 @@ export interface HouseholderTridiagonal extends SymmetricTridiagonal {
  * is read; `a` is not modified).
  */
 export function householderTridiagonalize(a: Float64Array, n: number): HouseholderTridiagonal {
+  const steps = householderSteps(a, n);
+  for (;;) {
+    const s = steps.next();
+    if (s.done) return s.value;
+  }
+}
+
+/** `householderTridiagonalize`, letting the event loop turn between its steps. */
+async function householderTridiagonalizeAsync(a: Float64Array, n: number): Promise<HouseholderTridiagonal> {
+  const steps = householderSteps(a, n);
+  for (;;) {
+    const s = steps.next();
+    if (s.done) return s.value;
+    await yieldToEventLoop();
+  }
+}
+
+/**
+ * The reduction as a generator that pauses after each step (one row, O(i²) work; n − 2 steps) and
+ * returns the result: one implementation for the plain and the event-loop-friendly drivers.
+ */
+function* householderSteps(a: Float64Array, n: number): Generator<void, HouseholderTridiagonal, void> {
   if (a.length < n * n) throw new RangeError(`householderTridiagonalize: need ${n * n} values, got ${a.length}`);
   const w = Float64Array.from(a.subarray(0, n * n));
   const d = new Float64Array(n);
@@ -181,6 +205,7 @@ export function householderTridiagonalize(a: Float64Array, n: number): Household
     const t = p;
     p = pn;
     pn = t;
+    yield;
   }
   d[0] = w[0];
   if (n >= 2) {
@@ -404,7 +429,20 @@ const CLUSTER = 1e-3;
  * `a` is not modified): all eigenvalues at once, eigenvectors on demand.
  */
 export function symmetricEigenDecomposition(a: Float64Array, n: number): SymmetricEigenDecomposition {
-  const tri = householderTridiagonalize(a, n);
+  return decomposition(householderTridiagonalize(a, n), n);
+}
+
+/**
+ * `symmetricEigenDecomposition`, letting the event loop turn (signals, timers, I/O) between the
+ * steps of the O(n³) reduction: the same numbers, but a Ctrl-C or a timer is not held up for the
+ * seconds a large matrix takes.
+ */
+export async function symmetricEigenDecompositionAsync(a: Float64Array, n: number): Promise<SymmetricEigenDecomposition> {
+  return decomposition(await householderTridiagonalizeAsync(a, n), n);
+}
+
+/** Eigenvalues (implicit QL) and on-demand eigenvectors of A from its tridiagonal form. */
+function decomposition(tri: HouseholderTridiagonal, n: number): SymmetricEigenDecomposition {
   const d = tri.diagonal;
   const e = tri.offDiagonal;
   // split T into unreduced blocks where an off-diagonal is negligible

@@ -57,18 +57,18 @@ export function eigenResidual(op: LinearOperator, value: number, v: Float64Array
  * Run a trace estimator over `seeds` seeds on `knownSpectrum()`: how often the truth lies within
  * 3 reported standard errors, and the spread of the estimates over the mean reported error bar.
  */
-export function traceCoverage(
+export async function traceCoverage(
   e: Estimator,
   settings: { probes: number },
   seeds: number,
-): { within3: number; spreadOverStderr: number; meanStderr: number; hvps: number[] } {
+): Promise<{ within3: number; spreadOverStderr: number; meanStderr: number; hvps: number[] }> {
   const { op, trace } = knownSpectrum();
   const values: number[] = [];
   const stderrs: number[] = [];
   const hvps: number[] = [];
   let within3 = 0;
   for (let s = 0; s < seeds; s++) {
-    const out = e.run(op, { trace: settings }, new SeededRng(1000 + s));
+    const out = await e.run(op, { trace: settings }, new SeededRng(1000 + s));
     const t = out.trace!;
     values.push(t.value);
     stderrs.push(t.stderr);

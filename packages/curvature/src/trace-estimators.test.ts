@@ -28,17 +28,17 @@ function net(d: number, h: number): ModelInstance {
 }
 
 describe('hutchinson', () => {
-  it('lands within 3 standard errors of the exact trace of an MLP Hessian', () => {
+  it('lands within 3 standard errors of the exact trace of an MLP Hessian', async () => {
     const rng = new Rng(31);
     const model = net(3, 10);
     const params = model.init(rng);
     const x = tf.tensor(rng.normalArray(50 * 3), [50, 3]);
     const y = tf.tensor(rng.normalArray(50), [50, 1]);
     const op = curvatureOperator({ model, loss: 'mse', params, data: { x, y } });
-    const H = denseMatrix(op);
+    const H = await denseMatrix(op);
     let exact = 0;
     for (let i = 0; i < H.n; i++) exact += H.values[i * H.n + i];
-    const est = hutchinson(op, { probes: 40, rng });
+    const est = await hutchinson(op, { probes: 40, rng });
     expect(est.products).toBe(40);
     expect(est.stderr).toBeGreaterThan(0);
     expect(Math.abs(est.value - exact)).toBeLessThan(3 * est.stderr);
@@ -47,31 +47,31 @@ describe('hutchinson', () => {
     disposeParams(params);
   });
 
-  it('is exact for a diagonal matrix (Rademacher probes: zᵀDz = tr D)', () => {
+  it('is exact for a diagonal matrix (Rademacher probes: zᵀDz = tr D)', async () => {
     const op = denseOperator([
       [3, 0, 0],
       [0, -1, 0],
       [0, 0, 2.5],
     ]);
-    const est = hutchinson(op, { probes: 5, rng: new Rng(32) });
+    const est = await hutchinson(op, { probes: 5, rng: new Rng(32) });
     expect(est.value).toBeCloseTo(4.5, 12);
     expect(est.stderr).toBeCloseTo(0, 12);
   });
 });
 
 describe('hutchPlusPlus', () => {
-  it('is exact for a matrix of rank below its sketch size', () => {
+  it('is exact for a matrix of rank below its sketch size', async () => {
     const rng = new Rng(33);
     const n = 40;
     const lambdas = Array.from({ length: n }, (_, i) => (i < 4 ? 10 / (i + 1) : 0));
     const op = denseOperator(matrixWithSpectrum(lambdas, rng), n);
-    const est = hutchPlusPlus(op, { products: 18, rng });
+    const est = await hutchPlusPlus(op, { products: 18, rng });
     // 6 sketch products, 4 for tr(QᵀAQ) (the sketch has rank 4), 6 Hutchinson probes
     expect(est.products).toBe(16);
     expect(est.value).toBeCloseTo(10 * (1 + 1 / 2 + 1 / 3 + 1 / 4), 8);
   });
 
-  it('beats Hutchinson at the same number of products when the spectrum decays fast', () => {
+  it('beats Hutchinson at the same number of products when the spectrum decays fast', async () => {
     const rng = new Rng(34);
     const n = 80;
     const lambdas = Array.from({ length: n }, (_, i) => 100 / (i + 1) ** 2);
@@ -82,8 +82,8 @@ describe('hutchPlusPlus', () => {
     let within = 0;
     const reps = 20;
     for (let r = 0; r < reps; r++) {
-      const h = hutchinson(op, { probes: 30, rng });
-      const pp = hutchPlusPlus(op, { products: 30, rng });
+      const h = await hutchinson(op, { probes: 30, rng });
+      const pp = await hutchPlusPlus(op, { products: 30, rng });
       errH += (h.value - exact) ** 2;
       errPP += (pp.value - exact) ** 2;
       if (Math.abs(pp.value - exact) < 3 * pp.stderr) within++;

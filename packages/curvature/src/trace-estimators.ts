@@ -1,4 +1,5 @@
 import { axpy, dot, norm, scale, type LinearOperator } from './linear-operator';
+import { yieldToEventLoop } from '@goldstone/core';
 import type { Rng } from '@goldstone/plugin-api';
 
 export interface TraceEstimate {
@@ -28,15 +29,16 @@ function rademacher(n: number, rng: Rng): Float64Array {
 /**
  * Hutchinson's estimator tr(A) ≈ (1/k) Σ zᵢᵀ A zᵢ with Rademacher probes zᵢ (variance
  * 2‖A‖_F² − 2Σ A_ii² per probe, the smallest of the common probe distributions). One product
- * per probe; the standard error is the sample one.
+ * per probe; the standard error is the sample one. The event loop turns between probes.
  */
-export function hutchinson(op: LinearOperator, opts: { probes: number; rng: Rng }): TraceEstimate {
+export async function hutchinson(op: LinearOperator, opts: { probes: number; rng: Rng }): Promise<TraceEstimate> {
   if (!(opts.probes >= 1)) throw new RangeError(`hutchinson: probes must be ≥ 1, got ${opts.probes}`);
   const before = op.products;
   const samples: number[] = [];
   for (let i = 0; i < opts.probes; i++) {
     const z = rademacher(op.dim, opts.rng);
     samples.push(dot(z, op.apply(z)));
+    await yieldToEventLoop();
   }
   const { mean, stderr } = meanAndStderr(samples);
   return { value: mean, stderr, products: op.products - before, probes: opts.probes, estimator: 'hutchinson' };
@@ -62,17 +64,25 @@ function orthonormalColumns(cols: Float64Array[]): Float64Array[] {
  * Hutch++ (Meyer, Musco, Musco, Woodruff 2021): with m products, m/3 go into a sketch Q of A's
  * dominant range (Q = orth(A S), S Rademacher), tr(QᵀAQ) is taken exactly (m/3 products) and the
  * rest, tr((I−QQᵀ)A(I−QQᵀ)), by Hutchinson with the last m/3 probes. Much smaller error than
- * Hutchinson when the spectrum decays fast; the standard error is that of the deflated part.
+ * Hutchinson when the spectrum decays fast; the standard error is that of the deflated part. The
+ * event loop turns between products.
  */
-export function hutchPlusPlus(op: LinearOperator, opts: { products: number; rng: Rng }): TraceEstimate {
+export async function hutchPlusPlus(op: LinearOperator, opts: { products: number; rng: Rng }): Promise<TraceEstimate> {
   const k = Math.floor(opts.products / 3);
   if (k < 2) throw new RangeError(`hutchPlusPlus: needs at least 6 products, got ${opts.products}`);
   const n = op.dim;
   const before = op.products;
-  const sketch = Array.from({ length: k }, () => op.apply(rademacher(n, opts.rng)));
+  const sketch: Float64Array[] = [];
+  for (let i = 0; i < k; i++) {
+    sketch.push(op.apply(rademacher(n, opts.rng)));
+    await yieldToEventLoop();
+  }
   const Q = orthonormalColumns(sketch);
   let exact = 0;
-  for (const q of Q) exact += dot(q, op.apply(q));
+  for (const q of Q) {
+    exact += dot(q, op.apply(q));
+    await yieldToEventLoop();
+  }
   const project = (z: Float64Array) => {
     for (const q of Q) axpy(z, -dot(q, z), q);
   };
@@ -81,6 +91,7 @@ export function hutchPlusPlus(op: LinearOperator, opts: { products: number; rng:
     const z = rademacher(n, opts.rng);
     project(z);
     const az = op.apply(z);
+    await yieldToEventLoop();
     project(az);
     samples.push(dot(z, az));
   }

@@ -91,14 +91,17 @@ describe('block-mlp plugin', () => {
     }
     const nn = make({ hidden: [3], activation: 'relu', sign: 'nonnegative' }, 4, 1);
     const q = nn.init(new Rng(4));
-    const w0 = tf.square(q['dense0.weight']);
-    expect(Math.min(...w0.dataSync())).toBeGreaterThanOrEqual(0);
     const eye = tf.eye(4);
+    // the effective weights are raw²: negating every raw weight changes no output
+    expect(Object.keys(q).filter((k) => k.endsWith('.weight')).length).toBeGreaterThan(0);
+    const flipped = Object.fromEntries(Object.entries(q).map(([k, t]) => [k, k.endsWith('.weight') ? tf.neg(t) : tf.clone(t)]));
+    expect(Array.from(outputs(nn, flipped, eye))).toEqual(Array.from(outputs(nn, q, eye)));
+    disposeParams(flipped);
     // nonnegative effective weights and relu: the output grows with every input
     const zero = tf.zeros([1, 4]);
     const base = outputs(nn, q, zero);
     for (const v of outputs(nn, q, eye)) expect(v).toBeGreaterThanOrEqual(base[0]);
-    tf.dispose([x, w0, eye, zero]);
+    tf.dispose([x, eye, zero]);
     disposeParams(p);
     disposeParams(q);
   });

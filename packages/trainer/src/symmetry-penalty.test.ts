@@ -96,11 +96,13 @@ describe('resolveSymmetry', () => {
     const none = () => resolveSymmetry({}, { form: 'sampled', lambda: 1 });
     expect(none).toThrow(UsageError);
     expect(none).toThrow(/train\.symmetryPenalty: the task declares no input symmetries/);
+    let caught: unknown;
     try {
       none();
     } catch (e) {
-      expect((e as UsageError).field).toBe('train.symmetryPenalty');
+      caught = e;
     }
+    expect((caught as UsageError).field).toBe('train.symmetryPenalty');
     const task = { symmetries: [fixedRotation(1), rotation] };
     expect(() => resolveSymmetry(task, { form: 'sampled', lambda: 1, symmetry: 'boost' })).toThrow(/no symmetry "boost" \(it has: fixed, rotation\)/);
     expect(() => resolveSymmetry(task, { form: 'generator', lambda: 1, symmetry: 'fixed' })).toThrow(/has no generator.*rotation/);
