@@ -56,7 +56,8 @@ describe('RunStore', () => {
   it('merges patches into run.json and refreshes updatedAt', async () => {
     const store = await RunStore.create(await newDir());
     const first = await store.readRun();
-    await new Promise((r) => setTimeout(r, 5));
+    // wait until the clock has moved past the first timestamp (a state, not a fixed sleep)
+    while (Date.now() <= Date.parse(first.updatedAt as string)) await new Promise((r) => setTimeout(r, 1));
     // not awaited one by one: the store keeps them in order
     const a = store.updateRun({ status: 'running', seed: 3 });
     const b = store.updateRun({ config: { lr: 0.1 } });
