@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { batchIndices, splitTensors, lossFunction, cloneParams, disposeParams } from '@goldstone/core';
+import { batchIndices, splitTensors, lossFunction, cloneParams, disposeParams, yieldToEventLoop } from '@goldstone/core';
 import type { LossName, OptimizerStateEntry, Params, ModelInstance, Progress, TaskInstance, Rng, TrainHooks, TrainStatus } from '@goldstone/plugin-api';
 import { createOptimizer, type Optimizer, type OptimizerConfig, type ParamGroup } from './optim';
 import { lrFactor, type ScheduleConfig } from './schedule';
@@ -266,6 +266,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         progress?.tick(1, { loss: Number(loss.toPrecision(4)) });
         for (const h of hooks) await h.onStep?.({ step, epoch, params, loss });
         if (step % logEvery === 0) await opts.onMetrics?.({ kind: 'step', step, epoch: epochFloat, loss, lr });
+        // let a Ctrl-C through between steps even when nothing is written (no store, a long logEvery)
+        await yieldToEventLoop();
       }
 
       const done = epoch + 1;
