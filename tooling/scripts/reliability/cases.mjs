@@ -94,13 +94,20 @@ export function buildCases() {
     values.forEach((v, i) => {
       const mention = fieldName(path);
       exp(`type-${path}-${i}`, 'wrong type or value', `${path}: ${JSON.stringify(v)}`, withPath(TINY, path, v), [mention], {
-        quick: ['train.lr-2', 'seed-2', 'task-4', 'train.schedule-1'].includes(`${path}-${i}`),
+        quick: ['train.lr-2', 'task-4'].includes(`${path}-${i}`),
       });
     });
   }
-  exp('id-escape', 'wrong type or value', 'analyses[0].id: "../escape" (a path out of analyses/)', withPath(TINY, 'analyses.0.id', '../escape'), ['analyses[0].id'], { quick: true });
+  exp('id-escape', 'wrong type or value', 'analyses[0].id: "../escape" (a path out of analyses/)', withPath(TINY, 'analyses.0.id', '../escape'), ['analyses[0].id']);
   exp('id-slash', 'wrong type or value', 'analyses[0].id: "a/b"', withPath(TINY, 'analyses.0.id', 'a/b'), ['analyses[0].id']);
-  exp('name-huge', 'wrong type or value', 'name: a 5 MB string', withPath(TINY, 'name', 'x'.repeat(5_000_000)), ['name']);
+  add({
+    id: 'name-huge',
+    group: 'wrong type or value',
+    title: 'name: a 5 MB string, no --out (the default run directory is named after it)',
+    files: { 'bad.json': JSON.stringify(withPath(TINY, 'name', 'x'.repeat(5_000_000))) },
+    args: ['run', 'bad.json'],
+    mentions: ['name'],
+  });
 
   // ---------------------------------------------------------------- unknown fields
   for (const [path, key] of [
@@ -122,7 +129,7 @@ export function buildCases() {
   for (const n of hostileNames) {
     exp(`plugin-task-${n}`, 'unknown plugin', `task.name: "${n}"`, withPath(TINY, 'task.name', n), ['task.name'], { quick: n === 'constructor' });
     exp(`plugin-model-${n}`, 'unknown plugin', `model.name: "${n}"`, withPath(TINY, 'model.name', n), ['model.name'], { quick: n === '__proto__' });
-    exp(`plugin-analysis-${n}`, 'unknown plugin', `analyses[0].name: "${n}"`, withPath(TINY, 'analyses.0.name', n), ['analyses[0].name'], { quick: n === 'toString' });
+    exp(`plugin-analysis-${n}`, 'unknown plugin', `analyses[0].name: "${n}"`, withPath(TINY, 'analyses.0.name', n), ['analyses[0].name']);
   }
   exp('plugin-typo-mpl', 'unknown plugin', 'model.name: "mpl" (a typo)', withPath(TINY, 'model.name', 'mpl'), ['model.name']);
   exp('plugin-path-missing', 'unknown plugin', 'plugins: ["./missing-plugin"]', withPath(TINY, 'plugins', ['./missing-plugin']), ['plugins[0]']);
@@ -143,7 +150,7 @@ export function buildCases() {
     ['spins', [1]],
   ];
   for (const [k, values] of taskOpts) {
-    values.forEach((v, i) => exp(`task-opt-${k}-${i}`, 'plugin option', `task.options.${k}: ${JSON.stringify(v)}`, withPath(TINY, `task.options.${k}`, v), [`task.options.${k}`], { quick: k === 'distribution' }));
+    values.forEach((v, i) => exp(`task-opt-${k}-${i}`, 'plugin option', `task.options.${k}: ${JSON.stringify(v)}`, withPath(TINY, `task.options.${k}`, v), [`task.options.${k}`, `"${k}"`]));
   }
   const modelOpts = [
     ['hidden', ['wide', [0], [-1], [1.5], ['x'], 8]],
@@ -158,7 +165,7 @@ export function buildCases() {
     ['depth', [3]],
   ];
   for (const [k, values] of modelOpts) {
-    values.forEach((v, i) => exp(`model-opt-${k}-${i}`, 'plugin option', `model.options.${k}: ${JSON.stringify(v)}`, withPath(TINY, `model.options.${k}`, v), [`model.options.${k}`], { quick: k === 'hidden' && i === 0 }));
+    values.forEach((v, i) => exp(`model-opt-${k}-${i}`, 'plugin option', `model.options.${k}: ${JSON.stringify(v)}`, withPath(TINY, `model.options.${k}`, v), [`model.options.${k}`, `"${k}"`]));
   }
   const analysisOpts = [
     ['hessian', 'method', 'x'],
@@ -185,7 +192,7 @@ export function buildCases() {
     ['distillation', 'sampleFractions', [0]],
   ];
   analysisOpts.forEach(([name, k, v], i) =>
-    exp(`analysis-opt-${name}-${k}-${i}`, 'plugin option', `${name} ${k}: ${JSON.stringify(v)}`, withPath(TINY, 'analyses', [{ name, options: { [k]: v } }]), [`analyses[0].options.${k}`], { quick: i === 0 }),
+    exp(`analysis-opt-${name}-${k}-${i}`, 'plugin option', `${name} ${k}: ${JSON.stringify(v)}`, withPath(TINY, 'analyses', [{ name, options: { [k]: v } }]), [`analyses[0].options.${k}`, `"${k}"`]),
   );
 
   // ---------------------------------------------------------------- checks that need the task or model (issue 11 §2), three ways each
@@ -206,7 +213,7 @@ export function buildCases() {
     ['distillation-split-unknown', 'distillation poolSplit: "nope"', withPath(TINY, 'analyses', [{ name: 'distillation', options: { poolSplit: 'nope' } }]), ['analyses[0].options.poolSplit']],
     ['compress-split-unknown', 'compressibility split: "nope"', withPath(TINY, 'analyses', [{ name: 'compressibility', options: { split: 'nope' } }]), ['analyses[0].options.split']],
   ];
-  const quickLate = new Set(['groups-unknown', 'hidden-huge', 'hessian-split-unknown']);
+  const quickLate = new Set(['groups-unknown', 'hidden-huge']);
   for (const [key, title, body, mentions] of lateChecks) {
     exp(`late-${key}-fresh`, 'checked before writing', `${title}, into a fresh --out (no junk may be left)`, body, mentions, { quick: quickLate.has(key) });
     add({
@@ -216,7 +223,7 @@ export function buildCases() {
       files: { 'bad.json': JSON.stringify(body, null, 2) },
       args: ['run', 'bad.json', '--out', 'done-run', '--force'],
       mentions,
-      quick: quickLate.has(key),
+      quick: key === 'hidden-huge',
     });
     add({
       id: `late-${key}-existing`,
@@ -238,7 +245,7 @@ export function buildCases() {
   fileCase('file-array', 'a JSON array', 'array.json', '[1, 2]', ['array.json']);
   fileCase('file-number', 'a JSON number', 'number.json', '42', ['number.json']);
   fileCase('file-string-yaml', 'a YAML scalar', 'scalar.yaml', 'just some words\n', ['scalar.yaml']);
-  fileCase('file-trailing-comma', 'JSON with a trailing comma', 'comma.json', JSON.stringify(TINY).replace(/}$/, ',}'), ['comma.json'], { quick: true });
+  fileCase('file-trailing-comma', 'JSON with a trailing comma', 'comma.json', JSON.stringify(TINY).replace(/}$/, ',}'), ['comma.json']);
   fileCase('file-bad-yaml', 'YAML with bad indentation', 'bad.yaml', 'task:\n  name: clt\n model: [\n', ['bad.yaml']);
   fileCase('file-yaml-tabs', 'YAML indented with tabs', 'tabs.yaml', 'task:\n\tname: clt\nmodel:\n\tname: mlp\n', ['tabs.yaml']);
   fileCase('file-txt-extension', 'an experiment file named .txt', 'exp.txt', JSON.stringify(TINY), ['exp.txt'], { expectExit: [0, 2] });
@@ -263,15 +270,15 @@ export function buildCases() {
   const protoFile = (id, title, path, key, value, mentions, extra = {}) => exp(id, 'prototype keys', title, withOwnKey(TINY, path, key, value), mentions, extra);
   protoFile('proto-top', '"__proto__" at the top of the file', '', '__proto__', { polluted: 1 }, ['__proto__'], { quick: true });
   protoFile('proto-train', '"__proto__" in train', 'train', '__proto__', { lr: 0.5 }, ['__proto__']);
-  protoFile('proto-task-options', '"__proto__" in task.options', 'task.options', '__proto__', { sites: 4 }, ['__proto__'], { quick: true });
+  protoFile('proto-task-options', '"__proto__" in task.options', 'task.options', '__proto__', { sites: 4 }, ['__proto__']);
   protoFile('proto-model-options', '"__proto__" in model.options', 'model.options', '__proto__', { hidden: [4] }, ['__proto__']);
   protoFile('proto-analysis-options', '"__proto__" in analyses[0].options', 'analyses.0.options', '__proto__', { topK: 1 }, ['__proto__']);
   protoFile('constructor-train', '"constructor" in train', 'train', 'constructor', { prototype: { x: 1 } }, ['constructor']);
   protoFile('constructor-options', '"constructor" in task.options', 'task.options', 'constructor', 1, ['constructor']);
-  exp('proto-quick', '"__proto__" inside quick:, with --quick', withOwnKey(withPath(TINY, 'quick', { train: { epochs: 1 } }), 'quick', '__proto__', { train: { lr: 9 } }), ['__proto__'], { args: ['--quick'], group: 'prototype keys', quick: true });
-  exp('proto-quick-nested', '"__proto__" inside quick.train, with --quick', withOwnKey(withPath(TINY, 'quick', { train: { epochs: 1 } }), 'quick.train', '__proto__', { lr: 9 }), ['__proto__'], { args: ['--quick'], group: 'prototype keys' });
-  exp('quick-not-object', 'quick: "x", with --quick', withPath(TINY, 'quick', 'x'), ['quick'], { args: ['--quick'], group: 'wrong type or value' });
-  exp('quick-wrong-path', 'quick: { train: { lr: "fast" } } is blamed on quick.train.lr', withPath(TINY, 'quick', { train: { lr: 'fast' } }), ['quick.train.lr'], { args: ['--quick'], group: 'messages', quick: true });
+  exp('proto-quick', 'prototype keys', '"__proto__" inside quick:, with --quick', withOwnKey(withPath(TINY, 'quick', { train: { epochs: 1 } }), 'quick', '__proto__', { train: { lr: 9 } }), ['__proto__'], { args: ['--quick'], quick: true });
+  exp('proto-quick-nested', 'prototype keys', '"__proto__" inside quick.train, with --quick', withOwnKey(withPath(TINY, 'quick', { train: { epochs: 1 } }), 'quick.train', '__proto__', { lr: 9 }), ['__proto__'], { args: ['--quick'] });
+  exp('quick-not-object', 'wrong type or value', 'quick: "x", with --quick', withPath(TINY, 'quick', 'x'), ['quick'], { args: ['--quick'] });
+  exp('quick-wrong-path', 'wrong type or value', 'quick: { train: { lr: "fast" } } is blamed on quick.train.lr', withPath(TINY, 'quick', { train: { lr: 'fast' } }), ['quick.train.lr'], { args: ['--quick'], quick: true });
 
   // ---------------------------------------------------------------- the command line: --set, --seed, flags
   const cmd = (id, title, args, mentions, extra = {}) => add({ id, group: 'command line', title, args, mentions, ...extra });
@@ -293,7 +300,7 @@ export function buildCases() {
     ['set-index-on-object', 'train[0]=1', ['--set', 'train']],
     ['set-plugin-proto', 'model.name=__proto__', ['model.name']],
   ];
-  for (const [id, assignment, mentions] of sets) cmd(id, `--set ${assignment}`, run('--set', assignment), mentions, { quick: ['set-proto', 'set-wrong-type', 'set-no-eq'].includes(id) });
+  for (const [id, assignment, mentions] of sets) cmd(id, `--set ${assignment}`, run('--set', assignment), mentions, { quick: id === 'set-proto' });
   cmd('set-quick-proto', '--quick --set quick.__proto__.x=1', run('--quick', '--set', 'quick.__proto__.x=1'), ['__proto__']);
   for (const [i, seed] of ['abc', '-1', '1.5', '', '1e400', '9007199254740993'].entries()) {
     cmd(`seed-${i}`, `--seed ${JSON.stringify(seed)}`, run('--seed', seed), ['--seed'], { quick: seed === 'abc', expectExit: seed === '9007199254740993' ? [0, 2] : [2] });
@@ -303,7 +310,7 @@ export function buildCases() {
   cmd('unknown-command', 'an unknown command', ['nonsense'], ['nonsense']);
   cmd('run-no-arg', 'run without an experiment', ['run'], ['experiment']);
   cmd('resume-and-force', '--resume --force together', ['run', 'exp.json', '--out', 'int-run', '--resume', '--force'], ['--resume', '--force']);
-  cmd('train-task-proto', 'train --task constructor', ['train', '--task', 'constructor', '--model', 'mlp', '--out', 'new-run'], ['constructor'], { quick: true });
+  cmd('train-task-proto', 'train --task constructor', ['train', '--task', 'constructor', '--model', 'mlp', '--out', 'new-run'], ['constructor']);
   cmd('train-model-proto', 'train --model __proto__', ['train', '--task', 'clt', '--model', '__proto__', '--out', 'new-run'], ['__proto__']);
   cmd('train-task-tostring', 'train --task toString', ['train', '--task', 'toString', '--model', 'mlp', '--out', 'new-run'], ['toString']);
   cmd('train-seed-abc', 'train --seed abc', ['train', '--task', 'clt', '--model', 'mlp', '--seed', 'abc', '--out', 'new-run'], ['--seed']);
@@ -322,7 +329,7 @@ export function buildCases() {
   // ---------------------------------------------------------------- --out and --force
   const outCase = (id, title, args, mentions, extra = {}) => add({ id, group: '--out and --force', title, args, mentions, ...extra });
   outCase('out-empty', 'run --out ""', ['run', 'exp.json', '--out', ''], ['--out'], { quick: true });
-  outCase('out-existing-file', 'run --out onto a file', ['run', 'exp.json', '--out', 'notes.txt'], ['notes.txt'], { quick: true });
+  outCase('out-existing-file', 'run --out onto a file', ['run', 'exp.json', '--out', 'notes.txt'], ['notes.txt']);
   outCase('out-under-file', 'run --out under a file', ['run', 'exp.json', '--out', 'notes.txt/run'], ['notes.txt']);
   outCase('out-readonly', 'run --out in a read-only directory', ['run', 'exp.json', '--out', 'ro/run'], ['ro'], { readonly: 'ro' });
   outCase('out-eperm', 'run --out where mkdir is not permitted (/sys)', ['run', 'exp.json', '--out', '/sys/goldstone-reliability-run'], ['/sys/goldstone-reliability-run']);
@@ -400,7 +407,7 @@ export function buildCases() {
     ['unknown', 'nope=1', ['nope']],
     ['no-eq', 'method', ['--set']],
   ];
-  for (const [id, a, mentions] of aset) analyze(`analyze-set-${id}`, `--analysis hessian --set ${a}`, ['--analysis', 'hessian', '--set', a], mentions, { quick: ['proto', 'split'].includes(id) });
+  for (const [id, a, mentions] of aset) analyze(`analyze-set-${id}`, `--analysis hessian --set ${a}`, ['--analysis', 'hessian', '--set', a], mentions, { quick: id === 'proto' });
   analyze('analyze-backend', '--backend gpu', ['--analysis', 'hessian', '--backend', 'gpu'], ['--backend']);
   analyze('analyze-plugin-missing', '--plugin ./nope', ['--analysis', 'hessian', '--plugin', './nope'], ['nope']);
   analyze('analyze-missing-dir', 'a missing run directory', ['--analysis', 'hessian'], ['missing-run'], { dir: 'missing-run' });
@@ -473,15 +480,15 @@ export function buildCases() {
   sweepFile('sweep-out-readonly', 'sweep --out in a read-only directory', { grid: { 'train.lr': [0.01, 0.02] } }, ['ro'], { out: 'ro/sweep', readonly: 'ro' });
   sweepFile('sweep-out-project', 'sweep --out . (the project folder)', { grid: { 'train.lr': [0.01, 0.02] } }, ['.'], { out: '.' });
   const flag = (id, title, args, mentions, extra = {}) => add({ id, group: 'sweep', title, args: ['sweep', 'sweep-exp.json', '--out', 'new-sweep', '--no-report', ...args], mentions, ...extra });
-  for (const w of ['0', 'abc', '1.5', '-1']) flag(`sweep-workers-${w}`, `--workers ${w}`, ['--workers', w], ['--workers'], { quick: w === 'abc' });
-  for (const e of ['nope', 'constructor', '__proto__']) flag(`sweep-executor-${e}`, `--executor ${e}`, ['--executor', e], ['--executor', e], { quick: e === 'constructor' });
+  for (const w of ['0', 'abc', '1.5', '-1']) flag(`sweep-workers-${w}`, `--workers ${w}`, ['--workers', w], ['--workers']);
+  for (const e of ['nope', 'constructor', '__proto__']) flag(`sweep-executor-${e}`, `--executor ${e}`, ['--executor', e], ['--executor', e]);
   // a different sweep into the finished sweep directory (issue 11 §6)
   add({ id: 'sweep-different-into-existing', group: 'sweep', title: 'a different grid run into the finished sweep directory', files: { 'other-sweep.json': JSON.stringify({ ...SWEEP_EXP, sweep: { grid: { 'train.lr': [0.05, 0.1] } } }, null, 2) }, args: ['sweep', 'other-sweep.json', '--out', 'done-sweep', '--executor', 'in-process', '--no-report'], mentions: ['done-sweep'], quick: true });
   add({ id: 'sweep-changed-base-into-existing', group: 'sweep', title: 'the same grid over another base experiment (epochs 3) into the finished sweep directory', files: { 'other-sweep.json': JSON.stringify({ ...SWEEP_EXP, train: { ...SWEEP_EXP.train, epochs: 3 } }, null, 2) }, args: ['sweep', 'other-sweep.json', '--out', 'done-sweep', '--executor', 'in-process', '--no-report'], mentions: ['done-sweep'] });
   add({ id: 'sweep-different-dry-run', group: 'sweep', title: 'a different grid --dry-run against the finished sweep directory', files: { 'other-sweep.json': JSON.stringify({ ...SWEEP_EXP, sweep: { grid: { 'train.lr': [0.05, 0.1] } } }, null, 2) }, args: ['sweep', 'other-sweep.json', '--out', 'done-sweep', '--dry-run'], mentions: ['done-sweep'], expectExit: [0, 2] });
   add({ id: 'sweep-set-into-existing', group: 'sweep', title: 'the finished sweep again with --set train.epochs=3', args: ['sweep', 'sweep-exp.json', '--out', 'done-sweep', '--executor', 'in-process', '--no-report', '--set', 'train.epochs=3'], mentions: ['done-sweep'] });
   // huge sweeps (issue 11 §5)
-  const big = (num) => ({ logspace: { from: -4, to: -1, num } });
+  const big = (num) => ({ logspace: { from: 1e-4, to: 0.1, num } });
   sweepFile('sweep-1e9-dry', '10^9 points (one axis), --dry-run', { grid: { 'train.lr': big(1e9) } }, ['sweep'], { args: ['--dry-run'], heavy: true, quick: true });
   sweepFile('sweep-1e9-product', '10^9 points (three axes of 1000), --dry-run', { grid: { 'train.lr': big(1000), 'train.weightDecay': { linspace: { from: 0, to: 0.1, num: 1000 } }, 'task.options.noise': { linspace: { from: 0, to: 0.1, num: 1000 } } } }, ['sweep'], { args: ['--dry-run'], heavy: true });
   sweepFile('sweep-1e9-run', '10^9 points, run', { grid: { 'train.lr': big(1e9) } }, ['sweep'], { heavy: true });

@@ -99,6 +99,13 @@ export function prepareCase(base, dir, c) {
   return notes;
 }
 
+/** Remove the harness's work folder, read-only case folders included. */
+export function removeWork(work) {
+  if (isRoot()) spawnSync('chattr', ['-R', '-i', work], { stdio: 'ignore' });
+  else spawnSync('chmod', ['-R', 'u+w', work], { stdio: 'ignore' });
+  rmSync(work, { recursive: true, force: true, maxRetries: 3 });
+}
+
 export function cleanupCase(dir, c) {
   if (c.readonly) undoReadOnly(join(dir, c.readonly));
   rmSync(dir, { recursive: true, force: true });

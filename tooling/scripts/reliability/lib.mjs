@@ -14,6 +14,14 @@ export const DOCUMENTED_EXITS = new Set([0, 1, 2, 130]);
 
 const OUTPUT_LIMIT = 1 << 20;
 
+/** The process groups of commands still running, so that an interrupted harness can stop them all. */
+const ACTIVE = new Set();
+
+/** SIGKILL every command group still running. */
+export function killAll() {
+  for (const kill of ACTIVE) kill('SIGKILL');
+}
+
 /** The environment every command runs with: no colours, no debug stack traces. */
 export function cliEnv(extra = {}) {
   const env = { ...process.env, NO_COLOR: '1', ...extra };
@@ -45,6 +53,7 @@ export function startCli(args, { cwd, timeoutMs = 120_000, env, reapGroup = true
       // already gone
     }
   };
+  ACTIVE.add(killGroup);
   let timedOut = false;
   const timer = timeoutMs > 0
     ? setTimeout(() => {
@@ -56,6 +65,7 @@ export function startCli(args, { cwd, timeoutMs = 120_000, env, reapGroup = true
   const result = new Promise((resolvePromise) => {
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
+      ACTIVE.delete(killGroup);
       // Workers a command left behind (it exited, they did not) are not ours to keep.
       if (reapGroup) killGroup('SIGKILL');
       resolvePromise({ code, signal, stdout, stderr, timedOut, ms: Date.now() - started });

@@ -4,11 +4,11 @@
 //
 //   node tooling/scripts/reliability/run.mjs [--quick] [--jobs N] [--timeout S] [--results FILE]
 //        [--readme | --no-readme] [--only REGEX] [--faults LIST | --no-faults] [--fuzz N] [--keep]
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { BIN, ROOT, classify, commitInfo, diffSnapshots, runCli, snapshot, tail } from './lib.mjs';
-import { buildFixture, cleanupCase, prepareCase } from './fixture.mjs';
+import { BIN, ROOT, classify, commitInfo, diffSnapshots, killAll, runCli, snapshot, tail } from './lib.mjs';
+import { buildFixture, cleanupCase, prepareCase, removeWork } from './fixture.mjs';
 import { buildCases, fuzzCases } from './cases.mjs';
 import { FAULTS } from './faults.mjs';
 import { updateReadme } from './readme.mjs';
@@ -175,6 +175,14 @@ async function main() {
   const log = (s) => process.stderr.write(`${s}\n`);
   log(`reliability: ${opts.quick ? 'quick' : 'full'} run against ${relative(process.cwd(), BIN) || BIN}, work in ${work}`);
   let exitCode = 0;
+  const onSignal = (signal) => {
+    log(`reliability: ${signal}: stopping the running commands${opts.keep ? '' : ` and removing ${work}`}`);
+    killAll();
+    if (!opts.keep) removeWork(work);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const base = join(work, 'base');
     await buildFixture(base);
@@ -243,7 +251,7 @@ async function main() {
     );
     if (t.dataLost > 0 || t.hangs > 0 || t.crashes > 0 || faults.some((f) => f.outcome !== 'pass')) exitCode = 1;
   } finally {
-    if (!opts.keep) rmSync(work, { recursive: true, force: true, maxRetries: 3 });
+    if (!opts.keep) removeWork(work);
   }
   process.exitCode = exitCode;
 }
