@@ -199,7 +199,8 @@ export function classify(run, { expectExit = [2], mentions = [] } = {}) {
   else if (run.code === 2 && expectExit.includes(2)) outcome = clearMessage ? 'clear' : 'unclear';
   else if (expectExit.includes(run.code)) outcome = 'ok';
   else outcome = 'other-exit';
-  return { outcome, clearMessage, stackTrace, fatal, errorLine: errorLines[0]?.slice(0, 300) ?? null };
+  const fatalLine = fatal ? run.stderr.split('\n').find((l) => V8_FATAL.test(l)) : undefined;
+  return { outcome, clearMessage, stackTrace, fatal, errorLine: (errorLines[0] ?? fatalLine)?.slice(0, 300) ?? null };
 }
 
 /** The last lines of a stream, for the results file. */
