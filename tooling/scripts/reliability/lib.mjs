@@ -171,7 +171,8 @@ export function isAlive(pid) {
 export function commitInfo() {
   const git = (...a) => spawnSync('git', a, { cwd: ROOT, encoding: 'utf8' });
   const head = git('rev-parse', '--short=10', 'HEAD');
-  const status = git('status', '--porcelain', '--untracked-files=no');
+  // The harness's own outputs do not count as changes to what was measured.
+  const status = git('status', '--porcelain', '--untracked-files=no', '--', '.', ':!README.md', ':!tooling/scripts/reliability/results.json');
   return {
     commit: head.status === 0 ? head.stdout.trim() : 'unknown',
     dirty: status.status === 0 ? status.stdout.trim() !== '' : false,

@@ -34,7 +34,7 @@ export function renderTable(results) {
   for (const g of results.groups) lines.push(`| ${g.group} | ${g.cases} | ${g.clear} | ${g.failing} |`);
   lines.push('', '| fault test | outcome |', '| --- | --- |');
   for (const f of results.faults) {
-    const detail = f.outcome === 'pass' ? f.checks.map((c) => c.name).join('; ') : `failed: ${f.failed.join('; ')}`;
+    const detail = (f.outcome === 'pass' ? f.checks.map((c) => c.name) : f.failed).join('; ');
     lines.push(`| ${f.title} | ${FAULT_NOTES[f.outcome] ?? f.outcome}: ${detail.replace(/\|/g, '\\|')} |`);
   }
   if (results.faults.length === 0) lines.push('| (not run) | |');

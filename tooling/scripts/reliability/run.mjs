@@ -4,7 +4,8 @@
 //
 //   node tooling/scripts/reliability/run.mjs [--quick] [--jobs N] [--timeout S] [--results FILE]
 //        [--readme | --no-readme] [--only REGEX] [--faults LIST | --no-faults] [--fuzz N] [--keep]
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+//   node tooling/scripts/reliability/run.mjs --render RESULTS.json   (only rewrite the README table)
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { BIN, ROOT, classify, commitInfo, diffSnapshots, killAll, runCli, snapshot, tail } from './lib.mjs';
@@ -14,7 +15,8 @@ import { FAULTS } from './faults.mjs';
 import { updateReadme } from './readme.mjs';
 
 const USAGE = `usage: node tooling/scripts/reliability/run.mjs [--quick] [--jobs N] [--timeout S] [--results FILE]
-       [--readme | --no-readme] [--only REGEX] [--faults a,b | --no-faults] [--fuzz N] [--keep]`;
+       [--readme | --no-readme] [--only REGEX] [--faults a,b | --no-faults] [--fuzz N] [--keep]
+       node tooling/scripts/reliability/run.mjs --render RESULTS.json`;
 
 function parseArgs(argv) {
   const o = { quick: false, jobs: 2, timeout: 120, readme: undefined, only: undefined, faults: undefined, fuzz: undefined, keep: false, results: undefined };
@@ -32,6 +34,7 @@ function parseArgs(argv) {
     else if (a === '--faults') o.faults = value(++i, a).split(',').filter(Boolean);
     else if (a === '--only') o.only = new RegExp(value(++i, a));
     else if (a === '--results') o.results = value(++i, a);
+    else if (a === '--render') o.render = value(++i, a);
     else if (a === '--jobs' || a === '--timeout' || a === '--fuzz') {
       const n = Number(value(++i, a));
       if (!Number.isInteger(n) || n < (a === '--fuzz' ? 0 : 1)) usage(`${a} ${argv[i]}: expected a whole number`);
@@ -168,6 +171,12 @@ function why(c) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.render) {
+    // Only re-render the README table from an earlier results file.
+    updateReadme(join(ROOT, 'README.md'), JSON.parse(readFileSync(opts.render, 'utf8')));
+    process.stdout.write(`README.md table rendered from ${opts.render}\n`);
+    return;
+  }
   if (!existsSync(BIN)) usage(`${relative(process.cwd(), BIN)} does not exist: run pnpm build first`);
   const started = Date.now();
   const timeoutMs = opts.timeout * 1000;
