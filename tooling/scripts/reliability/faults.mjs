@@ -132,6 +132,45 @@ export function killDuringTraining(work, { timeoutMs }) {
   });
 }
 
+/** Ctrl-C (SIGINT) in the middle of training: exit 130, the run marked interrupted, then `--resume` as after a kill. */
+export function interruptDuringTraining(work, { timeoutMs }) {
+  return outcomeOf('sigint-training', 'Ctrl-C (SIGINT) during training, then --resume', async (checks, info) => {
+    const dir = join(work, 'fault-sigint');
+    const file = writeExp(dir, 'exp.json', TRAIN_EXP);
+    const ref = await runCli(['run', file, '--out', join(dir, 'ref'), '--no-report'], { cwd: dir, timeoutMs });
+    if (ref.code !== 0) throw new Error(`the uninterrupted run failed: ${tail(ref.stderr, 4)}`);
+    const run = join(dir, 'victim');
+    const proc = startCli(['run', file, '--out', run, '--no-report'], { cwd: dir, timeoutMs });
+    let exited;
+    proc.result.then((r) => (exited = r));
+    await waitFor(() => status(run) === 'running' && checkpointEpoch(run) >= 2, { what: 'the second checkpoint', timeoutMs, everyMs: 10, stop: () => exited && `the run exited with ${exited.code} first` });
+    process.kill(proc.child.pid, 'SIGINT');
+    const r = await proc.result;
+    check(checks, 'exit 130', r.code === 130, `exit ${r.code ?? r.signal}`);
+    check(checks, 'run.json says interrupted', status(run) === 'interrupted', status(run));
+    info.interruptedAfterEpoch = checkpointEpoch(run);
+    const resumed = await runCli(['run', file, '--out', run, '--resume', '--no-report'], { cwd: dir, timeoutMs });
+    check(checks, '--resume exits 0', resumed.code === 0, resumed.code === 0 ? undefined : `exit ${resumed.code}: ${tail(resumed.stderr, 3)}`);
+    compareRuns(checks, run, join(dir, 'ref'), TRAIN_EXP.train.epochs);
+  });
+}
+
+/** Two identical `run` commands started together into one fresh --out: one may run, the other must be refused; the run that results must be whole. */
+export function concurrentRuns(work, { timeoutMs }) {
+  return outcomeOf('concurrent-runs', 'two runs started together into the same --out', async (checks, info) => {
+    const dir = join(work, 'fault-concurrent');
+    const file = writeExp(dir, 'exp.json', TRAIN_EXP);
+    const ref = await runCli(['run', file, '--out', join(dir, 'ref'), '--no-report'], { cwd: dir, timeoutMs });
+    if (ref.code !== 0) throw new Error(`the uninterrupted run failed: ${tail(ref.stderr, 4)}`);
+    const run = join(dir, 'shared');
+    const [a, b] = await Promise.all([0, 1].map(() => runCli(['run', file, '--out', run, '--no-report'], { cwd: dir, timeoutMs })));
+    info.exits = [a.code, b.code];
+    const codes = [a.code, b.code].sort();
+    check(checks, 'one exits 0, the other is refused with exit 2', codes[0] === 0 && codes[1] === 2, `exits ${a.code} and ${b.code}`);
+    compareRuns(checks, run, join(dir, 'ref'), TRAIN_EXP.train.epochs);
+  });
+}
+
 /** SIGKILL at random moments while checkpoints are written (many times), resuming after each; then resume to the end. */
 export function killDuringCheckpoints(work, { timeoutMs, kills = 10, seed = 7 }) {
   return outcomeOf('kill-checkpoint', `kill -9 during checkpoint writes (${kills} kills at random moments), then --resume`, async (checks, info) => {
@@ -265,7 +304,9 @@ export function killSweepParent(work, { timeoutMs }) {
 
 export const FAULTS = {
   'kill-training': killDuringTraining,
+  'sigint-training': interruptDuringTraining,
   'kill-checkpoint': killDuringCheckpoints,
   'kill-sweep-worker': killSweepWorker,
   'kill-sweep-parent': killSweepParent,
+  'concurrent-runs': concurrentRuns,
 };
