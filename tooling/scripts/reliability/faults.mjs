@@ -89,6 +89,15 @@ function writeExp(dir, name, body) {
   return file;
 }
 
+/** A folder with the experiment file and an uninterrupted reference run of it (`ref/`). */
+async function withReference(work, name, body, timeoutMs) {
+  const dir = join(work, name);
+  const file = writeExp(dir, 'exp.json', body);
+  const ref = await runCli(['run', file, '--out', join(dir, 'ref'), '--no-report'], { cwd: dir, timeoutMs });
+  if (ref.code !== 0) throw new Error(`the uninterrupted run failed: ${tail(ref.stderr, 4)}`);
+  return { dir, file };
+}
+
 /** A process started with startCli, killed by SIGKILL once `ready()` holds; throws if it exits on its own first. */
 async function killWhen(proc, ready, what, timeoutMs) {
   let exited;
@@ -114,10 +123,7 @@ async function outcomeOf(id, title, body) {
 /** kill -9 in the middle of training, then `--resume`: the result must equal an uninterrupted run. */
 export function killDuringTraining(work, { timeoutMs }) {
   return outcomeOf('kill-training', 'kill -9 during training, then --resume', async (checks, info) => {
-    const dir = join(work, 'fault-training');
-    const file = writeExp(dir, 'exp.json', TRAIN_EXP);
-    const ref = await runCli(['run', file, '--out', join(dir, 'ref'), '--no-report'], { cwd: dir, timeoutMs });
-    if (ref.code !== 0) throw new Error(`the uninterrupted run failed: ${tail(ref.stderr, 4)}`);
+    const { dir, file } = await withReference(work, 'fault-training', TRAIN_EXP, timeoutMs);
     const run = join(dir, 'victim');
     const proc = startCli(['run', file, '--out', run, '--no-report'], { cwd: dir, timeoutMs });
     await killWhen(proc, () => status(run) === 'running' && checkpointEpoch(run) >= 2, 'the second checkpoint', timeoutMs);
@@ -135,10 +141,7 @@ export function killDuringTraining(work, { timeoutMs }) {
 /** Ctrl-C (SIGINT) in the middle of training: exit 130, the run marked interrupted, then `--resume` as after a kill. */
 export function interruptDuringTraining(work, { timeoutMs }) {
   return outcomeOf('sigint-training', 'Ctrl-C (SIGINT) during training, then --resume', async (checks, info) => {
-    const dir = join(work, 'fault-sigint');
-    const file = writeExp(dir, 'exp.json', TRAIN_EXP);
-    const ref = await runCli(['run', file, '--out', join(dir, 'ref'), '--no-report'], { cwd: dir, timeoutMs });
-    if (ref.code !== 0) throw new Error(`the uninterrupted run failed: ${tail(ref.stderr, 4)}`);
+    const { dir, file } = await withReference(work, 'fault-sigint', TRAIN_EXP, timeoutMs);
     const run = join(dir, 'victim');
     const proc = startCli(['run', file, '--out', run, '--no-report'], { cwd: dir, timeoutMs });
     let exited;
@@ -158,10 +161,7 @@ export function interruptDuringTraining(work, { timeoutMs }) {
 /** Two identical `run` commands started together into one fresh --out: one may run, the other must be refused; the run that results must be whole. */
 export function concurrentRuns(work, { timeoutMs }) {
   return outcomeOf('concurrent-runs', 'two runs started together into the same --out', async (checks, info) => {
-    const dir = join(work, 'fault-concurrent');
-    const file = writeExp(dir, 'exp.json', TRAIN_EXP);
-    const ref = await runCli(['run', file, '--out', join(dir, 'ref'), '--no-report'], { cwd: dir, timeoutMs });
-    if (ref.code !== 0) throw new Error(`the uninterrupted run failed: ${tail(ref.stderr, 4)}`);
+    const { dir, file } = await withReference(work, 'fault-concurrent', TRAIN_EXP, timeoutMs);
     const run = join(dir, 'shared');
     const [a, b] = await Promise.all([0, 1].map(() => runCli(['run', file, '--out', run, '--no-report'], { cwd: dir, timeoutMs })));
     info.exits = [a.code, b.code];
@@ -174,10 +174,7 @@ export function concurrentRuns(work, { timeoutMs }) {
 /** SIGKILL at random moments while checkpoints are written (many times), resuming after each; then resume to the end. */
 export function killDuringCheckpoints(work, { timeoutMs, kills = 10, seed = 7 }) {
   return outcomeOf('kill-checkpoint', `kill -9 during checkpoint writes (${kills} kills at random moments), then --resume`, async (checks, info) => {
-    const dir = join(work, 'fault-checkpoint');
-    const file = writeExp(dir, 'exp.json', CHECKPOINT_EXP);
-    const ref = await runCli(['run', file, '--out', join(dir, 'ref'), '--no-report'], { cwd: dir, timeoutMs });
-    if (ref.code !== 0) throw new Error(`the uninterrupted run failed: ${tail(ref.stderr, 4)}`);
+    const { dir, file } = await withReference(work, 'fault-checkpoint', CHECKPOINT_EXP, timeoutMs);
     const run = join(dir, 'victim');
     let s = seed;
     const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
