@@ -1,4 +1,4 @@
-import { UsageError, type BuiltinPlugins } from '@goldstone/plugin-api';
+import { didYouMean, UsageError, type BuiltinPlugins } from '@goldstone/plugin-api';
 import { InProcessExecutor, LocalExecutor, type SweepExecutor } from '@goldstone/sweep';
 
 /**
@@ -36,7 +36,9 @@ export const SWEEP_EXECUTORS: Readonly<Record<string, (options: { workers?: numb
 
 /** The executor `--executor NAME` asks for. */
 export function createExecutor(name: string, options: { workers?: number }): SweepExecutor {
-  const make = SWEEP_EXECUTORS[name];
-  if (!make) throw new UsageError(`--executor ${name}: unknown executor; known: ${Object.keys(SWEEP_EXECUTORS).join(', ')}`, { field: 'executor' });
-  return make(options);
+  // own names only: `constructor` or `__proto__` is an unknown executor, not Object's
+  if (!Object.hasOwn(SWEEP_EXECUTORS, name)) {
+    throw new UsageError(`--executor ${name}: unknown executor${didYouMean(name, Object.keys(SWEEP_EXECUTORS))}; known: ${Object.keys(SWEEP_EXECUTORS).join(', ')}`, { field: 'executor' });
+  }
+  return SWEEP_EXECUTORS[name](options);
 }
