@@ -233,3 +233,11 @@ describe('quick: overrides', () => {
     expect(parseExperiment({ ...raw, quick: { train: { lr: 0.1 } } }, { file: 'exp.yaml' }).train.lr).toBe(1e-3);
   });
 });
+
+describe('name', () => {
+  it('is a short file name, since it names the run directory', () => {
+    const raw = { task: { name: 'clt' }, model: { name: 'mlp' } };
+    expect(parseExperiment({ ...raw, name: 'a'.repeat(120) }).name).toHaveLength(120);
+    expect(() => parseExperiment({ ...raw, name: 'a'.repeat(121) }, { file: 'exp.yaml' })).toThrow(/^exp\.yaml: name: at most 120 characters \(it names the run directory\)/);
+  });
+});

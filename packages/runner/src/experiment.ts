@@ -61,8 +61,10 @@ const analysisRef = pluginRef.extend({
 
 /** An experiment file: what to train, on what, and which analyses to run. */
 export const ExperimentSchema = z.strictObject({
+  /** Names the default run directory (`runs/<name>`), so it is a short file name. */
   name: z
     .string()
+    .max(120, 'at most 120 characters (it names the run directory)')
     .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only')
     .optional(),
   description: z.string().optional(),
