@@ -249,6 +249,18 @@ describe('bad sweeps change nothing', () => {
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 
+  it('a swept value that only the built checks catch (a model too big, a bad group in one point) stops the sweep before anything is written', async () => {
+    const dir = tmp();
+    const big = experiment(dir, { sweep: { grid: { 'model.options.hidden': [[4], [100000, 100000]] }, seeds: [1, 2] } });
+    const err = await usageError(runSweep({ file: big, env, executor: new InProcessExecutor(), out: join(dir, 'out'), report: false }));
+    expect(err.field).toBe('model.options.hidden');
+    expect(err.message).toMatch(/model\.options\.hidden: the model would have 1\.0e10 parameters/);
+    const groups = experiment(dir, { sweep: { grid: { 'train.groups': [{}, { nope: { lr: 0.1 } }] } } });
+    const err2 = await usageError(runSweep({ file: groups, env, executor: new InProcessExecutor(), out: join(dir, 'out'), report: false }));
+    expect(err2.field).toBe('train.groups.nope');
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+
   it('an index whose points never got a run directory is rewritten for a corrected experiment (nothing to lose)', async () => {
     const dir = tmp();
     const out = join(dir, 'out');

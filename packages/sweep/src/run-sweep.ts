@@ -148,16 +148,17 @@ async function validatePoints(
         if (diffs.length) mismatches.set(p.id, diffs);
       }
       if (toPrepare.size < PREPARED_COMBINATIONS) {
-        const t = resolved.experiment.train;
-        const key = canonicalJson([resolved.task.plugin.name, resolved.task.options, resolved.model.plugin.name, resolved.model.options, t.groups ?? null, t.symmetryPenalty ?? null]);
+        // everything the checks read: the resolved config but its seed and names (which they do not)
+        const { seed: _seed, name: _name, description: _description, ...checked } = resolvedConfig(resolved) as Record<string, Json>;
+        const key = canonicalJson(checked);
         if (!toPrepare.has(key)) toPrepare.set(key, { point: p, resolved });
       }
     } catch (err) {
       throw inPoint(p, err);
     }
   }
-  // Checks that need the built task and model (parameter groups, symmetry names), for the first few
-  // distinct task/model combinations: building them is cheap next to training, and a mistake found
+  // Checks that need the built task and model (parameter groups, symmetry names, sizes, analysis
+  // options against splits and parameters), for the first few distinct configurations: building them is cheap next to training, and a mistake found
   // here stops the sweep before anything is written. Other combinations are checked by their points.
   let backend: string | undefined;
   for (const { point, resolved } of toPrepare.values()) {
@@ -171,8 +172,8 @@ async function validatePoints(
   return { resolved: first!, mismatches };
 }
 
-/** How many distinct task/model combinations are built and checked before a sweep starts. */
-const PREPARED_COMBINATIONS = 4;
+/** How many distinct configurations (seeds aside) are built and checked before a sweep starts. */
+const PREPARED_COMBINATIONS = 16;
 
 /**
  * Run a sweep: expand the experiment's `sweep:` block into points, skip those whose run directory
