@@ -218,6 +218,27 @@ describe('--resume', () => {
     expect(readdirSync(missing)).toEqual([]);
   });
 
+  it('of a completed run: a changed model is refused, the same experiment has nothing to do, more epochs train on', async () => {
+    const { out, file } = await finishedRun();
+    const before = await snapshotDir(out);
+    const changed = await cli(['run', file, '--out', out, '--resume', '--set', 'model.options.hidden=[16]']);
+    expect(changed.code).toBe(2);
+    expect(changed.stderr).toContain(`--resume: ${out} is completed, and the experiment differs from it in what it trains:`);
+    expect(changed.stderr).toContain('model.options.hidden: [8] in the run, [16] in the experiment');
+    const same = await cli(['run', file, '--out', out, '--resume', '--no-report']);
+    expect(same.code).toBe(0);
+    expect(same.stderr).toContain('is already completed; nothing to resume');
+    expect(await snapshotDir(out)).toEqual(before);
+    const longer = await cli(['run', file, '--out', out, '--resume', '--no-report', '--set', 'train.epochs=2']);
+    expect(longer.code, longer.stderr).toBe(0);
+    expect(longer.stderr).toContain('is completed after 1 epochs; training on to 2');
+    const run = readJson(join(out, 'run.json'));
+    expect(run.status).toBe('completed');
+    expect(run.config.train.epochs).toBe(2);
+    const epochs = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.kind === 'epoch').map((r) => r.epoch);
+    expect(epochs).toEqual([1, 2]);
+  });
+
   it('refuses a changed model naming the field, and leaves run.json as it was', async () => {
     const { out, file } = await finishedRun();
     const runFile = join(out, 'run.json');

@@ -9,12 +9,14 @@ import {
   parseAssignments,
   prepareExperiment,
   registryFor,
+  resolvedConfig,
   resolveExperiment,
+  resumeConflicts,
   runExperiment,
   startBackend,
 } from '@goldstone/runner';
 import type { RunStore } from '@goldstone/run-store';
-import { UsageError } from '@goldstone/plugin-api';
+import { UsageError, type Json } from '@goldstone/plugin-api';
 import type { BackendChoice } from '@goldstone/core';
 import { writeRunReport } from '@goldstone/report';
 import { cliEnvironment } from '../environment';
@@ -59,10 +61,22 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
 
   const progress = stderrProgress();
   if (resumed) {
-    const previous = (await resumed.readRun()) as { status?: string };
+    const previous = (await resumed.readRun()) as { status?: string; config?: Json };
     if (previous.status === 'completed') {
-      progress.log(`${out} is already completed; nothing to resume`);
-      return 0;
+      // a finished run is compared too: a changed experiment is not silently taken for it
+      const conflicts = previous.config === undefined ? [] : resumeConflicts(previous.config, resolvedConfig(resolved));
+      if (conflicts.length > 0) {
+        throw new UsageError(
+          `--resume: ${out} is completed, and the experiment differs from it in what it trains:\n  ${conflicts.join('\n  ')}\nstart a new run (another --out) to train this one`,
+          { field: 'out' },
+        );
+      }
+      const ranEpochs = (previous.config as { train?: { epochs?: number } } | undefined)?.train?.epochs;
+      if (!(typeof ranEpochs === 'number' && experiment.train.epochs > ranEpochs)) {
+        progress.log(`${out} is already completed; nothing to resume`);
+        return 0;
+      }
+      progress.log(`${out} is completed after ${ranEpochs} epochs; training on to ${experiment.train.epochs}`);
     }
   }
   const store = resumed ?? (await createRunDirectory(out, flags.force));
