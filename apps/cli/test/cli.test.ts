@@ -224,6 +224,10 @@ describe('goldstone train, analyze and report', () => {
     expect(split.code).toBe(2);
     expect(split.stderr).toMatch(/^error: --set: hessian\.split: the task has no split "ood" \(it has: train, test/m);
     expect(await snapshotDir(out)).toEqual(before);
+    const hooked = goldstone(['analyze', out, '--analysis', 'variance-flatness']);
+    expect(hooked.code).toBe(2);
+    expect(hooked.stderr).toContain('--analysis variance-flatness: this analysis records what it needs while the model trains');
+    expect(await snapshotDir(out)).toEqual(before);
     const rep = goldstone(['report', out]);
     expect(rep.code).toBe(0);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('weight-norms');

@@ -223,8 +223,7 @@ describe('--resume', () => {
     const before = await snapshotDir(out);
     const changed = await cli(['run', file, '--out', out, '--resume', '--set', 'model.options.hidden=[16]']);
     expect(changed.code).toBe(2);
-    expect(changed.stderr).toContain(`--resume: ${out} is completed, and the experiment differs from it in what it trains:`);
-    expect(changed.stderr).toContain('model.options.hidden: [8] in the run, [16] in the experiment');
+    expect(changed.stderr).toContain(`error: --resume: ${out} is completed, and the experiment differs from it in what it trains: model.options.hidden: [8] in the run, [16] in the experiment`);
     const same = await cli(['run', file, '--out', out, '--resume', '--no-report']);
     expect(same.code).toBe(0);
     expect(same.stderr).toContain('is already completed; nothing to resume');

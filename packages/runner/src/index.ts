@@ -7,7 +7,7 @@ export { packageVersions, registryFor, resolutionBases, startBackend } from './p
 export type { PluginEnvironment } from './plugin-environment';
 export { buildRegistry, loadPluginModule } from './plugin-loader';
 export type { LoadOptions } from './plugin-loader';
-export { checkOutFlag, createRunDirectory, markInterruptedOnSignal, openRunToResume, outDirError, prepareOutDir } from './run-directory';
+export { checkOutFlag, checkOutTarget, createRunDirectory, markInterruptedOnSignal, openRunToResume, outDirError, prepareOutDir } from './run-directory';
 export { analyzeStoredRun, instantiate, resolvedConfig, runAnalysis, runExperiment } from './run-experiment';
 export { analysisIds, resolveExperiment } from './resolve';
 export { checkAnalysisOptions, prepareExperiment } from './preflight';

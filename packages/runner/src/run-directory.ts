@@ -92,15 +92,12 @@ function looksLikeRun(dir: string): boolean {
 const listed = (names: string[]) => `${names.slice(0, 5).join(', ')}${names.length > 5 ? ` (and ${names.length - 5} more)` : ''}`;
 
 /**
- * Make sure a new run can be written to `out`, before anything is: `out` is a non-blank path, no file
- * is in its way, and it (or the nearest existing parent) is writable; an existing non-empty directory
- * is refused unless it holds a run and `force` is set. `--force` replaces only a run directory
- * goldstone created (its `.goldstone-run` marker, or, for runs made before markers, a run.json
- * describing a run beside nothing but goldstone's own file names) and only if it holds nothing
- * else; it then removes goldstone's own entries one by one (the marker last), never the directory
- * itself, so a file of the user's can never be lost. Every problem is a UsageError naming the path.
+ * Check that a directory can be made or written at `out` (`--out` of a run or a sweep), before
+ * anything is: a non-blank path, no file in its way, and it (or its nearest existing parent)
+ * writable. True when `out` exists as a directory, false when it would be created. Every problem
+ * is a UsageError naming the path.
  */
-export function prepareOutDir(out: string, force: boolean | undefined): void {
+export function checkOutTarget(out: string): boolean {
   checkOutFlag(out);
   let stats;
   try {
@@ -112,14 +109,26 @@ export function prepareOutDir(out: string, force: boolean | undefined): void {
     let parent = resolve(out);
     while (!existsSync(parent)) parent = dirname(parent);
     checkWritable(out, parent);
-    return;
+    return false;
   }
   if (!stats.isDirectory()) throw new UsageError(`--out ${out}: a file is in the way: ${out} is a regular file, not a directory`, { field: 'out' });
+  checkWritable(out, out);
+  return true;
+}
+
+/**
+ * Make sure a new run can be written to `out`, before anything is: `out` is a non-blank path, no file
+ * is in its way, and it (or the nearest existing parent) is writable; an existing non-empty directory
+ * is refused unless it holds a run and `force` is set. `--force` replaces only a run directory
+ * goldstone created (its `.goldstone-run` marker, or, for runs made before markers, a run.json
+ * describing a run beside nothing but goldstone's own file names) and only if it holds nothing
+ * else; it then removes goldstone's own entries one by one (the marker last), never the directory
+ * itself, so a file of the user's can never be lost. Every problem is a UsageError naming the path.
+ */
+export function prepareOutDir(out: string, force: boolean | undefined): void {
+  if (!checkOutTarget(out)) return;
   const entries = readdirSync(out).sort();
-  if (entries.length === 0) {
-    checkWritable(out, out);
-    return;
-  }
+  if (entries.length === 0) return;
   const marker = readMarker(out);
   if (!marker && !entries.includes(RUN_FILE)) {
     throw new UsageError(`--out ${out}: the directory exists and is not a goldstone run directory (it holds ${listed(entries)}); choose another --out`, { field: 'out' });

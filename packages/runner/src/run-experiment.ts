@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { backendInfo, createAnalysisContext, disposeParams } from '@goldstone/core';
-import { messageOf, RunFailedError, silentProgress, UsageError, type Params, type AnalysisPlugin, type AnalysisResult, type Json, type ModelInstance, type Progress, type TaskInstance, type OptimizerStateEntry, type Registry, type TrainHooks } from '@goldstone/plugin-api';
+import { messageOf, silentProgress, UsageError, type Params, type AnalysisPlugin, type AnalysisResult, type Json, type ModelInstance, type Progress, type TaskInstance, type OptimizerStateEntry, type Registry, type TrainHooks } from '@goldstone/plugin-api';
 import { experimentToJson, parseOrThrow } from './experiment';
 import { resolveExperiment, type ResolvedExperiment } from './resolve';
 import type { RunStore } from '@goldstone/run-store';
@@ -105,7 +105,9 @@ export async function runExperiment(opts: {
     const conflicts = resumeConflicts(previousRun.config, config, hooked);
     if (conflicts.length > 0) {
       throw new UsageError(
-        `--resume: cannot resume ${store.dir}: the experiment differs from the run (${store.path(RUN_FILE)} config) in what it trains:\n  ${conflicts.join('\n  ')}\n` +
+        // the first difference on the error line itself, the others below it
+        `--resume: cannot resume ${store.dir}: the experiment differs from the run (${store.path(RUN_FILE)} config) in what it trains: ${conflicts[0]}` +
+          `${conflicts.length > 1 ? `\n  and: ${conflicts.slice(1).join('\n  and: ')}` : ''}\n` +
           'only labels, the backend, plugin locations, train.epochs (without a cosine schedule), how often rows and checkpoints are written, and analyses without train hooks may change; start a new run (another --out) to change the rest',
         { file: store.path(RUN_FILE), field: 'config' },
       );
@@ -276,6 +278,12 @@ export async function analyzeStoredRun(opts: {
       throw new UsageError(`--analysis: ${messageOf(err)}`, { field: 'analysis' });
     }
   })();
+  if (plugin.trainHooks) {
+    throw new UsageError(
+      `--analysis ${opts.analysis}: this analysis records what it needs while the model trains (it has train hooks), so it cannot run on a finished run; list it under analyses: in the experiment and run it again`,
+      { field: 'analysis' },
+    );
+  }
   const id = opts.id ?? opts.analysis;
   if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/.test(id) || id.endsWith('.json')) {
     throw new UsageError(`--id ${id}: expected a result id of letters, digits, ".", "_" and "-" (not ending in .json)`, { field: 'id' });
@@ -288,7 +296,8 @@ export async function analyzeStoredRun(opts: {
   try {
     loaded = await opts.store.loadCheckpoint('last');
   } catch (err) {
-    throw new RunFailedError(`${opts.store.path(CHECKPOINTS_DIR)}: no checkpoint to analyse (${messageOf(err)})`);
+    // a run directory without a readable checkpoint is bad input, as for --resume
+    throw new UsageError(`${opts.store.path(CHECKPOINTS_DIR)}: no checkpoint to analyse (${messageOf(err)})`, { file: opts.store.path(CHECKPOINTS_DIR) });
   }
   try {
     const previous = await opts.store.readAnalyses();

@@ -279,6 +279,19 @@ describe('bad sweeps change nothing', () => {
     expect(fixed.differences).toEqual([]);
   });
 
+  it('--out onto a file or under one is a usage error naming the path; nothing is written', async () => {
+    const dir = tmp();
+    const file = experiment(dir);
+    const notes = join(dir, 'notes.txt');
+    writeFileSync(notes, 'mine');
+    const onto = await usageError(runSweep({ file, env, executor: new InProcessExecutor(), out: notes, report: false }));
+    expect(onto.message).toBe(`--out ${notes}: a file is in the way: ${notes} is a regular file, not a directory`);
+    const under = await usageError(runSweep({ file, env, executor: new InProcessExecutor(), out: join(notes, 'sweep'), report: false }));
+    expect(under.message).toBe(`--out ${join(notes, 'sweep')}: a file is in the way: ${notes} is a regular file, not a directory`);
+    expect(readdirSync(dir).sort()).toEqual(['exp.json', 'notes.txt']);
+    expect(readFileSync(notes, 'utf8')).toBe('mine');
+  });
+
   it('an empty --out is a usage error', async () => {
     const file = experiment(tmp());
     expect((await usageError(runSweep({ file, env, out: '', dryRun: true }))).field).toBe('out');

@@ -26,7 +26,7 @@ import {
   type SweepPoint,
   type SweepPointRecord,
 } from './sweep-spec';
-import { experimentToJson, parseExperiment, prepareExperiment, readConfigFile, registryFor, resolvedConfig, resolveExperiment, startBackend, type Experiment, type PluginEnvironment, type ResolvedExperiment } from '@goldstone/runner';
+import { checkOutTarget, experimentToJson, outDirError, parseExperiment, prepareExperiment, readConfigFile, registryFor, resolvedConfig, resolveExperiment, startBackend, type Experiment, type PluginEnvironment, type ResolvedExperiment } from '@goldstone/runner';
 import { messageOf, UsageError, type AnalysisResult, type Json, type Registry, type SummaryInput } from '@goldstone/plugin-api';
 import { ANALYSES_DIR, writeFileAtomic } from '@goldstone/run-store/format';
 import { writeSweepReport } from '@goldstone/report';
@@ -205,6 +205,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const name = experiment.name ?? basename(opts.file, extname(opts.file));
   const dir = resolve(opts.out ?? join('sweeps', name));
   const indexFile = join(dir, SWEEP_INDEX_FILE);
+  // a file in the way, a directory that cannot be written: refused before anything is written
+  checkOutTarget(opts.out ?? dir);
   if (existsSync(dir) && readdirSync(dir).length > 0 && !existsSync(indexFile)) {
     throw new UsageError(`--out ${opts.out ?? dir}: the directory exists and is not a goldstone sweep directory (no sweep.json); choose another --out`, { field: 'out' });
   }
@@ -270,7 +272,11 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   }
   if (opts.dryRun) return { dir, index, failed: index.counts.failed, interrupted: false, summaries: [], differences, replaced, kept };
 
-  await mkdir(dir, { recursive: true });
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw outDirError(opts.out ?? dir, err, 'cannot make the sweep directory');
+  }
   let writing: Promise<void> = Promise.resolve();
   const persist = (): Promise<void> => {
     const snapshot = index;

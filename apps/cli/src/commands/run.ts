@@ -67,7 +67,8 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       const conflicts = previous.config === undefined ? [] : resumeConflicts(previous.config, resolvedConfig(resolved));
       if (conflicts.length > 0) {
         throw new UsageError(
-          `--resume: ${out} is completed, and the experiment differs from it in what it trains:\n  ${conflicts.join('\n  ')}\nstart a new run (another --out) to train this one`,
+          `--resume: ${out} is completed, and the experiment differs from it in what it trains: ${conflicts[0]}` +
+            `${conflicts.length > 1 ? `\n  and: ${conflicts.slice(1).join('\n  and: ')}` : ''}\nstart a new run (another --out) to train this one`,
           { field: 'out' },
         );
       }
