@@ -27,6 +27,9 @@ describe('reliability harness, quick subset', () => {
         .filter((c: any) => c.dataLostCount > 0 || c.outcome === 'hang' || c.outcome === 'crash')
         .map((c: any) => `${c.id} (${c.outcome}${c.dataLostCount ? `, data lost: ${c.dataLost.join(', ')}` : ''}): ${c.command}`);
       expect(serious).toEqual([]);
+      // every bad input is a clear exit 2 (or accepted where that is allowed), leaves nothing behind and runs no plugin code
+      const failing = report.cases.filter((c: any) => !c.pass || c.leftBehind.length > 0 || c.codeRan).map((c: any) => `${c.id} (${c.outcome}): ${c.errorLine ?? ''}`);
+      expect(failing).toEqual([]);
       expect(report.faults.map((f: any) => ({ id: f.id, outcome: f.outcome, failed: f.failed }))).toEqual([{ id: 'kill-training', outcome: 'pass', failed: [] }]);
       expect(r.status, r.stdout).toBe(0);
     } finally {
