@@ -163,25 +163,29 @@ describe('--out and --force never cost a user a file', () => {
     expect(readdirSync(dir).sort()).toEqual(['exp.json', 'x']);
   });
 
-  it('a read-only directory: exit 2 naming it; nothing is written (as user nobody when the tests run as root, whom file modes do not stop)', () => {
+  it('a read-only directory: exit 2 naming it; nothing is written (as root, whom file modes do not stop, the directory is made immutable)', async () => {
     const dir = tmp();
-    chmodSync(dir, 0o755);
     const file = writeExperiment(dir);
-    chmodSync(file, 0o644);
     const ro = join(dir, 'ro');
     mkdirSync(ro);
-    chmodSync(ro, 0o555);
-    const asRoot = process.getuid?.() === 0;
-    const r = spawnSync(process.execPath, [bin, 'run', file, '--out', join(ro, 'run')], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1', HOME: dir },
-      timeout: 240_000,
-      ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
-    });
-    expect(r.stderr).toContain(`--out ${join(ro, 'run')}: permission denied: cannot write in ${ro}`);
-    expect(r.status).toBe(2);
-    expect(readdirSync(ro)).toEqual([]);
+    let undo: () => void;
+    if (process.getuid?.() === 0) {
+      // chattr +i stops root too; the check cannot be made without it
+      const r = spawnSync('chattr', ['+i', ro], { encoding: 'utf8' });
+      expect(r.status, `as root this test makes ${ro} immutable with chattr +i, which failed: ${r.stderr ?? r.error}`).toBe(0);
+      undo = () => spawnSync('chattr', ['-i', ro]);
+    } else {
+      chmodSync(ro, 0o555);
+      undo = () => chmodSync(ro, 0o755);
+    }
+    try {
+      const r = await cli(['run', file, '--out', join(ro, 'run')]);
+      expect(r.stderr).toContain(`--out ${join(ro, 'run')}: permission denied: cannot write in ${ro}`);
+      expect(r.code).toBe(2);
+      expect(readdirSync(ro)).toEqual([]);
+    } finally {
+      undo();
+    }
   });
 });
 
