@@ -19,9 +19,6 @@ export interface AnalyzeFlags {
   trustPlugins?: boolean;
 }
 
-/** Path segments that would reach an object's prototype instead of an option. */
-const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
-
 /** A plugin specifier as a comparable string: paths absolute (relative to the working directory), package names as given. */
 const specifierKey = (spec: string) => (spec.startsWith('.') || isAbsolute(spec) ? resolve(spec) : spec);
 
@@ -41,9 +38,7 @@ export async function analyzeCommand(runDir: string, flags: AnalyzeFlags): Promi
   const options: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(parseAssignments(flags.set))) {
     const key = k.startsWith(`${flags.analysis}.`) ? k.slice(flags.analysis.length + 1) : k;
-    const bad = key.split(/[.[\]]/).find((part) => FORBIDDEN_SEGMENTS.has(part));
-    if (bad) throw new UsageError(`--set ${k}: "${bad}" cannot be an option name`, { field: 'set' });
-    // dotted keys address nested options
+    // dotted keys address nested options; setPath refuses __proto__, constructor and prototype
     setPath(options, key, v);
   }
   const given = new Set((flags.plugin ?? []).map(specifierKey));
