@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isObject, type Json } from '@goldstone/plugin-api';
-import { MARKER_FILE, RUN_FILE } from '@goldstone/run-store/format';
+import { MARKER_FILE, RUN_FILE, temporaryOf } from '@goldstone/run-store/format';
 
 /**
  * What a point's run directory holds, read without running or importing anything (a run.json
@@ -12,9 +12,6 @@ import { MARKER_FILE, RUN_FILE } from '@goldstone/run-store/format';
  * - `foreign`: something that is not goldstone's (the sweep leaves it alone and refuses to run there).
  */
 export type PointDirState = { kind: 'none' } | { kind: 'run'; run: Record<string, Json> | undefined } | { kind: 'foreign'; reason: string };
-
-/** A temporary sibling of an atomic write (`.run.json.tmp-…`, `.last.old-…`). */
-const TEMP = /^\..+\.(tmp|old)-/;
 
 export function pointDirState(dir: string): PointDirState {
   let entries: string[];
@@ -33,6 +30,6 @@ export function pointDirState(dir: string): PointDirState {
       return { kind: 'run', run: undefined };
     }
   }
-  if (entries.every((e) => e === MARKER_FILE || TEMP.test(e))) return { kind: 'none' };
+  if (entries.every((e) => e === MARKER_FILE || temporaryOf(e) !== undefined)) return { kind: 'none' };
   return { kind: 'foreign', reason: `holds files but no ${RUN_FILE}, so it is not a goldstone run directory` };
 }
