@@ -127,16 +127,24 @@ export function readConfigFile(file: string): unknown {
 }
 
 /**
- * Load and validate an experiment file. Plugin paths are made absolute (relative to the file), so the
- * resolved config stored in run.json can be re-used from any directory.
+ * Read an experiment file once; the function it returns validates it with given options (`set`,
+ * `quick`, …) as often as asked, e.g. once per sweep point. Plugin paths are made absolute
+ * (relative to the file), so the resolved config stored in run.json can be re-used from any directory.
  */
+export function experimentFileReader(file: string): (opts?: Omit<ParseExperimentOptions, 'file'>) => Experiment {
+  const raw = readConfigFile(file);
+  const dir = dirname(resolve(file));
+  return (opts = {}) => {
+    const experiment = parseExperiment(raw, { ...opts, file });
+    experiment.plugins = experiment.plugins.map((p) => (p.startsWith('.') || isAbsolute(p) ? resolve(dir, p) : p));
+    return experiment;
+  };
+}
+
+/** Load and validate an experiment file (see `experimentFileReader`). */
 export function loadExperimentFile(
   file: string,
   opts: Omit<ParseExperimentOptions, 'file'> = {},
 ): { experiment: Experiment; file: string; dir: string } {
-  const raw = readConfigFile(file);
-  const experiment = parseExperiment(raw, { ...opts, file });
-  const dir = dirname(resolve(file));
-  experiment.plugins = experiment.plugins.map((p) => (p.startsWith('.') || isAbsolute(p) ? resolve(dir, p) : p));
-  return { experiment, file, dir };
+  return { experiment: experimentFileReader(file)(opts), file, dir: dirname(resolve(file)) };
 }

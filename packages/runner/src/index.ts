@@ -2,7 +2,7 @@
 export { checkTree, deepMerge, ExperimentSchema, experimentToJson, locateField, MAX_DEPTH, parseExperiment, parseOrThrow, parsePath, RESERVED_KEYS, setPath, TrainSchema } from './experiment';
 export type { ParseExperimentOptions, PathKey } from './experiment';
 export type { Experiment, TrainSettings } from './experiment';
-export { loadExperimentFile, parseAssignments, readConfigFile } from './experiment-file';
+export { experimentFileReader, loadExperimentFile, parseAssignments, readConfigFile } from './experiment-file';
 export { packageVersions, registryFor, resolutionBases, startBackend } from './plugin-environment';
 export type { PluginEnvironment } from './plugin-environment';
 export { buildRegistry, loadPluginModule } from './plugin-loader';

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { basename, extname, isAbsolute, join, resolve } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import {
   canonicalJson,
   comparableConfig,
@@ -26,7 +26,7 @@ import {
   type SweepPoint,
   type SweepPointRecord,
 } from './sweep-spec';
-import { checkOutTarget, experimentToJson, outDirError, parseExperiment, prepareExperiment, readConfigFile, registryFor, resolvedConfig, resolveExperiment, startBackend, type Experiment, type PluginEnvironment, type ResolvedExperiment } from '@goldstone/runner';
+import { checkOutTarget, experimentFileReader, experimentToJson, outDirError, prepareExperiment, registryFor, resolvedConfig, resolveExperiment, startBackend, type Experiment, type PluginEnvironment, type ResolvedExperiment } from '@goldstone/runner';
 import { messageOf, UsageError, type AnalysisResult, type Json, type Registry, type SummaryInput } from '@goldstone/plugin-api';
 import { ANALYSES_DIR, writeFileAtomic } from '@goldstone/run-store/format';
 import { writeSweepReport } from '@goldstone/report';
@@ -105,14 +105,11 @@ const describePoint = (p: SweepPoint) => Object.entries(p.assignments).map(([k, 
  * applied to a copy, as `goldstone run FILE --set …` applies them (plugin paths made absolute).
  */
 function experimentReader(file: string, quick: boolean, set: Record<string, unknown>): (assignments?: Record<string, Json>) => Experiment {
-  const raw = readConfigFile(file);
-  const dir = resolve(file, '..');
+  const read = experimentFileReader(file);
   return (assignments = {}) => {
     // a swept value is blamed on its point: `exp.yaml: sweep point train.lr=-1: train.lr: …`
     const sources = Object.fromEntries(Object.entries(assignments).map(([k, v]) => [k, `${file}: sweep point ${k}=${JSON.stringify(v)}`]));
-    const experiment = parseExperiment(raw, { file, quick, set: { ...set, ...assignments }, sources });
-    experiment.plugins = experiment.plugins.map((p) => (p.startsWith('.') || isAbsolute(p) ? resolve(dir, p) : p));
-    return experiment;
+    return read({ quick, set: { ...set, ...assignments }, sources });
   };
 }
 
