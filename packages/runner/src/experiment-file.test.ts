@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '@goldstone/plugin-api';
-import { loadExperimentFile, parseAssignments, readConfigFile } from './experiment-file';
+import { experimentFileReader, loadExperimentFile, parseAssignments, readConfigFile } from './experiment-file';
 
 const dir = mkdtempSync(join(tmpdir(), 'goldstone-experiment-file-'));
 function write(name: string, text: string): string {
@@ -100,5 +100,21 @@ describe('loadExperimentFile', () => {
       '--set train.lr=abc: train.lr: expected number, got "abc"',
     );
     expect(loadExperimentFile(file, { quick: true, set: parseAssignments(['train.epochs=2']) }).experiment.train.epochs).toBe(2);
+  });
+});
+
+describe('experimentFileReader', () => {
+  it('reads the file once, applies each call\'s assignments, makes plugin paths absolute, and checks quick: on the first call', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'goldstone-reader-'));
+    const file = join(dir, 'exp.json');
+    writeFileSync(file, JSON.stringify({ task: { name: 'clt' }, model: { name: 'mlp' }, plugins: ['./p.mjs'], quick: { train: { epochs: 1 } } }));
+    const read = experimentFileReader(file);
+    writeFileSync(file, 'not read again');
+    expect(read({ set: { seed: 3 } }).seed).toBe(3);
+    expect(read({ set: { seed: 4 }, quick: true }).train.epochs).toBe(1);
+    expect(read().plugins).toEqual([join(dir, 'p.mjs')]);
+    const badFile = join(dir, 'bad.json');
+    writeFileSync(badFile, JSON.stringify({ task: { name: 'clt' }, model: { name: 'mlp' }, quick: { train: { epochz: 1 } } }));
+    expect(() => experimentFileReader(badFile)()).toThrow(/quick\.train\.epochz: unknown field "epochz"/);
   });
 });

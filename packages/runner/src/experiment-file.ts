@@ -134,8 +134,11 @@ export function readConfigFile(file: string): unknown {
 export function experimentFileReader(file: string): (opts?: Omit<ParseExperimentOptions, 'file'>) => Experiment {
   const raw = readConfigFile(file);
   const dir = dirname(resolve(file));
+  let quickChecked = false;
   return (opts = {}) => {
-    const experiment = parseExperiment(raw, { ...opts, file });
+    // the quick: overrides are the same on every call: checking them on the first is enough
+    const experiment = parseExperiment(raw, { ...opts, file, checkQuick: !quickChecked && opts.checkQuick !== false });
+    quickChecked = true;
     experiment.plugins = experiment.plugins.map((p) => (p.startsWith('.') || isAbsolute(p) ? resolve(dir, p) : p));
     return experiment;
   };

@@ -474,6 +474,8 @@ export interface ParseExperimentOptions {
    * `parseAssignments` recorded, else `--set path=value`.
    */
   sources?: Record<string, string>;
+  /** Check the `quick:` overrides also when not applying them (default true; a reader parsing one file many times checks them once). */
+  checkQuick?: boolean;
 }
 
 /**
@@ -508,7 +510,7 @@ export function parseExperiment(raw: unknown, opts: ParseExperimentOptions = {})
   const parsed = ExperimentSchema.safeParse(obj);
   if (!parsed.success) throw zodToUsageError(parsed.error, obj, { file, schema: ExperimentSchema, blame });
   // `quick:` is checked on every parse, so a typo in it is found before a CI-sized run needs it.
-  if (!opts.quick && raw.quick !== undefined) parseExperiment(raw, { ...opts, quick: true });
+  if (!opts.quick && opts.checkQuick !== false && raw.quick !== undefined) parseExperiment(raw, { ...opts, quick: true });
   const exp = parsed.data;
   blames.set(exp, { blame, base: [] });
   blames.set(exp.task.options, { blame, base: ['task', 'options'] });
