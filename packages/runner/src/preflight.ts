@@ -211,6 +211,6 @@ export function checkAnalysisOptions(
   ctx: { task: TaskInstance; model: ModelInstance; train: TrainSettings },
   where: { source?: string; prefix: string },
 ): void {
-  const issues = analysisOptionIssues(plugin, options, where.prefix, { ...ctx, memoryLimit: memoryBudget().total });
+  const issues = analysisOptionIssues(plugin, options, where.prefix, { ...ctx, memoryLimit: memoryBudget({ backend: tf.getBackend() }).total });
   if (issues.length) throw usageError(where.source, issues);
 }
