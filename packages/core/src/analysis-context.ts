@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { silentProgress, type AnalysisContext, type AnalysisResult, type AnalysisStore, type ModelInstance, type Params, type Progress, type TaskInstance } from '@goldstone/plugin-api';
+import { silentProgress, type AnalysisContext, type AnalysisResult, type AnalysisStore, type ModelInstance, type Params, type Progress, type TaskInstance, type TrainedObjective } from '@goldstone/plugin-api';
 import { lossFunction } from './losses';
 import { Rng } from './rng';
 
@@ -7,6 +7,11 @@ import { Rng } from './rng';
 export function taskLoss(task: TaskInstance, model: ModelInstance): AnalysisContext['loss'] {
   const lossFn = lossFunction(task.loss);
   return (params: Params, x: tf.Tensor, y: tf.Tensor) => tf.tidy(() => lossFn(model.apply(params, x), y));
+}
+
+/** The objective of a run that trained on the data loss alone. */
+export function dataObjective(task: TaskInstance, model: ModelInstance): TrainedObjective {
+  return { total: taskLoss(task, model), penalised: false, terms: { data: task.loss } };
 }
 
 /** Build the context an analysis receives. Used by the runner, `goldstone analyze` and the testkit. */
@@ -20,6 +25,8 @@ export function createAnalysisContext(opts: {
   progress?: Progress;
   store?: AnalysisStore;
   previous?: Record<string, AnalysisResult>;
+  /** The objective that was trained (default: the data loss alone). */
+  objective?: TrainedObjective;
 }): AnalysisContext {
   const root = new Rng(opts.seed);
   return {
@@ -27,6 +34,7 @@ export function createAnalysisContext(opts: {
     model: opts.model,
     params: opts.params,
     loss: taskLoss(opts.task, opts.model),
+    objective: opts.objective ?? dataObjective(opts.task, opts.model),
     rng: root.split(`analysis:${opts.analysis ?? ''}`),
     seed: opts.seed,
     backend: opts.backend,

@@ -1,7 +1,8 @@
 // Public surface of @goldstone/core: named re-exports only. Tensors.
 export { activation, ACTIVATIONS, elu, ELU_ALPHA, erf, exp, gelu, identity, LEAKY_RELU_SLOPE, leakyRelu, logSoftmax, logSumExp, quadratic, relu, sigmoid, softmax, softplus, tanh } from './activations';
 export type { ActivationName } from './activations';
-export { createAnalysisContext, taskLoss } from './analysis-context';
+export { createAnalysisContext, dataObjective, taskLoss } from './analysis-context';
+export { generatorMatrix } from './generator-matrix';
 export { BACKEND_CHOICES, backendInfo, BackendUnavailableError, initBackend, isBackendChoice } from './backend';
 export type { BackendChoice, BackendInfo, BackendName, InitBackendOptions } from './backend';
 export { barChart, lineChart } from './chart-specs';

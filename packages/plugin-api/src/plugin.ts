@@ -107,6 +107,24 @@ export interface InputSymmetry {
   generator?(x: tf.Tensor): tf.Tensor;
 }
 
+/**
+ * A perturbation of inputs that only the task knows how to make (adding soft particles to a jet),
+ * offered to analyses such as robustness by name.
+ */
+export interface InputPerturbation {
+  /** Short name, unique among the task's perturbations (kebab-case): `soft-particles`. */
+  name: string;
+  /** One line: what the perturbation does and what `strength` means. */
+  description?: string;
+  /** The largest `strength` that makes sense (a fraction, a count), for default sweeps. */
+  maxStrength?: number;
+  /**
+   * A perturbed copy of a batch of inputs at `strength` ≥ 0 (0: unchanged), as a new tensor; it
+   * keeps the task's input conventions (padding stays padding unless the perturbation fills it).
+   */
+  apply(x: tf.Tensor, strength: number, rng: Rng): tf.Tensor;
+}
+
 export interface TaskInstance {
   /** Shape of one input example (without the batch dimension). */
   inputShape: number[];
@@ -125,6 +143,14 @@ export interface TaskInstance {
   info?: Record<string, Json>;
   /** The graph the inputs live on, where the task has one (graph networks use it). */
   graph?: GraphData;
+  /**
+   * Where inputs are padding, for tasks with padded inputs (sets of particles): a new tensor of
+   * x's shape, 1 where a value is real and 0 where it is padding. Perturbations (noise, attacks,
+   * smearing) multiply their change by it, so that they never turn padding into particles.
+   */
+  inputMask?(x: tf.Tensor): tf.Tensor;
+  /** Perturbations of inputs only the task knows how to make (robustness runs them by name). */
+  perturbations?: InputPerturbation[];
 }
 
 export interface TaskCreateContext {
@@ -143,6 +169,19 @@ export interface TaskPlugin<S extends z.ZodType = z.ZodType> extends PluginBase<
 
 // ---------------------------------------------------------------------------------------------
 // Models
+
+/**
+ * The parameter-space direction that realises a linear map G of the inputs (an input symmetry's
+ * generator): v with f(θ + εv, x) = f(θ, x + εGx) + O(ε²) for every x, or why the model has none.
+ */
+export type GeneratorDirection =
+  | {
+      /** The direction in flat-parameter space (length paramCount; not normalised). */
+      direction: Float32Array;
+      /** The parameters it moves, e.g. `layer0.weight` (the first layer, acted on by G). */
+      params: string[];
+    }
+  | { unsupported: string };
 
 /** A continuous parameter symmetry the model knows of, as tangent directions at given params. */
 export interface ParamSymmetry {
@@ -166,6 +205,14 @@ export interface ModelInstance {
   symmetries?(params: Params): ParamSymmetry[];
   /** Anything the model wants recorded (e.g. its parameter-count formula). */
   info?: Record<string, Json>;
+  /**
+   * For a model whose first layer is linear in the inputs: the direction in parameter space that
+   * realises the linear input map `generator` at `params` (rotating the inputs = transforming the
+   * first-layer weights). `generator` is the D×D matrix of G on one flattened example, row-major
+   * ((Gx)ᵢ = Σⱼ G[i·D + j]·xⱼ, D = the product of inputShape). Models that cannot realise G (their
+   * first layer is not linear in the inputs, or G does not act on elements alike) say why.
+   */
+  generatorDirection?(params: Params, generator: Float32Array): GeneratorDirection;
 }
 
 export interface ModelCreateContext {
@@ -257,6 +304,20 @@ export interface AnalysisResult {
   provenance: Provenance;
 }
 
+/**
+ * The objective that was trained: the data loss plus what training added to it (a symmetry
+ * penalty at its final λ, weight decay as (wd/2)‖θ‖²). Deterministic in (params, x, y): a sampled
+ * penalty draws the same group elements on every call, so curvature of it is well defined.
+ */
+export interface TrainedObjective {
+  /** Data loss + penalty + weight decay, mean over the examples given; differentiable to second order. */
+  total(params: Params, x: tf.Tensor, y: tf.Tensor): tf.Scalar;
+  /** Whether `total` adds anything to the data loss. */
+  penalised: boolean;
+  /** The terms of `total` and their settings, for provenance (`{ data: 'mse', symmetryPenalty: {…} }`). */
+  terms: Record<string, Json>;
+}
+
 export interface AnalysisContext {
   task: TaskInstance;
   model: ModelInstance;
@@ -264,6 +325,8 @@ export interface AnalysisContext {
   params: Params;
   /** Mean loss of the model on a split (or on given tensors), as a scalar tensor; differentiable. */
   loss(params: Params, x: tf.Tensor, y: tf.Tensor): tf.Scalar;
+  /** The full objective that was trained (equal to `loss` when training added nothing to it). */
+  objective: TrainedObjective;
   rng: Rng;
   seed: number;
   backend: string;

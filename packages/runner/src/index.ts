@@ -8,7 +8,7 @@ export type { PluginEnvironment } from './plugin-environment';
 export { buildRegistry, loadPluginModule } from './plugin-loader';
 export type { LoadOptions } from './plugin-loader';
 export { checkOutFlag, checkOutTarget, createRunDirectory, markInterruptedOnSignal, openRunToResume, outDirError, prepareOutDir } from './run-directory';
-export { analyzeStoredRun, instantiate, resolvedConfig, runAnalysis, runExperiment } from './run-experiment';
+export { analyzeStoredRun, experimentObjective, instantiate, resolvedConfig, runAnalysis, runExperiment } from './run-experiment';
 export { analysisIds, resolveExperiment } from './resolve';
 export { checkAnalysisOptions, prepareExperiment } from './preflight';
 export { MEMORY_FRACTION, MEMORY_LIMIT_ENV, memoryBudget, parseByteSize, trainingBytes, WASM_HEAP_MAX } from './memory-budget';

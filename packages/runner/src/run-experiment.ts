@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { backendInfo, createAnalysisContext, disposeParams } from '@goldstone/core';
-import { messageOf, silentProgress, UsageError, type Params, type AnalysisPlugin, type AnalysisResult, type Json, type ModelInstance, type Progress, type TaskInstance, type OptimizerStateEntry, type Registry, type TrainHooks } from '@goldstone/plugin-api';
+import { messageOf, silentProgress, UsageError, type Params, type AnalysisPlugin, type AnalysisResult, type Json, type ModelInstance, type Progress, type TaskInstance, type OptimizerStateEntry, type Registry, type TrainHooks, type TrainedObjective, type Rng } from '@goldstone/plugin-api';
 import { experimentToJson, parseOrThrow } from './experiment';
 import { resolveExperiment, type ResolvedExperiment } from './resolve';
 import type { RunStore } from '@goldstone/run-store';
-import { createSymmetryPenalty, train, type OptimizerConfig } from '@goldstone/trainer';
+import { createSymmetryPenalty, train, trainedObjective, type OptimizerConfig } from '@goldstone/trainer';
 import { loadResumePoint, resumeConflicts, specMismatches } from './resume';
 import { checkAnalysisOptions, prepareExperiment, type PreparedExperiment } from './preflight';
 import { CHECKPOINTS_DIR, RUN_FILE } from '@goldstone/run-store/format';
@@ -29,6 +29,8 @@ export async function runAnalysis(opts: {
   store?: RunStore;
   progress?: Progress;
   previous?: Record<string, AnalysisResult>;
+  /** The objective that was trained (default: the data loss alone). */
+  objective?: TrainedObjective;
 }): Promise<AnalysisResult> {
   const ctx = createAnalysisContext({ ...opts, analysis: opts.id ?? opts.plugin.name });
   const before = tf.memory().numTensors;
@@ -38,6 +40,21 @@ export async function runAnalysis(opts: {
   const stored: AnalysisResult = JSON.parse(JSON.stringify(result));
   if (opts.store) await opts.store.writeAnalysis(opts.id ?? opts.plugin.name, stored);
   return stored;
+}
+
+/** The objective an experiment trains (data loss + symmetry penalty + weight decay), for analyses. */
+export function experimentObjective(resolved: ResolvedExperiment, task: TaskInstance, model: ModelInstance, rng: Rng): TrainedObjective {
+  const t = resolved.experiment.train;
+  return trainedObjective({
+    model,
+    task,
+    optimizer: t.optimizer,
+    weightDecay: t.weightDecay,
+    groupWeightDecay: t.groups ? Object.fromEntries(Object.entries(t.groups).map(([g, v]) => [g, v.weightDecay])) : undefined,
+    symmetryPenalty: t.symmetryPenalty,
+    epochs: t.epochs,
+    rng: rng.split('objective'),
+  });
 }
 
 /** The experiment as run: every plugin's options with their defaults filled in. */
@@ -221,6 +238,7 @@ export async function runExperiment(opts: {
     }
 
     const analyses: Record<string, AnalysisResult> = {};
+    const objective = experimentObjective(resolved, task, model, rng);
     if (!opts.skipAnalyses) {
       for (const a of resolved.analyses) {
         progress.log(`analysis ${a.id}…`);
@@ -237,6 +255,7 @@ export async function runExperiment(opts: {
             store,
             progress,
             previous: analyses,
+            objective,
           });
         } catch (err) {
           const message = `analysis "${a.id}" failed: ${messageOf(err)}`;
@@ -290,7 +309,7 @@ export async function analyzeStoredRun(opts: {
   }
   // options come from `--set`: problems are named there (`--set: hessian.split: …`)
   const options = parseOrThrow(plugin.options, opts.options ?? {}, { file: '--set', prefix: [opts.analysis] });
-  const { task, model } = await instantiate(resolved);
+  const { task, model, rng } = await instantiate(resolved);
   checkAnalysisOptions(plugin, options, { task, model, train: exp.train }, { source: '--set', prefix: opts.analysis });
   let loaded;
   try {
@@ -320,6 +339,7 @@ export async function analyzeStoredRun(opts: {
       store: opts.store,
       progress: opts.progress,
       previous,
+      objective: experimentObjective(resolved, task, model, rng),
     });
   } finally {
     disposeParams(loaded.params);

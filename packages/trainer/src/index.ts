@@ -5,5 +5,6 @@ export { lrFactor } from './schedule';
 export type { ScheduleConfig } from './schedule';
 export { createSymmetryPenalty, generatorViolation, resolveSymmetry, sampledViolation } from './symmetry-penalty';
 export type { SymmetryPenalty, SymmetryPenaltyConfig, SymmetryPenaltyForm } from './symmetry-penalty';
+export { trainedObjective } from './trained-objective';
 export { createTrainStep, evaluate, paramsFinite, train } from './trainer';
 export type { EpochRow, MetricRow, Penalty, StepRow, TrainConfig, TrainOptions, TrainResult, TrainStep } from './trainer';
