@@ -84,6 +84,16 @@ describe('distillation analysis', () => {
     disposeParams(t.params);
   });
 
+  it("Hinton's loss: a = 0 trains exactly the labels student; a > 0 moves the student towards the teacher", async () => {
+    const opts = { students: [[4]], activation: 'tanh', sampleFractions: [1], epochs: 15, lr: 0.02 };
+    const zero = await run(task, teacher.model, teacher.params, { ...opts, alpha: 0 });
+    expect(zero.result.students[0].distilled).toEqual(zero.result.students[0].labels);
+    const one = await run(task, teacher.model, teacher.params, { ...opts, alpha: 1 });
+    expect(one.result.students[0].distilled.outputMse).not.toBe(one.result.students[0].labels.outputMse);
+    expect(one.result.alpha).toBe(1);
+    expect(one.provenance.method.loss).toMatch(/Hinton/);
+  });
+
   it('names the option when the pool split does not exist', async () => {
     await expect(run(task, teacher.model, teacher.params, { ...SMALL, poolSplit: 'nope' })).rejects.toThrow(/poolSplit: the task has no non-empty split "nope"/);
   });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { API_VERSION, packageInfo, UsageError, defineAnalysis, type AnalysisContext, type AnalysisResult, type Figure, type Json, type ModelInstance, type Params, type Split, type TaskInstance } from '@goldstone/plugin-api';
-import { cloneParams, disposeParams, sampleSplit, subsetSplit, lineChart, higherIsBetter, predictSplit, primaryMetric, scoreArrays } from '@goldstone/core';
+import { cloneParams, disposeParams, lossFunction, sampleSplit, subsetSplit, lineChart, higherIsBetter, predictSplit, primaryMetric, scoreArrays } from '@goldstone/core';
 import { train } from '@goldstone/trainer';
 import { createMlp } from '@goldstone/models';
 import { fidelity, outputMse, softTargets } from './fidelity';
@@ -46,10 +46,30 @@ export async function analyzeDistillation(ctx: AnalysisContext, opts: Distillati
   const teacherPool = predictSplit(ctx.model, ctx.params, pool);
   const teacherEval = predictSplit(ctx.model, ctx.params, evalSplit);
   const teacherValue = scoreArrays(kind, teacherEval, evalSplit.y, width)[metric];
-  const softPool: Split = { ...pool, y: softTargets(kind, teacherPool, width, T), yShape: [width] };
+  // Hinton's loss (1 − a)·L(s, y) + a·T²·L(s/T, q) with q the teacher's softened outputs; L is the
+  // task's loss (cross-entropy: KL(q‖σ(s/T)) up to the constant entropy of q, so the same gradients).
+  const a = opts.alpha;
+  const soft = softTargets(kind, teacherPool, width, T);
+  const both = new Float32Array(pool.n * 2 * width);
+  for (let i = 0; i < pool.n; i++) {
+    both.set(pool.y.subarray(i * width, (i + 1) * width), i * 2 * width);
+    both.set(soft.subarray(i * width, (i + 1) * width), i * 2 * width + width);
+  }
+  const hintonPool: Split = { ...pool, y: both, yShape: [2 * width] };
+  const taskLoss = lossFunction(task.loss);
+  const hinton = (pred: tf.Tensor, y: tf.Tensor): tf.Scalar =>
+    tf.tidy(() => {
+      const B = pred.shape[0];
+      const hard = tf.slice(y, [0, 0], [B, width]);
+      const q = tf.slice(y, [0, width], [B, width]);
+      const s = tf.reshape(pred, [B, width]);
+      const terms: tf.Scalar[] = [];
+      if (a < 1) terms.push(tf.mul(taskLoss(s, hard), 1 - a));
+      if (a > 0) terms.push(tf.mul(taskLoss(tf.div(s, T), q), a * T * T));
+      return (terms.length === 1 ? terms[0] : tf.add(terms[0], terms[1])) as tf.Scalar;
+    });
   const order = ctx.rng.split('pool-order').permutation(pool.n);
-  const lossName = task.loss;
-
+  
   const score = (model: ModelInstance, params: Params): StudentScore => {
     const out = predictSplit(model, params, evalSplit);
     return { value: scoreArrays(kind, out, evalSplit.y, width)[metric], fidelity: fidelity(kind, out, teacherEval, width), outputMse: outputMse(out, teacherEval) };
@@ -65,7 +85,14 @@ export async function analyzeDistillation(ctx: AnalysisContext, opts: Distillati
     const out: { params: number; distilled?: StudentScore; labels?: StudentScore } = { params: student.paramCount };
     let trained: Params | undefined;
     try {
-      const d = await train({ model: tempered(student, T), task: { ...trainingTask(task, subsetSplit(softPool, idx)), loss: lossName }, params: init, config, rng: ctx.rng.split(`train:${key}`) });
+      const d = await train({
+        model: student,
+        task: trainingTask(task, subsetSplit(hintonPool, idx)),
+        params: init,
+        config,
+        rng: ctx.rng.split(`train:${key}`),
+        lossFunction: hinton,
+      });
       trained = d.params;
       out.distilled = score(student, trained);
       disposeParams(trained);
@@ -133,6 +160,7 @@ export async function analyzeDistillation(ctx: AnalysisContext, opts: Distillati
       examples: evalSplit.n,
       fidelity: kind === 'regression' ? 'R² of student against teacher outputs' : kind === 'binary' ? 'agreement of logit signs' : 'agreement of argmax classes',
       temperature: T,
+      alpha: a,
       teacher: { value: teacherValue, params: ctx.model.paramCount },
       students: students as unknown as Json,
       samples: samples.map((s) => ({ ...s, student: largest.hidden })) as unknown as Json,
@@ -148,7 +176,7 @@ export async function analyzeDistillation(ctx: AnalysisContext, opts: Distillati
       samples: { poolSplit: opts.poolSplit, pool: pool.n, split: opts.split, examples: evalSplit.n },
       metric,
       method: {
-        targets: kind === 'regression' ? 'teacher outputs, mse' : `teacher outputs softened at T=${T}; student logits divided by T in training (${lossName})`,
+        loss: kind === 'regression' ? `(1 − a)·mse(s, y) + a·mse(s, teacher), a = ${a}` : `Hinton: (1 − a)·${task.loss}(s, y) + a·T²·${task.loss}(s/T, σ(t/T)) = KL up to a constant, a = ${a}, T = ${T}`,
         baseline: 'the same student, initialisation and data order trained on the true labels',
         trainer: `${opts.optimizer} lr=${opts.lr}, ${opts.epochs} epochs, batch ${opts.batchSize}`,
       },

@@ -10,6 +10,8 @@ export const distillationOptions = z.strictObject({
   activation: z.enum(ACTIVATIONS as unknown as [ActivationName, ...ActivationName[]]).default('relu').describe("The students' activation"),
   /** Softening temperature T of the teacher's outputs (classification and binary; ignored for regression). */
   temperature: z.number().positive().default(2).describe("Softening temperature T of the teacher's outputs (classification and binary; ignored for regression)"),
+  /** Weight a of the teacher in Hinton's loss (1 − a)·L(student, labels) + a·T²·KL(teacher/T ‖ student/T); 1: teacher only. */
+  alpha: z.number().min(0).max(1).default(0.9).describe("Weight a of the teacher in Hinton's loss (1 − a)·L(labels) + a·T²·KL(teacher ‖ student) at temperature T"),
   /** The split whose inputs the teacher labels (the distillation pool). */
   poolSplit: z.string().default('train').describe('The split whose inputs the teacher labels (the distillation pool)'),
   /** Fractions of the pool used in the sample-size sweep (on the largest student). */

@@ -7,4 +7,4 @@ export { createSymmetryPenalty, generatorViolation, resolveSymmetry, sampledViol
 export type { SymmetryPenalty, SymmetryPenaltyConfig, SymmetryPenaltyForm } from './symmetry-penalty';
 export { trainedObjective } from './trained-objective';
 export { createTrainStep, evaluate, paramsFinite, train } from './trainer';
-export type { EpochRow, MetricRow, Penalty, StepRow, TrainConfig, TrainOptions, TrainResult, TrainStep } from './trainer';
+export type { EpochRow, LossFunction, MetricRow, Penalty, StepRow, TrainConfig, TrainOptions, TrainResult, TrainStep } from './trainer';

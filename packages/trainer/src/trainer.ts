@@ -49,14 +49,17 @@ export type MetricRow = StepRow | EpochRow;
 
 export type Penalty = (params: Params, x: tf.Tensor, y: tf.Tensor) => tf.Scalar;
 
+/** A loss of predictions against a batch's targets (mean over the batch), differentiable. */
+export type LossFunction = (pred: tf.Tensor, y: tf.Tensor) => tf.Scalar;
+
 export type TrainStep = (params: Params, x: tf.Tensor, y: tf.Tensor, lrScale?: number) => { params: Params; loss: number };
 
 /**
  * One forward + backward + update: returns the new parameters (the old ones are disposed) and the
  * batch loss *before* the update (including `penalty`, when given).
  */
-export function createTrainStep(model: ModelInstance, loss: LossName, optimizer: Optimizer, penalty?: Penalty): TrainStep {
-  const lossFn = lossFunction(loss);
+export function createTrainStep(model: ModelInstance, loss: LossName | LossFunction, optimizer: Optimizer, penalty?: Penalty): TrainStep {
+  const lossFn = typeof loss === 'function' ? loss : lossFunction(loss);
   const names = model.specs.map((s) => s.name);
   return (params, x, y, lrScale = 1) => {
     const { value, grads } = tf.tidy(() => {
@@ -114,10 +117,10 @@ export function evaluate(
   task: TaskInstance,
   params: Params,
   splitNames?: string[],
-  options: { batchSize?: number } = {},
+  options: { batchSize?: number; lossFunction?: LossFunction } = {},
 ): Record<string, number> {
   const batchSize = options.batchSize ?? 1024;
-  const lossFn = lossFunction(task.loss);
+  const lossFn = options.lossFunction ?? lossFunction(task.loss);
   const out: Record<string, number> = {};
   for (const name of splitNames ?? splitOrder(task)) {
     const split = task.splits[name];
@@ -170,6 +173,11 @@ export interface TrainOptions {
   optimizerState?: OptimizerStateEntry[];
   /** An extra differentiable loss term added to every batch loss (e.g. a soft-symmetry penalty). */
   penalty?: Penalty;
+  /**
+   * The loss to train and evaluate with instead of the task's (`task.loss`), for targets the task's
+   * loss does not read (distillation's labels beside the teacher's soft targets).
+   */
+  lossFunction?: LossFunction;
 }
 
 export interface TrainResult {
@@ -228,7 +236,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const optimizer = createOptimizer(config.optimizer, model.specs, resolveGroups(model, config.groups));
   try {
     if (opts.optimizerState) optimizer.setState(opts.optimizerState);
-    const trainStep = createTrainStep(model, task.loss, optimizer, opts.penalty);
+    const trainStep = createTrainStep(model, opts.lossFunction ?? task.loss, optimizer, opts.penalty);
     const batchesPerEpoch = Math.ceil(split.n / batchSize);
     const baseLr = config.optimizer.lr;
     let step = startEpoch * batchesPerEpoch;
@@ -282,7 +290,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const isLast = done === epochs;
       let metrics: Record<string, number> = {};
       if (done % evalEvery === 0 || isLast) {
-        metrics = evaluate(model, task, params, undefined, { batchSize: Math.max(batchSize, 1024) });
+        metrics = evaluate(model, task, params, undefined, { batchSize: Math.max(batchSize, 1024), lossFunction: opts.lossFunction });
         const row: EpochRow = { kind: 'epoch', epoch: done, step, time: (performance.now() - t0) / 1000, ...metrics, lr };
         await opts.onMetrics?.(row);
       }
@@ -301,7 +309,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       lastGood = undefined;
       progress?.log(diverged);
     }
-    const final = evaluate(model, task, params);
+    const final = evaluate(model, task, params, undefined, { lossFunction: opts.lossFunction });
     for (const h of hooks) await h.onEnd?.({ params, status });
     const result: TrainResult = {
       params,
