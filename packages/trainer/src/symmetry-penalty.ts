@@ -130,6 +130,8 @@ export function createSymmetryPenalty(opts: {
   const penalty: Penalty = (params, x) =>
     tf.tidy(() => {
       const lambda = lambdaAt(nextStep);
+      // λ = 0 contributes nothing: skip the violation (the generator form costs a backward pass per output)
+      if (lambda === 0) return tf.scalar(0);
       const v =
         config.form === 'sampled' ? sampledViolation(model, params, x, symmetry, rng.split(`step:${nextStep}`)) : generatorViolation(model, params, x, symmetry);
       return tf.mul(v, lambda) as tf.Scalar;
