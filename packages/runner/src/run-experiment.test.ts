@@ -70,6 +70,34 @@ describe('train.symmetryPenalty in experiments', () => {
       const outcome = await runExperiment({ resolved: resolveExperiment(exp, registry), store, backend: 'cpu', skipAnalyses: true });
       expect(outcome.status).toBe('completed');
 
+      // analyses see the objective that was trained: data + λ·violation (final λ) + weight decay
+      const seen = defineAnalysis({
+        name: 'objective-probe',
+        apiVersion: API_VERSION,
+        options: z.object({}),
+        run: async (ctx) => {
+          const s = ctx.task.splits.train;
+          const [data, total] = tf.tidy(() => {
+            const x = tf.tensor(s.x, [s.n, ...s.xShape]);
+            const y = tf.tensor(s.y, [s.n, ...s.yShape]);
+            return [ctx.loss(ctx.params, x, y).dataSync()[0], ctx.objective.total(ctx.params, x, y).dataSync()[0]];
+          });
+          return { result: { data, total, penalised: ctx.objective.penalised, terms: ctx.objective.terms }, provenance: { analysis: 'objective-probe', seed: ctx.seed, backend: ctx.backend } };
+        },
+      });
+      const withProbe = new Registry();
+      withProbe.add(task(true), { package: 'test', version: '0.0.0' });
+      withProbe.add(toyMlp, { package: 'test', version: '0.0.0' });
+      withProbe.add(seen, { package: 'test', version: '0.0.0' });
+      const probed = parseExperiment({ ...raw, train: { ...raw.train, weightDecay: 0.01 }, analyses: [{ name: 'objective-probe' }] });
+      const store3 = await RunStore.create(join(dir, 'c'));
+      const o3 = await runExperiment({ resolved: resolveExperiment(probed, withProbe), store: store3, backend: 'cpu' });
+      const r = o3.analyses['objective-probe'].result as any;
+      expect(r.penalised).toBe(true);
+      expect(r.terms.symmetryPenalty).toMatchObject({ form: 'generator', symmetry: 'rotation', lambda: 0.125 }); // 0.5 · 0.5², the λ of the last update
+      expect(r.terms.weightDecay.values).toBeDefined();
+      expect(r.total).toBeGreaterThan(r.data);
+
       const plain = parseExperiment({ ...raw, task: { name: 'plain' } });
       const store2 = await RunStore.create(join(dir, 'b'));
       const err = await runExperiment({ resolved: resolveExperiment(plain, registry), store: store2, backend: 'cpu', skipAnalyses: true }).catch((e) => e);
