@@ -94,6 +94,20 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
     return { ...scores, value: scores[metric], loss };
   };
 
+  /** Metric and loss averaged over `draws` perturbed copies of x (each made by `perturb`, disposed here). */
+  const averaged = (draws: number, perturb: (d: number) => tf.Tensor): { value: number; loss: number } => {
+    let value = 0;
+    let loss = 0;
+    for (let d = 0; d < draws; d++) {
+      const xp = perturb(d);
+      const e = evaluate(xp);
+      xp.dispose();
+      value += e.value / draws;
+      loss += e.loss / draws;
+    }
+    return { value, loss };
+  };
+
   try {
     const clean = evaluate(x);
     // The drop of the metric from clean: positive when the perturbed model is worse (for MSE, its increase).
@@ -121,18 +135,12 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
     if (sections.has('noise')) {
       const rows = opts.noiseSigmas.map((sigma) => {
         const r = ctx.rng.split(`noise:${sigma}`);
-        let value = 0;
-        let loss = 0;
-        for (let d = 0; d < opts.noiseDraws; d++) {
-          const xn = tf.tidy(() => {
+        const { value, loss } = averaged(opts.noiseDraws, () =>
+          tf.tidy(() => {
             const noise = tf.tensor(r.normalArray(x.size, sigma), x.shape, 'float32');
             return tf.add(x, mask ? tf.mul(noise, mask) : noise);
-          });
-          const e = evaluate(xn);
-          xn.dispose();
-          value += e.value / opts.noiseDraws;
-          loss += e.loss / opts.noiseDraws;
-        }
+          }),
+        );
         ctx.progress.tick();
         return { sigma, value, loss, drop: dropOf(value) };
       });
@@ -146,15 +154,7 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
       const scales = featureScales(task.splits.train, trainMask);
       const rows = opts.smearSigmas.map((sigma) => {
         const r = ctx.rng.split(`smear:${sigma}`);
-        let value = 0;
-        let loss = 0;
-        for (let d = 0; d < opts.smearDraws; d++) {
-          const xs = smear(x, sigma, scales, mask, r);
-          const e = evaluate(xs);
-          xs.dispose();
-          value += e.value / opts.smearDraws;
-          loss += e.loss / opts.smearDraws;
-        }
+        const { value, loss } = averaged(opts.smearDraws, () => smear(x, sigma, scales, mask, r));
         ctx.progress.tick();
         return { sigma, value, loss, drop: dropOf(value) };
       });
@@ -223,15 +223,8 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
       const rows = perturbations.map((p) => {
         const points = strengthsOf(p).map((strength) => {
           const r = ctx.rng.split(`perturbation:${p.name}:${strength}`);
-          let value = 0;
-          let loss = 0;
-          for (let d = 0; d < opts.perturbationDraws; d++) {
-            const xp = tf.tidy(() => p.apply(x, strength, r.split(`draw:${d}`))); // tidy: the task's code may leave intermediates
-            const e = evaluate(xp);
-            xp.dispose();
-            value += e.value / opts.perturbationDraws;
-            loss += e.loss / opts.perturbationDraws;
-          }
+          // tidy: the task's code may leave intermediates
+          const { value, loss } = averaged(opts.perturbationDraws, (d) => tf.tidy(() => p.apply(x, strength, r.split(`draw:${d}`))));
           ctx.progress.tick();
           return { strength, value, loss, drop: dropOf(value) };
         });
