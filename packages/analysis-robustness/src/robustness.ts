@@ -70,15 +70,15 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
   const sections = new Set(opts.sections);
   const evalSplit = sampleSplit(splitOf(ctx, opts.split, 'split'), opts.maxExamples, ctx.rng.split('subset'));
   const outputs = task.outputSize;
-  const { x, y } = splitTensors(evalSplit);
   // Where the task pads its inputs: 1 on real values, 0 on padding. Every perturbation below that
   // the analysis makes itself (noise, smearing, generator steps, attacks, IBP boxes) changes real values only.
   const evalMask = maskArray(task, evalSplit);
-  const mask = evalMask ? tf.tensor(evalMask, x.shape, 'float32') : null;
   const trainMask = task.inputMask && (opts.domain === 'data' || sections.has('smearing')) ? maskArray(task, task.splits.train) : null;
   // The domain covers the train split and the evaluated examples, so every clean input lies in it
   // (for a masked task, the range of the real values; padding is never clipped).
-  const domain: InputDomain = inputDomain(opts.domain, [task.splits.train, evalSplit], mask ? [trainMask, evalMask] : undefined);
+  const domain: InputDomain = inputDomain(opts.domain, [task.splits.train, evalSplit], evalMask ? [trainMask, evalMask] : undefined);
+  const { x, y } = splitTensors(evalSplit);
+  const mask = evalMask ? tf.tensor(evalMask, x.shape, 'float32') : null;
   const target: AttackTarget = { model, params, loss: task.loss, domain, mask };
   const perturbations = sections.has('perturbations') ? (task.perturbations ?? []) : [];
   const strengthsOf = (p: { maxStrength?: number }) => opts.perturbationStrengths ?? perturbationStrengths(p.maxStrength);
