@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { logSoftmax, softplus } from '@goldstone/core';
 import type { LossName, ModelInstance, Params, Rng } from '@goldstone/plugin-api';
-import { clipToDomain, type InputDomain } from './domain';
+import { confine, type InputDomain } from './domain';
 
 /** The task loss of every example separately (shape [B]); its mean is core's `lossFunction(loss)`. */
 export function perExampleLoss(loss: LossName, pred: tf.Tensor, y: tf.Tensor): tf.Tensor1D {
@@ -22,6 +22,16 @@ export interface AttackTarget {
   params: Params;
   loss: LossName;
   domain: InputDomain;
+  /**
+   * The task's input mask of the attacked batch (x's shape, 1 on real values, 0 on padding), or
+   * none: every step is multiplied by it and padding is never clipped, so attacks move real values only.
+   */
+  mask?: tf.Tensor | null;
+}
+
+/** `step` on real values only (times the target's mask), or unchanged without a mask. */
+function masked(target: AttackTarget, step: tf.Tensor): tf.Tensor {
+  return target.mask ? tf.mul(step, target.mask) : step;
 }
 
 /** ∇ₓ of the summed per-example loss (each row is that example's own input gradient). */
@@ -35,12 +45,12 @@ export function inputGradient(target: AttackTarget, x: tf.Tensor, y: tf.Tensor):
 /**
  * Fast gradient sign method: x' = clip(x + ε·sign(∇ₓℓ(x, y))), the loss-maximising step of the
  * first-order model of the loss inside the ℓ∞ ball of radius ε. For a model linear in x it is the
- * exact worst case. Returns a new tensor.
+ * exact worst case. With a mask, only real values move. Returns a new tensor.
  */
 export function fgsm(target: AttackTarget, x: tf.Tensor, y: tf.Tensor, eps: number): tf.Tensor {
   return tf.tidy(() => {
     const g = inputGradient(target, x, y);
-    return clipToDomain(tf.add(x, tf.mul(tf.sign(g), eps)), target.domain);
+    return confine(x, tf.add(x, masked(target, tf.mul(tf.sign(g), eps))), target.domain, target.mask);
   });
 }
 
@@ -58,7 +68,8 @@ export interface PgdOptions {
  * Projected gradient descent (Madry et al.) in the ℓ∞ ball of radius ε: a uniform random start in
  * the ball, then `steps` steps x ← Π(x + α·sign(∇ₓℓ)) with α = ε/4 by default, projecting onto the
  * ball and the input domain after each. Every example keeps its highest-loss iterate (over all
- * steps and restarts). Returns a new tensor.
+ * steps and restarts). With a mask, the start, the steps and the projections move real values only.
+ * Returns a new tensor.
  */
 export function pgd(target: AttackTarget, x: tf.Tensor, y: tf.Tensor, eps: number, opts: PgdOptions): tf.Tensor {
   const alpha = opts.stepSize ?? eps / 4;
@@ -72,13 +83,13 @@ export function pgd(target: AttackTarget, x: tf.Tensor, y: tf.Tensor, eps: numbe
   try {
     for (let r = 0; r < opts.restarts; r++) {
       const noise = opts.rng.split(`restart:${r}`).uniformArray(x.size, -eps, eps);
-      let cur = tf.tidy(() => clipToDomain(tf.add(x, tf.tensor(noise, x.shape, 'float32')), target.domain));
+      let cur = tf.tidy(() => confine(x, tf.add(x, masked(target, tf.tensor(noise, x.shape, 'float32'))), target.domain, target.mask));
       for (let s = 0; s <= opts.steps; s++) {
         if (s > 0) {
           const next = tf.tidy(() => {
             const g = inputGradient(target, cur, y);
-            const stepped = tf.minimum(tf.maximum(tf.add(cur, tf.mul(tf.sign(g), alpha)), lo), hi);
-            return clipToDomain(stepped, target.domain);
+            const stepped = tf.minimum(tf.maximum(tf.add(cur, masked(target, tf.mul(tf.sign(g), alpha))), lo), hi);
+            return confine(x, stepped, target.domain, target.mask);
           });
           cur.dispose();
           cur = next;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { checkSplit, type AnalysisCheckContext, type OptionIssue } from '@goldstone/plugin-api';
 
-export const ROBUSTNESS_SECTIONS = ['noise', 'symmetry', 'fgsm', 'pgd', 'ibp', 'weight-noise'] as const;
+export const ROBUSTNESS_SECTIONS = ['noise', 'smearing', 'symmetry', 'perturbations', 'fgsm', 'pgd', 'ibp', 'weight-noise'] as const;
 export type RobustnessSection = (typeof ROBUSTNESS_SECTIONS)[number];
 
 const sweep = (def: number[], what: string) =>
@@ -18,6 +18,18 @@ export const robustnessOptions = z.strictObject({
   noiseSigmas: sweep([0, 0.01, 0.03, 0.1, 0.3, 1], 'noise level').describe('Standard deviations σ of Gaussian input noise x + σ·N(0, I)'),
   /** Noise draws per example and σ. */
   noiseDraws: z.number().int().positive().default(2).describe('Noise draws per example and σ'),
+  /** Relative resolutions σ of smearing x + σ·s_f·N(0, 1) on real values (s_f: feature f's standard deviation over the train split's real values). */
+  smearSigmas: sweep([0, 0.01, 0.03, 0.1, 0.3], 'smearing level').describe("Relative resolutions σ of smearing x + σ·s_f·N(0, 1) on real values only (s_f: feature f's standard deviation over the real values of the train split)"),
+  /** Smearing draws per example and σ. */
+  smearDraws: z.number().int().positive().default(2).describe('Smearing draws per example and σ'),
+  /** Strengths at which each of the task's own perturbations is applied (default: ¼, ½, 1 × its maxStrength, or 1, 2, 4 without one). */
+  perturbationStrengths: z
+    .array(z.number().nonnegative().finite())
+    .min(1, 'give at least one perturbation strength')
+    .optional()
+    .describe("Strengths at which each of the task's own perturbations is applied (default: 0.25, 0.5, 1 times its maxStrength, or 1, 2, 4 without one)"),
+  /** Draws per example and strength of each task perturbation. */
+  perturbationDraws: z.number().int().positive().default(2).describe("Draws per example and strength of each of the task's perturbations"),
   /** Random group elements per example for each of the task's symmetries. */
   symmetryDraws: z.number().int().positive().default(4).describe("Random group elements per example for each of the task's symmetries"),
   /** Step sizes t of x + t·G·x along each symmetry's infinitesimal generator G (where the task gives one). */
@@ -40,6 +52,12 @@ export const robustnessOptions = z.strictObject({
   weightDraws: z.number().int().positive().default(8).describe('Weight-noise draws per σ'),
   /** The split weight noise is measured on (the Hessian analysis uses train by default). */
   weightSplit: z.string().default('train').describe('The split weight noise is measured on'),
+  /** The noise σ the headline's noiseDrop is read at (the nearest swept σ). */
+  referenceSigma: z.number().positive().finite().default(0.1).describe("The noise σ the headline's noiseDrop is read at (the nearest σ of noiseSigmas)"),
+  /** The relative smearing σ the headline's smearDrop is read at (the nearest swept σ). */
+  referenceSmear: z.number().positive().finite().default(0.1).describe("The smearing σ the headline's smearDrop is read at (the nearest σ of smearSigmas)"),
+  /** The ℓ∞ radius the headline's fgsmDrop and pgdDrop are read at (the nearest swept ε). */
+  referenceEpsilon: z.number().positive().finite().default(0.1).describe("The ℓ∞ radius the headline's fgsmDrop and pgdDrop are read at (the nearest ε of epsilons)"),
   /** Hutchinson probes for tr H when the Hessian analysis has not run. */
   traceProbes: z.number().int().positive().default(20).describe('Hutchinson probes for tr H when the Hessian analysis has not run'),
 });

@@ -94,7 +94,7 @@ describe('robustness analysis', () => {
     expect(result.ibp.points[1].certified).toBeLessThanOrEqual(result.clean.value);
     expect(result.weightNoise.trace.source).toBe('hutchinson');
     expect(provenance.samples.examples).toBe(90);
-    expect(figures!.map((f) => f.name)).toEqual(['robustness-noise', 'robustness-symmetries', 'robustness-symmetry-generator', 'robustness-attacks', 'robustness-ibp-width', 'robustness-weight-noise']);
+    expect(figures!.map((f) => f.name)).toEqual(['robustness-noise', 'robustness-smearing', 'robustness-symmetries', 'robustness-symmetry-generator', 'robustness-attacks', 'robustness-ibp-width', 'robustness-weight-noise']);
   });
 
   it('uses the Hessian analysis’ trace when it ran first', async () => {

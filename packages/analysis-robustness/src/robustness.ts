@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { API_VERSION, packageInfo, UsageError, defineAnalysis, type AnalysisContext, type AnalysisResult, type Figure, type Json, type Rng, type Split } from '@goldstone/plugin-api';
 import { splitTensors, sampleSplit, barChart, lineChart, chanceScore, higherIsBetter, primaryMetric, scoreTensors, type MetricName } from '@goldstone/core';
 import { fgsm, perExampleLoss, pgd, type AttackTarget } from './attacks';
-import { domainJson, inputDomain, clipToDomain, type InputDomain } from './domain';
+import { domainJson, inputDomain, clipToDomain, onRealValues, type InputDomain } from './domain';
+import { invarianceScores, predictionChange, type PredictionChange } from './invariance';
+import { featureScales, smear } from './smearing';
 import { checkChain, denseChain, intervalBounds } from './interval-bounds';
 import { robustnessIssues, robustnessOptions, type RobustnessOptions } from './options';
 import { hutchinsonTrace, traceFromHessian, weightNoiseSweep, type TraceSource } from './weight-noise';
@@ -24,6 +26,37 @@ function splitOf(ctx: AnalysisContext, name: string, field: string): Split {
   return s;
 }
 
+/** The task's input mask of a split's inputs, flattened (a copy), or null for a task without one. */
+function maskArray(task: AnalysisContext['task'], split: Split): Float32Array | null {
+  if (!task.inputMask || split.n === 0) return null;
+  const m = tf.tidy(() => task.inputMask!(tf.tensor(split.x, [split.n, ...split.xShape], 'float32')));
+  try {
+    if (m.size !== split.x.length) throw new Error(`the task's inputMask returned shape [${m.shape.join(', ')}] for inputs of shape [${[split.n, ...split.xShape].join(', ')}]`);
+    return (m.dataSync() as Float32Array).slice();
+  } finally {
+    m.dispose();
+  }
+}
+
+/** The row of `rows` whose `key` is nearest to `ref` on a log scale (the first on a tie), or null. */
+function nearest<R extends Record<string, number>>(rows: readonly R[] | undefined, key: keyof R, ref: number): R | null {
+  let best: R | null = null;
+  let bestD = Infinity;
+  for (const r of rows ?? []) {
+    const d = Math.abs(Math.log((r[key] + 1e-30) / ref));
+    if (d < bestD) {
+      bestD = d;
+      best = r;
+    }
+  }
+  return best;
+}
+
+/** The default strengths of a task perturbation: ¼, ½, 1 × maxStrength, or 1, 2, 4 without one. */
+export function perturbationStrengths(maxStrength: number | undefined): number[] {
+  return maxStrength !== undefined && maxStrength > 0 ? [0.25, 0.5, 1].map((f) => f * maxStrength) : [1, 2, 4];
+}
+
 interface Evaluated {
   value: number;
   loss: number;
@@ -37,10 +70,18 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
   const sections = new Set(opts.sections);
   const evalSplit = sampleSplit(splitOf(ctx, opts.split, 'split'), opts.maxExamples, ctx.rng.split('subset'));
   const outputs = task.outputSize;
-  // The domain covers the train split and the evaluated examples, so every clean input lies in it.
-  const domain: InputDomain = inputDomain(opts.domain, [task.splits.train, evalSplit]);
+  // Where the task pads its inputs: 1 on real values, 0 on padding. Every perturbation below that
+  // the analysis makes itself (noise, smearing, generator steps, attacks, IBP boxes) changes real values only.
+  const evalMask = maskArray(task, evalSplit);
+  const trainMask = task.inputMask && (opts.domain === 'data' || sections.has('smearing')) ? maskArray(task, task.splits.train) : null;
+  // The domain covers the train split and the evaluated examples, so every clean input lies in it
+  // (for a masked task, the range of the real values; padding is never clipped).
+  const domain: InputDomain = inputDomain(opts.domain, [task.splits.train, evalSplit], evalMask ? [trainMask, evalMask] : undefined);
   const { x, y } = splitTensors(evalSplit);
-  const target: AttackTarget = { model, params, loss: task.loss, domain };
+  const mask = evalMask ? tf.tensor(evalMask, x.shape, 'float32') : null;
+  const target: AttackTarget = { model, params, loss: task.loss, domain, mask };
+  const perturbations = sections.has('perturbations') ? (task.perturbations ?? []) : [];
+  const strengthsOf = (p: { maxStrength?: number }) => opts.perturbationStrengths ?? perturbationStrengths(p.maxStrength);
   const figures: Figure[] = [];
   const result: Record<string, Json> = {};
 
@@ -53,8 +94,24 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
     return { ...scores, value: scores[metric], loss };
   };
 
+  /** Metric and loss averaged over `draws` perturbed copies of x (each made by `perturb`, disposed here). */
+  const averaged = (draws: number, perturb: (d: number) => tf.Tensor): { value: number; loss: number } => {
+    let value = 0;
+    let loss = 0;
+    for (let d = 0; d < draws; d++) {
+      const xp = perturb(d);
+      const e = evaluate(xp);
+      xp.dispose();
+      value += e.value / draws;
+      loss += e.loss / draws;
+    }
+    return { value, loss };
+  };
+
   try {
     const clean = evaluate(x);
+    // The drop of the metric from clean: positive when the perturbed model is worse (for MSE, its increase).
+    const dropOf = (value: number) => (higherIsBetter(metric) ? clean.value - value : value - clean.value);
     Object.assign(result, {
       metric,
       higherIsBetter: higherIsBetter(metric),
@@ -66,6 +123,8 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
     });
     const steps =
       (sections.has('noise') ? opts.noiseSigmas.length : 0) +
+      (sections.has('smearing') ? opts.smearSigmas.length : 0) +
+      perturbations.reduce((n, p) => n + strengthsOf(p).length, 0) +
       (sections.has('symmetry') ? (task.symmetries?.length ?? 0) : 0) +
       (sections.has('fgsm') ? opts.epsilons.length : 0) +
       (sections.has('pgd') ? opts.epsilons.length : 0) +
@@ -76,51 +135,74 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
     if (sections.has('noise')) {
       const rows = opts.noiseSigmas.map((sigma) => {
         const r = ctx.rng.split(`noise:${sigma}`);
-        let value = 0;
-        let loss = 0;
-        for (let d = 0; d < opts.noiseDraws; d++) {
-          const xn = tf.tidy(() => tf.add(x, tf.tensor(r.normalArray(x.size, sigma), x.shape, 'float32')));
-          const e = evaluate(xn);
-          xn.dispose();
-          value += e.value / opts.noiseDraws;
-          loss += e.loss / opts.noiseDraws;
-        }
+        const { value, loss } = averaged(opts.noiseDraws, () =>
+          tf.tidy(() => {
+            const noise = tf.tensor(r.normalArray(x.size, sigma), x.shape, 'float32');
+            return tf.add(x, mask ? tf.mul(noise, mask) : noise);
+          }),
+        );
         ctx.progress.tick();
-        return { sigma, value, loss };
+        return { sigma, value, loss, drop: dropOf(value) };
       });
       result.noise = rows;
       figures.push(
-        lineChart('robustness-noise', `${metric} under Gaussian input noise x + σ·N(0, I)`, rows, { field: 'sigma', title: 'σ', scale: 'symlog' }, { field: 'value', title: metric }),
+        lineChart('robustness-noise', `${metric} under Gaussian input noise x + σ·N(0, I)${mask ? ' on real values' : ''}`, rows, { field: 'sigma', title: 'σ', scale: 'symlog' }, { field: 'value', title: metric }),
+      );
+    }
+
+    if (sections.has('smearing')) {
+      const scales = featureScales(task.splits.train, trainMask);
+      const rows = opts.smearSigmas.map((sigma) => {
+        const r = ctx.rng.split(`smear:${sigma}`);
+        const { value, loss } = averaged(opts.smearDraws, () => smear(x, sigma, scales, mask, r));
+        ctx.progress.tick();
+        return { sigma, value, loss, drop: dropOf(value) };
+      });
+      result.smearing = { featureScales: Array.from(scales), masked: mask !== null, points: rows };
+      figures.push(
+        lineChart('robustness-smearing', `${metric} under resolution smearing x + σ·s_f·N(0, 1) of the real values (s_f: each feature's spread)`, rows, { field: 'sigma', title: 'σ (relative)', scale: 'symlog' }, { field: 'value', title: metric }),
       );
     }
 
     if (sections.has('symmetry')) {
       const base = tf.tidy(() => model.apply(params, x));
+      const baseOut = (base.dataSync() as Float32Array).slice();
+      const width = baseOut.length / x.shape[0];
       const rows = (task.symmetries ?? []).map((sym) => {
         const r = ctx.rng.split(`symmetry:${sym.name}`);
         let value = 0;
         let loss = 0;
         let change = 0;
+        const moved: PredictionChange = { absChange: 0, agree: 0, spread: 0, examples: 0 };
         for (let d = 0; d < opts.symmetryDraws; d++) {
           const xs = tf.tidy(() => sym.sample(x, r)); // tidy: a task's sampler may leave intermediates
           const e = evaluate(xs);
-          const diff = tf.tidy(() => tf.mean(tf.sum(tf.reshape(tf.square(tf.sub(model.apply(params, xs), base)), [x.shape[0], -1]), 1)));
+          const out = tf.tidy(() => model.apply(params, xs));
+          const diff = tf.tidy(() => tf.mean(tf.sum(tf.reshape(tf.square(tf.sub(out, base)), [x.shape[0], -1]), 1)));
           change += (diff.dataSync() as Float32Array)[0] / opts.symmetryDraws;
-          tf.dispose([xs, diff]);
+          const c = predictionChange(kind, baseOut, out.dataSync() as Float32Array, width);
+          moved.absChange += c.absChange;
+          moved.agree += c.agree;
+          moved.spread += c.spread;
+          moved.examples += c.examples;
+          tf.dispose([xs, out, diff]);
           value += e.value / opts.symmetryDraws;
           loss += e.loss / opts.symmetryDraws;
         }
         // Along the generator: x + t·G·x, the group action to first order in t, for a sweep of t.
         const generator = sym.generator
           ? opts.generatorSteps.map((t) => {
-              const xt = tf.tidy(() => tf.add(x, tf.mul(sym.generator!(x), t)));
+              const xt = tf.tidy(() => {
+                const step = tf.mul(sym.generator!(x), t);
+                return tf.add(x, mask ? tf.mul(step, mask) : step);
+              });
               const e = evaluate(xt);
               xt.dispose();
               return { t, value: e.value, loss: e.loss };
             })
           : null;
         ctx.progress.tick();
-        return { name: sym.name, value, loss, outputChange: change, generator };
+        return { name: sym.name, value, loss, drop: dropOf(value), outputChange: change, ...invarianceScores(kind, moved), generator };
       });
       base.dispose();
       result.symmetries = rows;
@@ -137,6 +219,26 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
       }
     }
 
+    if (sections.has('perturbations')) {
+      const rows = perturbations.map((p) => {
+        const points = strengthsOf(p).map((strength) => {
+          const r = ctx.rng.split(`perturbation:${p.name}:${strength}`);
+          // tidy: the task's code may leave intermediates
+          const { value, loss } = averaged(opts.perturbationDraws, (d) => tf.tidy(() => p.apply(x, strength, r.split(`draw:${d}`))));
+          ctx.progress.tick();
+          return { strength, value, loss, drop: dropOf(value) };
+        });
+        return { name: p.name, description: p.description ?? null, maxStrength: p.maxStrength ?? null, points };
+      });
+      result.perturbations = rows;
+      const series = rows.flatMap((r) => r.points.map((pt) => ({ perturbation: r.name, strength: pt.strength, value: pt.value })));
+      if (series.length > 0) {
+        figures.push(
+          lineChart('robustness-perturbations', `${metric} under the task's own input perturbations`, series, { field: 'strength', title: 'strength' }, { field: 'value', title: metric }, 'perturbation'),
+        );
+      }
+    }
+
     const attackRows: { attack: string; epsilon: number; value: number; loss: number }[] = [];
     for (const attack of ['fgsm', 'pgd'] as const) {
       if (!sections.has(attack)) continue;
@@ -148,7 +250,7 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
         const e = evaluate(xa);
         xa.dispose();
         ctx.progress.tick();
-        return { epsilon, value: e.value, loss: e.loss };
+        return { epsilon, value: e.value, loss: e.loss, drop: dropOf(e.value) };
       });
       result[attack] = rows;
       attackRows.push(...rows.map((r) => ({ attack, ...r })));
@@ -175,7 +277,7 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
           ctx.progress.tick(opts.ibpEpsilons.length);
         } else {
           const rows = opts.ibpEpsilons.map((epsilon) => {
-            const row = ibpRow(chain, params, x, y, epsilon, domain, kind);
+            const row = ibpRow(chain, params, x, y, epsilon, domain, kind, mask);
             ctx.progress.tick();
             return row;
           });
@@ -223,6 +325,7 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
       }
     }
     ctx.progress.stop();
+    result.headline = headline(result, opts, metric);
 
     return {
       result: result as Json,
@@ -236,12 +339,47 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
         samples: { split: opts.split, examples: evalSplit.n, weightSplit: opts.weightSplit, weightExamples },
         metric,
         attacks: { norm: 'linf', pgdStepSize: 'epsilon/4', pgdStart: 'uniform in the ball', clip: domain.kind },
+        masked: mask !== null,
         trace: trace ? (trace as unknown as Json) : null,
       },
     };
   } finally {
-    tf.dispose([x, y]);
+    tf.dispose(mask ? [x, y, mask] : [x, y]);
   }
+}
+
+type Row = Record<string, number>;
+
+/**
+ * A few scalars a summary across runs reads by stable paths (null where the section did not run):
+ * the metric drops (positive = worse) under noise, smearing, FGSM and PGD at the reference σ and ε
+ * (the nearest swept value), the invariance score and agreement of every symmetry, and the drop of
+ * every task perturbation at its largest strength.
+ */
+function headline(result: Record<string, Json>, opts: RobustnessOptions, metric: MetricName): Json {
+  const noise = nearest(result.noise as Row[] | undefined, 'sigma', opts.referenceSigma);
+  const smearing = nearest((result.smearing as { points: Row[] } | undefined)?.points, 'sigma', opts.referenceSmear);
+  const fgsmRow = nearest(result.fgsm as Row[] | undefined, 'epsilon', opts.referenceEpsilon);
+  const pgdRow = nearest(result.pgd as Row[] | undefined, 'epsilon', opts.referenceEpsilon);
+  const symmetries = (result.symmetries as { name: string; invariance: number | null; agreement: number | null }[] | undefined) ?? [];
+  const perturbations = (result.perturbations as { name: string; points: Row[] }[] | undefined) ?? [];
+  const largest = (points: Row[]) => points.reduce<Row | null>((a, p) => (a === null || p.strength > a.strength ? p : a), null);
+  return {
+    metric,
+    clean: (result.clean as Row).value,
+    noiseSigma: noise?.sigma ?? null,
+    noiseDrop: noise?.drop ?? null,
+    smearSigma: smearing?.sigma ?? null,
+    smearDrop: smearing?.drop ?? null,
+    epsilon: (pgdRow ?? fgsmRow)?.epsilon ?? null,
+    fgsmDrop: fgsmRow?.drop ?? null,
+    pgdDrop: pgdRow?.drop ?? null,
+    pgdValue: pgdRow?.value ?? null,
+    invariance: Object.fromEntries(symmetries.map((s) => [s.name, s.invariance])),
+    agreement: Object.fromEntries(symmetries.map((s) => [s.name, s.agreement])),
+    perturbationDrop: Object.fromEntries(perturbations.map((p) => [p.name, largest(p.points)?.drop ?? null])),
+    perturbationStrength: Object.fromEntries(perturbations.map((p) => [p.name, largest(p.points)?.strength ?? null])),
+  };
 }
 
 /** IBP at one radius: bound widths, log-volume, and certified accuracy or worst-case error. */
@@ -253,11 +391,14 @@ function ibpRow(
   epsilon: number,
   domain: InputDomain,
   kind: AnalysisContext['task']['outputKind'],
+  mask: tf.Tensor | null,
 ): { epsilon: number; meanWidth: number; maxWidth: number; meanLog10Volume: number; certified: number; certifiedMetric: string } {
   const b = x.shape[0];
   const { lower, upper } = tf.tidy(() => {
-    const lo = tf.minimum(clipToDomain(tf.sub(x, epsilon), domain), x);
-    const hi = tf.maximum(clipToDomain(tf.add(x, epsilon), domain), x);
+    let lo = tf.minimum(clipToDomain(tf.sub(x, epsilon), domain), x);
+    let hi = tf.maximum(clipToDomain(tf.add(x, epsilon), domain), x);
+    // padding is not perturbed: its interval is the single clean value
+    if (mask) [lo, hi] = [onRealValues(x, lo, mask), onRealValues(x, hi, mask)];
     return intervalBounds(chain, params, lo, hi);
   });
   const l = lower.dataSync() as Float32Array;
@@ -303,7 +444,7 @@ function ibpRow(
 export const robustness = defineAnalysis({
   name: 'robustness',
   apiVersion: API_VERSION,
-  description: 'Metric under input noise, symmetry transformations, FGSM/PGD attacks; IBP output bounds; weight noise against ½σ²·tr H',
+  description: "Metric under input noise, resolution smearing, symmetry transformations (with invariance scores), the task's own perturbations, FGSM/PGD attacks; IBP output bounds; weight noise against ½σ²·tr H",
   options: robustnessOptions,
   check: (options, ctx) => robustnessIssues(options, ctx),
   run: (ctx, options) => analyzeRobustness(ctx, options),
