@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { packageInfo, UsageError, type AnalysisContext, type AnalysisResult, type Json, type Progress, type Rng } from '@goldstone/plugin-api';
-import { flatLoss, flattenParams, sampleIndices, splitTensors } from '@goldstone/core';
+import { flatLoss, flattenParams, sampleIndices, splitTensors, unflattenParams } from '@goldstone/core';
 import {
   checkDeterministic,
   curvatureOperator,
@@ -25,6 +25,7 @@ import {
   type SpectralQuadratures,
 } from '@goldstone/curvature';
 import { hessianFigures } from './figures';
+import { generatorCurvatures, type GeneratorEntry } from './generators';
 import { estimatorsFor, type HessianOptions } from './options';
 
 /** This package's version, for provenance (read from its package.json). */
@@ -125,12 +126,16 @@ export async function analyzeHessian(ctx: AnalysisContext, opts: HessianOptions)
   } catch (e) {
     throw new UsageError(`hessian.traceEstimator: ${(e as Error).message}`, { field: 'hessian.traceEstimator' });
   }
+  if (opts.objective === 'total' && opts.operator !== 'hessian') {
+    throw new UsageError(`hessian.objective: total has a Hessian only, but operator is "${opts.operator}"; use operator: hessian or objective: data`, { field: 'hessian.objective' });
+  }
   const rng = opts.seed ? ctx.rng.split(`seed:${opts.seed}`) : ctx.rng;
+  const total = opts.objective === 'total' ? ctx.objective.total : undefined;
   const { model } = ctx;
   const { batches, examples, subset } = selectData(ctx, opts, rng.split('subset'));
   let op: LinearOperator | undefined;
   try {
-    op = curvatureOperator({ model, loss: ctx.task.loss, params: ctx.params, data: batches, kind: opts.operator, restrictTo: opts.params });
+    op = curvatureOperator({ model, loss: ctx.task.loss, params: ctx.params, data: batches, kind: opts.operator, restrictTo: opts.params, objective: total });
     const n = op.dim;
     const determinism = checkDeterministic(op, rng.split('determinism'));
     const method = opts.method === 'auto' ? (n <= opts.exactMaxParams ? 'exact' : 'lanczos') : opts.method;
@@ -156,6 +161,8 @@ export async function analyzeHessian(ctx: AnalysisContext, opts: HessianOptions)
       nearZeroModes: from.density,
       effectiveDimension: from.density,
       logDet: from.density,
+      effectiveDimensionRelative: from.density,
+      logDetRelative: from.density,
     };
 
     const lambdaMax = top[0];
@@ -165,6 +172,21 @@ export async function analyzeHessian(ctx: AnalysisContext, opts: HessianOptions)
     const nz = nearZeroModes(source, opts.epsilon);
     const neff = effectiveDimension(source, opts.z);
     const ld = logDet(source, opts.z);
+    // the same at a scale relative to λ_max (comparable across runs whose curvature scales differ)
+    const zRel = lambdaMax > 0 ? opts.zRelative * lambdaMax : null;
+    const neffRel = zRel === null ? null : effectiveDimension(source, zRel);
+    const ldRel = zRel === null ? null : logDet(source, zRel);
+
+    // Curvature along the directions that realise the task's input-symmetry generators.
+    const generators: GeneratorEntry[] = opts.generators
+      ? generatorCurvatures(
+          ctx,
+          op,
+          { method, lambdaMax, quadratures, spectrum, eigenvector: eig.eigenvector },
+          batches,
+          { bottomOverlapK: opts.bottomOverlapK, bottomOverlapBy: opts.bottomOverlapBy, checkExamples: opts.generatorCheckExamples, ranges: opts.params ? paramRanges(model.specs, opts.params) : null },
+        )
+      : [];
 
     // Curvature along the model's declared parameter symmetries: predicted vs measured zero modes.
     const symmetries: Json[] = [];
@@ -198,7 +220,9 @@ export async function analyzeHessian(ctx: AnalysisContext, opts: HessianOptions)
     const lossLines: { index: number; eigenvalue: number; t: number[]; loss: number[]; quadratic: number[] }[] = [];
     if (opts.lossLines > 0 && topVectors.length > 0) {
       const kept = batches;
-      const fs = kept.map((b) => flatLoss(model, ctx.task.loss, b.x, b.y));
+      const fs = kept.map((b) =>
+        total ? (w: tf.Tensor1D) => tf.tidy(() => total(unflattenParams(w, model.specs), b.x, b.y)) : flatLoss(model, ctx.task.loss, b.x, b.y),
+      );
       const weights = kept.map((b) => b.x.shape[0] / examples);
       const w0 = flattenParams(ctx.params, model.specs);
       const ranges = opts.params ? paramRanges(model.specs, opts.params) : null;
@@ -236,6 +260,7 @@ export async function analyzeHessian(ctx: AnalysisContext, opts: HessianOptions)
     const result = {
       method,
       operator: opts.operator,
+      objective: opts.objective,
       paramCount: n,
       examples,
       topEigenvalues: top,
@@ -254,7 +279,12 @@ export async function analyzeHessian(ctx: AnalysisContext, opts: HessianOptions)
       nearZeroModes: nz,
       effectiveDimension: neff,
       logDet: ld,
+      zRelative: opts.zRelative,
+      zRelativeValue: zRel,
+      effectiveDimensionRelative: neffRel,
+      logDetRelative: ldRel,
       symmetries,
+      generators,
       lossLines,
       spectrum,
       hvpCount,
@@ -267,6 +297,9 @@ export async function analyzeHessian(ctx: AnalysisContext, opts: HessianOptions)
       backend: ctx.backend,
       method,
       operator: opts.operator,
+      objective: opts.objective,
+      objectiveTerms: opts.objective === 'total' ? ctx.objective.terms : { data: ctx.task.loss },
+      trainedObjective: { penalised: ctx.objective.penalised, terms: ctx.objective.terms },
       params: opts.params ?? null,
       data: { split: opts.split, examples, subset, batches: batches.length },
       determinism: { checked: true, maxAbsDiff: determinism.maxAbsDiff },

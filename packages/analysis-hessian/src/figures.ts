@@ -12,6 +12,16 @@ export interface FigureInput {
   logDensity: { grid: number[]; values: number[] };
   nearZeroModes: { threshold: number };
   lossLines: { index: number; eigenvalue: number; t: number[]; loss: number[]; quadratic: number[] }[];
+  /** Generator directions (entries with a Rayleigh quotient are marked on the spectrum). */
+  generators?: readonly unknown[];
+}
+
+/** The generator directions' Rayleigh quotients, as rules on the spectrum plot. */
+function generatorRules(r: FigureInput): { generator: string; value: number }[] {
+  return (r.generators ?? []).flatMap((g) => {
+    const e = g as { name?: string; rayleighQuotient?: unknown };
+    return typeof e.rayleighQuotient === 'number' ? [{ generator: `generator ${e.name} (vᵀHv/‖v‖²)`, value: e.rayleighQuotient }] : [];
+  });
 }
 
 /**
@@ -27,19 +37,22 @@ export function hessianFigures(r: FigureInput): Figure[] {
         ...r.topEigenvalues.map((value, i) => ({ rank: i + 1, value, kind: 'top' })),
         ...r.bottomEigenvalues.map((value, i) => ({ rank: -(i + 1), value, kind: 'bottom' })),
       ];
+  const y = { field: 'value', type: 'quantitative', title: 'eigenvalue λ', scale: { type: 'symlog', constant: Math.max(r.nearZeroModes.threshold, 1e-12) } };
+  const points = {
+    data: { values: eig },
+    mark: { type: 'point', filled: true },
+    encoding: { x: { field: 'rank', type: 'quantitative', title: 'rank' }, y, color: { field: 'kind', type: 'nominal', title: null } },
+  };
+  const rules = generatorRules(r);
   figures.push({
     name: 'hessian-spectrum',
-    title: r.spectrum ? 'Hessian eigenvalues (exact), by rank' : 'Extreme Hessian eigenvalues (Lanczos); negative rank counts from the bottom',
-    spec: {
-      $schema: SCHEMA,
-      data: { values: eig },
-      mark: { type: 'point', filled: true },
-      encoding: {
-        x: { field: 'rank', type: 'quantitative', title: 'rank' },
-        y: { field: 'value', type: 'quantitative', title: 'eigenvalue λ', scale: { type: 'symlog', constant: Math.max(r.nearZeroModes.threshold, 1e-12) } },
-        color: { field: 'kind', type: 'nominal', title: null },
-      },
-    },
+    title: `${r.spectrum ? 'Hessian eigenvalues (exact), by rank' : 'Extreme Hessian eigenvalues (Lanczos); negative rank counts from the bottom'}${rules.length ? '; dashed: curvature along the generator directions' : ''}`,
+    spec: rules.length
+      ? {
+          $schema: SCHEMA,
+          layer: [points, { data: { values: rules }, mark: { type: 'rule', strokeDash: [4, 3] }, encoding: { y, color: { field: 'generator', type: 'nominal', title: null } } }],
+        }
+      : { $schema: SCHEMA, ...points },
   });
   figures.push({
     name: 'hessian-density',

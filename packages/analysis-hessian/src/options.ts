@@ -54,6 +54,13 @@ export const hessianOptions = z.strictObject({
   epsilon: z.number().positive().default(1e-4).describe('Near-zero threshold: modes with |λ| < epsilon · λ_max'),
   /** Curvature scale z of N_eff(z) = Σ λ/(λ+z) and log det = Σ log(1 + λ/z) (absolute units of λ). */
   z: z.number().positive().default(1e-3).describe('Curvature scale z of N_eff(z) = Σ λ/(λ+z) and log det = Σ log(1 + λ/z) (absolute units of λ)'),
+  /** Also N_eff and log det at z = zRelative · λ_max (scale-free across runs); the absolute `z` stays. */
+  zRelative: z.number().positive().default(1e-3).describe('Also report N_eff and log det at z = zRelative · λ_max (scale-free across runs)'),
+  /**
+   * The function whose curvature is taken: `data`, the task's loss; `total`, the objective that was
+   * trained (data + symmetry penalty + weight decay, the run's `objective.total`). Hessian only.
+   */
+  objective: z.enum(['data', 'total']).default('data').describe("The function whose curvature is taken: data (the task's loss) or total (data + penalty + weight decay, as trained)"),
   /** Examples of the split the loss is averaged over (a seeded random subset when the split is larger). */
   maxExamples: z.number().int().positive().default(512).describe('Examples of the split the loss is averaged over (a seeded random subset when larger)'),
   /** Split the examples into fixed batches of this size (0: one batch); the operator is their mean. */
@@ -64,6 +71,18 @@ export const hessianOptions = z.strictObject({
   seed: z.number().int().min(0).default(0).describe("Offset added to the run's seed for this analysis's random draws (probes, subset)"),
   /** Directions whose curvature is reported: the model's declared parameter symmetries, or none. */
   directions: z.enum(['symmetries', 'none']).default('symmetries').describe("Directions whose curvature is reported: the model's declared parameter symmetries, or none"),
+  /**
+   * Curvature along the parameter direction that realises each input symmetry's generator
+   * (`model.generatorDirection`): Rayleigh quotient, its ratio to λ_max, percentile, overlap with
+   * the bottom eigenvectors, and a first-order functional check.
+   */
+  generators: z.boolean().default(true).describe("Whether to report the curvature along the direction realising each input symmetry's generator"),
+  /** Bottom eigenvectors the generator direction's overlap is summed over (exact mode). */
+  bottomOverlapK: z.number().int().min(1).default(10).describe("Bottom eigenvectors the generator direction's overlap is summed over (exact mode)"),
+  /** Which eigenvectors are the bottom ones: smallest |λ| (near-zero modes) or smallest λ. */
+  bottomOverlapBy: z.enum(['abs', 'algebraic']).default('abs').describe('Bottom eigenvectors: smallest |λ| (abs) or smallest λ (algebraic)'),
+  /** Examples of the first batch the generator direction's first-order check runs on (0: none). */
+  generatorCheckExamples: z.number().int().min(0).default(8).describe("Examples the generator direction's first-order check runs on (0: none)"),
   /** Loss profiles L(w + t·uᵢ) along this many top eigenvectors (figure). */
   lossLines: z.number().int().min(0).default(3).describe('Loss profiles L(w + t·uᵢ) along this many top eigenvectors (figure)'),
   /** Points per loss profile. */
@@ -83,6 +102,9 @@ const EXACT_DENSE_MATRICES = 3;
  */
 export function hessianIssues(o: HessianOptions, { task, model, memoryLimit }: Pick<AnalysisCheckContext, 'task' | 'model' | 'memoryLimit'>): OptionIssue[] {
   const issues = [...checkSplit(task, 'split', o.split), ...checkParamNames(model, 'params', o.params)];
+  if (o.objective === 'total' && o.operator !== 'hessian') {
+    issues.push({ field: 'objective', message: `objective: total has a Hessian only (the penalty and weight decay are not a loss of the outputs), but operator is "${o.operator}"; use operator: hessian or objective: data` });
+  }
   if (issues.length) return issues;
   const n = o.params ? model.specs.filter((s) => o.params!.includes(s.name)).reduce((a, s) => a + sizeOf(s.shape), 0) : model.paramCount;
   const exact = o.method === 'exact' || (o.method === 'auto' && n <= o.exactMaxParams);

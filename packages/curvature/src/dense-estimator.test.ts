@@ -18,6 +18,8 @@ describe('dense estimator', () => {
     // vectors on the first three top pairs only, each an eigenvector
     expect(eig.top.map((p) => p.vector !== undefined)).toEqual([true, true, true, false, false]);
     for (const p of eig.top.slice(0, 3)) expect(eigenResidual(op, p.value, p.vector!)).toBeLessThan(1e-10 * lambdas[0]);
+    // every eigenvector on request, in the spectrum's (descending) order
+    for (const i of [0, n - 1]) expect(eigenResidual(op, eig.spectrum![i], eig.eigenvector!(i))).toBeLessThan(1e-10 * lambdas[0]);
     expect(out.trace!.stderr).toBe(0);
     expect(Math.abs(out.trace!.value - trace)).toBeLessThan(1e-10 * lambdas[0]);
     const [q] = out.density!.quadratures;

@@ -35,6 +35,7 @@ export const denseEstimator = defineEstimator({
         bottom: asc.slice(0, bottomK).map((value) => ({ value })),
         converged: true,
         spectrum,
+        eigenvector: (i: number) => eigen.vector(n - 1 - i),
       };
     }
     if (settings.trace) out.trace = { value: asc.reduce((s, v) => s + v, 0), stderr: 0 };

@@ -74,6 +74,11 @@ export interface ExtremeEigenpairs {
   converged: boolean;
   /** Every eigenvalue, descending, when the estimator computed them all (exact methods). */
   spectrum?: number[];
+  /**
+   * The unit eigenvector of `spectrum[i]` (same descending order), computed on request, when the
+   * estimator holds a full eigendecomposition (exact methods): for overlaps with any eigenvectors.
+   */
+  eigenvector?: (i: number) => Float64Array;
 }
 
 /** The result of a `density` run. */

@@ -62,6 +62,14 @@ describe('curvatureOperator', () => {
     // the Gauss–Newton matrix of a linear model under MSE is the Hessian
     const ggn = curvatureOperator({ model, loss: 'mse', params, data: { x, y }, kind: 'ggn' });
     expect(maxRelDiff((await denseMatrix(ggn)).values, ref)).toBeLessThan(1e-5);
+    // an objective in place of the loss: the loss plus (c/2)‖w‖² has Hessian 2XᵀX/N + c·I
+    const c = 0.3;
+    const objective = (p: Params, xb: tf.Tensor, yb: tf.Tensor) =>
+      tf.tidy(() => tf.add(tf.mean(tf.square(tf.sub(model.apply(p, xb), yb))), tf.mul(tf.sum(tf.square(p.w)), c / 2)) as tf.Scalar);
+    const shifted = curvatureOperator({ model, loss: 'mse', params, data: { x, y }, objective });
+    expect(maxRelDiff((await denseMatrix(shifted)).values, ref.map((v, k) => v + (k % (d + 1) === 0 ? c : 0)))).toBeLessThan(1e-5);
+    expect(() => curvatureOperator({ model, loss: 'mse', params, data: { x, y }, objective, kind: 'ggn' })).toThrow(/hessian only/);
+    shifted.dispose();
     op.dispose();
     ggn.dispose();
     tf.dispose([x, y]);

@@ -105,6 +105,11 @@ export interface CurvatureOperatorOptions {
   kind?: 'hessian' | 'ggn';
   /** Restrict to these parameters (a layer, a block): the operator acts on their concatenation. */
   restrictTo?: readonly string[];
+  /**
+   * The objective to differentiate instead of the mean `loss` (e.g. a trained objective with a
+   * penalty): mean over the examples given, differentiable to second order. `hessian` kind only.
+   */
+  objective?: (params: Params, x: tf.Tensor, y: tf.Tensor) => tf.Scalar;
 }
 
 /**
@@ -114,7 +119,9 @@ export interface CurvatureOperatorOptions {
  * is the size-weighted mean, i.e. the curvature of the mean loss over all their examples.
  */
 export function curvatureOperator(opts: CurvatureOperatorOptions): LinearOperator {
-  const { model, loss } = opts;
+  const { model, loss, objective } = opts;
+  const kind = opts.kind ?? 'hessian';
+  if (objective && kind !== 'hessian') throw new Error(`curvatureOperator: an objective other than the loss has no ${kind} operator (hessian only)`);
   const batches = Array.isArray(opts.data) ? opts.data : [opts.data];
   if (batches.length === 0) throw new Error('curvatureOperator: no data');
   const total = batches.reduce((s, b) => s + b.x.shape[0], 0);
@@ -124,8 +131,9 @@ export function curvatureOperator(opts: CurvatureOperatorOptions): LinearOperato
   const n = model.paramCount;
   const ranges = opts.restrictTo ? paramRanges(model.specs, opts.restrictTo) : null;
   const dim = ranges ? ranges.reduce((s, r) => s + r.size, 0) : n;
-  const kind = opts.kind ?? 'hessian';
-  const fs = kept.map((b) => flatLoss(model, loss, b.x, b.y));
+  const fs = kept.map((b) =>
+    objective ? (v: tf.Tensor1D) => tf.tidy(() => objective(unflattenParams(v, model.specs), b.x, b.y)) : flatLoss(model, loss, b.x, b.y),
+  );
 
   const embed = (v: Float64Array): Float32Array => {
     if (!ranges) return Float32Array.from(v);

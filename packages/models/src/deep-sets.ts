@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ACTIVATIONS, activation as activationOf, countParams, type ActivationName } from '@goldstone/core';
-import { API_VERSION, defineModel, type ModelCreateContext, type OptionIssue, type SizeEstimate, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
+import { API_VERSION, defineModel, type GeneratorDirection, type ModelCreateContext, type OptionIssue, type SizeEstimate, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
 import { applyChain, chainBias, chainDepth, chainLinks, chainParamCount, chainSpecs, chainWeight, initChain, resolveInit, type DenseChain } from './dense-chain';
 import { initStd, MLP_INITS } from './init-schemes';
 import { FlatLayout, hiddenSymmetries, type ChannelLink } from './param-symmetries';
 import { equivariantSetLayer, invariantSetLayer, setMask } from './set-layers';
+import { directionOf, elementBlock, hostValues, transposedTimes } from './generator-direction';
 
 export const deepSetsOptions = z
   .object({
@@ -153,11 +154,47 @@ export function createDeepSets(options: DeepSetsOptions, ctx: Pick<ModelCreateCo
     return hiddenSymmetries(options.activation, params, layout, links());
   }
 
+  /** The parameters of the first layer that sees each element's features: rows = the channels φ sees. */
+  const firstLayer: string[] =
+    e.length > 1 ? ['eq0.lambda', 'eq0.gamma'] : chainDepth(phi) > 0 ? [chainWeight(phi, 0)] : [chainWeight(rho, 0)];
+
+  /**
+   * G must act on every element alike (block diagonal, one F×F block g) and leave the weight
+   * channel alone (neither changed nor read). Then the channels φ sees move by ĝ (g on those
+   * channels), the masked pool is linear in them, and the first layer absorbs it: δW = ĝᵀW for
+   * each of its weights (Λ and Γ of the first equivariant layer, or the first weight of φ, or of
+   * ρ when φ is empty). The `nonzero` mask is unchanged to first order: G maps a zero element to
+   * a zero element.
+   */
+  function generatorDirection(params: Params, G: Float32Array): GeneratorDirection {
+    const found = elementBlock(G, N, F);
+    if ('unsupported' in found) return found;
+    const g = found.block;
+    if (wc !== undefined) {
+      const tol = 1e-6 * g.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-30);
+      for (let q = 0; q < F; q++) {
+        const changes = Math.abs(g[wc * F + q]) > tol;
+        if (changes || (q !== wc && Math.abs(g[q * F + wc]) > tol)) {
+          return {
+            unsupported: `the generator ${changes ? 'changes' : 'reads'} the weight channel ${wc}${q === wc ? '' : ` (with channel ${q})`}; the energy-flow weights multiply φ in the pool, they do not pass through a linear first layer`,
+          };
+        }
+      }
+    }
+    const seen = channels ? Array.from(channels) : Array.from({ length: F }, (_, i) => i);
+    const gHat = new Float32Array(Fin * Fin);
+    seen.forEach((p, a) => seen.forEach((q, b) => (gHat[a * Fin + b] = g[p * F + q])));
+    const changes: Record<string, Float32Array> = {};
+    for (const name of firstLayer) changes[name] = transposedTimes(gHat, Fin, hostValues(params, name), layout.shapes.get(name)![1]);
+    return directionOf(specs, changes);
+  }
+
   return {
     specs,
     paramCount,
     init,
     apply,
+    generatorDirection,
     groups: {
       equivariant: specs.filter((s) => s.name.startsWith('eq')).map((s) => s.name),
       phi: specs.filter((s) => s.name.startsWith('phi.')).map((s) => s.name),

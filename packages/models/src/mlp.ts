@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ACTIVATIONS, activation as activationOf, countParams, sizeOf, type ActivationName } from '@goldstone/core';
-import { API_VERSION, defineModel, type ModelCreateContext, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
+import { API_VERSION, defineModel, type GeneratorDirection, type ModelCreateContext, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
 import { blockLayoutIssues, blockStructureOptions, createBlockMlp, estimateBlockMlp, refineBlockStructure, usesBlockStructure } from './block-mlp';
 import { MLP_INITS, RELU_LIKE, initStd, type MlpInit } from './init-schemes';
+import { directionOf, generatorSizeIssue, hostValues, transposedTimes } from './generator-direction';
 
 export { MLP_INITS, RELU_LIKE, initStd, type MlpInit } from './init-schemes';
 
@@ -127,6 +128,17 @@ export function createMlp(options: MlpOptions, ctx: Pick<ModelCreateContext, 'in
     return [{ name: 'relu-rescaling', directions }];
   }
 
+  /**
+   * The first layer is linear in the flattened inputs (row-major, as G is): (x + εGx)ᵀW =
+   * xᵀ(W + εGᵀW), so δ(dense0.weight) = GᵀW realises G exactly; every other parameter stays.
+   */
+  function generatorDirection(params: Params, G: Float32Array): GeneratorDirection {
+    const issue = generatorSizeIssue(G, inputSize);
+    if (issue) return { unsupported: issue };
+    const name = 'dense0.weight';
+    return directionOf(specs, { [name]: transposedTimes(G, inputSize, hostValues(params, name), dims[1]) });
+  }
+
   return {
     specs,
     paramCount,
@@ -134,6 +146,7 @@ export function createMlp(options: MlpOptions, ctx: Pick<ModelCreateContext, 'in
     apply,
     groups,
     symmetries,
+    generatorDirection,
     info: {
       architecture: `mlp ${dims.join('-')} (${options.activation}${bias ? '' : ', no bias'})`,
       activation: options.activation,
