@@ -10,6 +10,7 @@ import { InProcessExecutor, LocalExecutor, type SweepExecutor } from '@goldstone
 export const BUILTIN_PLUGINS: BuiltinPlugins = {
   task: {
     clt: '@goldstone/task-clt',
+    jets: '@goldstone/task-jets',
     mnist: '@goldstone/task-mnist',
   },
   model: {
