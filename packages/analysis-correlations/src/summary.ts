@@ -140,6 +140,7 @@ export function heatMap(name: string, title: string, rows: TableRow[], complexit
 function trendPoints(metric: string, runs: Run[], trend: TrendOptions, notes: string[]): TrendPoint[] {
   const cells = new Map<string, { x: Json; line: string; values: number[] }>();
   let noX = 0;
+  let noLine = 0;
   for (const r of runs) {
     const v = r.row.complexity[metric] ?? r.row.outcomes[metric] ?? null;
     if (v === null) continue;
@@ -148,13 +149,16 @@ function trendPoints(metric: string, runs: Run[], trend: TrendOptions, notes: st
       noX++;
       continue;
     }
-    const line = trend.lines === undefined ? 'all' : settingLabel(settingOf(r.settings, trend.lines));
+    const lineSetting = trend.lines === undefined ? undefined : settingOf(r.settings, trend.lines);
+    if (trend.lines !== undefined && lineSetting === undefined) noLine++;
+    const line = trend.lines === undefined ? 'all' : settingLabel(lineSetting);
     const key = JSON.stringify([x, line]);
     const cell = cells.get(key) ?? { x, line, values: [] };
     cell.values.push(v);
     cells.set(key, cell);
   }
   if (noX > 0) notes.push(`trend ${metric}: ${noX} run(s) have no setting "${trend.x}" (only swept settings are known; sweep it)`);
+  if (noLine > 0) notes.push(`trend ${metric}: ${noLine} run(s) have no setting "${trend.lines}" (drawn as the line "null")`);
   return [...cells.values()].map((c) => ({ metric, x: c.x, line: c.line, ...meanSd(c.values), count: c.values.length }));
 }
 
