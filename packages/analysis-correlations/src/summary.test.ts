@@ -67,7 +67,7 @@ describe('summarizeCorrelations', () => {
     expect(noise.rho).toBeCloseTo(spearman(mlp.map((m) => m.complexity.trace), mlp.map((m) => m.outcomes['test.auc'])) as number, 12);
     expect(noise.lo!).toBeLessThanOrEqual(noise.rho!);
     expect(noise.hi!).toBeGreaterThanOrEqual(noise.rho!);
-    expect(noise.cell).toMatch(/^-?\d\.\d\d \[-?\d\.\d\d, -?\d\.\d\d\] \(n=8\)$/);
+    expect(noise.estimate).toMatch(/^-?\d\.\d\d \[-?\d\.\d\d, -?\d\.\d\d\] \(n=8\)$/);
     expect(r.notes.join('\n')).toMatch(/robustness: missing in 1 of 14/);
     expect(r.notes.join('\n')).toMatch(/no analysis "robustness" ran/);
 
@@ -127,7 +127,7 @@ describe('summarizeCorrelations', () => {
     assertJson(result, '$result');
     const r = result as any;
     expect(r.runs).toBe(2);
-    expect(r.table).toEqual([{ group: 'all', complexity: 'c', outcome: 'o', rho: null, lo: null, hi: null, n: 2, pairs: 2, validResamples: 0, cell: '— (n=2)' }]);
+    expect(r.table).toEqual([{ group: 'all', complexity: 'c', outcome: 'o', estimate: '— (n=2)', rho: null, lo: null, hi: null, n: 2, pairs: 2, validResamples: 0 }]);
     expect(r.notes.join('\n')).toMatch(/run junk: its result is not a correlations row/);
     const empty = summarizeCorrelations([], correlationsOptions.parse({ complexity: {}, resamples: 100 }));
     expect((empty.result as any).notes.join('\n')).toMatch(/nothing to correlate/);

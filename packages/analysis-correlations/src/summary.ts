@@ -20,6 +20,8 @@ export interface TableRow {
   group: string;
   complexity: string;
   outcome: string;
+  /** ρ with its interval and pairs, for reading: `0.62 [0.31, 0.85] (n=14)`. */
+  estimate: string;
   rho: number | null;
   lo: number | null;
   hi: number | null;
@@ -29,8 +31,6 @@ export interface TableRow {
   pairs: number;
   /** Bootstrap resamples in which ρ was defined. */
   validResamples: number;
-  /** ρ with its interval, for reading: `0.62 [0.31, 0.85]`. */
-  cell: string;
 }
 
 /** One point of a trend figure: a measure's mean ± s.d. at one (x, line) setting. */
@@ -95,7 +95,7 @@ function tableOf(group: string, runs: Run[], complexity: string[], outcomes: str
       // Each cell has its own stream, so adding a measure does not change the intervals of the others.
       const rng = new Rng(opts.seed).split(`${group}\u0000${c}\u0000${o}`);
       const e = bootstrapSpearman(p.x, p.y, { resamples: opts.resamples, confidence: opts.confidence, rng });
-      rows.push({ group, complexity: c, outcome: o, rho: e.rho, lo: e.lo, hi: e.hi, n: runs.length, pairs: e.pairs, validResamples: e.validResamples, cell: cellText(e) });
+      rows.push({ group, complexity: c, outcome: o, estimate: cellText(e), rho: e.rho, lo: e.lo, hi: e.hi, n: runs.length, pairs: e.pairs, validResamples: e.validResamples });
     }
   }
   return rows;
@@ -110,6 +110,8 @@ export function heatMap(name: string, title: string, rows: TableRow[], complexit
     label: r.rho === null ? `n/a (n=${r.pairs})` : `ρ = ${fmt(r.rho)}`,
     interval: r.lo === null || r.hi === null ? `n=${r.pairs}` : `[${fmt(r.lo)}, ${fmt(r.hi)}] n=${r.pairs}`,
   }));
+  // white text on the dark ends of the scale
+  const textColor = { condition: { test: 'datum.rho !== null && abs(datum.rho) > 0.6', value: '#ffffff' }, value: '#000000' };
   const axes = {
     x: { field: 'outcome', type: 'nominal', sort: outcomes, title: 'outcome', axis: { labelAngle: -30 } },
     y: { field: 'complexity', type: 'nominal', sort: complexity, title: 'complexity' },
@@ -129,8 +131,8 @@ export function heatMap(name: string, title: string, rows: TableRow[], complexit
           mark: { type: 'rect', stroke: '#ffffff' },
           encoding: { color: { field: 'rho', type: 'quantitative', scale: { scheme: 'redblue', domain: [-1, 1], domainMid: 0, reverse: true }, legend: { title: 'ρ' } } },
         },
-        { mark: { type: 'text', baseline: 'bottom', dy: -2, fontSize: 12 }, encoding: { text: { field: 'label', type: 'nominal' } } },
-        { mark: { type: 'text', baseline: 'top', dy: 2, fontSize: 9 }, encoding: { text: { field: 'interval', type: 'nominal' } } },
+        { mark: { type: 'text', baseline: 'bottom', dy: -2, fontSize: 12 }, encoding: { text: { field: 'label', type: 'nominal' }, color: textColor } },
+        { mark: { type: 'text', baseline: 'top', dy: 2, fontSize: 9 }, encoding: { text: { field: 'interval', type: 'nominal' }, color: textColor } },
       ],
     },
   };
@@ -175,13 +177,14 @@ export function trendFigure(metric: string, points: TrendPoint[], trend: TrendOp
   const main = points.filter((p) => !zeroAside || p.x !== 0).map((p) => ({ ...p, lo: p.mean - p.sd, hi: p.mean + p.sd }));
   const zeros = zeroAside ? points.filter((p) => p.x === 0).map((p) => ({ ...p, lo: p.mean - p.sd, hi: p.mean + p.sd })) : [];
   const xEnc = { field: 'x', type: numeric ? 'quantitative' : 'ordinal', title: trend.x, ...(positive ? { scale: { type: 'log' } } : {}) };
-  const color = { field: 'line', type: 'nominal', title: trend.lines ?? '' };
+  const color = { field: 'line', type: 'nominal', title: trend.lines ?? '', legend: { titleLimit: 400 } };
+  const yTitle = `${metric} (mean ± s.d.)`;
   const layer: Record<string, unknown>[] = [
-    { data: { values: main }, mark: { type: 'line', point: true }, encoding: { x: xEnc, y: { field: 'mean', type: 'quantitative', title: `${metric} (mean ± s.d.)`, scale: { zero: false } }, color } },
-    { data: { values: main }, mark: { type: 'errorbar', ticks: true }, encoding: { x: xEnc, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
+    { data: { values: main }, mark: { type: 'line', point: true }, encoding: { x: xEnc, y: { field: 'mean', type: 'quantitative', title: yTitle, scale: { zero: false } }, color } },
+    { data: { values: main }, mark: { type: 'errorbar', ticks: true }, encoding: { x: xEnc, y: { field: 'lo', type: 'quantitative', title: yTitle }, y2: { field: 'hi' }, color } },
   ];
   if (zeros.length) {
-    layer.push({ data: { values: zeros }, mark: { type: 'rule', strokeDash: [4, 4] }, encoding: { y: { field: 'mean', type: 'quantitative' }, color } });
+    layer.push({ data: { values: zeros }, mark: { type: 'rule', strokeDash: [4, 4] }, encoding: { y: { field: 'mean', type: 'quantitative', title: yTitle }, color } });
   }
   const subtitle = [`mean ± s.d. over the other settings (seeds)`, ...(zeroAside ? [`dashed: ${trend.x} = 0 (not on the log axis)`] : [])];
   return {
