@@ -9,7 +9,7 @@ import { correlations } from './correlations';
 import type { CorrelationRow } from './summary';
 
 const hessian: AnalysisResult = {
-  result: { topEigenvalues: [4, 2], trace: { value: 9, stderr: 0.1 }, effectiveDimension: { value: 3, stderr: 0 }, logDet: { value: 1.5, stderr: 0 }, nearZeroModes: { value: 10, stderr: 0 } },
+  result: { topEigenvalues: [4, 2], trace: { value: 9, stderr: 0.1 }, effectiveDimensionRelative: { value: 3, stderr: 0 }, logDetRelative: { value: 1.5, stderr: 0 }, nearZeroModes: { value: 10, stderr: 0 } },
   provenance: { analysis: 'hessian', seed: 1, backend: 'cpu' },
 };
 

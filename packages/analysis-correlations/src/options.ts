@@ -1,18 +1,20 @@
 import { z } from 'zod';
 import { PATH_PATTERN } from './paths';
 
-const path = z.string().regex(PATH_PATTERN, 'expected a path analysis.key.key[0] (an analysis id, then keys and [i] indices)');
+const path = z.string().regex(PATH_PATTERN, 'expected a path analysis.key["key"][0][field=value] (an analysis id, then keys, indices and selectors)');
 const name = z.string().min(1);
 
 /**
- * Where the complexity measures are read by default: the hessian analysis' result as written on
- * main. An experiment names its own (`complexity: { lambdaMax: 'hessian.result.topEigenvalues[0]' }`).
+ * Where the complexity measures are read by default: the hessian analysis' result (its README lists
+ * the paths it keeps stable). The effective dimension and log-determinant are the scale-free ones
+ * (z relative to λ_max), comparable across runs. An experiment names its own measures
+ * (`complexity: { generatorCurvature: 'hessian.result.generators[name=rotation].relativeToLambdaMax' }`).
  */
 export const DEFAULT_COMPLEXITY: Record<string, string> = {
   lambdaMax: 'hessian.result.topEigenvalues[0]',
   trace: 'hessian.result.trace.value',
-  effectiveDimension: 'hessian.result.effectiveDimension.value',
-  logDet: 'hessian.result.logDet.value',
+  effectiveDimension: 'hessian.result.effectiveDimensionRelative.value',
+  logDet: 'hessian.result.logDetRelative.value',
   nearZeroModes: 'hessian.result.nearZeroModes.value',
 };
 

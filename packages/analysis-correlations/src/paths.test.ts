@@ -8,7 +8,11 @@ const previous: Record<string, AnalysisResult> = {
     result: { topEigenvalues: [5.5, 2, 1], trace: { value: 12, stderr: 0.5 }, nested: { rows: [{ v: [0, 7] }] }, bad: Number.NaN as unknown as number, label: 'x' },
     provenance: { analysis: 'hessian', seed: 1, backend: 'cpu' },
   },
-  'hessian-2': { result: { top: [1] }, provenance: { analysis: 'hessian', seed: 1, backend: 'cpu' } },
+  'hessian-2': {
+    result: { top: [1], generators: [{ name: 'scale', relativeToLambdaMax: 0.2 }, { name: 'rotation', relativeToLambdaMax: 0.01 }, { name: 'boost', unsupported: 'no' }] },
+    provenance: { analysis: 'hessian', seed: 1, backend: 'cpu' },
+  },
+  robustness: { result: { headline: { perturbationDrop: { 'soft-particles': 0.3, 'a.b': 0.4 } } }, provenance: { analysis: 'robustness', seed: 1, backend: 'cpu' } },
 };
 
 describe('parsePath', () => {
@@ -16,7 +20,10 @@ describe('parsePath', () => {
     expect(parsePath('hessian.result.topEigenvalues[0]')).toEqual(['hessian', 'result', 'topEigenvalues', 0]);
     expect(parsePath('a.b[2][-1].c')).toEqual(['a', 'b', 2, -1, 'c']);
     expect(parsePath('hessian-2.result.top[0]')).toEqual(['hessian-2', 'result', 'top', 0]);
+    expect(parsePath('r.result.headline.perturbationDrop["soft-particles"]')).toEqual(['r', 'result', 'headline', 'perturbationDrop', 'soft-particles']);
+    expect(parsePath('h.result.generators[name=rotation].percentile')).toEqual(['h', 'result', 'generators', { field: 'name', equals: 'rotation' }, 'percentile']);
     expect(() => parsePath('a..b')).toThrow(/not a path/);
+    expect(() => parsePath('a["b]')).toThrow(/not a path/);
     expect(() => parsePath('a[x]')).toThrow(/not a path/);
   });
 
@@ -35,6 +42,16 @@ describe('resolvePath', () => {
     expect(resolvePath(previous, 'hessian-2.result.top[0]')).toEqual({ value: 1 });
   });
 
+  it('reads quoted keys and picks array elements by a field', () => {
+    expect(resolvePath(previous, 'robustness.result.headline.perturbationDrop["soft-particles"]')).toEqual({ value: 0.3 });
+    expect(resolvePath(previous, 'robustness.result.headline.perturbationDrop.soft-particles')).toEqual({ value: 0.3 });
+    expect(resolvePath(previous, 'robustness.result.headline.perturbationDrop["a.b"]')).toEqual({ value: 0.4 });
+    expect(resolvePath(previous, 'hessian-2.result.generators[name=rotation].relativeToLambdaMax')).toEqual({ value: 0.01 });
+    expect(resolvePath(previous, 'hessian-2.result.generators[name=translation].relativeToLambdaMax').note).toMatch(/no element with name = translation \(it has: scale, rotation, boost\)/);
+    expect(resolvePath(previous, 'hessian-2.result.generators[name=boost].relativeToLambdaMax').note).toMatch(/generators\[name=boost\] is an object with keys name, unsupported, no "relativeToLambdaMax"/);
+    expect(resolvePath(previous, 'hessian-2.result.top[name=x]').note).toMatch(/none has "name"/);
+  });
+
   it('reads an estimate object { value, stderr } as its value', () => {
     expect(resolvePath(previous, 'hessian.result.trace')).toEqual({ value: 12 });
     expect(resolvePath(previous, 'hessian.result.trace.stderr')).toEqual({ value: 0.5 });
@@ -42,7 +59,7 @@ describe('resolvePath', () => {
 
   it('gives null with a note, never a throw, where a path breaks', () => {
     const cases: [string, RegExp][] = [
-      ['robustness.result.headline.pgdDrop', /no analysis "robustness" ran before this one \(ran: hessian, hessian-2\)/],
+      ['distillation.result.summary.meanGain', /no analysis "distillation" ran before this one \(ran: hessian, hessian-2, robustness\)/],
       ['hessian.result.missing', /hessian\.result is an object with keys .*no "missing"/],
       ['hessian.result.topEigenvalues[3]', /has 3 element\(s\), no \[3\]/],
       ['hessian.result.trace[0]', /hessian\.result\.trace is an object .* not an array/],

@@ -1,16 +1,27 @@
 import type { AnalysisResult, Json } from '@goldstone/plugin-api';
 
-/** One step of a path: an object key or an array index (negative: from the end). */
-export type PathStep = string | number;
+/** One step of a path: an object key, an array index (negative: from the end), or the element of an array whose field equals a value. */
+export type PathStep = string | number | { field: string; equals: string };
 
-/** `id.key.key[0].key`: an analysis id, then keys and `[i]` indices (`[-1]` is the last element). */
-export const PATH_PATTERN = /^[^.[\]\s]+(?:\.[^.[\]\s]+|\[-?\d+\])*$/;
+/**
+ * `id.key.key[0].key`: an analysis id, then `.key`, `["key"]` (any key: `["soft-particles"]`,
+ * `["a.b"]`), `[i]` (`[-1]` is the last element) and `[field=value]` (the first element of an array
+ * whose `field` is `value`, compared as text: `generators[name=rotation]`).
+ */
+export const PATH_PATTERN = /^[^.[\]\s"]+(?:\.[^.[\]\s"]+|\[-?\d+\]|\["[^"]*"\]|\[[^=[\]"]+=[^[\]"]+\])*$/;
+
+const STEP = /\[(-?\d+)\]|\["([^"]*)"\]|\[([^=[\]"]+)=([^[\]"]+)\]|\.?([^.[\]\s"]+)/g;
 
 /** The steps of a path (`hessian.result.topEigenvalues[0]` → `['hessian', 'result', 'topEigenvalues', 0]`). */
 export function parsePath(path: string): PathStep[] {
-  if (!PATH_PATTERN.test(path)) throw new Error(`"${path}" is not a path of the form analysis.key.key[0]`);
+  if (!PATH_PATTERN.test(path)) throw new Error(`"${path}" is not a path of the form analysis.key["key"][0][field=value]`);
   const steps: PathStep[] = [];
-  for (const m of path.matchAll(/\[(-?\d+)\]|\.?([^.[\]]+)/g)) steps.push(m[1] !== undefined ? Number(m[1]) : (m[2] as string));
+  for (const m of path.matchAll(STEP)) {
+    if (m[1] !== undefined) steps.push(Number(m[1]));
+    else if (m[2] !== undefined) steps.push(m[2]);
+    else if (m[3] !== undefined) steps.push({ field: m[3], equals: m[4] as string });
+    else steps.push(m[5] as string);
+  }
   return steps;
 }
 
@@ -47,7 +58,17 @@ export function resolvePath(previous: Record<string, AnalysisResult | Json>, pat
   let cur: unknown = previous[id];
   let where = id;
   for (const step of rest) {
-    if (typeof step === 'number') {
+    if (typeof step === 'object') {
+      const label = `[${step.field}=${step.equals}]`;
+      if (!Array.isArray(cur)) return { value: null, note: `${path}: ${where} is ${describe(cur)}, not an array` };
+      const found = cur.find((el) => isObject(el) && Object.hasOwn(el, step.field) && String(el[step.field]) === step.equals);
+      if (found === undefined) {
+        const seen = cur.flatMap((el) => (isObject(el) && Object.hasOwn(el, step.field) ? [String(el[step.field])] : []));
+        return { value: null, note: `${path}: ${where} has no element with ${step.field} = ${step.equals} (${seen.length ? `it has: ${seen.join(', ')}` : `none has "${step.field}"`})` };
+      }
+      cur = found;
+      where = `${where}${label}`;
+    } else if (typeof step === 'number') {
       if (!Array.isArray(cur)) return { value: null, note: `${path}: ${where} is ${describe(cur)}, not an array` };
       const i = step < 0 ? cur.length + step : step;
       if (i < 0 || i >= cur.length) return { value: null, note: `${path}: ${where} has ${cur.length} element(s), no [${step}]` };
@@ -56,7 +77,7 @@ export function resolvePath(previous: Record<string, AnalysisResult | Json>, pat
     } else {
       if (!isObject(cur) || !Object.hasOwn(cur, step)) return { value: null, note: `${path}: ${where} is ${describe(cur)}, no "${step}"` };
       cur = cur[step];
-      where = `${where}.${step}`;
+      where = /^[^.[\]\s"]+$/.test(step) ? `${where}.${step}` : `${where}["${step}"]`;
     }
   }
   if (isObject(cur) && typeof cur.value === 'number') cur = cur.value;
