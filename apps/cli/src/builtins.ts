@@ -26,6 +26,7 @@ export const BUILTIN_PLUGINS: BuiltinPlugins = {
     compressibility: '@goldstone/analysis-compressibility',
     distillation: '@goldstone/analysis-distillation',
     'variance-flatness': '@goldstone/analysis-variance-flatness',
+    correlations: '@goldstone/analysis-correlations',
   },
 };
 

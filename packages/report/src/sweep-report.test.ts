@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildSweepReport, groupMetric, heatmapFigure, lineFigure, readSweep, sweepFigures, sweepMetrics, writeSweepReport, type SweepInfo, type SweepPointInfo } from './sweep-report';
+import { buildSweepReport, groupMetric, heatmapFigure, lineFigure, readSweep, sweepFigures, sweepMetrics, summaryTables, writeSweepReport, type SweepInfo, type SweepPointInfo } from './sweep-report';
 
 /** A 2×3 grid (lr × width) with 3 seeds; test.loss = lr·width + seed, so every mean and spread is known. */
 function fixture(): SweepInfo {
@@ -95,5 +95,27 @@ describe('the sweep report', () => {
     const path = await writeSweepReport(dir);
     expect(path).toBe(join(dir, 'sweep-report.html'));
     expect(readFileSync(path, 'utf8')).toBe(html);
+  });
+
+  it("renders a summary's flat row arrays as tables and its string arrays as lists, the JSON kept below", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'goldstone-sweep-report-'));
+    writeFileSync(join(dir, 'sweep.json'), JSON.stringify(fixture()));
+    mkdirSync(join(dir, 'summaries'));
+    const table = [
+      { group: 'all', complexity: 'lambdaMax', outcome: 'test.auc', estimate: '-0.62 [-0.85, -0.31] (n=12)', rho: -0.6213, lo: -0.85, hi: -0.31, pairs: 12 },
+      { group: 'all', complexity: 'trace', outcome: 'test.auc', estimate: '— (n=2)', rho: null, lo: null, hi: null, pairs: 2 },
+    ];
+    const result = { runs: 12, table, notes: ['robustness: missing in <1> run'], nested: [{ a: [1] }] };
+    writeFileSync(join(dir, 'summaries', 'correlations.json'), JSON.stringify({ runs: ['a'], result }));
+    const html = await buildSweepReport(await readSweep(dir));
+    const section = html.slice(html.indexOf('Summary: correlations'));
+    expect(section).toContain('<h3>table</h3><table class="cols"><thead><tr><th scope="col">group</th><th scope="col">complexity</th><th scope="col">outcome</th><th scope="col">estimate</th>');
+    expect(section).toContain('<td>-0.62 [-0.85, -0.31] (n=12)</td>');
+    expect(section).toContain('<span class="num">-0.6213</span>');
+    expect(section).toContain('<li>robustness: missing in &lt;1&gt; run</li>');
+    expect(section).not.toContain('<h3>nested</h3>'); // not flat rows: only in the JSON
+    expect(section).toContain('<details><summary>Result</summary>'); // collapsed below the tables
+    expect(summaryTables({ rows: Array.from({ length: 501 }, (_, i) => ({ i })) })).toContain('First 500 of 501 rows');
+    expect(summaryTables([1, 2])).toBe('');
   });
 });

@@ -239,6 +239,35 @@ function cell(s: Stats | undefined): string {
   return s.n > 1 ? `${formatNumber(s.mean)} ± ${formatNumber(s.std)} (n=${s.n})` : `${formatNumber(s.mean)} (n=1)`;
 }
 
+/** Rows of a summary table: at most this many are shown (the JSON below has them all). */
+export const SUMMARY_TABLE_ROWS = 500;
+
+const isScalar = (v: unknown) => v === null || ['number', 'string', 'boolean'].includes(typeof v);
+
+/**
+ * The parts of a summary's result that read best as tables: each top-level array of flat rows
+ * (objects whose values are numbers, strings, booleans or null) as a column table under its key,
+ * columns in the order of first appearance; each top-level array of strings (notes) as a list.
+ */
+export function summaryTables(result: unknown): string {
+  if (typeof result !== 'object' || result === null || Array.isArray(result)) return '';
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(result)) {
+    if (!Array.isArray(value) || value.length === 0) continue;
+    if (value.every((v) => typeof v === 'string')) {
+      out.push(`<h3>${escapeHtml(key)}</h3><ul>${value.map((v) => `<li>${escapeHtml(v)}</li>`).join('')}</ul>`);
+      continue;
+    }
+    if (!value.every((r) => typeof r === 'object' && r !== null && !Array.isArray(r) && Object.values(r).every(isScalar))) continue;
+    const rows = value as Record<string, unknown>[];
+    const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+    const shown = rows.slice(0, SUMMARY_TABLE_ROWS);
+    const more = rows.length > shown.length ? `<p class="muted">First ${shown.length} of ${rows.length} rows; the result below has them all.</p>` : '';
+    out.push(`<h3>${escapeHtml(key)}</h3>${columnTable(columns, shown.map((r) => columns.map((c) => r[c])))}${more}`);
+  }
+  return out.join('');
+}
+
 /** The sweep report: status of every point, final metrics by setting, heat maps and lines, analysis summaries. */
 export async function buildSweepReport(data: SweepData, options: SweepReportOptions = {}): Promise<string> {
   const { index } = data;
@@ -298,8 +327,9 @@ export async function buildSweepReport(data: SweepData, options: SweepReportOpti
       continue;
     }
     const figs = Array.isArray(s.figures) ? await figureGrid(s.figures, `summary-${slug(s.name)}`, options.render) : '';
-    const result = s.result !== undefined ? details('Result', jsonBlock(s.result), !figs) : '';
-    parts.push(section(`Summary: ${s.name}`, `${head}${figs}${result}`, `summary-${slug(s.name)}`));
+    const tables = summaryTables(s.result);
+    const result = s.result !== undefined ? details('Result', jsonBlock(s.result), !figs && !tables) : '';
+    parts.push(section(`Summary: ${s.name}`, `${head}${figs}${tables}${result}`, `summary-${slug(s.name)}`));
   }
 
   const runRows = points.map((p) => [
