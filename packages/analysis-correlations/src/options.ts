@@ -27,6 +27,21 @@ export const trendOptions = z.strictObject({
   metrics: z.array(name).min(1).optional().describe('Complexity measures or outcomes to plot, one figure each (default: every complexity measure)'),
 });
 
+/**
+ * A claim to test across the sweep: the sign of Spearman's ρ between `x` and `y`, each a measure
+ * (complexity or outcome) by name or a swept setting by path (`train.symmetryPenalty.lambda`).
+ */
+export const claimOptions = z.strictObject({
+  /** The claim in words, as the report states it. */
+  claim: z.string().min(1).describe('The claim in words (shown with its verdict)'),
+  x: name.describe('A measure (complexity or outcome) by name, or a swept setting by path'),
+  y: name.describe('A measure (complexity or outcome) by name, or a swept setting by path'),
+  /** The sign of ρ the claim predicts. */
+  expect: z.enum(['positive', 'negative']).describe('The sign of ρ(x, y) the claim predicts'),
+  /** Only runs whose settings have these values (`{ "train.symmetryPenalty.form": "generator" }`). */
+  where: z.record(name, z.unknown()).optional().describe('Only runs whose swept settings have these values'),
+});
+
 export const correlationsOptions = z.strictObject({
   /** Complexity measures: name → path into an earlier analysis' result. */
   complexity: z.record(name, path).default(DEFAULT_COMPLEXITY).describe('Complexity measures: name → path into an earlier analysis result (hessian.result.topEigenvalues[0])'),
@@ -46,7 +61,15 @@ export const correlationsOptions = z.strictObject({
   groupBy: name.optional().describe('A sweep setting (e.g. model.name) to compute the table per group of, beside the pooled table'),
   /** Trend figures: measures against one swept setting, one line per value of another, mean ± s.d. over the rest. */
   trend: trendOptions.optional().describe('Trend figures: measures against a swept setting, one line per value of another, mean ± s.d. over seeds'),
+  /**
+   * Claims tested across the sweep, each with a verdict taken within each `groupBy` group (or over
+   * all runs without groups): reproduced (in every group the interval of ρ excludes 0 on the
+   * predicted side), partly (some groups do, or every ρ has the predicted sign), contradicted (no
+   * group does and some exclude 0 on the other side), not reproduced (otherwise).
+   */
+  claims: z.array(claimOptions).default([]).describe('Claims tested across the sweep (the sign of ρ between two measures or a setting and a measure), each with a verdict'),
 });
 
 export type CorrelationsOptions = z.output<typeof correlationsOptions>;
 export type TrendOptions = z.output<typeof trendOptions>;
+export type ClaimOptions = z.output<typeof claimOptions>;

@@ -134,3 +134,56 @@ describe('summarizeCorrelations', () => {
     expect(empty.figures).toEqual([]);
   });
 });
+
+describe('claims', () => {
+  const claim = (over: Record<string, unknown>) => ({ claim: 'c', x: 'lambdaMax', y: 'test.auc', expect: 'negative', ...over });
+  const judge = (claims: Record<string, unknown>[], extra: Record<string, unknown> = {}) =>
+    (summarizeCorrelations(sweep(), correlationsOptions.parse({ claims, resamples: 400, groupBy: 'model.name', ...extra })).result as any);
+
+  it('reproduced when the interval excludes 0 on the predicted side, contradicted on the other side', () => {
+    const r = judge([claim({ claim: 'sharper generalises worse' }), claim({ claim: 'sharper generalises better', expect: 'positive' })]);
+    expect(r.claims.map((c: any) => c.verdict)).toEqual(['reproduced', 'contradicted']);
+    expect(r.claims[0].reason).toBe('predicted negative; model.name=mlp: ρ = -1.00 [-1.00, -1.00] (n=8); model.name=deep-sets: ρ = -1.00 [-1.00, -1.00] (n=6); pooled: ρ = -1.00 [-1.00, -1.00] (n=14)');
+    // one estimate row per claim and group, flat (the report shows it as a table)
+    expect(r.claimEstimates.filter((e: any) => e.claim === 'sharper generalises worse').map((e: any) => e.group)).toEqual(['all', 'model.name=mlp', 'model.name=deep-sets']);
+    assertJson(r);
+  });
+
+  it('reads a swept setting as x, filters runs with where, and says not measured when nothing pairs', () => {
+    const r = judge([
+      claim({ claim: 'λ sharpens', x: 'train.symmetryPenalty.lambda', y: 'lambdaMax', expect: 'positive' }),
+      claim({ claim: 'λ sharpens, mlp only', x: 'train.symmetryPenalty.lambda', y: 'lambdaMax', expect: 'positive', where: { 'model.name': 'mlp' } }),
+      claim({ claim: 'nothing', x: 'nope', y: 'lambdaMax' }),
+    ]);
+    expect(r.claims[0].verdict).toBe('reproduced');
+    expect(r.claims[1].reason).toContain('(runs with model.name=mlp)');
+    expect(r.claimEstimates.find((e: any) => e.claim === 'λ sharpens, mlp only' && e.group === 'all').pairs).toBe(8);
+    expect(r.claims[2].verdict).toBe('not measured');
+  });
+
+  it('partly when the sign agrees but the interval includes 0; not reproduced when it does not', () => {
+    // trace is noise against test.auc: ρ has some sign with an interval across 0
+    const r = judge([claim({ x: 'trace', expect: 'negative' }), claim({ x: 'trace', expect: 'positive' })], { groupBy: undefined });
+    const rho = r.claimEstimates[0].rho as number;
+    expect(r.claimEstimates[0].lo).toBeLessThan(0);
+    expect(r.claimEstimates[0].hi).toBeGreaterThan(0);
+    expect(r.claims.map((c: any) => c.verdict)).toEqual(rho < 0 ? ['partly', 'not reproduced'] : ['not reproduced', 'partly']);
+  });
+
+  it('takes the verdict within groups: a pooled ρ made only by differences between groups is not reproduced', () => {
+    // model A: sharp and worse, model B: flat and better; within each, sharpness and AUC unrelated
+    const inputs: SummaryInput[] = [];
+    for (const [model, base, auc] of [['A', 100, 0.6], ['B', 1, 0.9]] as const) {
+      for (let k = 0; k < 12; k++) inputs.push(input(`${model}-${k}`, { 'model.name': model }, { lambdaMax: base + ((k * 5) % 12) }, { 'test.auc': auc + 0.001 * ((k * 7) % 12) }));
+    }
+    const opts = correlationsOptions.parse({ claims: [{ claim: 'flat generalises', x: 'lambdaMax', y: 'test.auc', expect: 'negative' }], resamples: 400 });
+    const pooled = (summarizeCorrelations(inputs, opts).result as any).claims[0];
+    expect(pooled.verdict).toBe('reproduced'); // across models: confounded
+    const grouped = (summarizeCorrelations(inputs, { ...opts, groupBy: 'model.name' }).result as any).claims[0];
+    expect(grouped.verdict).not.toBe('reproduced');
+  });
+
+  it('rejects a claim without a predicted sign', () => {
+    expect(() => correlationsOptions.parse({ claims: [{ claim: 'c', x: 'a', y: 'b', expect: 'up' }] })).toThrow();
+  });
+});

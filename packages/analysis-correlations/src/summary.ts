@@ -1,6 +1,6 @@
 import { Rng } from '@goldstone/core';
 import type { Figure, Json, SummaryInput } from '@goldstone/plugin-api';
-import type { CorrelationsOptions, TrendOptions } from './options';
+import type { ClaimOptions, CorrelationsOptions, TrendOptions } from './options';
 import { settingOf } from './paths';
 import { bootstrapSpearman, completePairs, meanSd } from './stats';
 
@@ -194,6 +194,69 @@ export function trendFigure(metric: string, points: TrendPoint[], trend: TrendOp
   };
 }
 
+/** The verdict on one claim. */
+export interface ClaimVerdict {
+  claim: string;
+  x: string;
+  y: string;
+  expect: 'positive' | 'negative';
+  verdict: 'reproduced' | 'partly' | 'not reproduced' | 'contradicted' | 'not measured';
+  /** Why, in one line: the pooled estimate and the groups that reproduce it. */
+  reason: string;
+  /** ρ with its interval per group (`all` first). */
+  estimates: { group: string; rho: number | null; lo: number | null; hi: number | null; pairs: number; estimate: string }[];
+}
+
+/** A run's value of `name`: a measure of its row, else a numeric swept setting; null when neither. */
+function valueOf(r: Run, name: string): number | null {
+  const m = r.row.complexity[name] ?? r.row.outcomes[name];
+  if (m !== undefined) return m;
+  const s = settingOf(r.settings, name);
+  return typeof s === 'number' && Number.isFinite(s) ? s : null;
+}
+
+/** Whether a run's settings match `where` (values compared as JSON). */
+function matches(r: Run, where: Record<string, unknown> | undefined): boolean {
+  if (!where) return true;
+  return Object.entries(where).every(([path, v]) => JSON.stringify(settingOf(r.settings, path) ?? null) === JSON.stringify(v ?? null));
+}
+
+/** Test each claim on the pooled runs and on each group. */
+export function judgeClaims(claims: ClaimOptions[], groups: { label: string; runs: Run[] }[], opts: CorrelationsOptions): ClaimVerdict[] {
+  return claims.map((c, i) => {
+    const estimates = groups.map((g) => {
+      const runs = g.runs.filter((r) => matches(r, c.where));
+      const p = completePairs(runs.map((r) => valueOf(r, c.x)), runs.map((r) => valueOf(r, c.y)));
+      const rng = new Rng(opts.seed).split(`claim:${i}\u0000${g.label}`);
+      const e = bootstrapSpearman(p.x, p.y, { resamples: opts.resamples, confidence: opts.confidence, rng });
+      return { group: g.label, rho: e.rho, lo: e.lo, hi: e.hi, pairs: e.pairs, estimate: cellText(e) };
+    });
+    const sign = c.expect === 'positive' ? 1 : -1;
+    const supports = (e: (typeof estimates)[number]) => e.lo !== null && e.hi !== null && (sign > 0 ? e.lo > 0 : e.hi < 0);
+    const opposes = (e: (typeof estimates)[number]) => e.lo !== null && e.hi !== null && (sign > 0 ? e.hi < 0 : e.lo > 0);
+    const [pooled, ...rest] = estimates;
+    // With groups (groupBy), the verdict is taken within them: a pooled ρ across groups can come from
+    // the differences between the groups alone (one model sharper and worse than another).
+    const units = rest.length ? rest : [pooled];
+    const measured = units.filter((e) => e.rho !== null);
+    const unitsFor = measured.filter(supports);
+    const unitsAgainst = measured.filter(opposes);
+    let verdict: ClaimVerdict['verdict'];
+    if (measured.length === 0) verdict = 'not measured';
+    else if (unitsFor.length === units.length) verdict = 'reproduced';
+    else if (unitsAgainst.length > 0 && unitsFor.length === 0) verdict = 'contradicted';
+    else if (unitsFor.length > 0 || measured.every((e) => sign * (e.rho as number) > 0)) verdict = 'partly';
+    else verdict = 'not reproduced';
+    const within = c.where ? ` (runs with ${Object.entries(c.where).map(([k, v]) => `${k}=${settingLabel(v as Json)}`).join(', ')})` : '';
+    const parts = [`predicted ${c.expect}${within}`];
+    if (rest.length) {
+      parts.push(...rest.map((e) => `${e.group}: ρ = ${e.estimate}`));
+      parts.push(`pooled: ρ = ${pooled.estimate}`);
+    } else parts.push(`ρ = ${pooled.estimate}`);
+    return { claim: c.claim, x: c.x, y: c.y, expect: c.expect, verdict, reason: parts.join('; '), estimates };
+  });
+}
+
 /** The sweep's correlation summary: pooled (and per-group) tables of ρ with intervals, a heat map each, trend figures. */
 export function summarizeCorrelations(inputs: SummaryInput[], opts: CorrelationsOptions): { result: Json; figures: Figure[] } {
   const notes: string[] = [];
@@ -249,6 +312,7 @@ export function summarizeCorrelations(inputs: SummaryInput[], opts: Correlations
       if (points.length) figures.push(trendFigure(m, points, opts.trend));
     }
   }
+  const claims = judgeClaims(opts.claims, groups, opts);
   const metrics = [...new Set(runs.map((r) => r.row.metric).filter((m): m is string => m !== null))];
   const result = {
     method: 'Spearman rank correlation (ties: average ranks), percentile bootstrap over runs',
@@ -261,6 +325,10 @@ export function summarizeCorrelations(inputs: SummaryInput[], opts: Correlations
     seed: opts.seed,
     groupBy: opts.groupBy ?? null,
     groups: groups.map((g) => ({ group: g.label, n: g.runs.length })),
+    // flat rows, so that the report shows them as tables
+    ...(claims.length
+      ? { claims: claims.map(({ estimates: _, ...c }) => c), claimEstimates: claims.flatMap((c) => c.estimates.map((e) => ({ claim: c.claim, ...e }))) }
+      : {}),
     table,
     ...(trend ? { trend } : {}),
     notes: [...notes, ...[...new Set(runs.flatMap((r) => r.row.notes))]],

@@ -154,6 +154,7 @@ describe('hessian: curvature along generator directions', () => {
     expect(g.norm).toBeCloseTo(Math.sqrt(vv), 4);
     expect(Math.abs(g.rayleighQuotient - rq)).toBeLessThan(1e-4 * lambdaMax);
     expect(Math.abs(g.relativeToLambdaMax - rq / lambdaMax)).toBeLessThan(1e-4);
+    expect(g.absRelativeToLambdaMax).toBe(Math.abs(g.relativeToLambdaMax));
     expect(Math.abs(g.percentile - below)).toBeLessThanOrEqual(1 / truth.n + 1e-12);
     expect(g.percentileMethod).toMatch(/^exact/);
     expect(g.bottomOverlap.k).toBe(6);

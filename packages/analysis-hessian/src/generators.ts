@@ -170,6 +170,8 @@ export function generatorCurvatures(ctx: AnalysisContext, op: LinearOperator, s:
       norm,
       rayleighQuotient: rq.value,
       relativeToLambdaMax: rq.relative,
+      // flatness along v whatever the sign (an indefinite Hessian can curve a flat direction slightly down)
+      absRelativeToLambdaMax: rq.relative === null ? null : Math.abs(rq.relative),
       percentile: spectralPercentile(s.quadratures, rq.value, s.lambdaMax),
       percentileMethod: s.method === 'exact' ? 'exact: fraction of all eigenvalues below it (ties half)' : 'approximate: CDF of the stochastic Lanczos quadrature density',
       ...overlap,

@@ -118,4 +118,17 @@ describe('the sweep report', () => {
     expect(summaryTables({ rows: Array.from({ length: 501 }, (_, i) => ({ i })) })).toContain('First 500 of 501 rows');
     expect(summaryTables([1, 2])).toBe('');
   });
+
+  it('states the claims a summary tested, with their verdicts, before the metrics', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'goldstone-sweep-report-'));
+    writeFileSync(join(dir, 'sweep.json'), JSON.stringify(fixture()));
+    mkdirSync(join(dir, 'summaries'));
+    const claims = [{ claim: 'flatter <generalises>', x: 'lambdaMax', y: 'test.auc', expect: 'negative', verdict: 'partly', reason: 'pooled ρ = -0.20 [-0.45, 0.05] (n=40)' }];
+    writeFileSync(join(dir, 'summaries', 'correlations.json'), JSON.stringify({ runs: ['a'], result: { claims } }));
+    const html = await buildSweepReport(await readSweep(dir));
+    const at = html.indexOf('<h2>Claims tested</h2>');
+    expect(at).toBeGreaterThan(0);
+    expect(at).toBeLessThan(html.indexOf('Summary: correlations'));
+    expect(html).toContain('<td>flatter &lt;generalises&gt;</td><td>partly</td><td>pooled ρ = -0.20 [-0.45, 0.05] (n=40)</td>');
+  });
 });

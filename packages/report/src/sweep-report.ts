@@ -307,6 +307,24 @@ export async function buildSweepReport(data: SweepData, options: SweepReportOpti
     ),
   );
 
+  // Claims a summary tested (rows with `claim` and `verdict`), stated first: what was reproduced and what not.
+  const claimRows = data.summaries.flatMap((s) => {
+    const claims = (s.result as Record<string, unknown> | undefined)?.claims;
+    if (!Array.isArray(claims)) return [];
+    return claims.filter((c): c is Record<string, unknown> => typeof c === 'object' && c !== null && typeof (c as any).claim === 'string' && typeof (c as any).verdict === 'string');
+  });
+  if (claimRows.length) {
+    const rows = claimRows.map((c) => [String(c.claim), String(c.verdict), String(c.reason ?? '')]);
+    parts.push(
+      section(
+        'Claims tested',
+        `<p class="muted">Each claim is the sign of Spearman's ρ across the sweep's runs, with a bootstrap interval: reproduced when the interval excludes 0 on the predicted side, partly when only the sign (or some groups) agree, contradicted when the interval excludes 0 on the other side.</p>` +
+          columnTable(['claim', 'verdict', 'evidence'], rows),
+        'claims',
+      ),
+    );
+  }
+
   if (metrics.length) {
     const groups = new Map<string, Record<string, Json>>();
     for (const m of metrics) for (const g of groupMetric(points, index.sweep.summaryBy, m)) groups.set(JSON.stringify(g.settings), g.settings);
