@@ -98,6 +98,30 @@ export function buildCases() {
       });
     });
   }
+  // ---------------------------------------------------------------- jet generator settings (task-jets)
+  const JETS = { ...TINY, task: { name: 'jets', options: { trainSize: 64, testSize: 32, oodSize: 16 } }, analyses: [] };
+  const badJets = [
+    ['signalMass', -80],
+    ['tCut', 0],
+    ['tCut', 10_000], // above the root mass squared
+    ['massWindow', [90, 70]],
+    ['massWindow', [200, 300]], // empties a class: no jet has that mass
+    ['constituents', 0],
+    ['momentum', -400],
+    ['epsilon', -0.1],
+    ['trainSize', 0],
+    ['features', ['deta']],
+  ];
+  badJets.forEach(([field, value], i) => {
+    exp(`jets-${field}-${i}`, 'jet generator settings', `task.options.${field}: ${JSON.stringify(value)}`, withPath(JETS, `task.options.${field}`, value), [`task.options.${field}`], {
+      quick: i === 2 || i === 4,
+    });
+  });
+  // the correlation summary's options: a claim without a sign, a path that is not one
+  const CORR = { ...TINY, analyses: [{ name: 'hessian', options: { maxExamples: 64 } }, { name: 'correlations', options: {} }] };
+  exp('correlations-claim-sign', 'wrong type or value', 'analyses[1].options.claims[0].expect: "up"', withPath(CORR, 'analyses.1.options.claims', [{ claim: 'c', x: 'a', y: 'b', expect: 'up' }]), ['claims[0].expect']);
+  exp('correlations-bad-path', 'wrong type or value', 'analyses[1].options.complexity.x: "no path"', withPath(CORR, 'analyses.1.options.complexity', { x: 'no path' }), ['complexity.x']);
+
   exp('id-escape', 'wrong type or value', 'analyses[0].id: "../escape" (a path out of analyses/)', withPath(TINY, 'analyses.0.id', '../escape'), ['analyses[0].id']);
   exp('id-slash', 'wrong type or value', 'analyses[0].id: "a/b"', withPath(TINY, 'analyses.0.id', 'a/b'), ['analyses[0].id']);
   add({
