@@ -109,6 +109,17 @@ describe('summarizeCorrelations', () => {
     expect(figures.some((f) => f.name === 'trend-test.auc')).toBe(true);
   });
 
+  it('a log y axis for a positive measure spanning more than two decades, error bars cut above 0', () => {
+    const inputs = [0.01, 0.1, 1, 10].flatMap((x, i) => [1, 2].map((seed) => input(`r${i}-${seed}`, { x, seed }, { c: 10 ** -i * (seed === 1 ? 0.5 : 1.5) }, { o: i })));
+    const { figures } = summarizeCorrelations(inputs, correlationsOptions.parse({ resamples: 100, trend: { x: 'x' } }));
+    const fig = figures.find((f) => f.name === 'trend-c')!.spec as any;
+    expect(fig.layer[0].encoding.y.scale).toEqual({ type: 'log' });
+    expect(fig.layer[1].data.values.every((v: any) => v.lo > 0)).toBe(true);
+    expect(JSON.stringify(fig.title)).toMatch(/log y axis/);
+    const flat = summarizeCorrelations(inputs, correlationsOptions.parse({ resamples: 100, trend: { x: 'x', metrics: ['o'] } }));
+    expect((flat.figures.find((f) => f.name === 'trend-o')!.spec as any).layer[0].encoding.y.scale).toEqual({ zero: false });
+  });
+
   it('a linear axis when some x is negative; ordinal for non-numeric x', () => {
     const inputs = [-1, 0, 1].map((x, i) => input(`r${i}`, { x, s: `v${i}` }, { c: i }, { o: -i }));
     const a = summarizeCorrelations(inputs, correlationsOptions.parse({ resamples: 100, trend: { x: 'x' } }));

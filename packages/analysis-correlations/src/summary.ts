@@ -177,16 +177,27 @@ export function trendFigure(metric: string, points: TrendPoint[], trend: TrendOp
   const main = points.filter((p) => !zeroAside || p.x !== 0).map((p) => ({ ...p, lo: p.mean - p.sd, hi: p.mean + p.sd }));
   const zeros = zeroAside ? points.filter((p) => p.x === 0).map((p) => ({ ...p, lo: p.mean - p.sd, hi: p.mean + p.sd })) : [];
   const xEnc = { field: 'x', type: numeric ? 'quantitative' : 'ordinal', title: trend.x, ...(positive ? { scale: { type: 'log' } } : {}) };
+  // Measures that span more than two decades (curvatures) read on a log axis; bars below it are cut at the smallest mean.
+  const means = points.map((p) => p.mean);
+  const logY = means.every((m) => m > 0) && Math.max(...means) / Math.min(...means) > 100;
+  if (logY) {
+    const floor = Math.min(...means);
+    for (const p of [...main, ...zeros]) p.lo = Math.max(p.lo, floor / 10);
+  }
+  const yScale = logY ? { type: 'log' } : { zero: false };
   const color = { field: 'line', type: 'nominal', title: trend.lines ?? '', legend: { titleLimit: 400 } };
   const yTitle = `${metric} (mean ± s.d.)`;
   const layer: Record<string, unknown>[] = [
-    { data: { values: main }, mark: { type: 'line', point: true }, encoding: { x: xEnc, y: { field: 'mean', type: 'quantitative', title: yTitle, scale: { zero: false } }, color } },
-    { data: { values: main }, mark: { type: 'errorbar', ticks: true }, encoding: { x: xEnc, y: { field: 'lo', type: 'quantitative', title: yTitle }, y2: { field: 'hi' }, color } },
+    { data: { values: main }, mark: { type: 'line', point: true }, encoding: { x: xEnc, y: { field: 'mean', type: 'quantitative', title: yTitle, scale: yScale }, color } },
+    { data: { values: main }, mark: { type: 'errorbar', ticks: true }, encoding: { x: xEnc, y: { field: 'lo', type: 'quantitative', title: yTitle, scale: yScale }, y2: { field: 'hi' }, color } },
   ];
   if (zeros.length) {
-    layer.push({ data: { values: zeros }, mark: { type: 'rule', strokeDash: [4, 4] }, encoding: { y: { field: 'mean', type: 'quantitative', title: yTitle }, color } });
+    layer.push({ data: { values: zeros }, mark: { type: 'rule', strokeDash: [4, 4] }, encoding: { y: { field: 'mean', type: 'quantitative', title: yTitle, scale: yScale }, color } });
   }
-  const subtitle = [`mean ± s.d. over the other settings (seeds)`, ...(zeroAside ? [`dashed: ${trend.x} = 0 (not on the log axis)`] : [])];
+  const subtitle = [
+    `mean ± s.d. over the other settings (seeds)${logY ? '; log y axis' : ''}`,
+    ...(zeroAside ? [`dashed: ${trend.x} = 0 (not on the log axis)`] : []),
+  ];
   return {
     name: `trend-${metric}`,
     title: `${metric} against ${trend.x}`,
