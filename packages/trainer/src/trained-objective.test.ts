@@ -2,28 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { disposeParams, mse, Rng, tanh } from '@goldstone/core';
-import type { InputSymmetry, ModelInstance, TaskInstance } from '@goldstone/plugin-api';
+import type { ModelInstance, TaskInstance } from '@goldstone/plugin-api';
 import { generatorViolation, sampledViolation } from './symmetry-penalty';
 import { trainedObjective } from './trained-objective';
+import { rotation } from './test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-const rotation: InputSymmetry = {
-  name: 'rotation',
-  sample(x, rng) {
-    const B = x.shape[0];
-    const a = Array.from({ length: B }, () => 2 * Math.PI * rng.uniform());
-    return tf.tidy(() => {
-      const [x1, x2] = tf.split(x, 2, 1);
-      const c = tf.tensor2d(a.map(Math.cos), [B, 1]);
-      const s = tf.tensor2d(a.map(Math.sin), [B, 1]);
-      return tf.concat([tf.sub(tf.mul(c, x1), tf.mul(s, x2)), tf.add(tf.mul(s, x1), tf.mul(c, x2))], 1);
-    });
-  },
-  generator: (x) => tf.tidy(() => tf.concat([tf.neg(tf.slice(x, [0, 1], [-1, 1])), tf.slice(x, [0, 0], [-1, 1])], 1)),
-};
 
 const model: ModelInstance = {
   specs: [
