@@ -78,3 +78,16 @@ describe('experiments/glowacki-jets.yaml --quick', () => {
     expect(html).toContain('Complexity against outcomes');
   });
 });
+
+describe('experiments/jets-tagger.yaml --quick', () => {
+  it('trains the energy-flow tagger and records its AUC beside the τ₂₁ baseline', () => {
+    const tagger = resolve(here, '..', '..', '..', 'experiments', 'jets-tagger.yaml');
+    const out = join(mkdtempSync(join(tmpdir(), 'goldstone-tagger-')), 'run');
+    const r = spawnSync(process.execPath, [bin, 'run', tagger, '--quick', '--out', out], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 600_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const runJson = readJson(join(out, 'run.json'));
+    expect(runJson.status).toBe('completed');
+    expect(runJson.task.baselines.tau21Auc).toBeGreaterThan(0.6);
+    expect(runJson.summary['test.auc']).toBeGreaterThan(0.5);
+  });
+});
