@@ -271,7 +271,7 @@ describe('analysis options checked before training', () => {
         ],
       }),
     );
-    const splits = 'train, test, ood-gaussian, ood-uniform, ood-laplace, ood-spins, ood-gamma';
+    const splits = 'train, test, ood-gaussian, ood-uniform, ood-laplace, ood-spins, ood-gamma, ood-student-t';
     expect(err.message.split('\n')).toEqual([
       `exp.yaml: analyses[0].options.params[1]: the model has no parameter "dense9.weight" (it has: ${PARAMS})`,
       `exp.yaml: analyses[1].options.split: the task has no split "ood" (it has: ${splits})`,
