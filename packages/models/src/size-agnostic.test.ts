@@ -60,6 +60,20 @@ function mapError(model: ModelInstance, params: Params, sites: number, seed: num
   return err;
 }
 
+/** Apply the map k = 1…3 times to 16 random sites: step k is the block sum over 2^k sites / 2^(k/2), shape [rows, 16/2^k]. */
+function expectIteratesToBlockSums(m: ModelInstance, params: Params, seed: number): void {
+  let h = randomTensor(new Rng(seed), [8, 16]);
+  const x0 = Float32Array.from(h.dataSync());
+  for (let k = 1; k <= 3; k++) {
+    const next = m.apply(params, h);
+    h.dispose();
+    h = next;
+    expect(h.shape).toEqual([8, 16 / 2 ** k]);
+    expect(maxAbsDiff(h.dataSync(), blockMap(x0, 16, 2 ** k)), `step ${k}`).toBeLessThan(1e-5);
+  }
+  h.dispose();
+}
+
 describe('a gnn that can represent the RG map, on chains of any length', () => {
   // measured (cpu): final MSE 4e-15 to 8e-15, max |error| 2e-7 to 5e-7 on every length; the control 0.20
   it.each([
@@ -73,16 +87,7 @@ describe('a gnn that can represent the RG map, on chains of any length', () => {
     expect(loss).toBeLessThan(1e-10);
     for (const sites of [16, 32, 8, 4, 2]) expect(mapError(m, params, sites, sites), `${sites} sites`).toBeLessThan(1e-5);
     // iterating the learned map 16 → 8 → 4 → 2 gives the block sums over 2, 4, 8 sites / √(2, 4, 8)
-    let h = randomTensor(new Rng(9), [8, 16]);
-    const x0 = Float32Array.from(h.dataSync());
-    for (let k = 1; k <= 3; k++) {
-      const next = m.apply(params, h);
-      h.dispose();
-      h = next;
-      expect(h.shape).toEqual([8, 16 / 2 ** k]);
-      expect(maxAbsDiff(h.dataSync(), blockMap(x0, 16, 2 ** k)), `step ${k}`).toBeLessThan(1e-5);
-    }
-    h.dispose();
+    expectIteratesToBlockSums(m, params, 9);
     disposeParams(params);
   }, 120_000);
 
@@ -158,15 +163,7 @@ describe('shared block maps apply to any multiple of the block', () => {
   it('the exact tied + shared linear map iterated 16 → 8 → 4 → 2 is the block sum over 2^k sites / 2^(k/2)', () => {
     const m = createBlockMlp(blockMlpOptions.parse({ block: 2, shared: true, tied: true, bias: false }), { inputShape: [16], outputSize: 8 });
     const p: Params = { 'dense0.weight': tf.tensor2d([[Math.SQRT1_2]]) };
-    let h = randomTensor(new Rng(3), [5, 16]);
-    const x0 = Float32Array.from(h.dataSync());
-    for (let k = 1; k <= 3; k++) {
-      const next = m.apply(p, h);
-      h.dispose();
-      h = next;
-      expect(maxAbsDiff(h.dataSync(), blockMap(x0, 16, 2 ** k))).toBeLessThan(1e-5);
-    }
-    h.dispose();
+    expectIteratesToBlockSums(m, p, 3);
     disposeParams(p);
   });
 
