@@ -192,6 +192,9 @@ describe('clt task', () => {
     expect(info.test.exact.target[1]).toBe(1);
     // input κₙ·2ⁿ = [0, 4, 16, 96], then κₙ′ = 2^(1−n/2)κₙ
     expect(info['ood-exponential-x2'].exact.target).toEqual([0, 4, 16 / Math.SQRT2, 96 / 2]);
+    // a split too small for k-statistics (fewer than 4 values) records null rather than failing
+    const tiny = await make({ sites: 2, block: 2, trainSize: 3, testSize: 8, ood: [] });
+    expect((tiny.info?.splits as Record<string, { kStatistics: unknown }>).train.kStatistics).toEqual({ input: sampleCumulants(tiny.splits.train.x), target: null });
   });
 
   it('adds noise of the requested size to the training targets only', async () => {

@@ -113,7 +113,7 @@ export function oodSplits(o: CltOptions): { name: string; distribution: Distribu
  * One split's record in `info.splits`: its distribution and amplitude, the exact cumulants of its
  * inputs and (clean) targets, and the k-statistics k₁…k₄ of all its input values and all its
  * target values (what a model's outputs on that split are compared with: the same sample's
- * sampling noise). The training split's exact target κ₂ includes the label noise σ².
+ * sampling noise; null with fewer than 4 values). The training split's exact target κ₂ includes the label noise σ².
  */
 function splitInfo(s: Split, dist: DistributionName, o: CltOptions, scale: number, noise: number): Json {
   const exact = cumulantInfo(dist, o, scale);
@@ -123,7 +123,8 @@ function splitInfo(s: Split, dist: DistributionName, o: CltOptions, scale: numbe
     scale,
     n: s.n,
     exact,
-    kStatistics: { input: sampleCumulants(s.x), target: sampleCumulants(s.y) },
+    // k-statistics need 4 values; a smaller split records null
+    kStatistics: { input: s.x.length >= 4 ? sampleCumulants(s.x) : null, target: s.y.length >= 4 ? sampleCumulants(s.y) : null },
   };
 }
 
