@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { ACTIVATIONS, activation as activationOf, countParams, sizeOf, type ActivationName } from '@goldstone/core';
+import { ACTIVATIONS, countParams, sizeOf, type ActivationName } from '@goldstone/core';
 import { API_VERSION, defineModel, type ModelCreateContext, type OptionIssue, type SizeEstimate, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
 import { resolveInit } from './dense-chain';
 import { initStd, MLP_INITS } from './init-schemes';
 import { FlatLayout, hiddenSymmetries, homogeneityDegree, rescalingDirections, type ChannelLink } from './param-symmetries';
+import { alphaLabel, alphaRescalingDirections, alphaSpecs, hiddenActivation, initAlpha, learnsAlpha, quadraticAlphaOptions, refineQuadraticAlpha } from './quadratic-alpha';
 
 /** The structure and constraint options (also accepted by `mlp`, which then builds this model). */
 export const blockStructureOptions = {
@@ -60,10 +61,14 @@ export const blockMlpOptions = z
     bias: z.boolean().default(true).describe('Whether the layers have biases'),
     init: z.enum(MLP_INITS).default('auto').describe('Weight initialisation by effective fan-in; auto = he for relu-like activations, glorot otherwise'),
     initScale: z.number().positive().default(0.1).describe('Standard deviation of the weights when init is normal'),
+    ...quadraticAlphaOptions,
     ...blockStructureOptions,
   })
   .strict()
-  .superRefine(refineBlockStructure);
+  .superRefine((o, ctx) => {
+    refineBlockStructure(o, ctx);
+    refineQuadraticAlpha(o, ctx);
+  });
 
 export type BlockMlpOptions = z.input<typeof blockMlpOptions>;
 
@@ -110,12 +115,12 @@ export function createBlockMlp(input: z.output<typeof blockMlpOptions>, ctx: Pic
   const L = blockLayout(o, sizeOf(ctx.inputShape), ctx.outputSize);
   const { dims, bias } = { dims: L.dims, bias: o.bias };
   const depth = dims.length - 1;
-  const act = activationOf(o.activation);
   const scheme = resolveInit(o.init, o.activation);
   const specs: ParamSpec[] = [];
   for (let i = 0; i < depth; i++) {
     specs.push({ name: `dense${i}.weight`, shape: [dims[i], dims[i + 1]] });
     if (bias) specs.push({ name: `dense${i}.bias`, shape: [dims[i + 1]] });
+    if (i < depth - 1) specs.push(...alphaSpecs(o, i));
   }
   const paramCount = countParams(specs);
   const layout = new FlatLayout(specs);
@@ -132,6 +137,7 @@ export function createBlockMlp(input: z.output<typeof blockMlpOptions>, ctx: Pic
       if (sign === 'nonnegative') w = w.map((a) => Math.sqrt(Math.abs(a)));
       p[`dense${i}.weight`] = tf.tensor2d(w, [dims[i], dims[i + 1]], 'float32');
       if (bias) p[`dense${i}.bias`] = tf.zeros([dims[i + 1]], 'float32');
+      if (i < depth - 1) initAlpha(o, i, p);
     }
     return p;
   }
@@ -149,10 +155,18 @@ export function createBlockMlp(input: z.output<typeof blockMlpOptions>, ctx: Pic
   function apply(params: Params, x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const B = x.shape[0];
-      if (x.size !== B * L.sites) throw new Error(`block-mlp: input of shape [${x.shape}] does not match inputShape [${ctx.inputShape}]`);
+      const sites = x.size / B;
+      if (L.shared ? !(Number.isInteger(sites) && sites >= L.block && sites % L.block === 0) : sites !== L.sites) {
+        throw new Error(
+          L.shared
+            ? `block-mlp: input of shape [${x.shape}] has ${sites} sites per example; a shared block map applies to any multiple of its block of ${L.block} sites (inputs [B, m·${L.block}])`
+            : `block-mlp: input of shape [${x.shape}] does not match inputShape [${ctx.inputShape}]: without shared: true the network has weights per site and is not size-agnostic (info.sizeAgnostic false); only shared block maps apply to other sizes`,
+        );
+      }
+      const blocks = sites / L.block;
       let h: tf.Tensor;
       if (L.shared) {
-        h = tf.reshape(x, [B * L.blocks, L.block]);
+        h = tf.reshape(x, [B * blocks, L.block]);
         if (L.tied) h = tf.sum(h, 1, true);
       } else {
         h = tf.reshape(x, [B, L.sites]);
@@ -161,9 +175,9 @@ export function createBlockMlp(input: z.output<typeof blockMlpOptions>, ctx: Pic
       for (let i = 0; i < depth; i++) {
         let zi = tf.matMul(h as tf.Tensor2D, effective(params[`dense${i}.weight`], i) as tf.Tensor2D) as tf.Tensor;
         if (bias) zi = tf.add(zi, params[`dense${i}.bias`]);
-        h = i < depth - 1 ? act(zi) : zi;
+        h = i < depth - 1 ? hiddenActivation(o, params, i)(zi) : zi;
       }
-      return L.shared ? tf.reshape(h, [B, L.blocks * L.k]) : h;
+      return L.shared ? tf.reshape(h, [B, blocks * L.k]) : h;
     });
   }
 
@@ -174,8 +188,18 @@ export function createBlockMlp(input: z.output<typeof blockMlpOptions>, ctx: Pic
       for (let i = 0; i < depth; i++) links.push({ width: dims[i + 1], ins: [{ name: `dense${i}.weight` }], outs: [] });
       return [{ name: 'norm-scaling', directions: rescalingDirections(params, layout, links) }];
     }
+    const f0 = sign === 'nonnegative' ? 0.5 : 1;
+    if (learnsAlpha(o)) {
+      const layers = Array.from({ length: depth - 1 }, (_, i) => ({
+        alpha: `dense${i}.alpha`,
+        ins: bias ? [`dense${i}.weight`, `dense${i}.bias`] : [`dense${i}.weight`],
+        outs: [`dense${i + 1}.weight`],
+      }));
+      return layers.length ? [{ name: 'quadratic-alpha-rescaling', directions: alphaRescalingDirections(params, layout, layers, f0) }] : [];
+    }
+    if (o.alpha !== undefined) return [];
     const links: ChannelLink[] = [];
-    const f = sign === 'nonnegative' ? 0.5 : 1; // raw² = w: scaling w by e^t scales raw by e^(t/2)
+    const f = f0; // raw² = w: scaling w by e^t scales raw by e^(t/2)
     for (let i = 0; i + 1 < depth; i++) {
       const ins: ChannelLink['ins'] = [{ name: `dense${i}.weight`, factor: f }];
       if (bias) ins.push({ name: `dense${i}.bias` });
@@ -201,10 +225,14 @@ export function createBlockMlp(input: z.output<typeof blockMlpOptions>, ctx: Pic
     groups: Object.fromEntries(Array.from({ length: depth }, (_, i) => [`dense${i}`, bias ? [`dense${i}.weight`, `dense${i}.bias`] : [`dense${i}.weight`]])),
     symmetries,
     info: {
-      architecture: `block-mlp ${dims.join('-')}${L.shared ? ` per block × ${L.blocks}` : ''} (${o.activation}${structure ? `; ${structure}` : ''})`,
+      architecture: `block-mlp ${dims.join('-')}${L.shared ? ` per block × ${L.blocks}` : ''} (${alphaLabel(o)}${structure ? `; ${structure}` : ''})`,
       widths: dims,
+      activation: o.activation,
+      ...(o.alpha !== undefined ? { alpha: o.alpha } : {}),
+      sizeAgnostic: L.shared,
+      ...(L.shared ? { sizeUnit: { sites: L.block, outputs: L.k } } : {}),
       paramCount,
-      paramCountFormula: 'sum_i d_i*d_{i+1} + d_{i+1}, d = [d0, ...hidden, k], d0 = N | N/b (tied) | b (shared) | 1 (tied+shared), k = out | out/(N/b) (shared)',
+      paramCountFormula: `sum_i d_i*d_{i+1} + d_{i+1}, d = [d0, ...hidden, k], d0 = N | N/b (tied) | b (shared) | 1 (tied+shared), k = out | out/(N/b) (shared)${learnsAlpha(o) ? ', + one alpha per hidden layer' : ''}`,
     },
   };
 }
@@ -222,5 +250,5 @@ export const blockMlp = defineModel({
 
 /** The `estimate` hook of `block-mlp` (and of `mlp` with block structure): its parameter count, set by `hidden`. */
 export function estimateBlockMlp(o: z.output<typeof blockMlpOptions>, ctx: Pick<ModelCreateContext, 'inputShape' | 'outputSize'>): SizeEstimate {
-  return { bytes: 0, params: blockMlpParamCount(blockLayout(o, sizeOf(ctx.inputShape), ctx.outputSize), o.bias), field: 'hidden' };
+  return { bytes: 0, params: blockMlpParamCount(blockLayout(o, sizeOf(ctx.inputShape), ctx.outputSize), o.bias) + (learnsAlpha(o) ? o.hidden.length : 0), field: 'hidden' };
 }

@@ -54,3 +54,18 @@ testPlugin(embeddingDecoder, {
   badOptions: { combine: 'sum' },
   modelContext: { inputShape: [2, 5], outputSize: 1, outputKind: 'binary' },
 });
+testPlugin(gnn, {
+  title: 'gnn (GCN, tanh, block-local messages + skip, block readout) conforms',
+  options: { hidden: [3, 2], activation: 'tanh', readout: 'block', block: 2, messages: 'block', skip: true },
+  modelContext: { inputShape: [6], outputSize: 3, outputKind: 'regression' },
+});
+testPlugin(mlp, {
+  title: 'mlp (quadratic z + αz², learned α, regression) conforms',
+  options: { hidden: [4, 3], activation: 'quadratic', alpha: 'learned' },
+  modelContext: { inputShape: [3], outputSize: 2, outputKind: 'regression' },
+});
+testPlugin(blockMlp, {
+  title: 'block-mlp (shared, quadratic with learned α) conforms',
+  options: { hidden: [3], activation: 'quadratic', alpha: 'learned', block: 2, shared: true },
+  modelContext: { inputShape: [6], outputSize: 3, outputKind: 'regression' },
+});

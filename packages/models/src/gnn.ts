@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ACTIVATIONS, activation as activationOf, countParams, type ActivationName } from '@goldstone/core';
 import { API_VERSION, defineModel, formatCount, type ModelCreateContext, type OptionIssue, type SizeEstimate, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
 import { applyChain, chainLinks, chainParamCount, chainSpecs, initChain, resolveInit, type DenseChain } from './dense-chain';
-import { blockIds, buildGraph, graphDirectedEdges, graphNodes, graphSpecSchema, type Graph } from './graph';
+import { blockIds, blockLocalGraph, buildGraph, graphDirectedEdges, graphNodes, graphSpecSchema, type Graph } from './graph';
 import { gcnEdges, gcnLayer, ginEdges, ginLayer, poolBlocks, poolNodes, type LayerEdges } from './graph-layers';
 import { initStd, MLP_INITS } from './init-schemes';
 import { FlatLayout, hiddenSymmetries, type ChannelLink } from './param-symmetries';
@@ -25,6 +25,10 @@ export const gnnOptions = z
     block: z.number().int().positive().default(2).describe("Block size (sites per side on a 2-D lattice) for readout: 'block'"),
     /** Hidden widths of the readout MLP (applied after pooling, or per node/block). */
     head: z.array(z.number().int().positive()).default([]).describe('Hidden widths of the readout MLP (after pooling, or per node/block)'),
+    /** `graph`: messages along every edge; `block`: only along edges inside a block of `block` sites (never across blocks). */
+    messages: z.enum(['graph', 'block']).default('graph').describe('graph: messages along every edge; block: only along edges inside a block of block sites (never across blocks)'),
+    /** A self path per message-passing layer: H·S added inside the activation (GIN: inside the inner one). */
+    skip: z.boolean().default(false).describe("A self path per message-passing layer: H·S (parameter gnn{i}.skip) added inside the activation (GIN: the inner one)"),
     /** GIN: learn ε (else ε = 0). */
     learnEps: z.boolean().default(true).describe('GIN: learn ε (else ε = 0)'),
     init: z.enum(MLP_INITS).default('auto').describe('Weight initialisation; auto = he for relu-like activations, glorot otherwise'),
@@ -40,14 +44,14 @@ export type GraphModelContext = Pick<ModelCreateContext, 'inputShape' | 'outputS
 /**
  * Parameter count: message passing Σᵢ (fᵢ·fᵢ₊₁ + fᵢ₊₁) for GCN, Σᵢ (fᵢ·fᵢ₊₁ + fᵢ₊₁² + 2fᵢ₊₁ + 1) for
  * GIN (second MLP layer and learned ε), with f = [F, ...hidden] (biases dropped without `bias`, ε
- * without `learnEps`), plus the readout MLP [hidden.at(−1), ...head, k] (k = outputSize, or outputs
+ * without `learnEps`), + fᵢ·fᵢ₊₁ per layer with `skip`, plus the readout MLP [hidden.at(−1), ...head, k] (k = outputSize, or outputs
  * per node/block).
  */
-export function gnnParamCount(o: Pick<GnnOptions, 'layer' | 'hidden' | 'bias' | 'learnEps' | 'head'>, features: number, k: number): number {
+export function gnnParamCount(o: Pick<GnnOptions, 'layer' | 'hidden' | 'bias' | 'learnEps' | 'head'> & { skip?: boolean }, features: number, k: number): number {
   const f = [features, ...o.hidden];
   let n = 0;
   for (let i = 0; i + 1 < f.length; i++) {
-    n += f[i] * f[i + 1] + (o.bias ? f[i + 1] : 0);
+    n += f[i] * f[i + 1] + (o.bias ? f[i + 1] : 0) + (o.skip ? f[i] * f[i + 1] : 0);
     if (o.layer === 'gin') n += f[i + 1] * f[i + 1] + (o.bias ? f[i + 1] : 0) + (o.learnEps ? 1 : 0);
   }
   return n + chainParamCount([o.hidden[o.hidden.length - 1], ...o.head, k], o.bias);
@@ -67,15 +71,29 @@ export function createGnn(options: GnnOptions, ctx: GraphModelContext): ModelIns
   const N = ctx.inputShape[0];
   if (graph.nodes !== N) throw new RangeError(`gnn: the graph has ${graph.nodes} nodes but inputs have ${N} (inputShape [${ctx.inputShape}])`);
   const F = ctx.inputShape[1] ?? 1;
-  const blocks = options.readout === 'block' ? blockIds(graph, options.block) : undefined;
-  const units = options.readout === 'graph' ? 1 : options.readout === 'node' ? N : blocks!.count;
+  const usesBlocks = options.readout === 'block' || options.messages === 'block';
+  const base = structureOf(graph, options, usesBlocks);
+  const units = base.units;
   if (ctx.outputSize % units !== 0) {
     throw new RangeError(`gnn: outputSize ${ctx.outputSize} is not a multiple of the ${units} ${options.readout === 'node' ? 'nodes' : 'blocks'} of the ${options.readout} readout`);
   }
   const k = ctx.outputSize / units;
-  const edges: LayerEdges = layer === 'gcn' ? gcnEdges(graph) : ginEdges(graph);
   const f = [F, ...hidden];
   const head: DenseChain = { prefix: 'head.', dims: [hidden[hidden.length - 1], ...options.head, k], bias, activation: options.activation };
+  // A 1-D chain with an output per node or block is the same map on a chain of any length: such a
+  // model is size-agnostic and builds the chain of N′ sites (same periodicity) for inputs of N′.
+  const chain = graph.kind === 'lattice-1d' && options.readout !== 'graph';
+  const periodic = options.graph?.periodic ?? (ctx.graph ? N > 2 && graph.senders.length === 2 * N : true);
+  const unitSites = usesBlocks ? options.block : 1;
+  const structures = new Map<number, GnnStructure>([[N, base]]);
+  function structure(sites: number): GnnStructure {
+    let st = structures.get(sites);
+    if (!st) {
+      st = structureOf(buildGraph({ kind: 'lattice-1d', size: sites, periodic }), options, usesBlocks);
+      structures.set(sites, st);
+    }
+    return st;
+  }
 
   const specs: ParamSpec[] = [];
   for (let i = 0; i < hidden.length; i++) {
@@ -86,6 +104,7 @@ export function createGnn(options: GnnOptions, ctx: GraphModelContext): ModelIns
       specs.push({ name: `gnn${i}.mlp.weight`, shape: [f[i + 1], f[i + 1]] });
       if (bias) specs.push({ name: `gnn${i}.mlp.bias`, shape: [f[i + 1]] });
     }
+    if (options.skip) specs.push({ name: `gnn${i}.skip`, shape: [f[i], f[i + 1]] });
   }
   specs.push(...chainSpecs(head));
   const paramCount = countParams(specs);
@@ -105,6 +124,7 @@ export function createGnn(options: GnnOptions, ctx: GraphModelContext): ModelIns
         dense(`gnn${i}.mlp.weight`, f[i + 1], f[i + 1]);
         if (bias) p[`gnn${i}.mlp.bias`] = tf.zeros([f[i + 1]], 'float32');
       }
+      if (options.skip) dense(`gnn${i}.skip`, f[i], f[i + 1]);
     }
     initChain(head, rng, options.init, options.initScale, p);
     return p;
@@ -113,21 +133,33 @@ export function createGnn(options: GnnOptions, ctx: GraphModelContext): ModelIns
   function apply(params: Params, x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const B = x.shape[0];
-      if (x.size !== B * N * F) throw new Error(`gnn: input of shape [${x.shape}] does not match inputShape [${ctx.inputShape}]`);
-      let H = tf.transpose(tf.reshape(x, [B, N, F]), [1, 0, 2]); // [N, B, F]
+      const sites = x.size / (B * F);
+      if (sites !== N) {
+        if (!chain) {
+          throw new Error(
+            `gnn: input of shape [${x.shape}] does not match inputShape [${ctx.inputShape}]: only a gnn on a 1-D lattice with a node or block readout is size-agnostic (info.sizeAgnostic); this one is on ${graph.kind} with a ${options.readout} readout`,
+          );
+        }
+        if (!(Number.isInteger(sites) && sites >= unitSites && sites % unitSites === 0)) {
+          throw new Error(`gnn: input of shape [${x.shape}] has ${sites} sites of ${F} features; this gnn applies to chains of any multiple of ${unitSites} sites ([B, m·${unitSites}]${F > 1 ? ` × ${F} features` : ''})`);
+        }
+      }
+      const st = structure(sites);
+      let H = tf.transpose(tf.reshape(x, [B, sites, F]), [1, 0, 2]); // [N′, B, F]
       for (let i = 0; i < hidden.length; i++) {
         const b = bias ? params[`gnn${i}.bias`] : undefined;
-        if (layer === 'gcn') H = gcnLayer(H, edges, N, params[`gnn${i}.weight`], b, act);
+        const skip = options.skip ? params[`gnn${i}.skip`] : undefined;
+        if (layer === 'gcn') H = gcnLayer(H, st.edges, sites, params[`gnn${i}.weight`], b, act, skip);
         else {
           const eps = options.learnEps ? params[`gnn${i}.eps`] : 0;
-          H = ginLayer(H, edges, N, eps, params[`gnn${i}.weight`], b, params[`gnn${i}.mlp.weight`], bias ? params[`gnn${i}.mlp.bias`] : undefined, act);
+          H = ginLayer(H, st.edges, sites, eps, params[`gnn${i}.weight`], b, params[`gnn${i}.mlp.weight`], bias ? params[`gnn${i}.mlp.bias`] : undefined, act, skip);
         }
       }
       const width = hidden[hidden.length - 1];
       if (options.readout === 'graph') return applyChain(head, params, poolNodes(H, options.pool));
-      const P = options.readout === 'node' ? H : poolBlocks(H, blocks!.ids, blocks!.count, options.pool); // [U, B, width]
-      const out = applyChain(head, params, tf.reshape(P, [units * B, width]));
-      return tf.reshape(tf.transpose(tf.reshape(out, [units, B, k]), [1, 0, 2]), [B, units * k]);
+      const P = options.readout === 'node' ? H : poolBlocks(H, st.blocks!.ids, st.blocks!.count, options.pool); // [U, B, width]
+      const out = applyChain(head, params, tf.reshape(P, [st.units * B, width]));
+      return tf.reshape(tf.transpose(tf.reshape(out, [st.units, B, k]), [1, 0, 2]), [B, st.units * k]);
     });
   }
 
@@ -135,12 +167,13 @@ export function createGnn(options: GnnOptions, ctx: GraphModelContext): ModelIns
   function links(): ChannelLink[] {
     const out: ChannelLink[] = [];
     for (let i = 0; i < hidden.length; i++) {
-      const next = i + 1 < hidden.length ? `gnn${i + 1}.weight` : 'head.dense0.weight';
-      const first = [{ name: `gnn${i}.weight` }, ...(bias ? [{ name: `gnn${i}.bias` }] : [])];
+      // the next layer reads this layer's channels through its weight and, with skip, its self path
+      const next = i + 1 < hidden.length ? [{ name: `gnn${i + 1}.weight` }, ...(options.skip ? [{ name: `gnn${i + 1}.skip` }] : [])] : [{ name: 'head.dense0.weight' }];
+      const first = [{ name: `gnn${i}.weight` }, ...(bias ? [{ name: `gnn${i}.bias` }] : []), ...(options.skip ? [{ name: `gnn${i}.skip` }] : [])];
       if (layer === 'gin') {
         out.push({ width: f[i + 1], ins: first, outs: [{ name: `gnn${i}.mlp.weight` }] });
-        out.push({ width: f[i + 1], ins: [{ name: `gnn${i}.mlp.weight` }, ...(bias ? [{ name: `gnn${i}.mlp.bias` }] : [])], outs: [{ name: next }] });
-      } else out.push({ width: f[i + 1], ins: first, outs: [{ name: next }] });
+        out.push({ width: f[i + 1], ins: [{ name: `gnn${i}.mlp.weight` }, ...(bias ? [{ name: `gnn${i}.mlp.bias` }] : [])], outs: next });
+      } else out.push({ width: f[i + 1], ins: first, outs: next });
     }
     return [...out, ...chainLinks(head)];
   }
@@ -162,15 +195,35 @@ export function createGnn(options: GnnOptions, ctx: GraphModelContext): ModelIns
     groups,
     symmetries,
     info: {
-      architecture: `gnn ${layer} ${f.join('-')} on ${graph.kind} (${N} nodes, ${graph.senders.length} directed edges), ${options.readout} readout (${options.pool}) → ${head.dims.join('-')}`,
+      architecture: `gnn ${layer} ${f.join('-')} on ${graph.kind} (${N} nodes, ${graph.senders.length} directed edges${options.messages === 'block' ? `, messages inside blocks of ${options.block}: ${base.messageEdges}` : ''})${options.skip ? ' with skip' : ''}, ${options.readout} readout (${options.pool}) → ${head.dims.join('-')}`,
       graph: { kind: graph.kind, nodes: N, edges: graph.senders.length / 2 },
+      messages: options.messages,
+      skip: options.skip,
+      sizeAgnostic: chain,
+      ...(chain ? { sizeUnit: { sites: unitSites, outputs: options.readout === 'node' ? k * unitSites : k } } : {}),
       paramCount,
       paramCountFormula:
         layer === 'gcn'
-          ? 'sum_i f_i*f_{i+1} + f_{i+1} over f = [F, ...hidden], + readout MLP [hidden.at(-1), ...head, k]'
-          : 'sum_i f_i*f_{i+1} + f_{i+1}^2 + 2 f_{i+1} + 1 over f = [F, ...hidden], + readout MLP [hidden.at(-1), ...head, k]',
+          ? `sum_i f_i*f_{i+1} + f_{i+1}${options.skip ? ' + f_i*f_{i+1} (skip)' : ''} over f = [F, ...hidden], + readout MLP [hidden.at(-1), ...head, k]`
+          : `sum_i f_i*f_{i+1} + f_{i+1}^2 + 2 f_{i+1} + 1${options.skip ? ' + f_i*f_{i+1} (skip)' : ''} over f = [F, ...hidden], + readout MLP [hidden.at(-1), ...head, k]`,
     },
   };
+}
+
+/** What message passing and pooling need for one graph: its layer edges, blocks and readout units. */
+interface GnnStructure {
+  edges: LayerEdges;
+  blocks?: { ids: Int32Array; count: number };
+  units: number;
+  /** Directed edges messages travel along (block-local with `messages: 'block'`). */
+  messageEdges: number;
+}
+
+function structureOf(graph: Graph, o: GnnOptions, usesBlocks: boolean): GnnStructure {
+  const blocks = usesBlocks ? blockIds(graph, o.block) : undefined;
+  const along = o.messages === 'block' ? blockLocalGraph(graph, blocks!.ids) : graph;
+  const units = o.readout === 'graph' ? 1 : o.readout === 'node' ? graph.nodes : blocks!.count;
+  return { edges: o.layer === 'gcn' ? gcnEdges(along) : ginEdges(along), blocks, units, messageEdges: along.senders.length };
 }
 
 /** The graph network model plugin (GCN or GIN message passing, graph/node/block readouts). */
@@ -203,12 +256,13 @@ export function gnnIssues(o: GnnOptions, ctx: GraphModelContext): OptionIssue[] 
   }
   let units = 1;
   if (o.readout === 'node') units = N;
-  if (o.readout === 'block') {
+  if (o.readout === 'block' || o.messages === 'block') {
     const extent = g.kind === 'lattice-2d' && g.side !== undefined ? g.side : N;
     if (extent % o.block !== 0) {
-      return [{ field: 'block', message: `block ${o.block} must divide the ${g.kind === 'lattice-2d' ? `lattice side ${extent}` : `${extent} nodes`} for the block readout` }];
+      const uses = [o.readout === 'block' ? 'the block readout' : '', o.messages === 'block' ? 'block-local messages' : ''].filter(Boolean).join(' and ');
+      return [{ field: 'block', message: `block ${o.block} must divide the ${g.kind === 'lattice-2d' ? `lattice side ${extent}` : `${extent} nodes`} for ${uses}` }];
     }
-    units = g.kind === 'lattice-2d' ? (extent / o.block) ** 2 : extent / o.block;
+    if (o.readout === 'block') units = g.kind === 'lattice-2d' ? (extent / o.block) ** 2 : extent / o.block;
   }
   if (ctx.outputSize % units !== 0) {
     return [{ field: 'readout', message: `the ${o.readout} readout gives outputs per ${o.readout === 'node' ? 'node' : 'block'}, but the task's ${ctx.outputSize} outputs are not a multiple of its ${units} ${o.readout === 'node' ? 'nodes' : 'blocks'}` }];

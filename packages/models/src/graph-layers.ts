@@ -69,14 +69,16 @@ export function propagateEdges(H: tf.Tensor, edges: LayerEdges, nodes: number): 
   return propagate(H, s, r, nodes, c);
 }
 
-/** GCN layer: act(Â·H·W + b). */
-export function gcnLayer(H: tf.Tensor, edges: LayerEdges, nodes: number, W: tf.Tensor, b: tf.Tensor | undefined, act: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
-  return act(nodeDense(propagateEdges(H, edges, nodes), W, b));
+/** GCN layer: act(Â·H·W + b), plus a self path H·S inside the activation when `skip` is given. */
+export function gcnLayer(H: tf.Tensor, edges: LayerEdges, nodes: number, W: tf.Tensor, b: tf.Tensor | undefined, act: (x: tf.Tensor) => tf.Tensor, skip?: tf.Tensor): tf.Tensor {
+  const z = nodeDense(propagateEdges(H, edges, nodes), W, b);
+  return act(skip ? tf.add(z, nodeDense(H, skip)) : z);
 }
 
 /**
  * GIN layer (Xu et al.): act(act(((1 + ε)·H + Σ_neighbours H)·W₁ + b₁)·W₂ + b₂), a two-layer MLP
- * on the sum aggregate; `eps` a `[1]` tensor (learned or fixed).
+ * on the sum aggregate; `eps` a `[1]` tensor (learned or fixed). With `skip`, a self path H·S is
+ * added to the inner pre-activation: act(act(z·W₁ + H·S + b₁)·W₂ + b₂).
  */
 export function ginLayer(
   H: tf.Tensor,
@@ -88,10 +90,12 @@ export function ginLayer(
   W2: tf.Tensor,
   b2: tf.Tensor | undefined,
   act: (x: tf.Tensor) => tf.Tensor,
+  skip?: tf.Tensor,
 ): tf.Tensor {
   const self = tf.mul(H, typeof eps === 'number' ? 1 + eps : tf.add(eps, 1));
   const z = tf.add(self, propagateEdges(H, edges, nodes));
-  return act(nodeDense(act(nodeDense(z, W1, b1)), W2, b2));
+  const inner = nodeDense(z, W1, b1);
+  return act(nodeDense(act(skip ? tf.add(inner, nodeDense(H, skip)) : inner), W2, b2));
 }
 
 /** Sum or mean over the node axis of `[N, B, F]` → `[B, F]`. */

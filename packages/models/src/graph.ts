@@ -141,3 +141,18 @@ export function blockIds(graph: Graph, block: number): { ids: Int32Array; count:
   for (let i = 0; i < graph.nodes; i++) ids[i] = Math.floor(i / block);
   return { ids, count: graph.nodes / block };
 }
+
+/**
+ * The subgraph of the edges whose two ends lie in the same block (`ids` from `blockIds`): message
+ * passing on it never mixes blocks, so a block readout of it is a block-local map.
+ */
+export function blockLocalGraph(graph: Graph, ids: Int32Array): Graph {
+  const s: number[] = [];
+  const r: number[] = [];
+  for (let e = 0; e < graph.senders.length; e++) {
+    if (ids[graph.senders[e]] !== ids[graph.receivers[e]]) continue;
+    s.push(graph.senders[e]);
+    r.push(graph.receivers[e]);
+  }
+  return { nodes: graph.nodes, senders: Int32Array.from(s), receivers: Int32Array.from(r), kind: `${graph.kind} (block-local)`, ...(graph.side !== undefined ? { side: graph.side } : {}) };
+}

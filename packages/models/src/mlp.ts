@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { ACTIVATIONS, activation as activationOf, countParams, sizeOf, type ActivationName } from '@goldstone/core';
+import { ACTIVATIONS, countParams, sizeOf, type ActivationName } from '@goldstone/core';
 import { API_VERSION, defineModel, type GeneratorDirection, type ModelCreateContext, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
 import { blockLayoutIssues, blockStructureOptions, createBlockMlp, estimateBlockMlp, refineBlockStructure, usesBlockStructure } from './block-mlp';
 import { MLP_INITS, RELU_LIKE, initStd, type MlpInit } from './init-schemes';
 import { directionOf, generatorSizeIssue, hostValues, transposedTimes } from './generator-direction';
+import { FlatLayout } from './param-symmetries';
+import { alphaLabel, alphaRescalingDirections, alphaSpecs, hiddenActivation, initAlpha, learnsAlpha, quadraticAlphaOptions, refineQuadraticAlpha } from './quadratic-alpha';
 
 export { MLP_INITS, RELU_LIKE, initStd, type MlpInit } from './init-schemes';
 
@@ -23,11 +25,16 @@ export const mlpOptions = z
     init: z.enum(MLP_INITS).default('auto').describe('Weight initialisation; auto = he for relu-like activations, glorot otherwise'),
     /** Standard deviation of the weights when `init` is `normal`. */
     initScale: z.number().positive().default(0.1).describe('Standard deviation of the weights when init is normal'),
+    /** The quadratic activation z + αz² (α fixed or learned). */
+    ...quadraticAlphaOptions,
     /** Block structure and constraints (any of them given: the network is built by `block-mlp`). */
     ...blockStructureOptions,
   })
   .strict()
-  .superRefine(refineBlockStructure);
+  .superRefine((o, ctx) => {
+    refineBlockStructure(o, ctx);
+    refineQuadraticAlpha(o, ctx);
+  });
 
 export type MlpOptions = z.output<typeof mlpOptions>;
 
@@ -43,7 +50,6 @@ export function mlpParamCount(inputSize: number, hidden: readonly number[], outp
 export function createMlp(options: MlpOptions, ctx: Pick<ModelCreateContext, 'inputShape' | 'outputSize'>): ModelInstance {
   if (usesBlockStructure(options)) return createBlockMlp(options, ctx);
   const { hidden, bias, initScale } = options;
-  const act = activationOf(options.activation);
   const scheme: Exclude<MlpInit, 'auto'> =
     options.init === 'auto' ? (RELU_LIKE.includes(options.activation) ? 'he' : 'glorot') : options.init;
   const inputSize = sizeOf(ctx.inputShape);
@@ -58,6 +64,10 @@ export function createMlp(options: MlpOptions, ctx: Pick<ModelCreateContext, 'in
     if (bias) {
       specs.push({ name: `dense${i}.bias`, shape: [dims[i + 1]] });
       names.push(`dense${i}.bias`);
+    }
+    if (i < depth) for (const a of alphaSpecs(options, i)) {
+      specs.push(a);
+      names.push(a.name);
     }
     groups[`dense${i}`] = names;
   }
@@ -79,6 +89,7 @@ export function createMlp(options: MlpOptions, ctx: Pick<ModelCreateContext, 'in
       const w = rng.split(`dense${i}.weight`).normalArray(dims[i] * dims[i + 1], std);
       params[`dense${i}.weight`] = tf.tensor2d(w, [dims[i], dims[i + 1]], 'float32');
       if (bias) params[`dense${i}.bias`] = tf.zeros([dims[i + 1]], 'float32');
+      if (i < depth) initAlpha(options, i, params);
     }
     return params;
   }
@@ -87,13 +98,15 @@ export function createMlp(options: MlpOptions, ctx: Pick<ModelCreateContext, 'in
     return tf.tidy(() => {
       const batch = x.shape[0];
       if (x.size !== batch * inputSize) {
-        throw new Error(`mlp: input of shape [${x.shape}] does not match inputShape [${ctx.inputShape}]`);
+        throw new Error(
+          `mlp: input of shape [${x.shape}] does not match inputShape [${ctx.inputShape}]: a free mlp has one weight per input site and is not size-agnostic (info.sizeAgnostic false); use a shared block map (shared: true) or a gnn to apply one map to other sizes`,
+        );
       }
       let h: tf.Tensor = x.rank === 2 ? x : tf.reshape(x, [batch, inputSize]);
       for (let i = 0; i <= depth; i++) {
         let zi = tf.matMul(h as tf.Tensor2D, params[`dense${i}.weight`] as tf.Tensor2D) as tf.Tensor;
         if (bias) zi = tf.add(zi, params[`dense${i}.bias`]);
-        h = i < depth ? act(zi) : zi;
+        h = i < depth ? hiddenActivation(options, params, i)(zi) : zi;
       }
       return h;
     });
@@ -105,7 +118,15 @@ export function createMlp(options: MlpOptions, ctx: Pick<ModelCreateContext, 'in
    * The tangent at t = 0 is (+W_in[:, j], +b[j], −W_out[j, :]); one direction per hidden unit.
    */
   function symmetries(params: Params): ParamSymmetry[] {
-    if (!HOMOGENEOUS.includes(options.activation) || depth === 0) return [];
+    if (learnsAlpha(options) && depth > 0) {
+      const layers = Array.from({ length: depth }, (_, i) => ({
+        alpha: `dense${i}.alpha`,
+        ins: bias ? [`dense${i}.weight`, `dense${i}.bias`] : [`dense${i}.weight`],
+        outs: [`dense${i + 1}.weight`],
+      }));
+      return [{ name: 'quadratic-alpha-rescaling', directions: alphaRescalingDirections(params, new FlatLayout(specs), layers) }];
+    }
+    if (options.alpha !== undefined || !HOMOGENEOUS.includes(options.activation) || depth === 0) return [];
     const directions: tf.Tensor1D[] = [];
     for (let i = 0; i < depth; i++) {
       const fanIn = dims[i];
@@ -148,13 +169,15 @@ export function createMlp(options: MlpOptions, ctx: Pick<ModelCreateContext, 'in
     symmetries,
     generatorDirection,
     info: {
-      architecture: `mlp ${dims.join('-')} (${options.activation}${bias ? '' : ', no bias'})`,
+      architecture: `mlp ${dims.join('-')} (${alphaLabel(options)}${bias ? '' : ', no bias'})`,
       activation: options.activation,
+      ...(options.alpha !== undefined ? { alpha: options.alpha } : {}),
+      sizeAgnostic: false,
       bias,
       widths: dims,
       init: scheme,
       paramCount,
-      paramCountFormula: bias ? 'sum_i d_i*d_{i+1} + d_{i+1}, d = [in, ...hidden, out]' : 'sum_i d_i*d_{i+1}, d = [in, ...hidden, out]',
+      paramCountFormula: `${bias ? 'sum_i d_i*d_{i+1} + d_{i+1}' : 'sum_i d_i*d_{i+1}'}, d = [in, ...hidden, out]${learnsAlpha(options) ? ', + one alpha per hidden layer' : ''}`,
     },
   };
 }
@@ -169,6 +192,6 @@ export const mlp = defineModel({
   estimate: (options, ctx) =>
     usesBlockStructure(options)
       ? estimateBlockMlp(options, ctx)
-      : { bytes: 0, params: mlpParamCount(sizeOf(ctx.inputShape), options.hidden, ctx.outputSize, options.bias), field: 'hidden' },
+      : { bytes: 0, params: mlpParamCount(sizeOf(ctx.inputShape), options.hidden, ctx.outputSize, options.bias) + (learnsAlpha(options) ? options.hidden.length : 0), field: 'hidden' },
   create: (options, ctx) => createMlp(options, ctx),
 });

@@ -129,7 +129,7 @@ describe('impossible sizes', () => {
   it('clt trainSize: 1e9 is an error naming task.options.trainSize before any data is drawn', async () => {
     const create = vi.fn(clt.create);
     const err = await usageError(base({ task: { name: 'clt', options: { trainSize: 1e9 } } }), { plugins: [{ ...clt, create }, mlp] });
-    expect(err.message).toMatch(/^exp\.yaml: task\.options\.trainSize: the task's data \(7 splits of 1\.0e9 examples in all, 24 values each\) would need an array of 1\.6e10 values, more than the 4\.3e9 this JavaScript engine allocates in one array$/);
+    expect(err.message).toMatch(/^exp\.yaml: task\.options\.trainSize: the task's data \(8 splits of 1\.0e9 examples in all, 24 values each\) would need an array of 1\.6e10 values, more than the 4\.3e9 this JavaScript engine allocates in one array$/);
     expect(create).not.toHaveBeenCalled();
     const smaller = await usageError(base({ task: { name: 'clt', options: { trainSize: 1e8 } } }), { plugins: [{ ...clt, create }, mlp] , budget: limit('4GiB') });
     expect(smaller.message).toMatch(/^exp\.yaml: task\.options\.trainSize: the task's data \(.*\) would take ~8\.9 GiB, more than the limit of 4 GiB set by GOLDSTONE_MEMORY_LIMIT$/);
@@ -271,7 +271,7 @@ describe('analysis options checked before training', () => {
         ],
       }),
     );
-    const splits = 'train, test, ood-gaussian, ood-uniform, ood-laplace, ood-spins, ood-gamma';
+    const splits = 'train, test, ood-gaussian, ood-uniform, ood-laplace, ood-spins, ood-gamma, ood-student-t';
     expect(err.message.split('\n')).toEqual([
       `exp.yaml: analyses[0].options.params[1]: the model has no parameter "dense9.weight" (it has: ${PARAMS})`,
       `exp.yaml: analyses[1].options.split: the task has no split "ood" (it has: ${splits})`,

@@ -148,6 +148,55 @@ describe('clt task', () => {
     expect(Object.keys(none.splits).sort()).toEqual(['test', 'train']);
   });
 
+  it('oodScales adds ood-<training>-x<a> splits: the training spins multiplied by a, exact κₙ·aⁿ', async () => {
+    const t = await make({ distribution: 'gaussian', ood: ['student-t'], oodScales: [2, 0.5], trainSize: 64, testSize: 64, oodSize: 40_000 });
+    expect(Object.keys(t.splits).sort()).toEqual(['ood-gaussian-x0.5', 'ood-gaussian-x2', 'ood-student-t', 'test', 'train']);
+    const info = t.info?.splits as Record<string, { distribution: string; scale: number; exact: { input: number[]; target: number[] } }>;
+    expect(info['ood-gaussian-x2']).toMatchObject({ distribution: 'gaussian', scale: 2, exact: { input: [0, 4, 0, 0], target: [0, 4, 0, 0] } });
+    expect(info['ood-student-t'].exact).toEqual({ input: [0, 1, 0, 6], target: [0, 1, 0, 3] });
+    expect(t.info?.studentNu).toBe(5);
+    // variance 4 within 5 standard errors (√(2·4²/n) for Gaussian values)
+    const [, k2] = sampleCumulants(t.splits['ood-gaussian-x2'].x);
+    expect(Math.abs(k2 - 4)).toBeLessThan(5 * Math.sqrt(32 / t.splits['ood-gaussian-x2'].x.length));
+    // the targets are still the exact map of the (scaled) inputs
+    const s = t.splits['ood-gaussian-x0.5'];
+    expect(s.y[0]).toBeCloseTo((s.x[0] + s.x[1]) / Math.SQRT2, 5);
+    expect(cltOptions.safeParse({ oodScales: [2, 2] }).error?.issues[0].path).toEqual(['oodScales', 1]);
+    expect(cltOptions.safeParse({ oodScales: [0] }).error?.issues[0].path).toEqual(['oodScales', 0]);
+    expect(cltOptions.safeParse({ studentNu: 4 }).error?.issues[0].path).toEqual(['studentNu']);
+  });
+
+  it('records every split\'s own k-statistics of inputs and targets, equal to a direct computation', async () => {
+    const t = await make({ oodScales: [2], trainSize: 512, testSize: 256, oodSize: 300, noise: 0.1 });
+    const info = t.info?.splits as Record<string, { n: number; scale: number; exact: { target: number[] }; kStatistics: { input: number[]; target: number[] } }>;
+    expect(Object.keys(info).sort()).toEqual(Object.keys(t.splits).sort());
+    for (const [name, s] of Object.entries(t.splits)) {
+      expect(info[name].n, name).toBe(s.n);
+      // a direct float64 computation of k₁…k₄ from the split's values (formulas written out again here)
+      for (const [part, values] of [['input', s.x], ['target', s.y]] as const) {
+        const v = Array.from(values);
+        const n = v.length;
+        const mean = v.reduce((a, b) => a + b, 0) / n;
+        const m = [2, 3, 4].map((p) => v.reduce((a, b) => a + (b - mean) ** p, 0) / n);
+        const direct = [
+          mean,
+          (n / (n - 1)) * m[0],
+          (n * n * m[1]) / ((n - 1) * (n - 2)),
+          (n * n * ((n + 1) * m[2] - 3 * (n - 1) * m[0] * m[0])) / ((n - 1) * (n - 2) * (n - 3)),
+        ];
+        info[name].kStatistics[part].forEach((k, i) => expect(k, `${name} ${part} k${i + 1}`).toBeCloseTo(direct[i], 9));
+      }
+    }
+    // the training split's exact target variance includes the label noise
+    expect(info.train.exact.target[1]).toBeCloseTo(1 + 0.01, 12);
+    expect(info.test.exact.target[1]).toBe(1);
+    // input κₙ·2ⁿ = [0, 4, 16, 96], then κₙ′ = 2^(1−n/2)κₙ
+    expect(info['ood-exponential-x2'].exact.target).toEqual([0, 4, 16 / Math.SQRT2, 96 / 2]);
+    // a split too small for k-statistics (fewer than 4 values) records null rather than failing
+    const tiny = await make({ sites: 2, block: 2, trainSize: 3, testSize: 8, ood: [] });
+    expect((tiny.info?.splits as Record<string, { kStatistics: unknown }>).train.kStatistics).toEqual({ input: sampleCumulants(tiny.splits.train.x), target: null });
+  });
+
   it('adds noise of the requested size to the training targets only', async () => {
     const clean = await make({ trainSize: 4096, testSize: 64 }, 9);
     const noisy = await make({ trainSize: 4096, testSize: 64, noise: 0.5 }, 9);

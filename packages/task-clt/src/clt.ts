@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { API_VERSION, defineTask, formatCount, type Json, type SizeEstimate, type Rng, type Split, type TaskInstance } from '@goldstone/plugin-api';
-import { DISTRIBUTIONS, exactCumulants, isSymmetric, sampleSpins, type DistributionName } from './distributions';
+import { DEFAULT_STUDENT_NU, DISTRIBUTIONS, exactCumulants, isSymmetric, sampleSpins, type DistributionName, type DistributionParams } from './distributions';
 import { blockSumArray } from './block-sum';
-import { coarseGrainCumulants } from './cumulants';
+import { coarseGrainCumulants, sampleCumulants } from './cumulants';
 import { regressionMetrics } from './metrics';
 import { permuteWithinBlocks, signFlip, translateByBlocks, type Equivariance } from './symmetries';
 
@@ -19,6 +19,8 @@ export const cltOptions = z
     distribution: distribution.default('exponential').describe('Distribution of the training (and test) spins; skewed by default so that κ₃ ≠ 0'),
     /** Shape k of the `gamma` distribution (skewness 2/√k). */
     gammaShape: z.number().positive().default(2).describe('Shape k of the gamma distribution (skewness 2/√k)'),
+    /** Degrees of freedom ν of the `student-t` distribution (> 4, so that κ₄ = 6/(ν − 4) is finite). */
+    studentNu: z.number().gt(4).default(DEFAULT_STUDENT_NU).describe('Degrees of freedom ν of the student-t distribution (> 4: κ₄ = 6/(ν − 4) is finite)'),
     /** Number of training examples. */
     trainSize: z.number().int().positive().default(2048).describe('Number of training examples'),
     /** Number of test examples (same distribution as training). */
@@ -27,10 +29,17 @@ export const cltOptions = z
     oodSize: z.number().int().positive().optional().describe('Number of examples in each out-of-distribution split (default: testSize)'),
     /** Distributions for `ood-<name>` splits (default: every distribution but the training one). */
     ood: z.array(distribution).optional().describe('Distributions for ood-<name> splits (default: every distribution but the training one)'),
+    /** Amplitudes a for `ood-<distribution>-x<a>` splits: the training distribution's spins multiplied by a (κₙ → aⁿκₙ). */
+    oodScales: z.array(z.number().positive()).default([]).describe('Amplitudes a for ood-<distribution>-x<a> splits: training spins multiplied by a (κn → a^n κn)'),
     /** Standard deviation of Gaussian noise added to the *training* targets only. */
     noise: z.number().min(0).default(0).describe('Standard deviation of Gaussian noise added to the training targets only'),
   })
   .superRefine((o, ctx) => {
+    const seen = new Set<number>();
+    o.oodScales.forEach((a, i) => {
+      if (seen.has(a)) ctx.addIssue({ code: 'custom', path: ['oodScales', i], message: `the amplitude ${a} is listed twice (one split ood-<distribution>-x${a} each)` });
+      seen.add(a);
+    });
     if (o.sites % o.block !== 0) {
       ctx.addIssue({
         code: 'custom',
@@ -58,14 +67,20 @@ export interface CltInstance extends TaskInstance {
   equivariances: Equivariance[];
 }
 
+function distParams(o: CltOptions): DistributionParams {
+  return { shape: o.gammaShape, nu: o.studentNu };
+}
+
 function makeSplit(
   dist: DistributionName,
   n: number,
   o: CltOptions,
   rng: Rng,
   noise: number,
+  scale = 1,
 ): Split {
-  const x = sampleSpins(dist, n * o.sites, rng.split('x'), { shape: o.gammaShape });
+  const x = sampleSpins(dist, n * o.sites, rng.split('x'), distParams(o));
+  if (scale !== 1) for (let i = 0; i < x.length; i++) x[i] *= scale;
   const y = blockSumArray(x, o.sites, o.block);
   if (noise > 0) {
     const noiseRng = rng.split('noise');
@@ -74,9 +89,43 @@ function makeSplit(
   return { n, x, y, xShape: [o.sites], yShape: [o.sites / o.block] };
 }
 
-function cumulantInfo(dist: DistributionName, o: CltOptions): Json {
-  const input = exactCumulants(dist, { shape: o.gammaShape });
+/** Exact κ₁…κ₄ of a split's inputs (the distribution at amplitude `scale`: κₙ·scaleⁿ) and of its clean targets. */
+function cumulantInfo(dist: DistributionName, o: CltOptions, scale = 1): { input: number[]; target: number[] } {
+  const input = exactCumulants(dist, distParams(o)).map((k, i) => k * scale ** (i + 1));
   return { input, target: coarseGrainCumulants(input, o.block) };
+}
+
+/** The amplitude in a split name: `2` → `x2`, `0.5` → `x0.5`. */
+export function scaleSuffix(a: number): string {
+  return `x${a}`;
+}
+
+/** What an OOD split holds: `ood-<d>` for each of `ood`, then `ood-<training>-x<a>` for each of `oodScales`. */
+export function oodSplits(o: CltOptions): { name: string; distribution: DistributionName; scale: number }[] {
+  const names = o.ood ?? DISTRIBUTIONS.filter((d) => d !== o.distribution);
+  return [
+    ...names.map((d) => ({ name: `ood-${d}`, distribution: d, scale: 1 })),
+    ...o.oodScales.map((a) => ({ name: `ood-${o.distribution}-${scaleSuffix(a)}`, distribution: o.distribution, scale: a })),
+  ];
+}
+
+/**
+ * One split's record in `info.splits`: its distribution and amplitude, the exact cumulants of its
+ * inputs and (clean) targets, and the k-statistics k₁…k₄ of all its input values and all its
+ * target values (what a model's outputs on that split are compared with: the same sample's
+ * sampling noise; null with fewer than 4 values). The training split's exact target κ₂ includes the label noise σ².
+ */
+function splitInfo(s: Split, dist: DistributionName, o: CltOptions, scale: number, noise: number): Json {
+  const exact = cumulantInfo(dist, o, scale);
+  if (noise > 0) exact.target[1] += noise * noise;
+  return {
+    distribution: dist,
+    scale,
+    n: s.n,
+    exact,
+    // k-statistics need 4 values; a smaller split records null
+    kStatistics: { input: s.x.length >= 4 ? sampleCumulants(s.x) : null, target: s.y.length >= 4 ? sampleCumulants(s.y) : null },
+  };
 }
 
 /**
@@ -85,7 +134,7 @@ function cumulantInfo(dist: DistributionName, o: CltOptions): Json {
  * `sites` when an example is larger than the largest split).
  */
 export function estimateClt(o: CltOptions): SizeEstimate {
-  const oodNames = o.ood ?? DISTRIBUTIONS.filter((d) => d !== o.distribution);
+  const oodNames = oodSplits(o);
   const oodSize = o.oodSize ?? o.testSize;
   const perExample = o.sites + o.sites / o.block;
   const examples = o.trainSize + o.testSize + oodNames.length * oodSize;
@@ -118,16 +167,21 @@ export const clt = defineTask({
   create(options, { rng }): CltInstance {
     const o = cltOptions.parse(options);
     const oodSize = o.oodSize ?? o.testSize;
-    const oodNames = o.ood ?? DISTRIBUTIONS.filter((d) => d !== o.distribution);
+    const ood = oodSplits(o);
+    const oodNames = ood.map((s) => s.distribution);
     const splits: Record<string, Split> = {
       train: makeSplit(o.distribution, o.trainSize, o, rng.split('train'), o.noise),
       test: makeSplit(o.distribution, o.testSize, o, rng.split('test'), 0),
     };
+    const splitInfos: Record<string, Json> = {
+      train: splitInfo(splits.train, o.distribution, o, 1, o.noise),
+      test: splitInfo(splits.test, o.distribution, o, 1, 0),
+    };
     const oodCumulants: Record<string, Json> = {};
-    for (const d of oodNames) {
-      const name = `ood-${d}`;
-      splits[name] = makeSplit(d, oodSize, o, rng.split(name), 0);
-      oodCumulants[name] = cumulantInfo(d, o);
+    for (const { name, distribution: d, scale } of ood) {
+      splits[name] = makeSplit(d, oodSize, o, rng.split(name), 0, scale);
+      oodCumulants[name] = cumulantInfo(d, o, scale);
+      splitInfos[name] = splitInfo(splits[name], d, o, scale, 0);
     }
     const equivariances = [translateByBlocks(o.sites, o.block)];
     if (isSymmetric(o.distribution)) equivariances.push(signFlip(o.sites, o.block));
@@ -146,6 +200,7 @@ export const clt = defineTask({
         block: o.block,
         distribution: o.distribution,
         ...(o.distribution === 'gamma' || oodNames.includes('gamma') ? { gammaShape: o.gammaShape } : {}),
+        ...(o.distribution === 'student-t' || oodNames.includes('student-t') ? { studentNu: o.studentNu } : {}),
         noise: o.noise,
         exactSolution: {
           kind: 'linear',
@@ -156,6 +211,7 @@ export const clt = defineTask({
         cumulantMap: 'κn′ = b^(1 − n/2) κn (n = 1…4; exact for i.i.d. inputs with κ1 = 0)',
         cumulants: cumulantInfo(o.distribution, o),
         oodCumulants,
+        splits: splitInfos,
         symmetries: ['permute-within-blocks'],
         equivariances: equivariances.map((e) => e.name),
       },

@@ -1,27 +1,37 @@
 import type { Rng } from '@goldstone/plugin-api';
 
 /** The single-site ("spin") distributions the CLT task can draw from, all with mean 0 and variance 1. */
-export const DISTRIBUTIONS = ['gaussian', 'uniform', 'laplace', 'exponential', 'spins', 'gamma'] as const;
+export const DISTRIBUTIONS = ['gaussian', 'uniform', 'laplace', 'exponential', 'spins', 'gamma', 'student-t'] as const;
 
 export type DistributionName = (typeof DISTRIBUTIONS)[number];
 
-/** Extra parameters of a distribution (only `gamma` has one: its shape k > 0). */
+/** Extra parameters of a distribution: the shape k > 0 of `gamma`, the degrees of freedom ν > 4 of `student-t`. */
 export interface DistributionParams {
   /** Shape k of the gamma distribution (default 2): skewness 2/√k, excess kurtosis 6/k. */
   shape?: number;
+  /** Degrees of freedom ν of the Student-t distribution (default 5): excess kurtosis 6/(ν − 4); ν > 4 so that κ₄ is finite. */
+  nu?: number;
 }
 
 const DEFAULT_GAMMA_SHAPE = 2;
+/** Default degrees of freedom of `student-t`: the heaviest integer tail with a finite κ₄ (= 6). */
+export const DEFAULT_STUDENT_NU = 5;
 
 /** Whether the standardised distribution is symmetric under x → −x (all odd cumulants vanish). */
 export function isSymmetric(dist: DistributionName): boolean {
-  return dist === 'gaussian' || dist === 'uniform' || dist === 'laplace' || dist === 'spins';
+  return dist === 'gaussian' || dist === 'uniform' || dist === 'laplace' || dist === 'spins' || dist === 'student-t';
 }
 
 function gammaShape(params?: DistributionParams): number {
   const k = params?.shape ?? DEFAULT_GAMMA_SHAPE;
   if (!(k > 0) || !Number.isFinite(k)) throw new RangeError(`gamma shape must be a positive number, got ${k}`);
   return k;
+}
+
+function studentNu(params?: DistributionParams): number {
+  const nu = params?.nu ?? DEFAULT_STUDENT_NU;
+  if (!(nu > 4) || !Number.isFinite(nu)) throw new RangeError(`student-t degrees of freedom must be a number > 4 (for a finite κ₄), got ${nu}`);
+  return nu;
 }
 
 /**
@@ -33,6 +43,8 @@ function gammaShape(params?: DistributionParams): number {
  * - exponential, centred (E − 1, E ~ Exp(1)): κₙ = (n − 1)!, so κ₃ = 2, κ₄ = 6
  * - spins ±1 with probability ½: κ₄ = −2
  * - gamma of shape k, standardised ((G − k)/√k): κₙ = (n − 1)! k^(1 − n/2), so κ₃ = 2/√k, κ₄ = 6/k
+ * - student-t with ν degrees of freedom, scaled by √((ν − 2)/ν) to unit variance: κ₄ = 6/(ν − 4)
+ *   (6 at ν = 5; moments above the (ν−1)-th diverge, so k₄'s own sampling error is heavy-tailed)
  */
 export function exactCumulants(dist: DistributionName, params?: DistributionParams): [number, number, number, number] {
   switch (dist) {
@@ -50,6 +62,8 @@ export function exactCumulants(dist: DistributionName, params?: DistributionPara
       const k = gammaShape(params);
       return [0, 1, 2 / Math.sqrt(k), 6 / k];
     }
+    case 'student-t':
+      return [0, 1, 0, 6 / (studentNu(params) - 4)];
     default:
       throw new RangeError(`unknown distribution "${String(dist)}"; expected one of ${DISTRIBUTIONS.join(', ')}`);
   }
@@ -116,6 +130,17 @@ export function sampleSpins(dist: DistributionName, n: number, rng: Rng, params?
       const k = gammaShape(params);
       const sk = Math.sqrt(k);
       for (let i = 0; i < n; i++) out[i] = (gammaVariate(k, rng) - k) / sk;
+      break;
+    }
+    case 'student-t': {
+      // t = Z/√(V/ν) with V ~ χ²_ν = 2·Gamma(ν/2); scaled by √((ν − 2)/ν) to unit variance
+      const nu = studentNu(params);
+      const scale = Math.sqrt((nu - 2) / nu);
+      for (let i = 0; i < n; i++) {
+        const z = rng.normal();
+        const v = 2 * gammaVariate(nu / 2, rng);
+        out[i] = (scale * z) / Math.sqrt(v / nu);
+      }
       break;
     }
     default:
