@@ -1,0 +1,139 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Rng, createAnalysisContext, disposeParams } from '@goldstone/core';
+import type { ModelInstance, Params, TaskInstance } from '@goldstone/plugin-api';
+import { expectNoLeaks, silentProgress, testPlugin, toyRegressionTask } from '@goldstone/testkit';
+import { clt } from '@goldstone/task-clt';
+import { mlp } from '@goldstone/models';
+import { cumulants } from './cumulants';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const B = 2;
+
+/**
+ * Block maps as pure functions of [rows, N′] inputs for any N′ a multiple of b: y = w·(block sum)
+ * + α·w²·(block sum)², with w = 1/√b the exact map when α = 0. Size-agnostic like a shared block map.
+ */
+function blockMap(alpha: number, sizeAgnostic = true): ModelInstance {
+  return {
+    specs: [{ name: 'w', shape: [1] }],
+    paramCount: 1,
+    init: () => ({ w: tf.tensor1d([1 / Math.sqrt(B)]) }),
+    apply(params: Params, x: tf.Tensor) {
+      return tf.tidy(() => {
+        const [rows, n] = x.shape as [number, number];
+        const s = tf.mul(tf.sum(tf.reshape(x, [rows, n / B, B]), 2), params.w);
+        return alpha === 0 ? s : tf.add(s, tf.mul(alpha, tf.square(s)));
+      });
+    },
+    info: { architecture: `toy block map (α = ${alpha})`, ...(sizeAgnostic ? { sizeAgnostic: true } : {}) },
+  };
+}
+
+async function cltTask(seed = 1, size = 4000): Promise<TaskInstance> {
+  return clt.create(clt.options.parse({ distribution: 'uniform', trainSize: 64, testSize: size, oodSize: size, ood: ['laplace', 'exponential'] }), { rng: new Rng(seed) });
+}
+
+function run(task: TaskInstance, model: ModelInstance, params: Params, options: Record<string, unknown> = {}) {
+  const ctx = createAnalysisContext({ task, model, params, seed: 7, backend: 'cpu', analysis: 'cumulants', progress: silentProgress });
+  return cumulants.run(ctx, cumulants.options.parse(options)) as Promise<{ result: any; provenance: any; figures?: any[] }>;
+}
+
+const exact = blockMap(0);
+const exactParams = exact.init(new Rng(0));
+afterAll(() => disposeParams(exactParams));
+
+describe('conformance', async () => {
+  const task = await cltTask(2, 256);
+  testPlugin(cumulants, { options: { resamples: 50, splits: ['test', 'ood-laplace'] }, badOptions: { resamples: 3 }, context: { task, model: exact, params: exactParams } });
+});
+
+describe('cumulants analysis', () => {
+  let task: TaskInstance;
+  beforeAll(async () => {
+    task = await cltTask();
+  });
+
+  it('the exact tied linear map: every cumulant error at sampling noise, flow on theory, propagation exact', async () => {
+    const { result, figures } = await run(task, exact, exactParams, { splits: ['test', 'ood-laplace', 'ood-exponential'] });
+    expect(result.block).toBe(2);
+    for (const s of ['test', 'ood-laplace', 'ood-exponential']) {
+      for (const o of result.splits[s].orders) {
+        // outputs equal the targets up to float32 rounding
+        expect(Math.abs(o.error.value)).toBeLessThan(1e-4 * (1 + Math.abs(o.target.value)));
+        expect(o.error.coversZero).toBe(true);
+        // and the theory b^(1−n/2)κₙ lies in the predicted interval, or close (a 95% interval misses 1 in 20)
+        const half = (o.predicted.interval[1] - o.predicted.interval[0]) / 2;
+        expect(Math.abs(o.predicted.value - o.theory)).toBeLessThanOrEqual(2 * half + 1e-3);
+      }
+      expect(result.splits[s].inputCumulants.source).toBe('task-info');
+    }
+    expect(result.splits['ood-exponential'].orders[2].theory).toBeCloseTo(2 / Math.SQRT2, 10);
+    expect(result.flow.iterable).toBe(true);
+    expect(result.flow.sizeAgnostic).toBe(true);
+    expect(result.flow.steps.map((s: any) => s.sites)).toEqual([8, 4, 2]);
+    for (const st of result.flow.steps) {
+      for (const o of st.orders) {
+        expect(o.error.coversZero).toBe(true);
+        const half = (o.predicted.interval[1] - o.predicted.interval[0]) / 2;
+        expect(Math.abs(o.predicted.value - o.theory)).toBeLessThanOrEqual(2 * half + 1e-3);
+      }
+      // theory after k steps: κ₄·2^(−k) for the uniform κ₄ = −6/5
+      expect(st.orders[3].theory).toBeCloseTo(-1.2 * Math.pow(2, -st.k), 10);
+    }
+    expect(result.propagation).toMatchObject({ available: true, method: 'exact', closure: 'none', degree: 1 });
+    for (const o of result.propagation.splits['ood-laplace'].orders) expect(o.error.coversZero).toBe(true);
+    expect(figures!.map((f) => f.name)).toEqual(['cumulants-flow']);
+  });
+
+  it('a quadratic block map: exact propagation to sampling error on every split, errors against the targets resolved', async () => {
+    const q = blockMap(0.3);
+    const { result } = await run(task, q, exactParams);
+    expect(result.propagation).toMatchObject({ method: 'exact', degree: 2 });
+    for (const s of Object.keys(task.splits)) {
+      for (const o of result.propagation.splits[s].orders) {
+        expect(o.error.coversZero, `${s} κ${o.n}: propagated ${o.propagated.value}, Monte Carlo ${o.monteCarlo.value}`).toBe(true);
+      }
+    }
+    // κ₁ = α·κ₂ ≠ 0: the map is wrong and the interval says so
+    expect(result.splits.test.orders[0].error.value).toBeCloseTo(0.3, 1);
+    expect(result.splits.test.orders[0].error.coversZero).toBe(false);
+  });
+
+  it('a model that rejects other sizes cannot be iterated (not an error); an mlp with tanh gets the Gaussian closure', async () => {
+    const model = mlp.create(mlp.options.parse({ hidden: [4], activation: 'tanh' }), { inputShape: task.inputShape, outputSize: task.outputSize, outputKind: 'regression' });
+    const params = model.init(new Rng(4));
+    const { result } = await run(task, model, params, { splits: ['test'] });
+    expect(result.flow.iterable).toBe(false);
+    expect(result.flow.reason).toMatch(/^cannot be iterated: /);
+    expect(result.flow.steps).toHaveLength(1);
+    expect(result.propagation).toMatchObject({ available: true, method: 'gaussian-closure', closure: 'gaussian' });
+    const rows = result.propagation.splits.test.orders;
+    expect(rows[2].propagated.value).toBeNull();
+    expect(Math.abs(rows[1].propagated.value - rows[1].monteCarlo.value)).toBeLessThan(0.1 * rows[1].monteCarlo.value);
+    disposeParams(params);
+  });
+
+  it('a non-iterable model without readable layers: propagation not available, said in the result', async () => {
+    const relu: ModelInstance = { ...blockMap(0, false), apply: (p, x) => tf.tidy(() => tf.relu(blockMap(0).apply(p, x))), info: { architecture: 'toy relu', activation: 'relu' } };
+    const { result } = await run(task, relu, exactParams, { splits: ['test'], flowSteps: 2 });
+    expect(result.propagation.available).toBe(false);
+    expect(result.propagation.reason).toMatch(/^propagation not available for this model/);
+    // the relu map accepts smaller inputs: it iterates (its flow is simply wrong)
+    expect(result.flow.steps).toHaveLength(2);
+  });
+
+  it('leaks no tensors', async () => {
+    await expectNoLeaks(() => run(task, blockMap(0.3), exactParams, { splits: ['test'], resamples: 50 }), 2);
+  });
+
+  it('names the field when the task has no block size or a split does not exist', async () => {
+    const toy = await toyRegressionTask.create(toyRegressionTask.options.parse({}), { rng: new Rng(1) });
+    await expect(run(toy, exact, exactParams)).rejects.toThrow(/^task: the cumulants analysis needs a coarse-graining task with a block size/);
+    await expect(run(task, exact, exactParams, { splits: ['nope'] })).rejects.toThrow(/splits\[0\]: the task has no split "nope" \(it has: train, test/);
+  });
+});
