@@ -5,7 +5,7 @@ import { Rng, createAnalysisContext, disposeParams } from '@goldstone/core';
 import type { ModelInstance, Params, TaskInstance } from '@goldstone/plugin-api';
 import { expectNoLeaks, silentProgress, testPlugin, toyRegressionTask } from '@goldstone/testkit';
 import { clt } from '@goldstone/task-clt';
-import { mlp } from '@goldstone/models';
+import { blockMlp, mlp } from '@goldstone/models';
 import { cumulants } from './cumulants';
 
 beforeAll(async () => {
@@ -125,6 +125,28 @@ describe('cumulants analysis', () => {
     expect(result.propagation.reason).toMatch(/^propagation not available for this model/);
     // the relu map accepts smaller inputs: it iterates (its flow is simply wrong)
     expect(result.flow.steps).toHaveLength(2);
+  });
+
+  it("models' own layers: a one-hidden-layer quadratic mlp is exact against its outputs; two quadratic layers fall back to the closure", async () => {
+    const ctx = { inputShape: task.inputShape, outputSize: task.outputSize, outputKind: 'regression' as const };
+    const one = mlp.create(mlp.options.parse({ hidden: [6], activation: 'quadratic', init: 'normal', initScale: 0.3 }), ctx);
+    const p1 = one.init(new Rng(5));
+    const r1 = (await run(task, one, p1)).result;
+    expect(r1.propagation).toMatchObject({ method: 'exact', degree: 2 });
+    for (const s of Object.keys(task.splits)) for (const o of r1.propagation.splits[s].orders) expect(o.error.coversZero, `${s} κ${o.n}`).toBe(true);
+    disposeParams(p1);
+    const two = mlp.create(mlp.options.parse({ hidden: [4, 4], activation: 'quadratic', init: 'normal', initScale: 0.3 }), ctx);
+    const p2 = two.init(new Rng(6));
+    const r2 = (await run(task, two, p2, { splits: ['test'] })).result;
+    expect(r2.propagation).toMatchObject({ method: 'gaussian-closure', closure: 'gaussian' });
+    disposeParams(p2);
+    // a tied block-mlp with identity activation is linear: exact, whatever its weight constraints
+    const tied = blockMlp.create(blockMlp.options.parse({ block: 2, tied: true, sign: 'nonnegative' }), ctx);
+    const p3 = tied.init(new Rng(7));
+    const r3 = (await run(task, tied, p3, { splits: ['ood-exponential'] })).result;
+    expect(r3.propagation).toMatchObject({ method: 'exact', degree: 1 });
+    for (const o of r3.propagation.splits['ood-exponential'].orders) expect(o.error.coversZero, `κ${o.n}`).toBe(true);
+    disposeParams(p3);
   });
 
   it('leaks no tensors', async () => {

@@ -57,30 +57,39 @@ interface OrderRow {
   theoryError: number;
 }
 
+/**
+ * Bootstrap replicates of two per-order quantities measured on the same resampled rows, and of
+ * their difference a − b (orders where a is null are left out of a and of the difference).
+ */
+function pairedBootstrap(n: number, resamples: number, rng: Rng, measure: (rows: Int32Array) => [readonly (number | null)[], readonly number[]]): { a: number[]; b: number[]; d: number[] }[] {
+  const reps = ORDERS.map(() => ({ a: [] as number[], b: [] as number[], d: [] as number[] }));
+  for (let r = 0; r < resamples; r++) {
+    const [a, b] = measure(resampleRows(n, rng));
+    for (let i = 0; i < 4; i++) {
+      reps[i].b.push(b[i]);
+      const ai = a[i];
+      if (ai === null) continue;
+      reps[i].a.push(ai);
+      reps[i].d.push(ai - b[i]);
+    }
+  }
+  return reps;
+}
+
 /** Per-order rows of predicted vs target k-statistics with paired bootstrap intervals. */
 function compareOrders(pred: Float32Array, target: Float32Array, width: number, targetWidth: number, theory: readonly number[], resamples: number, confidence: number, rng: Rng): OrderRow[] {
   const n = pred.length / width;
   const kp = sampleCumulants(pred);
   const kt = sampleCumulants(target);
-  const reps = ORDERS.map(() => ({ p: [] as number[], t: [] as number[], d: [] as number[] }));
   const sp = new Float64Array(n * width);
   const st = new Float64Array(n * targetWidth);
-  for (let r = 0; r < resamples; r++) {
-    const rows = resampleRows(n, rng);
-    const a = rowKStatistics(pred, width, rows, sp);
-    const b = rowKStatistics(target, targetWidth, rows, st);
-    for (let i = 0; i < 4; i++) {
-      reps[i].p.push(a[i]);
-      reps[i].t.push(b[i]);
-      reps[i].d.push(a[i] - b[i]);
-    }
-  }
+  const reps = pairedBootstrap(n, resamples, rng, (rows) => [rowKStatistics(pred, width, rows, sp), rowKStatistics(target, targetWidth, rows, st)]);
   return ORDERS.map((order, i) => {
     const err = estimate(kp[i] - kt[i], reps[i].d, confidence);
     return {
       n: order,
-      predicted: estimate(kp[i], reps[i].p, confidence),
-      target: estimate(kt[i], reps[i].t, confidence),
+      predicted: estimate(kp[i], reps[i].a, confidence),
+      target: estimate(kt[i], reps[i].b, confidence),
       theory: theory[i],
       error: { ...err, coversZero: coversZero(err.interval, roundingTolerance(kt, order)) },
       theoryError: kp[i] - theory[i],
@@ -230,29 +239,19 @@ function propagateSplit(prop: Exclude<Propagator, { kind: 'none' }>, x: Float32A
   const inputKappa = plugInCumulants(x, order);
   const point = prop.kind === 'exact' ? predictExact(prop.forms, inputKappa) : predictGaussian(inputKappa);
   const mc = sampleCumulants(pred);
-  const reps = ORDERS.map(() => ({ p: [] as number[], m: [] as number[], d: [] as number[] }));
   const sx = new Float64Array(n * sites);
   const sp = new Float64Array(n * width);
-  for (let r = 0; r < resamples; r++) {
-    const rows = resampleRows(n, rng);
-    const m = rowKStatistics(pred, width, rows, sp);
-    // the exact propagation re-estimates the inputs' cumulants on every replicate (cheap); the closure keeps its point value
-    const p = prop.kind === 'exact' ? predictExact(prop.forms, plugInCumulants(gatherRows(x, sites, rows, sx), order)) : point;
-    for (let i = 0; i < 4; i++) {
-      reps[i].m.push(m[i]);
-      const pi = p[i];
-      if (pi !== null) {
-        reps[i].p.push(pi);
-        reps[i].d.push(pi - m[i]);
-      }
-    }
-  }
+  // the exact propagation re-estimates the inputs' cumulants on every replicate (cheap); the closure keeps its point value
+  const reps = pairedBootstrap(n, resamples, rng, (rows) => [
+    prop.kind === 'exact' ? predictExact(prop.forms, plugInCumulants(gatherRows(x, sites, rows, sx), order)) : point,
+    rowKStatistics(pred, width, rows, sp),
+  ]);
   const rows = ORDERS.map((o, i): PropagationRow => {
     const pv = point[i];
-    const monteCarlo = estimate(mc[i], reps[i].m, confidence);
+    const monteCarlo = estimate(mc[i], reps[i].b, confidence);
     if (pv === null) return { n: o, propagated: { value: null, interval: null }, monteCarlo, error: null };
     const err = estimate(pv - mc[i], reps[i].d, confidence);
-    return { n: o, propagated: estimate(pv, reps[i].p, confidence), monteCarlo, error: { ...err, coversZero: coversZero(err.interval, roundingTolerance(mc, o)) } };
+    return { n: o, propagated: estimate(pv, reps[i].a, confidence), monteCarlo, error: { ...err, coversZero: coversZero(err.interval, roundingTolerance(mc, o)) } };
   });
   return { rows, inputCumulants: inputKappa };
 }
