@@ -76,6 +76,8 @@ describe('cumulants analysis', () => {
     expect(result.flow.iterable).toBe(true);
     expect(result.flow.sizeAgnostic).toBe(true);
     expect(result.flow.steps.map((s: any) => s.sites)).toEqual([8, 4, 2]);
+    expect(result.flow.reason).toBeNull();
+    expect((await run(task, exact, exactParams, { splits: ['test'], flowSteps: 1, propagation: false })).result.flow).toMatchObject({ iterable: true, reason: null });
     for (const st of result.flow.steps) {
       for (const o of st.orders) {
         expect(o.error.coversZero).toBe(true);
@@ -111,6 +113,9 @@ describe('cumulants analysis', () => {
     expect(result.flow.iterable).toBe(false);
     expect(result.flow.reason).toMatch(/^cannot be iterated: /);
     expect(result.flow.steps).toHaveLength(1);
+    const once = (await run(task, model, params, { splits: ['test'], flowSteps: 1, propagation: false })).result;
+    expect(once.flow.iterable).toBe(false);
+    expect(once.flow.reason).toMatch(/^cannot be iterated: .*does not match inputShape/);
     expect(result.propagation).toMatchObject({ available: true, method: 'gaussian-closure', closure: 'gaussian' });
     const rows = result.propagation.splits.test.orders;
     expect(rows[2].propagated.value).toBeNull();

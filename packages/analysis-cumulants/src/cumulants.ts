@@ -332,12 +332,22 @@ export async function analyzeCumulants(ctx: AnalysisContext, opts: CumulantsOpti
   }
   ctx.progress.tick();
   const sizeAgnostic = model.info?.sizeAgnostic === true;
-  const iterable = steps.length >= 2;
+  let iterable = steps.length >= 2;
+  if (steps.length === 1 && reason === null && curSites % b === 0) {
+    // flowSteps = 1: whether the map takes its own outputs, tried on two rows
+    try {
+      const t = applyRows(model, params, cur.subarray(0, Math.min(2, flowSplit.n) * curSites), curSites);
+      if (t.width === curSites / b) iterable = true;
+      else reason = `cannot be iterated: on ${curSites} sites the model gives ${t.width} outputs, expected ${curSites / b}`;
+    } catch (e) {
+      reason = `cannot be iterated: ${(e as Error).message}`;
+    }
+  }
   const flow = {
     split: opts.flowSplit,
     sizeAgnostic,
     iterable,
-    reason: iterable ? (reason && !reason.startsWith('stopped') ? reason : null) : reason ?? `cannot be iterated: only ${steps.length} step`,
+    reason: iterable ? (reason?.startsWith('cannot') ? reason : null) : reason ?? 'cannot be iterated: no step ran',
     inputCumulants: flowInput as unknown as Json,
     steps,
   };

@@ -117,6 +117,12 @@ describe('quadratic forms c + aᵀx + xᵀBx of i.i.d. inputs: exact against 200
     for (let i = 0; i < x.length; i++) x[i] += 1;
     expectWithinSampling(quadraticFormCumulants(form, EXPONENTIAL), kWithSE(evalForm(form, x, N, M)));
   });
+  it('the site sums by variable elimination equal the brute-force sums', () => {
+    const form = randomForm(7, new Rng(13), 0.3);
+    const fast = evaluateCompiled(compileQuadraticForm(form, 7), EXPONENTIAL);
+    const naive = evaluateCompiled(compileQuadraticForm(form, 7, { naive: true }), EXPONENTIAL);
+    fast.forEach((v, i) => expect(Math.abs(v - naive[i])).toBeLessThanOrEqual(1e-10 * (1 + Math.abs(naive[i]))));
+  });
   it('an affine form needs only κ₁…κ₄ and gives κₙ = Σ aᵢⁿ κₙ', () => {
     const a = [0.5, -1, 2];
     const F = compileQuadraticForm({ c: 0.1, a, B: new Float64Array(9) }, 3);
