@@ -154,6 +154,47 @@ describe('cumulants analysis', () => {
     disposeParams(p3);
   });
 
+  it('an mlp with a learned quadratic α per layer (dense{i}.alpha): exact with one hidden layer, the closure with two', async () => {
+    const dims = [16, 4, 4, 8];
+    const rng = new Rng(8);
+    const make = (d: number[]): [ModelInstance, Params] => {
+      const params: Params = {};
+      for (let i = 0; i + 1 < d.length; i++) {
+        params[`dense${i}.weight`] = tf.tensor2d(rng.split(`w${i}`).normalArray(d[i] * d[i + 1], 0.5 / Math.sqrt(d[i])), [d[i], d[i + 1]]);
+        params[`dense${i}.bias`] = tf.tensor1d(rng.split(`b${i}`).normalArray(d[i + 1], 0.1));
+        if (i + 2 < d.length) params[`dense${i}.alpha`] = tf.tensor1d([0.15 * (i + 1)]);
+      }
+      const model: ModelInstance = {
+        specs: [],
+        paramCount: 0,
+        init: () => params,
+        apply: (p, x) =>
+          tf.tidy(() => {
+            let h = x;
+            for (let i = 0; i + 1 < d.length; i++) {
+              const z = tf.add(tf.matMul(h as tf.Tensor2D, p[`dense${i}.weight`] as tf.Tensor2D), p[`dense${i}.bias`]);
+              h = i + 2 < d.length ? tf.add(z, tf.mul(p[`dense${i}.alpha`], tf.square(z))) : z;
+            }
+            return h;
+          }),
+        info: { architecture: `mlp ${d.join('-')} (quadratic, learned α)`, activation: 'quadratic', alpha: 'learned' },
+      };
+      return [model, params];
+    };
+    const [one, p1] = make([16, 4, 8]);
+    expect((await run(task, one, p1, { splits: ['test'] })).result.propagation).toMatchObject({ method: 'exact', degree: 2 });
+    const [two, p2] = make(dims);
+    const { result } = await run(task, two, p2, { splits: ['test'] });
+    expect(result.propagation).toMatchObject({ method: 'gaussian-closure', closure: 'gaussian' });
+    expect(result.propagation.description).toMatch(/z \+ αz² \(α = 0\.150, 0\.300\)/);
+    const [k1, k2] = result.propagation.splits.test.orders;
+    // weakly non-linear (α ≤ 0.3 on pre-activations of s.d. ≈ 0.5): within 3 % plus the Monte Carlo interval
+    expect(Math.abs(k1.propagated.value - k1.monteCarlo.value)).toBeLessThan(0.03 * Math.sqrt(k2.monteCarlo.value) + (k1.monteCarlo.interval[1] - k1.monteCarlo.interval[0]));
+    expect(Math.abs(k2.propagated.value - k2.monteCarlo.value)).toBeLessThan(0.03 * k2.monteCarlo.value + (k2.monteCarlo.interval[1] - k2.monteCarlo.interval[0]));
+    disposeParams(p1);
+    disposeParams(p2);
+  });
+
   it('leaks no tensors', async () => {
     await expectNoLeaks(() => run(task, blockMap(0.3), exactParams, { splits: ['test'], resamples: 50 }), 2);
   });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { API_VERSION, packageInfo, UsageError, defineAnalysis, type AnalysisContext, type AnalysisResult, type Figure, type Json, type ModelInstance, type Params, type Rng } from '@goldstone/plugin-api';
-import { activation as activationOf, lineChart, predictSplit, sampleSplit, type ActivationName } from '@goldstone/core';
+import { ACTIVATIONS, activation as activationOf, lineChart, predictSplit, sampleSplit, type ActivationName } from '@goldstone/core';
 import { blockSumArray, sampleCumulants } from '@goldstone/task-clt';
 import { compileQuadraticForm, evaluateCompiled, gaussianClosure, pooledCumulants, type CompiledForm, type DenseLayer } from './propagation';
 import { blockOf, cumulantsIssues, cumulantsOptions, type CumulantsOptions } from './options';
@@ -100,7 +100,7 @@ function compareOrders(pred: Float32Array, target: Float32Array, width: number, 
 /** The propagation the model admits: exact (a quadratic form per output, probed and verified), the Gaussian closure (mlp), or none. */
 type Propagator =
   | { kind: 'exact'; forms: CompiledForm[]; degree: 1 | 2; maxResidual: number }
-  | { kind: 'gaussian'; layers: DenseLayer[]; activation: ActivationName }
+  | { kind: 'gaussian'; layers: DenseLayer[]; activation: string; phi: ((z: Float64Array) => Float64Array)[] }
   | { kind: 'none'; reason: string };
 
 /**
@@ -171,20 +171,45 @@ export function probeQuadraticForms(model: ModelInstance, params: Params, sites:
   return { forms, maxResidual, scale };
 }
 
-/** The dense layers of an mlp (`dense{i}.weight` [in, out], optional `dense{i}.bias`), or undefined for other models. */
-export function mlpLayers(model: ModelInstance, params: Params): DenseLayer[] | undefined {
+/**
+ * The dense layers of an mlp (`dense{i}.weight` [in, out], optional `dense{i}.bias`, and the learned
+ * α of a quadratic activation z + αz², `dense{i}.alpha` [1]), or undefined for other models.
+ */
+export function mlpLayers(model: ModelInstance, params: Params): (DenseLayer & { alpha?: number })[] | undefined {
   const arch = model.info?.architecture;
   if (typeof arch !== 'string' || !arch.startsWith('mlp ')) return undefined;
-  const layers: DenseLayer[] = [];
+  const layers: (DenseLayer & { alpha?: number })[] = [];
   for (let i = 0; params[`dense${i}.weight`]; i++) {
     const w = params[`dense${i}.weight`];
     if (w.rank !== 2) return undefined;
     const b = params[`dense${i}.bias`];
-    layers.push({ W: w.dataSync() as Float32Array, b: b ? (b.dataSync() as Float32Array) : undefined, din: w.shape[0]!, dout: w.shape[1]! });
+    const a = params[`dense${i}.alpha`];
+    layers.push({ W: w.dataSync() as Float32Array, b: b ? (b.dataSync() as Float32Array) : undefined, din: w.shape[0]!, dout: w.shape[1]!, ...(a ? { alpha: a.dataSync()[0] } : {}) });
   }
-  const known = new Set(layers.flatMap((_, i) => [`dense${i}.weight`, `dense${i}.bias`]));
+  const known = new Set(layers.flatMap((_, i) => [`dense${i}.weight`, `dense${i}.bias`, `dense${i}.alpha`]));
   if (layers.length === 0 || Object.keys(params).some((k) => !known.has(k))) return undefined;
   return layers;
+}
+
+/**
+ * The hidden activations of an mlp for the closure: z + αz² when the model says `activation:
+ * quadratic` with an `alpha` (a number, or learned: the layer's `dense{i}.alpha`), else core's named
+ * activation; undefined when neither is known.
+ */
+function mlpActivations(model: ModelInstance, layers: (DenseLayer & { alpha?: number })[]): { label: string; phi: ((z: Float64Array) => Float64Array)[] } | undefined {
+  const act = model.info?.activation;
+  const alpha = model.info?.alpha;
+  if (typeof act !== 'string') return undefined;
+  const hidden = layers.slice(0, -1);
+  if (act === 'quadratic' && alpha !== undefined) {
+    const alphas = hidden.map((l) => (typeof alpha === 'number' ? alpha : l.alpha));
+    if (alphas.some((a) => typeof a !== 'number')) return undefined;
+    return { label: `z + αz² (α = ${alphas.map((a) => a!.toPrecision(3)).join(', ')})`, phi: alphas.map((a) => (z: Float64Array) => z.map((v) => v + a! * v * v)) };
+  }
+  if (!(ACTIVATIONS as readonly string[]).includes(act)) return undefined;
+  const f = activationOf(act as ActivationName);
+  const phi = (z: Float64Array) => Float64Array.from(tf.tidy(() => f(tf.tensor1d(Float32Array.from(z))).dataSync()));
+  return { label: act, phi: hidden.map(() => phi) };
 }
 
 function propagatorFor(model: ModelInstance, params: Params, sites: number, check: Float32Array): Propagator {
@@ -205,15 +230,9 @@ function propagatorFor(model: ModelInstance, params: Params, sites: number, chec
     }
   }
   const layers = mlpLayers(model, params);
-  if (layers && typeof act === 'string') {
-    return { kind: 'gaussian', layers, activation: act as ActivationName };
-  }
+  const acts = layers && mlpActivations(model, layers);
+  if (layers && acts) return { kind: 'gaussian', layers, activation: acts.label, phi: acts.phi };
   return { kind: 'none', reason: `propagation not available for this model${probeNote ? ` (${probeNote}; the Gaussian closure reads mlp layers only)` : ' (the Gaussian closure reads mlp layers only)'}` };
-}
-
-function phiOf(name: ActivationName): (z: Float64Array) => Float64Array {
-  const f = activationOf(name);
-  return (z) => Float64Array.from(tf.tidy(() => f(tf.tensor1d(Float32Array.from(z))).dataSync()));
 }
 
 interface PropagationRow {
@@ -230,7 +249,7 @@ function propagateSplit(prop: Exclude<Propagator, { kind: 'none' }>, x: Float32A
   const predictExact = (forms: CompiledForm[], kappa: number[]) => pooledCumulants(forms.map((F) => evaluateCompiled(F, kappa)));
   const predictGaussian = (kappa: number[]) => {
     const p = prop as Extract<Propagator, { kind: 'gaussian' }>;
-    const g = gaussianClosure(p.layers, phiOf(p.activation), kappa[0], kappa[1]);
+    const g = gaussianClosure(p.layers, p.phi, kappa[0], kappa[1]);
     const m1 = g.mean.reduce((a, b) => a + b, 0) / g.mean.length;
     let m2 = 0;
     for (let j = 0; j < g.mean.length; j++) m2 += (g.variance[j] + g.mean[j] ** 2) / g.mean.length;

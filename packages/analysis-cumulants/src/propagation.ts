@@ -448,9 +448,16 @@ export interface DenseLayer {
  * after the last): each pre-activation vector is taken as jointly Gaussian with its propagated
  * mean and covariance; the mean and covariance of φ(z) are then exact under that Gaussian (1-D and
  * 2-D Gauss–Hermite), and the affine layers propagate them exactly. Inputs: i.i.d. with mean κ₁
- * and variance κ₂. Gives κ₁ and κ₂ of every output (higher orders are not predicted).
+ * and variance κ₂. Gives κ₁ and κ₂ of every output (higher orders are not predicted). `activation`
+ * is elementwise on a batch of arguments: one function, or one per hidden layer.
  */
-export function gaussianClosure(layers: readonly DenseLayer[], phi: (z: Float64Array) => Float64Array, inputMean: number, inputVar: number, nodes = 24): { mean: Float64Array; variance: Float64Array } {
+export function gaussianClosure(
+  layers: readonly DenseLayer[],
+  activation: ((z: Float64Array) => Float64Array) | readonly ((z: Float64Array) => Float64Array)[],
+  inputMean: number,
+  inputVar: number,
+  nodes = 24,
+): { mean: Float64Array; variance: Float64Array } {
   const gh = gaussHermite(nodes);
   const d0 = layers[0].din;
   let mean: Float64Array = new Float64Array(d0).fill(inputMean);
@@ -472,7 +479,8 @@ export function gaussianClosure(layers: readonly DenseLayer[], phi: (z: Float64A
     mean = m2;
     cov = c2;
     if (li === layers.length - 1) return;
-    // activation under the Gaussian closure
+    // activation under the Gaussian closure (one function, or one per hidden layer)
+    const phi = typeof activation === 'function' ? activation : activation[li];
     const n = dout;
     const G = gh.nodes.length;
     const sd = Array.from({ length: n }, (_, j) => Math.sqrt(Math.max(cov[j * n + j], 0)));
