@@ -6,7 +6,7 @@ import type { ModelInstance, Params, TaskInstance } from '@goldstone/plugin-api'
 import { expectNoLeaks, silentProgress, testPlugin, toyRegressionTask } from '@goldstone/testkit';
 import { clt } from '@goldstone/task-clt';
 import { blockMlp, mlp } from '@goldstone/models';
-import { cumulants } from './cumulants';
+import { cumulants, declaredDegree } from './cumulants';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -193,6 +193,14 @@ describe('cumulants analysis', () => {
     expect(Math.abs(k2.propagated.value - k2.monteCarlo.value)).toBeLessThan(0.03 * k2.monteCarlo.value + (k2.monteCarlo.interval[1] - k2.monteCarlo.interval[0]));
     disposeParams(p1);
     disposeParams(p2);
+  });
+
+  it('reads the polynomial degree an mlp or block-mlp declares (deep quadratic nets are never taken as quadratic forms)', () => {
+    expect(declaredDegree({ architecture: 'mlp 16-8-8-8 (quadratic)', activation: 'quadratic' })).toBe(4);
+    expect(declaredDegree({ architecture: 'block-mlp 2-4-1 per block × 8 (quadratic; shared(b=2))', activation: 'quadratic' })).toBe(2);
+    expect(declaredDegree({ architecture: 'mlp 16-8-8-8 (identity)', activation: 'identity' })).toBe(1);
+    expect(declaredDegree({ architecture: 'mlp 16-8-8 (tanh)', activation: 'tanh' })).toBeUndefined();
+    expect(declaredDegree({ architecture: 'gnn gcn 2 layers', activation: 'quadratic' })).toBeUndefined();
   });
 
   it('leaks no tensors', async () => {

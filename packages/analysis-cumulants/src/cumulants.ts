@@ -212,10 +212,25 @@ function mlpActivations(model: ModelInstance, layers: (DenseLayer & { alpha?: nu
   return { label: act, phi: hidden.map(() => phi) };
 }
 
+/**
+ * The polynomial degree of an mlp or block-mlp from its info (`architecture: 'mlp 16-8-8-8 (…)'`,
+ * `activation`): 1 with the identity, 2^(hidden layers) with a quadratic activation; undefined when
+ * unknown. A near-linear deep quadratic network can pass the probe's tolerance; this keeps it out.
+ */
+export function declaredDegree(info: Record<string, unknown> | undefined): number | undefined {
+  const m = typeof info?.architecture === 'string' ? /^(?:block-)?mlp (\d+(?:-\d+)*)/.exec(info.architecture) : null;
+  if (!m) return undefined;
+  const hidden = m[1].split('-').length - 2;
+  if (info?.activation === 'identity') return 1;
+  if (info?.activation === 'quadratic') return Math.pow(2, hidden);
+  return undefined;
+}
+
 function propagatorFor(model: ModelInstance, params: Params, sites: number, check: Float32Array): Propagator {
   const act = model.info?.activation;
-  const polynomialCandidate = typeof act !== 'string' || !NON_POLYNOMIAL.has(act);
-  let probeNote = '';
+  const declared = declaredDegree(model.info);
+  const polynomialCandidate = (typeof act !== 'string' || !NON_POLYNOMIAL.has(act)) && !(declared !== undefined && declared > 2);
+  let probeNote = declared !== undefined && declared > 2 ? `a polynomial of degree ${declared} in the inputs` : '';
   if (polynomialCandidate) {
     try {
       const probe = probeQuadraticForms(model, params, sites, check);

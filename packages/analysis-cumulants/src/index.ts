@@ -1,7 +1,7 @@
 // Public surface of @goldstone/analysis-cumulants: re-exports only.
 import { cumulants } from './cumulants';
 
-export { cumulants, analyzeCumulants, applyRows, infoInputCumulants, mlpLayers, probeQuadraticForms } from './cumulants';
+export { cumulants, analyzeCumulants, applyRows, declaredDegree, infoInputCumulants, mlpLayers, probeQuadraticForms } from './cumulants';
 export { cumulantsOptions, type CumulantsOptions } from './options';
 export {
   affineCumulantTensors,
