@@ -27,6 +27,7 @@ export const BUILTIN_PLUGINS: BuiltinPlugins = {
     distillation: '@goldstone/analysis-distillation',
     'variance-flatness': '@goldstone/analysis-variance-flatness',
     correlations: '@goldstone/analysis-correlations',
+    cumulants: '@goldstone/analysis-cumulants',
   },
 };
 
