@@ -3,6 +3,7 @@ import { API_VERSION, packageInfo, UsageError, defineAnalysis, type AnalysisCont
 import { ACTIVATIONS, activation as activationOf, lineChart, predictSplit, sampleSplit, type ActivationName } from '@goldstone/core';
 import { blockSumArray, sampleCumulants } from '@goldstone/task-clt';
 import { compileQuadraticForm, evaluateCompiled, gaussianClosure, pooledCumulants, type CompiledForm, type DenseLayer } from './propagation';
+import { summarizeCumulants } from './summary';
 import { blockOf, cumulantsIssues, cumulantsOptions, type CumulantsOptions } from './options';
 import { coversZero, estimate, gatherRows, plugInCumulants, resampleRows, roundingTolerance, rowKStatistics, type Estimate } from './stats';
 
@@ -34,6 +35,13 @@ export function applyRows(model: ModelInstance, params: Params, x: Float32Array,
     o += c.length;
   }
   return { out, width: outWidth };
+}
+
+/** Mean squared error of the outputs against the targets (float64 sums). */
+function meanSquaredError(pred: Float32Array, y: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < pred.length; i++) s += (pred[i] - y[i]) ** 2;
+  return pred.length ? s / pred.length : 0;
 }
 
 function isKappa(v: unknown): v is number[] {
@@ -321,6 +329,7 @@ export async function analyzeCumulants(ctx: AnalysisContext, opts: CumulantsOpti
     splits[s] = {
       examples: split.n,
       values: pred.length,
+      mse: width === targetWidth ? meanSquaredError(pred, split.y) : null,
       inputCumulants: input as unknown as Json,
       inputKStatistics: sampleCumulants(split.x),
       orders: compareOrders(pred, split.y, width, targetWidth, theory, opts.resamples, opts.confidence, ctx.rng.split(`bootstrap:${s}`)) as unknown as Json,
@@ -409,7 +418,11 @@ export async function analyzeCumulants(ctx: AnalysisContext, opts: CumulantsOpti
   const ordersOf = (s: string) => (splits[s] as unknown as { orders: OrderRow[] }).orders;
   const errorsOf = (s: string) => ordersOf(s).map((o) => o.error.value);
   const ood = names.filter((s) => s.startsWith('ood'));
+  const mseOf = (s: string) => (splits[s] as unknown as { mse: number | null }).mse;
+  const oodMse = ood.map(mseOf);
   const summary = {
+    mse: Object.fromEntries(names.map((s) => [s, mseOf(s)])),
+    meanOodMse: ood.length && oodMse.every((m) => m !== null) ? (oodMse as number[]).reduce((a, m) => a + m, 0) / ood.length : null,
     errors: Object.fromEntries(names.map((s) => [s, errorsOf(s)])),
     coversZero: Object.fromEntries(names.map((s) => [s, ordersOf(s).map((o) => o.error.coversZero)])),
     meanAbsOodError: ood.length ? ORDERS.map((_, i) => ood.reduce((a, s) => a + Math.abs(errorsOf(s)[i]), 0) / ood.length) : null,
@@ -464,4 +477,5 @@ export const cumulants = defineAnalysis({
   options: cumulantsOptions,
   check: (options, ctx) => cumulantsIssues(options, ctx),
   run: (ctx, options) => analyzeCumulants(ctx, options),
+  summarize: (results, options) => summarizeCumulants(results, cumulantsOptions.parse(options ?? {})),
 });
