@@ -71,7 +71,9 @@ describe('cumulants analysis', () => {
         expect(Math.abs(o.predicted.value - o.theory)).toBeLessThanOrEqual(2 * half + 1e-3);
       }
       expect(result.splits[s].inputCumulants.source).toBe('task-info');
+      expect(result.splits[s].mse).toBeLessThan(1e-10);
     }
+    expect(result.summary.meanOodMse).toBeLessThan(1e-10);
     expect(result.splits['ood-exponential'].orders[2].theory).toBeCloseTo(2 / Math.SQRT2, 10);
     expect(result.flow.iterable).toBe(true);
     expect(result.flow.sizeAgnostic).toBe(true);
@@ -104,6 +106,8 @@ describe('cumulants analysis', () => {
     // κ₁ = α·κ₂ ≠ 0: the map is wrong and the interval says so
     expect(result.splits.test.orders[0].error.value).toBeCloseTo(0.3, 1);
     expect(result.splits.test.orders[0].error.coversZero).toBe(false);
+    // MSE = α²·E[s⁴] with s the normalised block sum of uniform spins: E[s⁴] = κ₄ + 3κ₂² = −0.6 + 3
+    expect(result.splits.test.mse).toBeCloseTo(0.09 * 2.4, 1);
   });
 
   it('a model that rejects other sizes cannot be iterated (not an error); an mlp with tanh gets the Gaussian closure', async () => {

@@ -3,6 +3,7 @@ import { cumulants } from './cumulants';
 
 export { cumulants, analyzeCumulants, applyRows, declaredDegree, infoInputCumulants, mlpLayers, probeQuadraticForms } from './cumulants';
 export { cumulantsOptions, type CumulantsOptions } from './options';
+export { bootstrapMeanDifference, cumulantsRow, flowFigure, headlineFigure, summarizeCumulants, type ClaimRow, type CumulantsRow, type FlowPoint, type GroupRow } from './summary';
 export {
   affineCumulantTensors,
   compileQuadraticForm,

@@ -177,6 +177,16 @@ const intervalText = (d: { diff: number; lo: number; hi: number }) => `${fmt(d.d
 
 const ORDER_NAMES = ['κ₁', 'κ₂', 'κ₃', 'κ₄'];
 
+/** The per-run measures a group row gives mean and s.d. of (`<name>` and `<name>Sd`). */
+const MEASURES: Record<string, (r: CumulantsRow) => number | null> = {
+  testMse: (r) => r.testMse,
+  oodMse: (r) => r.oodMse,
+  oodK2: (r) => r.oodAbsError[1],
+  oodK3: (r) => r.oodAbsError[2],
+  oodK4: (r) => r.oodAbsError[3],
+  testK4: (r) => r.testAbsError[3],
+};
+
 /** The headline figure: OOD and test error and |κₙ error| (OOD) against model class, one line per activation. */
 export function headlineFigure(groups: GroupRow[], classOrder: string[], lineTitle: string): Figure {
   const panels: { field: keyof GroupRow; sd: keyof GroupRow; title: string }[] = [
@@ -303,34 +313,14 @@ export function summarizeCumulants(inputs: SummaryInput[], opts: CumulantsOption
     for (const l of lines) {
       const rs = groupRuns.get(key(c, l));
       if (!rs) continue;
-      const stat = (pick: (r: CumulantsRow) => number | null) => meanSd(rs.map((r) => pick(r.row)));
-      const m = {
-        testMse: stat((r) => r.testMse),
-        oodMse: stat((r) => r.oodMse),
-        oodK2: stat((r) => r.oodAbsError[1]),
-        oodK3: stat((r) => r.oodAbsError[2]),
-        oodK4: stat((r) => r.oodAbsError[3]),
-        testK4: stat((r) => r.testAbsError[3]),
-      };
-      groups.push({
-        class: c,
-        line: l,
-        runs: rs.length,
-        testMse: m.testMse?.mean ?? null,
-        testMseSd: m.testMse?.sd ?? null,
-        oodMse: m.oodMse?.mean ?? null,
-        oodMseSd: m.oodMse?.sd ?? null,
-        oodK2: m.oodK2?.mean ?? null,
-        oodK2Sd: m.oodK2?.sd ?? null,
-        oodK3: m.oodK3?.mean ?? null,
-        oodK3Sd: m.oodK3?.sd ?? null,
-        oodK4: m.oodK4?.mean ?? null,
-        oodK4Sd: m.oodK4?.sd ?? null,
-        testK4: m.testK4?.mean ?? null,
-        testK4Sd: m.testK4?.sd ?? null,
-        iterable: rs.filter((r) => r.row.iterable).length,
-        exact: m.oodMse !== null && m.oodMse.mean < opts.exactMse,
-      });
+      const stats: Record<string, number | null> = {};
+      for (const [name, pick] of Object.entries(MEASURES)) {
+        const m = meanSd(rs.map((r) => pick(r.row)));
+        stats[name] = m?.mean ?? null;
+        stats[`${name}Sd`] = m?.sd ?? null;
+      }
+      const ood = stats.oodMse;
+      groups.push({ class: c, line: l, runs: rs.length, ...stats, iterable: rs.filter((r) => r.row.iterable).length, exact: ood !== null && ood < opts.exactMse } as GroupRow);
     }
   }
   const groupOf = (c: string, l: string) => groups.find((g) => g.class === c && g.line === l);
