@@ -101,7 +101,8 @@ describe('summarize (cumulants)', () => {
     for (const c of result.claims) for (const f of ['claim', 'x', 'y', 'expect', 'verdict', 'reason']) expect(typeof c[f]).toBe('string');
     expect(over.verdict).toBe('reproduced');
     expect(over.reason).toContain('relu: sign − tied+shared (best)');
-    expect(over.reason).toContain('identity: free − sign (best)');
+    // the linear line is left out: every class there can represent the exact map
+    expect(over.reason).not.toContain('identity:');
     expect(expressive.verdict).toBe('reproduced');
     expect(expressive.reason).toContain('free · relu − sign · identity');
     // exact iterable groups: sign and tied+shared with identity; their flow errors all cover 0
@@ -120,6 +121,10 @@ describe('summarize (cumulants)', () => {
     // the most constrained non-exact class is the best: contradicted
     const constrainedBest = summarizeCumulants([...seeds('sign', 'relu', 0.01), ...seeds('free', 'relu', 0.3)], opts()).result as any;
     expect(constrainedBest.claims[0].verdict).toBe('contradicted');
+    // the classes more constrained than the best are exact: no over-constrained failure
+    const exactBelow = summarizeCumulants([...seeds('sign', 'relu', 1e-13), ...seeds('tiedShared', 'relu', 1e-13), ...seeds('free', 'relu', 0.3)], opts()).result as any;
+    expect(exactBelow.claims[0].verdict).toBe('not reproduced');
+    expect(exactBelow.claims[0].reason).toContain('every class more constrained than the best (sign) is exact');
     // no exact iterable class: the flow claim is not measured
     expect(constrainedBest.claims[2].verdict).toBe('not measured');
     // an exact iterable class whose step errors miss 0 in some runs

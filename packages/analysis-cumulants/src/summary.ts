@@ -348,11 +348,12 @@ export function summarizeCumulants(inputs: SummaryInput[], opts: CumulantsOption
   const claims: ClaimRow[] = [];
   const nonlinear = lines.filter((l) => l !== opts.linear);
 
-  // 1. over-constrained: per activation, the most constrained class that is not exact against the best class
+  // 1. over-constrained: per non-linear activation (with the linear one every class can be exact), the
+  // most constrained class that is not exact against the best class, when it is more constrained than the best
   {
     const units: ('for' | 'partly' | 'against' | 'none')[] = [];
     const parts: string[] = [];
-    for (const l of lines) {
+    for (const l of nonlinear) {
       const present = classOrder.filter((c) => groupOf(c, l)?.oodMse != null);
       if (present.length < 2) continue;
       const best = present.reduce((a, c) => ((groupOf(c, l)!.oodMse as number) < (groupOf(a, l)!.oodMse as number) ? c : a));
@@ -366,6 +367,11 @@ export function summarizeCumulants(inputs: SummaryInput[], opts: CumulantsOption
         parts.push(`${l}: the most constrained non-exact class (${constrained}) is the best`);
         continue;
       }
+      if (present.indexOf(constrained) > present.indexOf(best)) {
+        units.push('none');
+        parts.push(`${l}: every class more constrained than the best (${best}) is exact`);
+        continue;
+      }
       const d = bootstrapMeanDifference(oodValues(constrained, l), oodValues(best, l), resamples, opts.confidence, rng.split(`over:${l}`));
       units.push(d.lo > 0 ? 'for' : d.diff > 0 ? 'partly' : 'none');
       parts.push(`${l}: ${constrained} − ${best} (best) = ${intervalText(d)}`);
@@ -376,7 +382,7 @@ export function summarizeCumulants(inputs: SummaryInput[], opts: CumulantsOption
       y: 'mean OOD MSE',
       expect: 'positive difference',
       verdict: verdictOf(units),
-      reason: parts.length ? `OOD MSE differences of means over seeds, ${Math.round(opts.confidence * 100)} % bootstrap interval: ${parts.join('; ')}` : 'fewer than two classes per activation',
+      reason: parts.length ? `OOD MSE differences of means over seeds, ${Math.round(opts.confidence * 100)} % bootstrap interval: ${parts.join('; ')}` : `no non-linear activation with two or more classes`,
     });
   }
 
