@@ -318,7 +318,7 @@ export async function buildSweepReport(data: SweepData, options: SweepReportOpti
     parts.push(
       section(
         'Claims tested',
-        `<p class="muted">Each claim is the sign of Spearman's ρ across the sweep's runs, with a bootstrap interval: reproduced when the interval excludes 0 on the predicted side, partly when only the sign (or some groups) agree, contradicted when the interval excludes 0 on the other side.</p>` +
+        `<p class="muted">Each claim is tested by the summary that lists it (a rank correlation, a difference of means) with a bootstrap interval over runs or seeds: reproduced when the interval lies on the predicted side of 0, partly when only the sign (or some groups) agree, contradicted when it lies on the other side; the evidence column gives the numbers.</p>` +
           columnTable(['claim', 'verdict', 'evidence'], rows),
         'claims',
       ),
