@@ -109,6 +109,20 @@ describe('summarizeCorrelations', () => {
     expect(figures.some((f) => f.name === 'trend-test.auc')).toBe(true);
   });
 
+  it('with groupBy, trend figures also within each group', () => {
+    const { result, figures } = summarizeCorrelations(
+      sweep(),
+      correlationsOptions.parse({ resamples: 100, groupBy: 'model.name', trend: { x: 'train.symmetryPenalty.lambda', metrics: ['lambdaMax'] } }),
+    );
+    expect(figures.filter((f) => f.name.startsWith('trend-lambdaMax')).map((f) => f.title)).toEqual([
+      'lambdaMax against train.symmetryPenalty.lambda',
+      'lambdaMax against train.symmetryPenalty.lambda, model.name=mlp',
+      'lambdaMax against train.symmetryPenalty.lambda, model.name=deep-sets',
+    ]);
+    const mlpPoint = (result as any).trend.find((p: any) => p.group === 'model.name=mlp' && p.x === 0.1);
+    expect(mlpPoint.mean).toBeCloseTo(10 + 6 + 0.15, 12); // the mlp's own runs only
+  });
+
   it('a log y axis for a positive measure spanning more than two decades, error bars cut above 0', () => {
     const inputs = [0.01, 0.1, 1, 10].flatMap((x, i) => [1, 2].map((seed) => input(`r${i}-${seed}`, { x, seed }, { c: 10 ** -i * (seed === 1 ? 0.5 : 1.5) }, { o: i })));
     const { figures } = summarizeCorrelations(inputs, correlationsOptions.parse({ resamples: 100, trend: { x: 'x' } }));

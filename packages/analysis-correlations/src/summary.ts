@@ -36,6 +36,8 @@ export interface TableRow {
 /** One point of a trend figure: a measure's mean ± s.d. at one (x, line) setting. */
 export interface TrendPoint {
   metric: string;
+  /** The groupBy group the point is computed within; absent: over all runs. */
+  group?: string;
   x: Json;
   line: string;
   mean: number;
@@ -169,7 +171,7 @@ function trendPoints(metric: string, runs: Run[], trend: TrendOptions, notes: st
  * bars. A log x axis when every x is positive; when the rest are positive, x = 0 cannot sit on it and
  * is drawn as a dashed horizontal rule per line at its mean.
  */
-export function trendFigure(metric: string, points: TrendPoint[], trend: TrendOptions): Figure {
+export function trendFigure(metric: string, points: TrendPoint[], trend: TrendOptions, group?: { label: string; index: number }): Figure {
   const numeric = points.every((p) => typeof p.x === 'number');
   const xs = points.map((p) => p.x as number);
   const positive = numeric && xs.some((x) => x > 0) && xs.every((x) => x >= 0);
@@ -199,9 +201,9 @@ export function trendFigure(metric: string, points: TrendPoint[], trend: TrendOp
     ...(zeroAside ? [`dashed: ${trend.x} = 0 (not on the log axis)`] : []),
   ];
   return {
-    name: `trend-${metric}`,
-    title: `${metric} against ${trend.x}`,
-    spec: { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', title: { text: `${metric} against ${trend.x}`, subtitle }, width: 360, height: 240, layer },
+    name: group ? `trend-${metric}-${group.index}` : `trend-${metric}`,
+    title: `${metric} against ${trend.x}${group ? `, ${group.label}` : ''}`,
+    spec: { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', title: { text: `${metric} against ${trend.x}${group ? `, ${group.label}` : ''}`, subtitle }, width: 360, height: 240, layer },
   };
 }
 
@@ -321,6 +323,13 @@ export function summarizeCorrelations(inputs: SummaryInput[], opts: Correlations
       const points = trendPoints(m, runs, opts.trend, notes);
       trend.push(...points);
       if (points.length) figures.push(trendFigure(m, points, opts.trend));
+      // and within each group (groupBy): measures of different models live on different scales
+      for (const [k, g] of groups.entries()) {
+        if (k === 0) continue;
+        const own = trendPoints(m, g.runs, opts.trend, []);
+        trend.push(...own.map((p) => ({ ...p, group: g.label })));
+        if (own.length) figures.push(trendFigure(m, own, opts.trend, { label: g.label, index: k }));
+      }
     }
   }
   const claims = judgeClaims(opts.claims, groups, opts);
