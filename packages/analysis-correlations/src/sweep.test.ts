@@ -77,7 +77,7 @@ describe('correlations in a sweep', () => {
     expect(heat.spec.layer[0].encoding.color.scale.domain).toEqual([-1, 1]);
     const trend = s.figures.find((f: any) => f.name === 'trend-lambdaMax');
     expect(trend.spec.layer[0].encoding.x.scale).toEqual({ type: 'log' });
-    const lines = s.result.trend.filter((t: any) => t.metric === 'lambdaMax');
+    const lines = s.result.trend.filter((t: any) => t.metric === 'lambdaMax' && t.group === undefined);
     expect(lines.map((t: any) => [t.x, t.line, t.count])).toEqual(expect.arrayContaining([[0.003, '[2]', 2], [0.03, '[3]', 2]]));
     expect(lines).toHaveLength(4);
   }, 600_000);
