@@ -12,6 +12,7 @@ export const BUILTIN_PLUGINS: BuiltinPlugins = {
     clt: '@goldstone/task-clt',
     jets: '@goldstone/task-jets',
     mnist: '@goldstone/task-mnist',
+    relations: '@goldstone/task-relations',
   },
   model: {
     mlp: '@goldstone/models',
