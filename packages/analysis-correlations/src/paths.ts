@@ -1,4 +1,4 @@
-import type { AnalysisResult, Json } from '@goldstone/plugin-api';
+import { isObject, type AnalysisResult, type Json } from '@goldstone/plugin-api';
 
 /** One step of a path: an object key, an array index (negative: from the end), or the element of an array whose field equals a value. */
 export type PathStep = string | number | { field: string; equals: string };
@@ -28,7 +28,6 @@ export function parsePath(path: string): PathStep[] {
 /** A resolved number, or null and why not. */
 export type Resolved = { value: number; note?: undefined } | { value: null; note: string };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function describe(v: unknown): string {
   if (v === null) return 'null';
@@ -85,13 +84,5 @@ export function resolvePath(previous: Record<string, AnalysisResult | Json>, pat
   return { value: null, note: `${path}: is ${describe(cur)}, not a finite number` };
 }
 
-/** A sweep setting of a run: the exact swept path (`train.lr`) first, else a walk into nested settings. */
-export function settingOf(settings: Record<string, Json>, path: string): Json | undefined {
-  if (Object.hasOwn(settings, path)) return settings[path];
-  let cur: unknown = settings;
-  for (const step of path.split('.')) {
-    if (!isObject(cur) || !Object.hasOwn(cur, step)) return undefined;
-    cur = cur[step];
-  }
-  return cur as Json;
-}
+/** A sweep setting of a run (the contract's helper, re-exported where it was first offered). */
+export { settingOf } from '@goldstone/plugin-api';

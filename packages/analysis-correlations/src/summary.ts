@@ -1,7 +1,6 @@
 import { Rng } from '@goldstone/core';
-import type { Figure, Json, SummaryInput } from '@goldstone/plugin-api';
+import { isObject as isRecord, settingOf, type Figure, type Json, type SummaryInput } from '@goldstone/plugin-api';
 import type { ClaimOptions, CorrelationsOptions, TrendOptions } from './options';
-import { settingOf } from './paths';
 import { bootstrapSpearman, completePairs, meanSd } from './stats';
 
 /** What one run's `correlations` analysis records. */
@@ -45,7 +44,6 @@ export interface TrendPoint {
   count: number;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function numbers(v: unknown): Record<string, number | null> | undefined {
   if (!isRecord(v)) return undefined;

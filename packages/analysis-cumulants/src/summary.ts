@@ -1,5 +1,5 @@
 import { Rng } from '@goldstone/core';
-import type { Figure, Json, SummaryInput } from '@goldstone/plugin-api';
+import { isObject as isRecord, settingOf, type Figure, type Json, type SummaryInput } from '@goldstone/plugin-api';
 import type { CumulantsOptions } from './options';
 import { percentileInterval } from './stats';
 
@@ -58,23 +58,7 @@ export interface ClaimRow {
   reason: string;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-
-/** A sweep setting: the exact swept path first, else a walk into nested settings (`model.options.activation`). */
-export function settingAt(settings: Record<string, Json>, path: string): Json | undefined {
-  if (Object.hasOwn(settings, path)) return settings[path];
-  return walk(settings, path);
-}
-
-function walk(value: unknown, path: string): Json | undefined {
-  let cur: unknown = value;
-  for (const step of path.split('.')) {
-    if (!isRecord(cur) || !Object.hasOwn(cur, step)) return undefined;
-    cur = cur[step];
-  }
-  return cur as Json;
-}
 
 const label = (v: Json | undefined): string => (typeof v === 'string' ? v : JSON.stringify(v ?? null));
 
@@ -151,12 +135,12 @@ interface Run {
 }
 
 function matchesClass(value: Json | undefined, match: Record<string, Json>): boolean {
-  return Object.entries(match).every(([path, v]) => JSON.stringify(walk(value, path) ?? null) === JSON.stringify(v ?? null));
+  return Object.entries(match).every(([path, v]) => JSON.stringify((isRecord(value) ? settingOf(value as Record<string, Json>, path) : undefined) ?? null) === JSON.stringify(v ?? null));
 }
 
 /** The class of a run: the first of `classes` it matches; without classes, its classBy setting less the line setting. */
 function classOf(settings: Record<string, Json>, opts: CumulantsOptions): string | undefined {
-  const value = settingAt(settings, opts.classBy);
+  const value = settingOf(settings, opts.classBy);
   if (opts.classes) return opts.classes.find((c) => matchesClass(value, c.match))?.label;
   if (value === undefined) return undefined;
   // the line's own setting inside the class setting (model.options.activation in model) does not make a class
@@ -299,7 +283,7 @@ export function summarizeCumulants(inputs: SummaryInput[], opts: CumulantsOption
       notes.push(`run ${i.run}: no class (${opts.classes ? `matches none of classes` : `no setting "${opts.classBy}"`}); left out`);
       continue;
     }
-    const lineSetting = settingAt(settings, opts.lines);
+    const lineSetting = settingOf(settings, opts.lines);
     runs.push({ run: i.run, cls, line: lineSetting === undefined ? 'default' : label(lineSetting), row });
   }
   const classOrder = [...new Set([...(opts.classes ?? []).map((c) => c.label), ...runs.map((r) => r.cls)])].filter((c) => runs.some((r) => r.cls === c));

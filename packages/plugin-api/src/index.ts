@@ -1,6 +1,6 @@
 // Public surface of @goldstone/plugin-api: named re-exports only. The goldstone plugin contract.
 export { didYouMean, editDistance, messageOf, nearestName, RunFailedError, UsageError } from './errors';
-export { isObject } from './json';
+export { isObject, settingOf } from './json';
 export { API_VERSION, defineAnalysis, defineModel, defineTask } from './plugin';
 export type { AnalysisCheckContext, AnalysisContext, AnalysisPlugin, AnalysisResult, AnalysisStore, Figure, GeneratorDirection, GraphData, InputPerturbation, InputSymmetry, ModelCreateContext, ModelInstance, ModelPlugin, OptionIssue, OutputKind, ParamSymmetry, Plugin, PluginKind, Progress, Provenance, SizeEstimate, SummaryInput, TaskCreateContext, TaskInstance, TaskPlugin, TrainedObjective, TrainHooks, TrainPlan } from './plugin';
 export { packageInfo } from './package-version';
