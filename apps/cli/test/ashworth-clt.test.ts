@@ -5,29 +5,19 @@
  * the cumulants analysis; then the sweep-level cumulants summary (headline and RG-flow figures, the
  * claims with verdicts) and the sweep report.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { quickSweep, readJson } from './experiment-sweep';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const bin = resolve(here, '..', 'dist', 'bin.js');
-const file = resolve(here, '..', '..', '..', 'experiments', 'ashworth-clt.yaml');
-const readJson = (path: string): any => JSON.parse(readFileSync(path, 'utf8'));
 const VERDICTS = ['reproduced', 'partly', 'not reproduced', 'contradicted', 'not measured'];
 
 describe('experiments/ashworth-clt.yaml --quick', () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'goldstone-clt-')), 'sweep');
-  let run: { code: number | null; stdout: string; stderr: string };
+  let run: ReturnType<typeof quickSweep>;
+  let out = '';
   beforeAll(() => {
-    const r = spawnSync(process.execPath, [bin, 'sweep', file, '--quick', '--workers', '1', '--out', out], {
-      encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1' },
-      timeout: 900_000,
-    });
-    run = { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    run = quickSweep('ashworth-clt.yaml', 1);
+    out = run.out;
   }, 960_000);
 
   it('runs every point to completion', () => {

@@ -6,27 +6,18 @@
  * sweep-level correlation summary with its claims and the sweep report.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const bin = resolve(here, '..', 'dist', 'bin.js');
-const file = resolve(here, '..', '..', '..', 'experiments', 'glowacki-jets.yaml');
-const readJson = (path: string): any => JSON.parse(readFileSync(path, 'utf8'));
+import { bin, experimentFile, quickSweep, readJson } from './experiment-sweep';
 
 describe('experiments/glowacki-jets.yaml --quick', () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'goldstone-jets-')), 'sweep');
-  let run: { code: number | null; stdout: string; stderr: string };
+  let run: ReturnType<typeof quickSweep>;
+  let out = '';
   beforeAll(() => {
-    const r = spawnSync(process.execPath, [bin, 'sweep', file, '--quick', '--workers', '2', '--out', out], {
-      encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1' },
-      timeout: 1_200_000,
-    });
-    run = { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    run = quickSweep('glowacki-jets.yaml', 2);
+    out = run.out;
   }, 1_260_000);
 
   it('runs every point to completion', () => {
@@ -81,7 +72,7 @@ describe('experiments/glowacki-jets.yaml --quick', () => {
 
 describe('experiments/jets-tagger.yaml --quick', () => {
   it('trains the energy-flow tagger and records its AUC beside the τ₂₁ baseline', () => {
-    const tagger = resolve(here, '..', '..', '..', 'experiments', 'jets-tagger.yaml');
+    const tagger = experimentFile('jets-tagger.yaml');
     const out = join(mkdtempSync(join(tmpdir(), 'goldstone-tagger-')), 'run');
     const r = spawnSync(process.execPath, [bin, 'run', tagger, '--quick', '--out', out], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 600_000 });
     expect(r.status, r.stderr).toBe(0);
