@@ -249,6 +249,17 @@ describe('goldstone sweep', () => {
     expect(lines[0]).toMatch(/^run {2}bs=16_lr=0\.01_seed=1-[0-9a-f]{8} train\.lr=0\.01 train\.batchSize=16 seed=1$/);
     expect(listed.stderr).toContain('8 would run; nothing was written');
     expect(existsSync(join(dir, 'y'))).toBe(false);
+    // a sweep of parts lists each point with its part; a bad part names its field
+    const parts = experiment(dir, { sweep: { parts: [{ name: 'scan', grid: { 'train.lr': [0.01, 0.02] } }, { name: 'batch', grid: { 'train.batchSize': [8] } }], seeds: [1] } });
+    const partLines = goldstone(['sweep', parts, '--out', join(dir, 'z'), '--dry-run']).stdout.trim().split('\n');
+    expect(partLines.map((l) => l.split(' ').slice(0, 4).join(' '))).toEqual([
+      expect.stringMatching(/^run {2}lr=0\.01_seed=1-[0-9a-f]{8} \[scan\]$/),
+      expect.stringMatching(/^run {2}lr=0\.02_seed=1-[0-9a-f]{8} \[scan\]$/),
+      expect.stringMatching(/^run {2}bs=8_seed=1-[0-9a-f]{8} \[batch\]$/),
+    ]);
+    const badPart = goldstone(['sweep', experiment(dir, { sweep: { parts: [{ name: 'scan', grid: { 'train.lr': 0.1 } }] } }), '--dry-run']);
+    expect(badPart.code).toBe(2);
+    expect(badPart.stderr).toContain('sweep.parts[0].grid.train.lr:');
   });
 
   it('flags: an empty --out, --max-points, and a different sweep in the same directory are exit 2; --force carries on', () => {

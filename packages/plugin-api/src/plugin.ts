@@ -341,6 +341,8 @@ export interface SummaryInput {
   /** The run's identity (e.g. its directory name) and the sweep settings that made it. */
   run: string;
   settings: Record<string, Json>;
+  /** The part of a sweep with `parts` the run belongs to (its name), when the sweep has parts. */
+  part?: string;
   result: AnalysisResult;
 }
 

@@ -68,6 +68,28 @@ describe('sweep figures', () => {
     const oneD = { ...fixture(), sweep: { ...fixture().sweep, paths: ['train.lr', 'seed'], grid: { 'train.lr': [0.1, 0.2] }, summaryBy: ['train.lr'] } };
     expect(sweepFigures(oneD, ['test.loss']).map((f) => f.name)).toEqual(['line-test-loss-train-lr']);
   });
+
+  it('a sweep with parts draws each part over its own axes and points', () => {
+    const grid = fixture();
+    const scan: SweepPointInfo[] = [1, 2, 3].map((n) => ({ id: `n=${n}`, assignments: { 'task.n': n, seed: 1 }, part: 'scan', status: 'completed', summary: { 'test.loss': 10 * n } }));
+    const info: SweepInfo = {
+      name: 'parts',
+      sweep: {
+        paths: ['train.lr', 'model.width', 'task.n', 'seed'],
+        summaryBy: ['train.lr', 'model.width', 'task.n'],
+        parts: [
+          { name: 'map', paths: ['train.lr', 'model.width', 'seed'], grid: grid.sweep.grid, seeds: [1, 2, 3] },
+          { name: 'scan', paths: ['task.n', 'seed'], grid: { 'task.n': [1, 2, 3] }, seeds: [1] },
+        ],
+      },
+      points: [...grid.points.map((p) => ({ ...p, part: 'map' })), ...scan],
+    };
+    const figures = sweepFigures(info, ['test.loss']);
+    expect(figures.map((f) => f.name)).toEqual(['map-heatmap-test-loss', 'map-line-test-loss-train-lr', 'map-line-test-loss-model-width', 'scan-line-test-loss-task-n']);
+    const line = (figures[3].spec.data as { values: { x: number; mean: number }[] }).values;
+    expect(line.map((r) => [r.x, r.mean])).toEqual([[1, 10], [2, 20], [3, 30]]);
+    expect(figures[0].title).toBe('map: test.loss: model.width × train.lr');
+  });
 });
 
 describe('the sweep report', () => {

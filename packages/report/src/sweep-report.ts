@@ -13,6 +13,8 @@ export interface SweepPointInfo {
   index?: number;
   dir?: string;
   assignments: Record<string, Json>;
+  /** The sweep part the point belongs to, for a sweep with `parts`. */
+  part?: string;
   status: string;
   attempts?: number;
   error?: string;
@@ -25,7 +27,15 @@ export interface SweepPointInfo {
 export interface SweepInfo {
   name: string;
   experiment?: string;
-  sweep: { paths: string[]; summaryBy: string[]; grid?: Record<string, Json[]>; zip?: Record<string, Json[]>; seeds?: number[] };
+  sweep: {
+    paths: string[];
+    summaryBy: string[];
+    grid?: Record<string, Json[]>;
+    zip?: Record<string, Json[]>;
+    seeds?: number[];
+    /** Sub-sweeps, each with its own axes (a sweep with `parts`). */
+    parts?: { name: string; paths: string[]; grid?: Record<string, Json[]>; zip?: Record<string, Json[]>; seeds?: number[] }[];
+  };
   createdAt?: string;
   updatedAt?: string;
   counts?: Record<string, number>;
@@ -219,6 +229,14 @@ export function lineFigure(index: SweepInfo, metric: string, x: string, others: 
 
 /** The figures of a sweep: heat maps for a two-dimensional grid, lines with their spread over seeds. */
 export function sweepFigures(index: SweepInfo, metrics: string[]): ReportFigure[] {
+  if (index.sweep.parts?.length) {
+    // one set of figures per part, over that part's own axes and points
+    return index.sweep.parts.flatMap((part) => {
+      const points = index.points.filter((p) => p.part === part.name);
+      const sub: SweepInfo = { ...index, sweep: { ...part, summaryBy: index.sweep.summaryBy.filter((s) => part.paths.includes(s)) }, points };
+      return sweepFigures(sub, metrics).map((f) => ({ ...f, name: `${part.name}-${f.name}`, title: `${part.name}: ${f.title}` }));
+    });
+  }
   const axes = index.sweep.paths.filter((p) => p !== 'seed' && axisValues(index, p).length > 1);
   const figures: ReportFigure[] = [];
   for (const metric of metrics) {

@@ -64,6 +64,31 @@ describe('runSweep on the in-process executor', () => {
     expect(second.index.counts.completed).toBe(4);
   });
 
+  it('a sweep with parts runs the union of its parts, each point with its part\'s settings only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'goldstone-sweep-unit-'));
+    const parts = [
+      { name: 'lr-scan', grid: { 'train.lr': [0.01, 0.03] } },
+      { name: 'width', grid: { 'model.options.hidden': [[2], [4]] }, seeds: [2] },
+    ];
+    const file = experiment(dir, { sweep: { parts, seeds: [1] } });
+    const out = join(dir, 'out');
+    const { index, failed } = await runSweep({ file, env, executor: new InProcessExecutor(), out, report: false });
+    expect(failed).toBe(0);
+    expect(index.points.map((p) => [p.part, p.assignments])).toEqual([
+      ['lr-scan', { 'train.lr': 0.01, seed: 1 }],
+      ['lr-scan', { 'train.lr': 0.03, seed: 1 }],
+      ['width', { 'model.options.hidden': [2], seed: 2 }],
+      ['width', { 'model.options.hidden': [4], seed: 2 }],
+    ]);
+    for (const p of index.points) {
+      const run = readJson(join(out, p.dir, 'run.json'));
+      expect(run.status).toBe('completed');
+      expect(run.config.train.lr).toBe(p.part === 'lr-scan' ? p.assignments['train.lr'] : 0.01);
+      expect(run.config.model.options.hidden).toEqual(p.part === 'width' ? p.assignments['model.options.hidden'] : [4]);
+    }
+    expect(readJson(join(out, 'sweep.json')).sweep.parts.map((p: { name: string }) => p.name)).toEqual(['lr-scan', 'width']);
+  });
+
   it('records what an executor reports: a failed point keeps its message and counts as failed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'goldstone-sweep-unit-'));
     const file = experiment(dir);

@@ -372,7 +372,7 @@ async function writeSummaries(
       if (p.status !== 'completed') continue;
       try {
         const result = JSON.parse(readFileSync(join(dir, p.dir, ANALYSES_DIR, `${a.id}.json`), 'utf8')) as AnalysisResult;
-        inputs.push({ run: p.id, settings: p.assignments, result });
+        inputs.push({ run: p.id, settings: p.assignments, ...(p.part !== undefined ? { part: p.part } : {}), result });
       } catch {
         // a run without this analysis' result (it was not asked for there) is left out
       }

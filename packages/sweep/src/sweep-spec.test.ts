@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '@goldstone/plugin-api';
 import { parseExperiment } from '@goldstone/runner';
-import { canonicalJson, comparableConfig, countPoints, countStatuses, createSweepIndex, DEFAULT_MAX_POINTS, expandRange, expandSweep, finishPoint, groupSettings, indexDifferences, jsonDifferences, metricStats, needsRun, pointId, readSweepIndex, reconcilePoint, resolveSweep, shortName, startPoint, summarizeFinalMetrics, updatePoint, updatePoints, writeSweepIndex, type SweepPointRecord } from './sweep-spec';
+import { canonicalJson, comparableConfig, countPoints, countStatuses, createSweepIndex, DEFAULT_MAX_POINTS, expandRange, expandSweep, finishPoint, groupSettings, indexDifferences, jsonDifferences, metricStats, needsRun, pointId, readSweepIndex, reconcilePoint, resolveSweep, shortName, shortNames, startPoint, summarizeFinalMetrics, updatePoint, updatePoints, writeSweepIndex, type SweepPointRecord } from './sweep-spec';
 
 /** The UsageError `fn` throws (the test fails if it throws nothing or something else). */
 function usageError(fn: () => unknown): UsageError {
@@ -118,6 +118,63 @@ describe('point ids', () => {
     expect(shortName('train.lr')).toBe('lr');
     expect(shortName('analyses[0].options.k')).toBe('k');
     expect(shortName('seed')).toBe('seed');
+  });
+
+  it('tell apart paths that share a short name by their last segments', () => {
+    const names = shortNames(['train.groups.encoder.lr', 'train.groups.decoder.lr', 'train.batchSize', 'seed']);
+    expect([...names.values()]).toEqual(['encoder.lr', 'decoder.lr', 'bs', 'seed']);
+    expect([...shortNames(['a.x.lr', 'b.x.lr']).values()]).toEqual(['a.x.lr', 'b.x.lr']);
+    const id = pointId({ 'train.groups.encoder.lr': 0.001, 'train.groups.decoder.lr': 0.0001, seed: 1 });
+    expect(id).toMatch(/^decoder\.lr=0\.0001_encoder\.lr=0\.001_seed=1-[0-9a-f]{8}$/);
+    // ids of sweeps without clashes are what they were
+    expect(pointId({ 'train.lr': 0.1, seed: 1 })).toMatch(/^lr=0\.1_seed=1-/);
+  });
+});
+
+describe('parts: a union of sub-sweeps', () => {
+  const spec = {
+    parts: [
+      { name: 'scan', grid: { 'task.options.trainNum': [5, 10, 45] }, seeds: [1, 2] },
+      { name: 'phase-map', grid: { 'train.groups.encoder.lr': { logspace: { from: 1e-4, to: 1e-2, num: 3 } }, 'train.groups.decoder.lr': [1e-4, 1e-3] } },
+      { name: 'again', zip: { 'task.options.trainNum': [45, 50] }, seeds: [1] },
+    ],
+    seeds: [7],
+  };
+
+  it('expands each part with its own axes, default seeds from the top level, and runs a shared point once', () => {
+    const resolved = resolveSweep(spec);
+    expect(resolved.parts?.map((p) => p.name)).toEqual(['scan', 'phase-map', 'again']);
+    expect(resolved.paths).toEqual(['task.options.trainNum', 'train.groups.encoder.lr', 'train.groups.decoder.lr', 'seed']);
+    expect(resolved.summaryBy).toEqual(['task.options.trainNum', 'train.groups.encoder.lr', 'train.groups.decoder.lr']);
+    expect(countPoints(resolved)).toBe(6 + 6 + 2);
+    const points = expandSweep(resolved);
+    // trainNum 45 with seed 1 is in scan and again: it runs once, as scan's
+    expect(points).toHaveLength(13);
+    expect(points.map((p) => p.index)).toEqual([...points.keys()]);
+    expect(new Set(points.map((p) => p.id)).size).toBe(13);
+    expect(points.filter((p) => p.part === 'scan')).toHaveLength(6);
+    expect(points.filter((p) => p.part === 'phase-map').map((p) => p.assignments)).toContainEqual({ 'train.groups.encoder.lr': 0.001, 'train.groups.decoder.lr': 0.001, seed: 7 });
+    expect(points.filter((p) => p.part === 'again').map((p) => p.assignments)).toEqual([{ 'task.options.trainNum': 50, seed: 1 }]);
+    // the index keeps the part of each point
+    const index = createSweepIndex({ name: 'x', experiment: '/x.yaml', sweep: resolved, points });
+    expect(index.points[7].part).toBe('phase-map');
+  });
+
+  it('names the part and field in errors', () => {
+    expect(usageMessage(() => resolveSweep({ ...spec, grid: { 'train.lr': [1] } }, { file: 'e.yaml' }))).toBe(
+      'e.yaml: sweep.grid: a sweep with parts declares its grid inside each part (sweep.parts[i].grid), not beside them',
+    );
+    expect(usageMessage(() => resolveSweep({ parts: [{ name: 'a', seeds: [1] }, { name: 'a', seeds: [2] }] }, { file: 'e.yaml' }))).toBe(
+      'e.yaml: sweep.parts[1].name: "a" is also the name of sweep.parts[0]; give each part its own name',
+    );
+    expect(usageMessage(() => resolveSweep({ parts: [{ name: 'a', zip: { 'x.a': [1, 2], 'x.b': [1] } }] }, { file: 'e.yaml' }))).toBe(
+      'e.yaml: sweep.parts[0].zip.x.b: zipped lists must have equal lengths (x.a has 2, x.b has 1)',
+    );
+    expect(usageMessage(() => resolveSweep({ parts: [{ name: 'a', grid: { 'x.__proto__': [1] } }] }, { file: 'e.yaml' }))).toMatch(/^e\.yaml: sweep\.parts\[0\]\.grid\.x\.__proto__: "__proto__" may not be a path segment/);
+    expect(usageMessage(() => resolveSweep({ parts: [{ name: 'Bad Name', seeds: [1] }] }, { file: 'e.yaml' }))).toMatch(/sweep\.parts\[0\]\.name.*kebab-case/);
+    expect(usageMessage(() => resolveSweep({ parts: [{ name: 'a' }] }, { file: 'e.yaml' }))).toBe('e.yaml: sweep.parts[0]: declare at least one of grid, zip or seeds');
+    expect(usageMessage(() => resolveSweep({ ...spec, summaryBy: ['train.lr'] }, { file: 'e.yaml' }))).toMatch(/^e\.yaml: sweep\.summaryBy\[0\]: "train\.lr" is not swept/);
+    expect(usageMessage(() => resolveSweep(spec, { file: 'e.yaml', maxPoints: 10 }))).toMatch(/expected at most 10 points, found 14 points \(scan: task\.options\.trainNum 3 × seeds 2; phase-map: /);
   });
 });
 

@@ -41,13 +41,31 @@ export function forbiddenSegment(path: string): string | undefined {
 /** How many points a sweep may have unless told otherwise (`--max-points`, `maxPoints`). */
 export const DEFAULT_MAX_POINTS = 10_000;
 
+const seedsSchema = z.array(z.number().int().min(0)).min(1, 'expected at least one seed');
+
+/** A part's name: kebab-case, as in `phase-map`. */
+const PART_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+/** One sub-sweep of `parts`: a grid, zipped lists and seeds of its own. */
+const partSchema = z.strictObject({
+  name: z.string().regex(PART_NAME, 'expected a kebab-case name such as phase-map'),
+  grid: z.record(z.string(), axisSchema).optional(),
+  zip: z.record(z.string(), axisSchema).optional(),
+  seeds: seedsSchema.optional(),
+});
+
 export const SweepSchema = z.strictObject({
   /** Product over paths (first path outermost). */
   grid: z.record(z.string(), axisSchema).optional(),
   /** Paths whose lists advance together (equal lengths), combined with the grid as a product. */
   zip: z.record(z.string(), axisSchema).optional(),
-  /** Shorthand for a `seed` axis, innermost. */
-  seeds: z.array(z.number().int().min(0)).min(1, 'expected at least one seed').optional(),
+  /** Shorthand for a `seed` axis, innermost (with `parts`: the seeds of every part that gives none). */
+  seeds: seedsSchema.optional(),
+  /**
+   * A union of sub-sweeps, each with its own grid, zip and seeds (instead of a top-level grid and
+   * zip): a scan of one setting and a phase map of two others in one experiment file.
+   */
+  parts: z.array(partSchema).min(1, 'expected at least one part').optional(),
   /** Settings that group runs for summaries and lines (default: every swept path but `seed`). */
   summaryBy: z.array(z.string()).optional(),
 });
@@ -55,8 +73,8 @@ export const SweepSchema = z.strictObject({
 export type SweepSpec = z.output<typeof SweepSchema>;
 export type SweepRange = z.output<typeof rangeSchema>;
 
-/** A sweep with every range expanded: the axes in order (grid paths, then zip paths, then seed). */
-export interface ResolvedSweep {
+/** The axes of a grid × zip × seeds product, ranges expanded. */
+export interface ResolvedAxes {
   /** Grid axes, outermost first: path → values. */
   grid: Record<string, Json[]>;
   /** Zipped axes (equal lengths): path → values. */
@@ -64,7 +82,21 @@ export interface ResolvedSweep {
   seeds: number[];
   /** Every swept path, in the order points are enumerated (`seed` last if swept). */
   paths: string[];
+}
+
+/** One part of a sweep with `parts`. */
+export interface ResolvedPart extends ResolvedAxes {
+  name: string;
+}
+
+/**
+ * A sweep with every range expanded: the axes in order (grid paths, then zip paths, then seed).
+ * With `parts`, `grid` and `zip` are empty, `seeds` is the default for parts, and `paths` is every
+ * path swept in some part (first appearance order, `seed` last).
+ */
+export interface ResolvedSweep extends ResolvedAxes {
   summaryBy: string[];
+  parts?: ResolvedPart[];
 }
 
 /** One point of a sweep: its stable id (the run directory's name) and its assignments. */
@@ -74,6 +106,8 @@ export interface SweepPoint {
   index: number;
   /** Path → value, applied like `--set path=value`. */
   assignments: Record<string, Json>;
+  /** The part of a sweep with `parts` the point belongs to (the first one, when parts share it). */
+  part?: string;
 }
 
 function roundClean(x: number): number {
@@ -109,57 +143,87 @@ function toJson(v: unknown): Json {
  */
 export function resolveSweep(raw: unknown, opts: { file?: string; maxPoints?: number } = {}): ResolvedSweep {
   const where = opts.file ? `${opts.file}: ` : '';
+  const fail = (field: string, message: string) => new UsageError(`${where}${field}: ${message}`, { file: opts.file, field });
   if (raw === undefined || raw === null) {
-    throw new UsageError(`${where}sweep: the experiment has no sweep: block (declare grid, zip or seeds; use goldstone run for a single run)`, {
-      file: opts.file,
-      field: 'sweep',
-    });
+    throw fail('sweep', 'the experiment has no sweep: block (declare grid, zip, seeds or parts; use goldstone run for a single run)');
   }
   if (isObject(raw)) {
-    for (const section of ['grid', 'zip'] as const) {
-      const axes = Object.hasOwn(raw, section) ? raw[section] : undefined;
-      if (!isObject(axes)) continue;
-      for (const key of Object.keys(axes)) {
-        if (!PATH.test(key)) {
-          throw new UsageError(`${where}sweep.${section}.${key}: expected a dotted path such as train.lr or model.options.hidden`, {
-            file: opts.file,
-            field: `sweep.${section}.${key}`,
-          });
-        }
-        const segment = forbiddenSegment(key);
-        if (segment !== undefined) {
-          throw new UsageError(`${where}sweep.${section}.${key}: "${segment}" may not be a path segment (it names no experiment field); expected a path such as train.lr`, {
-            file: opts.file,
-            field: `sweep.${section}.${key}`,
-          });
-        }
-      }
-    }
+    checkAxisPaths(raw, 'sweep', fail);
+    if (Array.isArray(raw.parts)) raw.parts.forEach((part, i) => isObject(part) && checkAxisPaths(part, `sweep.parts[${i}]`, fail));
   }
   const spec = parseOrThrow(SweepSchema, raw, { file: opts.file, prefix: ['sweep'] });
   const maxPoints = opts.maxPoints ?? DEFAULT_MAX_POINTS;
+  let resolved: ResolvedSweep;
+  if (spec.parts) {
+    for (const section of ['grid', 'zip'] as const) {
+      if (spec[section] !== undefined) throw fail(`sweep.${section}`, `a sweep with parts declares its ${section} inside each part (sweep.parts[i].${section}), not beside them`);
+    }
+    const names = new Map<string, number>();
+    const parts = spec.parts.map((part, i) => {
+      const first = names.get(part.name);
+      if (first !== undefined) throw fail(`sweep.parts[${i}].name`, `"${part.name}" is also the name of sweep.parts[${first}]; give each part its own name`);
+      names.set(part.name, i);
+      const axes = resolveAxes({ grid: part.grid, zip: part.zip, seeds: part.seeds ?? spec.seeds }, `sweep.parts[${i}]`, fail, maxPoints, opts.file);
+      return { name: part.name, ...axes };
+    });
+    const swept = [...new Set(parts.flatMap((p) => p.paths.filter((path) => path !== 'seed')))];
+    const paths = parts.some((p) => p.paths.includes('seed')) ? [...swept, 'seed'] : swept;
+    resolved = { grid: {}, zip: {}, seeds: spec.seeds ?? [], paths, summaryBy: [], parts };
+  } else {
+    resolved = { ...resolveAxes(spec, 'sweep', fail, maxPoints, opts.file), summaryBy: [] };
+  }
+  for (const [i, p] of (spec.summaryBy ?? []).entries()) {
+    if (!resolved.paths.includes(p)) throw fail(`sweep.summaryBy[${i}]`, `"${p}" is not swept (swept: ${resolved.paths.join(', ')})`);
+  }
+  resolved.summaryBy = spec.summaryBy ?? resolved.paths.filter((p) => p !== 'seed');
+  const total = countPoints(resolved);
+  if (total > maxPoints) throw tooManyPoints(opts.file, `${total} points (${describeAxes(resolved)})`, maxPoints, total);
+  return resolved;
+}
+
+/** Refuse axis keys of `block.grid` and `block.zip` that are not paths, before the schema reads them. */
+function checkAxisPaths(block: Record<string, unknown>, at: string, fail: (field: string, message: string) => UsageError): void {
+  for (const section of ['grid', 'zip'] as const) {
+    const axes = Object.hasOwn(block, section) ? block[section] : undefined;
+    if (!isObject(axes)) continue;
+    for (const key of Object.keys(axes)) {
+      if (!PATH.test(key)) throw fail(`${at}.${section}.${key}`, 'expected a dotted path such as train.lr or model.options.hidden');
+      const segment = forbiddenSegment(key);
+      if (segment !== undefined) throw fail(`${at}.${section}.${key}`, `"${segment}" may not be a path segment (it names no experiment field); expected a path such as train.lr`);
+    }
+  }
+}
+
+/** Expand one grid × zip × seeds block (`at` is where it sits: `sweep`, `sweep.parts[1]`). */
+function resolveAxes(
+  spec: { grid?: Record<string, unknown>; zip?: Record<string, unknown>; seeds?: number[] },
+  at: string,
+  fail: (field: string, message: string) => UsageError,
+  maxPoints: number,
+  file: string | undefined,
+): ResolvedAxes {
   // A range's num bounds the sweep from below: refuse before expanding it (a num of 1e9 would not fit in memory).
   for (const section of ['grid', 'zip'] as const) {
     for (const [path, axis] of Object.entries(spec[section] ?? {})) {
       if (Array.isArray(axis)) continue;
-      const { num } = 'logspace' in axis ? axis.logspace : axis.linspace;
-      if (num > maxPoints) throw tooManyPoints(opts.file, `at least ${num} points (sweep.${section}.${path} has num ${num})`, maxPoints, num);
+      const { num } = 'logspace' in (axis as SweepRange) ? (axis as { logspace: { num: number } }).logspace : (axis as { linspace: { num: number } }).linspace;
+      if (num > maxPoints) throw tooManyPoints(file, `at least ${num} points (${at}.${section}.${path} has num ${num})`, maxPoints, num);
     }
   }
-  const expand = (section: 'grid' | 'zip', path: string, axis: unknown[] | SweepRange): Json[] => {
+  const expand = (section: 'grid' | 'zip', path: string, axis: unknown): Json[] => {
     if (Array.isArray(axis)) return axis.map(toJson);
     try {
-      return expandRange(axis);
+      return expandRange(axis as SweepRange);
     } catch (err) {
-      throw new UsageError(`${where}sweep.${section}.${path}: ${(err as Error).message}`, { file: opts.file, field: `sweep.${section}.${path}` });
+      throw fail(`${at}.${section}.${path}`, (err as Error).message);
     }
   };
   const grid: Record<string, Json[]> = {};
-  for (const [path, axis] of Object.entries(spec.grid ?? {})) grid[path] = expand('grid', path, axis as unknown[] | SweepRange);
+  for (const [path, axis] of Object.entries(spec.grid ?? {})) grid[path] = expand('grid', path, axis);
   const zip: Record<string, Json[]> = {};
   for (const [path, axis] of Object.entries(spec.zip ?? {})) {
-    if (path in grid) throw new UsageError(`${where}sweep.zip.${path}: also swept in sweep.grid; sweep a path once`, { file: opts.file, field: `sweep.zip.${path}` });
-    zip[path] = expand('zip', path, axis as unknown[] | SweepRange);
+    if (path in grid) throw fail(`${at}.zip.${path}`, `also swept in ${at}.grid; sweep a path once`);
+    zip[path] = expand('zip', path, axis);
   }
   const zipPaths = Object.keys(zip);
   if (zipPaths.length > 1) {
@@ -167,45 +231,30 @@ export function resolveSweep(raw: unknown, opts: { file?: string; maxPoints?: nu
     const bad = zipPaths.find((p) => zip[p].length !== n);
     if (bad !== undefined) {
       const lengths = zipPaths.map((p) => `${p} has ${zip[p].length}`).join(', ');
-      throw new UsageError(`${where}sweep.zip.${bad}: zipped lists must have equal lengths (${lengths})`, { file: opts.file, field: `sweep.zip.${bad}` });
+      throw fail(`${at}.zip.${bad}`, `zipped lists must have equal lengths (${lengths})`);
     }
   }
   const seeds = spec.seeds ?? [];
   if (seeds.length > 0 && ('seed' in grid || 'seed' in zip)) {
-    throw new UsageError(`${where}sweep.seeds: seed is also swept in ${'seed' in grid ? 'sweep.grid' : 'sweep.zip'}; sweep it once`, {
-      file: opts.file,
-      field: 'sweep.seeds',
-    });
+    throw fail(`${at === 'sweep' ? 'sweep' : at}.seeds`, `seed is also swept in ${'seed' in grid ? `${at}.grid` : `${at}.zip`}; sweep it once`);
   }
-  if (new Set(seeds).size !== seeds.length) throw new UsageError(`${where}sweep.seeds: seeds repeat`, { file: opts.file, field: 'sweep.seeds' });
+  if (new Set(seeds).size !== seeds.length) throw fail(`${at}.seeds`, 'seeds repeat');
   const paths = [...Object.keys(grid), ...zipPaths, ...(seeds.length ? ['seed'] : [])];
-  if (paths.length === 0) {
-    throw new UsageError(`${where}sweep: declare at least one of grid, zip or seeds`, { file: opts.file, field: 'sweep' });
-  }
-  for (const [i, p] of (spec.summaryBy ?? []).entries()) {
-    if (!paths.includes(p)) {
-      throw new UsageError(`${where}sweep.summaryBy[${i}]: "${p}" is not swept (swept: ${paths.join(', ')})`, {
-        file: opts.file,
-        field: `sweep.summaryBy[${i}]`,
-      });
-    }
-  }
-  const summaryBy = spec.summaryBy ?? paths.filter((p) => p !== 'seed');
-  const resolved = { grid, zip, seeds, paths, summaryBy };
-  const total = countPoints(resolved);
-  if (total > maxPoints) throw tooManyPoints(opts.file, `${total} points (${describeAxes(resolved)})`, maxPoints, total);
-  return resolved;
+  if (paths.length === 0) throw fail(at, 'declare at least one of grid, zip or seeds');
+  return { grid, zip, seeds, paths };
 }
 
-/** The number of points a resolved sweep expands to (the product of its axis lengths), without expanding it. */
-export function countPoints(sweep: ResolvedSweep): number {
+/** The number of points a resolved sweep expands to (the product of its axis lengths; with parts, their sum), without expanding it. */
+export function countPoints(sweep: ResolvedSweep | ResolvedAxes): number {
+  if ('parts' in sweep && sweep.parts) return sweep.parts.reduce((n, part) => n + countPoints(part), 0);
   const zipPaths = Object.keys(sweep.zip);
   let n = zipPaths.length ? sweep.zip[zipPaths[0]].length : 1;
   for (const values of Object.values(sweep.grid)) n *= values.length;
   return n * (sweep.seeds.length || 1);
 }
 
-function describeAxes(sweep: ResolvedSweep): string {
+function describeAxes(sweep: ResolvedSweep | ResolvedAxes): string {
+  if ('parts' in sweep && sweep.parts) return sweep.parts.map((part) => `${part.name}: ${describeAxes(part)}`).join('; ');
   const zipPaths = Object.keys(sweep.zip);
   return [
     ...Object.entries(sweep.grid).map(([p, v]) => `${p} ${v.length}`),
@@ -243,6 +292,36 @@ export function shortName(path: string): string {
   return /[A-Z]/.test(last) ? (last[0] + last.slice(1).replace(/[^A-Z0-9]/g, '')).toLowerCase() : last;
 }
 
+/**
+ * Short names of several paths that tell them apart: each path's `shortName`, and where two paths
+ * share one, their last segments until they differ (`train.groups.encoder.lr` and
+ * `train.groups.decoder.lr` → `encoder.lr`, `decoder.lr`).
+ */
+export function shortNames(paths: readonly string[]): Map<string, string> {
+  const out = new Map(paths.map((p) => [p, shortName(p)]));
+  const segments = new Map(paths.map((p) => [p, p.split('.')]));
+  const clashes = () => {
+    const byName = new Map<string, string[]>();
+    for (const [p, n] of out) byName.set(n, [...(byName.get(n) ?? []), p]);
+    return [...byName.values()].filter((ps) => ps.length > 1);
+  };
+  for (let depth = 2; ; depth++) {
+    const groups = clashes();
+    if (groups.length === 0) break;
+    let grew = false;
+    for (const group of groups) {
+      for (const p of group) {
+        const segs = segments.get(p)!;
+        if (depth > segs.length) continue;
+        out.set(p, [...segs.slice(segs.length - depth, -1), shortName(p)].join('.'));
+        grew = true;
+      }
+    }
+    if (!grew) break;
+  }
+  return out;
+}
+
 function formatValue(value: Json): string {
   if (Array.isArray(value)) return value.length ? value.map(formatValue).join('x') : 'none';
   if (isObject(value)) return Object.keys(value).sort().map((k) => `${k}-${formatValue(value[k] as Json)}`).join('+');
@@ -265,8 +344,9 @@ export function pointId(assignments: Record<string, Json>): string {
   const paths = idOrder(Object.keys(assignments));
   const canonical = canonicalJson(paths.map((p) => [p, assignments[p]]));
   const hash = createHash('sha256').update(canonical).digest('hex').slice(0, 8);
+  const names = shortNames(paths);
   let readable = paths
-    .map((p) => `${shortName(p)}=${formatValue(assignments[p])}`.replace(/[^A-Za-z0-9.=+-]+/g, '-'))
+    .map((p) => `${names.get(p)}=${formatValue(assignments[p])}`.replace(/[^A-Za-z0-9.=+-]+/g, '-'))
     .join('_')
     .replace(/^[^A-Za-z0-9]+/, '');
   if (readable.length > MAX_READABLE) readable = readable.slice(0, MAX_READABLE).replace(/[-_=+.]+$/, '');
@@ -280,6 +360,23 @@ export function expandSweep(sweep: ResolvedSweep, opts: { maxPoints?: number } =
   if (total > limit) throw tooManyPoints(undefined, `${total} points (${describeAxes(sweep)})`, limit, total);
   const bad = sweep.paths.find((p) => forbiddenSegment(p) !== undefined);
   if (bad !== undefined) throw new UsageError(`sweep: ${bad}: "${forbiddenSegment(bad)}" may not be a path segment`, { field: `sweep.${bad}` });
+  if (!sweep.parts) return numbered(axisCombinations(sweep).map((assignments) => ({ assignments })), 'sweep');
+  // the union over parts: a point with the same assignments in two parts runs once (in the first)
+  const seen = new Set<string>();
+  const all: { assignments: Record<string, Json>; part: string }[] = [];
+  for (const part of sweep.parts) {
+    const own = numbered(axisCombinations(part).map((assignments) => ({ assignments })), `sweep.parts ${part.name}`);
+    for (const p of own) {
+      if (seen.has(p.id)) continue;
+      seen.add(p.id);
+      all.push({ assignments: p.assignments, part: part.name });
+    }
+  }
+  return numbered(all, 'sweep');
+}
+
+/** Every assignment of an axes block: grid product (first path outermost) × zip rows × seeds (innermost). */
+function axisCombinations(sweep: ResolvedAxes): Record<string, Json>[] {
   const axes: { paths: string[]; rows: Json[][] }[] = [];
   for (const [path, values] of Object.entries(sweep.grid)) axes.push({ paths: [path], rows: values.map((v) => [v]) });
   const zipPaths = Object.keys(sweep.zip);
@@ -300,11 +397,16 @@ export function expandSweep(sweep: ResolvedSweep, opts: { maxPoints?: number } =
     }
     combos = next;
   }
-  const points = combos.map((assignments, index) => ({ id: pointId(assignments), index, assignments }));
+  return combos;
+}
+
+/** Points with ids and positions; two equal points (a value repeated in an axis) are an error. */
+function numbered(rows: { assignments: Record<string, Json>; part?: string }[], where: string): SweepPoint[] {
+  const points = rows.map((r, index) => ({ id: pointId(r.assignments), index, assignments: r.assignments, ...(r.part !== undefined ? { part: r.part } : {}) }));
   const seen = new Map<string, number>();
   for (const p of points) {
     const first = seen.get(p.id);
-    if (first !== undefined) throw new UsageError(`sweep: points ${first} and ${p.index} are the same (${p.id}); a value repeats in an axis`, { field: 'sweep' });
+    if (first !== undefined) throw new UsageError(`${where}: points ${first} and ${p.index} are the same (${p.id}); a value repeats in an axis`, { field: 'sweep' });
     seen.set(p.id, p.index);
   }
   return points;

@@ -102,7 +102,7 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
     // The points, one a line: what each would do, its id, its assignments.
     if (flags.json) process.stdout.write(`${JSON.stringify(outcome.index, null, 2)}\n`);
     else {
-      const lines = outcome.index.points.map((p) => `${needsRun(p.status) ? 'run ' : 'skip'} ${p.id} ${Object.entries(p.assignments).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}${needsRun(p.status) ? '' : ` (${p.status})`}`);
+      const lines = outcome.index.points.map((p) => `${needsRun(p.status) ? 'run ' : 'skip'} ${p.id}${p.part !== undefined ? ` [${p.part}]` : ''} ${Object.entries(p.assignments).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}${needsRun(p.status) ? '' : ` (${p.status})`}`);
       process.stdout.write(lines.length ? `${lines.join('\n')}\n` : '');
     }
     const finished = c.completed + c.diverged;
