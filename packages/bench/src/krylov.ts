@@ -8,6 +8,7 @@ import { Rng, lossFunction, paramsFromArray, disposeParams } from '@goldstone/co
 import { curvatureOperator, lanczos, lanczosDecomposition, powerIteration, tridiagonalEigen, type LinearOperator } from '@goldstone/curvature';
 import type { ModelInstance, Params } from '@goldstone/plugin-api';
 import { mlp } from '@goldstone/models';
+import { torchMissing } from './torch';
 import { median } from './stats';
 
 /**
@@ -321,11 +322,8 @@ export function parseKrylovOutput(stdout: string): TorchKrylovResult {
 /** Run the PyTorch peer on the problem (when `python -c "import torch"` works). */
 export function runTorchKrylov(input: KrylovPeerInput, opts: { python?: string; threads?: number } = {}): TorchKrylovResult {
   const python = opts.python ?? '/usr/bin/python3';
-  const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    const why = probe.error ? probe.error.message : (probe.stderr.trim().split('\n').pop() ?? `exit ${probe.status}`);
-    return { available: false, reason: `PyTorch not importable by ${python} (${why})` };
-  }
+  const missing = torchMissing(python);
+  if (missing) return { available: false, reason: missing };
   const dir = mkdtempSync(join(tmpdir(), 'goldstone-krylov-'));
   try {
     const file = join(dir, 'problem.json');

@@ -16,6 +16,7 @@ import {
   type KrylovRow,
   type TorchKrylovResult,
 } from './krylov';
+import { runToy, toyProblem, type ToyReport } from './grokking-toy';
 
 export interface BenchSettings {
   quick: boolean;
@@ -49,6 +50,8 @@ export interface BenchReport {
   pytorch: TorchResult;
   table: Row[];
   krylov: KrylovReport;
+  /** Stage A of science.md §3: phase-map cells through `goldstone sweep --workers 2` and PyTorch. */
+  'grokking-toy': ToyReport;
 }
 
 /** The curvature case family: top-k eigenvalues by Lanczos and by deflated power iteration. */
@@ -138,15 +141,9 @@ export async function runBench(s: BenchSettings): Promise<BenchReport> {
     ? runTorchKrylov(shared.peer, { python: process.env.BENCH_PYTHON })
     : { available: false, reason: 'no tfjs backend ran the problem' };
   if (!torchKrylov.available) progress(`bench: ${torchKrylov.reason}`);
+  const toy = runToy(toyProblem(s.quick), { python: process.env.BENCH_PYTHON, log: progress });
   return {
-    machine: {
-      node: process.version,
-      platform: `${os.platform()} ${os.arch()}`,
-      cpu: os.cpus()[0]?.model ?? 'unknown',
-      cpus: os.cpus().length,
-      loadavg1: Math.round(os.loadavg()[0] * 100) / 100,
-      tfjs: tf.version_core,
-    },
+    machine: machineInfo(),
     settings: {
       ...s,
       dtype: 'float32',
@@ -170,7 +167,25 @@ export async function runBench(s: BenchSettings): Promise<BenchReport> {
       pytorch: torchKrylov,
       table: krylovTable(krylovRuns, torchKrylov),
     },
+    'grokking-toy': toy,
   };
+}
+
+function machineInfo(): Record<string, string | number> {
+  return {
+    node: process.version,
+    platform: `${os.platform()} ${os.arch()}`,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cpus: os.cpus().length,
+    loadavg1: Math.round(os.loadavg()[0] * 100) / 100,
+    tfjs: tf.version_core,
+  };
+}
+
+/** `BENCH_ONLY=grokking-toy`: only the grokking-toy section (machine, settings and the section). */
+export function runToyOnly(s: BenchSettings): { machine: Record<string, string | number>; settings: BenchSettings; 'grokking-toy': ToyReport } {
+  const toy = runToy(toyProblem(s.quick), { python: process.env.BENCH_PYTHON, log: progress });
+  return { machine: machineInfo(), settings: s, 'grokking-toy': toy };
 }
 
 /** One row per (case, backend) with the PyTorch median of the same run and the ratio. */
@@ -194,6 +209,8 @@ export function table(backends: readonly BackendRun[], pytorch: TorchResult): Ro
 }
 
 export async function main(): Promise<void> {
-  const report = await runBench(settingsFromEnv());
+  const only = process.env.BENCH_ONLY;
+  if (only !== undefined && only !== '' && only !== 'grokking-toy') throw new Error(`BENCH_ONLY: expected grokking-toy (or unset), got "${only}"`);
+  const report = only === 'grokking-toy' ? runToyOnly(settingsFromEnv()) : await runBench(settingsFromEnv());
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

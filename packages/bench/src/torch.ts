@@ -15,20 +15,22 @@ export type TorchResult =
 
 export const TORCH_SCRIPT = fileURLToPath(new URL('../torch_bench.py', import.meta.url));
 
+/** Why `python -c "import torch"` fails, with the install command; null when PyTorch imports. */
+export function torchMissing(python: string): string | null {
+  const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (!probe.error && probe.status === 0) return null;
+  const why = probe.error ? probe.error.message : (probe.stderr.trim().split('\n').pop() ?? `exit ${probe.status}`);
+  return `PyTorch not importable by ${python} (${why}); install it with: apt-get install -y python3-torch libopenblas0-pthread`;
+}
+
 /**
  * Run the PyTorch peer as a subprocess, when `python -c "import torch"` works.
  * `python` defaults to Debian's `/usr/bin/python3` (the one `apt-get install python3-torch` serves).
  */
 export function runTorch(opts: { python?: string; warmup: number; reps: number; quick: boolean }): TorchResult {
   const python = opts.python ?? '/usr/bin/python3';
-  const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    const why = probe.error ? probe.error.message : (probe.stderr.trim().split('\n').pop() ?? `exit ${probe.status}`);
-    return {
-      available: false,
-      reason: `PyTorch not importable by ${python} (${why}); install it with: apt-get install -y python3-torch libopenblas0-pthread`,
-    };
-  }
+  const missing = torchMissing(python);
+  if (missing) return { available: false, reason: missing };
   const args = [TORCH_SCRIPT, '--warmup', String(opts.warmup), '--reps', String(opts.reps), '--threads', '2'];
   if (opts.quick) args.push('--quick');
   const run = spawnSync(python, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 << 20 });

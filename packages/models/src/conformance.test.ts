@@ -51,8 +51,14 @@ testPlugin(blockMlp, {
 testPlugin(embeddingDecoder, {
   title: 'embedding-decoder (one-hot pairs, tanh, binary) conforms',
   options: { dim: 3, hidden: [4], activation: 'tanh' },
-  badOptions: { combine: 'sum' },
+  badOptions: { combine: 'difference' },
   modelContext: { inputShape: [2, 5], outputSize: 1, outputKind: 'binary' },
+});
+testPlugin(embeddingDecoder, {
+  title: 'embedding-decoder (the grokking toy: sum, uniform embeddings, torch init) conforms',
+  options: { dim: 2, hidden: [6], activation: 'tanh', combine: 'sum', embeddingInit: 'uniform', init: 'torch' },
+  badOptions: { embeddingInit: 'zeros' },
+  modelContext: { inputShape: [2, 5], outputSize: 3, outputKind: 'regression' },
 });
 testPlugin(gnn, {
   title: 'gnn (GCN, tanh, block-local messages + skip, block readout) conforms',

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type ActivationName, activation } from '@goldstone/core';
 import type { ParamSpec, Params, Rng } from '@goldstone/plugin-api';
-import { initStd, RELU_LIKE, type MlpInit } from './init-schemes';
+import { drawDense, RELU_LIKE, type DenseInit } from './init-schemes';
 import type { ChannelLink } from './param-symmetries';
 
 /**
@@ -46,18 +46,17 @@ export function chainParamCount(dims: readonly number[], bias: boolean): number 
   return n;
 }
 
-export function resolveInit(init: MlpInit, act: ActivationName): Exclude<MlpInit, 'auto'> {
+export function resolveInit(init: DenseInit, act: ActivationName): Exclude<DenseInit, 'auto'> {
   return init === 'auto' ? (RELU_LIKE.includes(act) ? 'he' : 'glorot') : init;
 }
 
-/** Draw the chain's weights (one child stream per tensor, named after it); biases are zero. */
-export function initChain(c: DenseChain, rng: Rng, init: MlpInit, initScale: number, into: Params): void {
+/** Draw the chain's weights and biases (`drawDense`: one child stream per tensor, named after it). */
+export function initChain(c: DenseChain, rng: Rng, init: DenseInit, initScale: number, into: Params): void {
   const scheme = resolveInit(init, c.activation);
   for (let i = 0; i < chainDepth(c); i++) {
-    const std = initStd(scheme, c.dims[i], c.dims[i + 1], initScale);
-    const w = rng.split(chainWeight(c, i)).normalArray(c.dims[i] * c.dims[i + 1], std);
-    into[chainWeight(c, i)] = tf.tensor2d(w, [c.dims[i], c.dims[i + 1]], 'float32');
-    if (c.bias) into[chainBias(c, i)] = tf.zeros([c.dims[i + 1]], 'float32');
+    const { weight, bias } = drawDense(scheme, rng, { weight: chainWeight(c, i), bias: chainBias(c, i) }, c.dims[i], c.dims[i + 1], initScale);
+    into[chainWeight(c, i)] = tf.tensor2d(weight, [c.dims[i], c.dims[i + 1]], 'float32');
+    if (c.bias) into[chainBias(c, i)] = tf.tensor1d(bias, 'float32');
   }
 }
 

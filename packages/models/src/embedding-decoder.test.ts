@@ -57,15 +57,16 @@ describe('embedding-decoder plugin', () => {
     expect(maxAbsDiff(outputs(m, p, xi), outputs(h, p, xh))).toBeLessThan(1e-6);
     expect(() => make({ dim: 3 }, [2], 1)).toThrow(/nodes/);
     expect(() => make({ nodes: 4 }, [3], 1)).toThrow(/inputs of shape \[2\]/);
-    expect(() => embeddingDecoder.options.parse({ combine: 'sum' })).toThrow();
+    expect(() => embeddingDecoder.options.parse({ combine: 'difference' })).toThrow();
+    expect(() => embeddingDecoder.options.parse({ embeddingInit: 'zeros' })).toThrow();
     tf.dispose([xi, xh]);
     disposeParams(p);
   });
 
-  it('HVPs match central finite differences (tanh; concat and product) and agree between cpu and wasm', async () => {
+  it('HVPs match central finite differences (tanh; concat, product and sum) and agree between cpu and wasm', async () => {
     const rng = new Rng(31);
     const pairs = orderPairs(5);
-    for (const combine of ['concat', 'product']) {
+    for (const combine of ['concat', 'product', 'sum']) {
       const m = make({ nodes: 5, dim: 3, hidden: [4], activation: 'tanh', combine }, [2], 1);
       const p0 = m.init(rng.split(combine));
       const host = paramsToArray(p0, m.specs);
@@ -93,11 +94,12 @@ describe('embedding-decoder plugin', () => {
     }
   });
 
-  it('declares embedding-space symmetries (GL(d) for concat, scalings for product) and decoder rescalings that are zero modes', () => {
+  it('declares embedding-space symmetries (GL(d) and translations for concat and sum, scalings for product) and decoder rescalings that are zero modes', () => {
     const rng = new Rng(32);
     const pairs = orderPairs(6);
     for (const [combine, names, count] of [
-      ['concat', ['embedding-rotation', 'embedding-scaling-shear', 'relu-rescaling'], 3 + 6 + 4],
+      ['concat', ['embedding-rotation', 'embedding-scaling-shear', 'embedding-translation', 'relu-rescaling'], 3 + 6 + 3 + 4],
+      ['sum', ['embedding-rotation', 'embedding-scaling-shear', 'embedding-translation', 'relu-rescaling'], 3 + 6 + 3 + 4],
       ['product', ['embedding-scaling', 'relu-rescaling'], 3 + 4],
     ] as const) {
       const m = make({ nodes: 6, dim: 3, hidden: [4], combine }, [2], 1);
@@ -113,6 +115,88 @@ describe('embedding-decoder plugin', () => {
       tf.dispose([x, teacher, y]);
       disposeParams(p);
     }
+  });
+
+  it('sum feeds Eᵢ + Eⱼ (width d) to the decoder: outputs match a hand computation', () => {
+    const m = make({ nodes: 3, dim: 2, hidden: [2], activation: 'tanh', combine: 'sum' }, [2], 1);
+    expect(m.specs.find((s) => s.name === 'decoder.dense0.weight')?.shape).toEqual([2, 2]);
+    expect(m.paramCount).toBe(embeddingDecoderParamCount(embeddingDecoderOptions.parse({ dim: 2, hidden: [2], combine: 'sum' }), 3, 1));
+    const E = [
+      [0.5, -1],
+      [2, 0.25],
+      [-0.75, 1.5],
+    ];
+    const W0 = [
+      [0.3, -0.2],
+      [0.1, 0.4],
+    ];
+    const b0 = [0.05, -0.1];
+    const W1 = [0.7, -1.2];
+    const b1 = 0.2;
+    const p = {
+      embedding: tf.tensor2d(E),
+      'decoder.dense0.weight': tf.tensor2d(W0),
+      'decoder.dense0.bias': tf.tensor1d(b0),
+      'decoder.dense1.weight': tf.tensor2d(W1, [2, 1]),
+      'decoder.dense1.bias': tf.tensor1d([b1]),
+    };
+    const pairs: [number, number][] = [
+      [0, 1],
+      [1, 0],
+      [2, 2],
+      [0, 2],
+    ];
+    const x = tf.tensor2d(pairs.flat(), [pairs.length, 2]);
+    const got = outputs(m, p, x);
+    const want = pairs.map(([i, j]) => {
+      const s = [E[i][0] + E[j][0], E[i][1] + E[j][1]];
+      const h = [0, 1].map((c) => Math.tanh(s[0] * W0[0][c] + s[1] * W0[1][c] + b0[c]));
+      return h[0] * W1[0] + h[1] * W1[1] + b1;
+    });
+    expect(maxAbsDiff(got, Float32Array.from(want))).toBeLessThan(1e-6);
+    x.dispose();
+    disposeParams(p);
+  });
+
+  it('embeddingInit uniform draws U(−½, ½)·embeddingScale (default scale 1, the toy) and normal keeps N(0, 1/d)', () => {
+    const [n, d] = [400, 10];
+    const N = n * d;
+    for (const [options, lo, hi, variance, fourth] of [
+      [{ embeddingInit: 'uniform' }, -0.5, 0.5, 1 / 12, 1 / 80],
+      [{ embeddingInit: 'uniform', embeddingScale: 3 }, -1.5, 1.5, 9 / 12, 81 / 80],
+      [{}, -Infinity, Infinity, 1 / d, 3 / d ** 2],
+    ] as const) {
+      const m = make({ nodes: n, dim: d, hidden: [4], ...options }, [2], 1);
+      const p = m.init(new Rng(8));
+      const e = Float32Array.from(p.embedding.dataSync());
+      const mean = e.reduce((s, v) => s + v, 0) / N;
+      const v2 = e.reduce((s, v) => s + v * v, 0) / N;
+      expect(Math.min(...e)).toBeGreaterThanOrEqual(lo);
+      expect(Math.max(...e)).toBeLessThanOrEqual(hi);
+      // 5σ: the mean has variance σ²/N, the second moment (μ₄ − σ⁴)/N.
+      expect(Math.abs(mean)).toBeLessThan(5 * Math.sqrt(variance / N));
+      expect(Math.abs(v2 - variance)).toBeLessThan(5 * Math.sqrt((fourth - variance ** 2) / N));
+      disposeParams(p);
+    }
+  });
+
+  it("init torch draws the decoder's weights and biases U(−1/√fan_in, 1/√fan_in), as nn.Linear", () => {
+    const m = make({ nodes: 10, dim: 2, hidden: [200, 200], activation: 'tanh', combine: 'sum', init: 'torch' }, [2], 30);
+    const p = m.init(new Rng(9));
+    for (const [i, fanIn] of [[0, 2], [1, 200], [2, 200]] as const) {
+      const bound = 1 / Math.sqrt(fanIn);
+      for (const name of [`decoder.dense${i}.weight`, `decoder.dense${i}.bias`]) {
+        const w = Float32Array.from(p[name].dataSync());
+        const N = w.length;
+        const mean = w.reduce((s, v) => s + v, 0) / N;
+        const v2 = w.reduce((s, v) => s + v * v, 0) / N;
+        expect(Math.max(...w.map(Math.abs))).toBeLessThanOrEqual(bound);
+        const variance = bound ** 2 / 3;
+        expect(Math.abs(mean)).toBeLessThan(5 * Math.sqrt(variance / N));
+        expect(Math.abs(v2 - variance)).toBeLessThan(5 * Math.sqrt((bound ** 4 / 5 - variance ** 2) / N));
+      }
+    }
+    disposeParams(p);
   });
 
   it('trains with separate learning rates for the encoder and decoder groups', async () => {

@@ -5,8 +5,8 @@ import { deepSets } from './deep-sets';
 import { blockMlp } from './block-mlp';
 import { embeddingDecoder } from './embedding-decoder';
 
-export { mlp, mlpOptions, createMlp, mlpParamCount, initStd, MLP_INITS, RELU_LIKE } from './mlp';
-export type { MlpOptions, MlpInit } from './mlp';
+export { mlp, mlpOptions, createMlp, mlpParamCount, initStd, DENSE_INITS, MLP_INITS, RELU_LIKE } from './mlp';
+export type { MlpOptions, MlpInit, DenseInit } from './mlp';
 export { gnn, gnnOptions, createGnn, gnnParamCount } from './gnn';
 export type { GnnOptions, GraphModelContext } from './gnn';
 export { buildGraph, graphSpecSchema, degrees, blockIds } from './graph';

@@ -104,6 +104,29 @@ describe('mlp plugin', () => {
     }
     disposeParams(params);
   });
+
+  it("init torch draws weights and biases U(−1/√fan_in, 1/√fan_in) (nn.Linear's default); refused with block structure", () => {
+    const model = make({ hidden: [128, 96], activation: 'tanh', init: 'torch' }, { inputShape: [64], outputSize: 10 });
+    expect(model.info?.init).toBe('torch');
+    const params = model.init(new Rng(5));
+    const widths = [64, 128, 96, 10];
+    for (let i = 0; i < 3; i++) {
+      const bound = 1 / Math.sqrt(widths[i]);
+      for (const name of [`dense${i}.weight`, `dense${i}.bias`]) {
+        const w = Float32Array.from(params[name].dataSync());
+        const n = w.length;
+        const mean = w.reduce((s, x) => s + x, 0) / n;
+        const v2 = w.reduce((s, x) => s + x * x, 0) / n;
+        expect(Math.max(...w.map(Math.abs))).toBeLessThanOrEqual(bound);
+        // U(−a, a): variance a²/3, fourth moment a⁴/5; 5σ bounds on the sample moments.
+        expect(Math.abs(mean)).toBeLessThan(5 * Math.sqrt(bound ** 2 / 3 / n));
+        expect(Math.abs(v2 - bound ** 2 / 3)).toBeLessThan(5 * Math.sqrt((bound ** 4 / 5 - bound ** 4 / 9) / n));
+      }
+      expect(initStd('torch', widths[i], widths[i + 1], 0.1)).toBeCloseTo(bound / Math.sqrt(3), 12);
+    }
+    disposeParams(params);
+    expect(() => mlpOptions.parse({ init: 'torch', block: 2, tied: true })).toThrow(/init/);
+  });
 });
 
 // ------------------------------------------------------------------------------------------

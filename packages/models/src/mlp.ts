@@ -3,12 +3,12 @@ import { z } from 'zod';
 import { ACTIVATIONS, countParams, sizeOf, type ActivationName } from '@goldstone/core';
 import { API_VERSION, defineModel, type GeneratorDirection, type ModelCreateContext, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
 import { blockLayoutIssues, blockStructureOptions, createBlockMlp, estimateBlockMlp, refineBlockStructure, usesBlockStructure } from './block-mlp';
-import { MLP_INITS, RELU_LIKE, initStd, type MlpInit } from './init-schemes';
+import { DENSE_INITS, RELU_LIKE, drawDense, type DenseInit } from './init-schemes';
 import { directionOf, generatorSizeIssue, hostValues, transposedTimes } from './generator-direction';
 import { FlatLayout } from './param-symmetries';
 import { alphaLabel, alphaRescalingDirections, alphaSpecs, hiddenActivation, initAlpha, learnsAlpha, quadraticAlphaOptions, refineQuadraticAlpha } from './quadratic-alpha';
 
-export { MLP_INITS, RELU_LIKE, initStd, type MlpInit } from './init-schemes';
+export { DENSE_INITS, MLP_INITS, RELU_LIKE, initStd, type DenseInit, type MlpInit } from './init-schemes';
 
 /** Positively homogeneous activations: act(a·x) = a·act(x) for a > 0, hence rescaling symmetries. */
 const HOMOGENEOUS: readonly ActivationName[] = ['relu', 'leaky-relu'];
@@ -22,7 +22,7 @@ export const mlpOptions = z
     /** Whether the layers have biases. */
     bias: z.boolean().default(true).describe('Whether the layers have biases'),
     /** Weight initialisation: auto = he for relu-like activations, glorot otherwise. */
-    init: z.enum(MLP_INITS).default('auto').describe('Weight initialisation; auto = he for relu-like activations, glorot otherwise'),
+    init: z.enum(DENSE_INITS).default('auto').describe("Weight initialisation; auto = he for relu-like activations, glorot otherwise; torch = PyTorch nn.Linear's U(±1/√fan_in) weights and biases"),
     /** Standard deviation of the weights when `init` is `normal`. */
     initScale: z.number().positive().default(0.1).describe('Standard deviation of the weights when init is normal'),
     /** The quadratic activation z + αz² (α fixed or learned). */
@@ -33,6 +33,7 @@ export const mlpOptions = z
   .strict()
   .superRefine((o, ctx) => {
     refineBlockStructure(o, ctx);
+    if (o.init === 'torch' && usesBlockStructure(o)) ctx.addIssue({ code: 'custom', path: ['init'], message: 'torch applies to a plain mlp; block structure or constraints (tied, shared, sign, scale) take auto, he, glorot, lecun or normal' });
     refineQuadraticAlpha(o, ctx);
   });
 
@@ -48,9 +49,12 @@ export function mlpParamCount(inputSize: number, hidden: readonly number[], outp
 
 /** Build an MLP instance directly (what the plugin's `create` does after validating options). */
 export function createMlp(options: MlpOptions, ctx: Pick<ModelCreateContext, 'inputShape' | 'outputSize'>): ModelInstance {
-  if (usesBlockStructure(options)) return createBlockMlp(options, ctx);
+  if (usesBlockStructure(options)) {
+    if (options.init === 'torch') throw new RangeError('mlp: init: torch applies to a plain mlp, not to block structure or constraints');
+    return createBlockMlp({ ...options, init: options.init }, ctx);
+  }
   const { hidden, bias, initScale } = options;
-  const scheme: Exclude<MlpInit, 'auto'> =
+  const scheme: Exclude<DenseInit, 'auto'> =
     options.init === 'auto' ? (RELU_LIKE.includes(options.activation) ? 'he' : 'glorot') : options.init;
   const inputSize = sizeOf(ctx.inputShape);
   const dims = [inputSize, ...hidden, ctx.outputSize];
@@ -84,11 +88,10 @@ export function createMlp(options: MlpOptions, ctx: Pick<ModelCreateContext, 'in
   function init(rng: Rng): Params {
     const params: Params = {};
     for (let i = 0; i <= depth; i++) {
-      const std = initStd(scheme, dims[i], dims[i + 1], initScale);
       // One child stream per tensor: a tensor's values do not depend on the others' sizes.
-      const w = rng.split(`dense${i}.weight`).normalArray(dims[i] * dims[i + 1], std);
-      params[`dense${i}.weight`] = tf.tensor2d(w, [dims[i], dims[i + 1]], 'float32');
-      if (bias) params[`dense${i}.bias`] = tf.zeros([dims[i + 1]], 'float32');
+      const w = drawDense(scheme, rng, { weight: `dense${i}.weight`, bias: `dense${i}.bias` }, dims[i], dims[i + 1], initScale);
+      params[`dense${i}.weight`] = tf.tensor2d(w.weight, [dims[i], dims[i + 1]], 'float32');
+      if (bias) params[`dense${i}.bias`] = tf.tensor1d(w.bias, 'float32');
       if (i < depth) initAlpha(options, i, params);
     }
     return params;
@@ -191,7 +194,7 @@ export const mlp = defineModel({
   check: (options, ctx) => (usesBlockStructure(options) ? blockLayoutIssues(options, sizeOf(ctx.inputShape), ctx.outputSize) : []),
   estimate: (options, ctx) =>
     usesBlockStructure(options)
-      ? estimateBlockMlp(options, ctx)
+      ? estimateBlockMlp({ ...options, init: options.init === 'torch' ? 'auto' : options.init }, ctx) // torch is refused with block structure
       : { bytes: 0, params: mlpParamCount(sizeOf(ctx.inputShape), options.hidden, ctx.outputSize, options.bias) + (learnsAlpha(options) ? options.hidden.length : 0), field: 'hidden' },
   create: (options, ctx) => createMlp(options, ctx),
 });

@@ -8,3 +8,8 @@ testPlugin(relations, {
   options: { relation: 'addition', trainNum: 45, encoding: 'index' },
   badOptions: { relation: 'addition', trainNum: 55 },
 });
+testPlugin(relations, {
+  title: 'task relations conforms (the grokking toy: template targets, one orientation)',
+  options: { relation: 'addition', trainNum: 45, encoding: 'index', target: 'template', orientations: 'one' },
+  badOptions: { relation: 'order', orientations: 'one' },
+});

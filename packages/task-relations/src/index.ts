@@ -14,6 +14,11 @@ export {
   splitPairs,
   informationOf,
   estimateRelations,
+  targetWidth,
+  drawTemplates,
+  templateMetrics,
+  orientedPairs,
+  DEFAULT_TEMPLATE_DIM,
   type RelationName,
   type RelationsOptions,
 } from './relations';

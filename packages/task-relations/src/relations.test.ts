@@ -5,7 +5,7 @@ import { Rng } from '@goldstone/core';
 import { createEmbeddingDecoder, embeddingDecoderOptions } from '@goldstone/models';
 import { train } from '@goldstone/trainer';
 import { factorial, informationBits, log2Big } from './info';
-import { automorphismCount, informationOf, labeller, relations, relationsOptions, splitPairs, type RelationsOptions } from './relations';
+import { automorphismCount, drawTemplates, informationOf, labeller, relations, relationsOptions, splitPairs, templateMetrics, type RelationsOptions } from './relations';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -132,6 +132,72 @@ describe('splits', () => {
   });
 });
 
+describe('template targets (the grokking toy)', () => {
+  it('accuracy is the nearest template by squared distance, on hand-made predictions; mse is the mean over values', () => {
+    // three classes of 2-vectors
+    const T = Float32Array.from([0, 0, 1, 0, 0, 1]);
+    const y = Float32Array.from([0, 0, 1, 0, 0, 1, 1, 0]); // classes 0, 1, 2, 1
+    // row 0 → (0.4, 0.1): nearest 0 ✓; row 1 → (0.6, 0.1): nearest 1 ✓; row 2 → (0.6, 0.5): |·−T1|² = 0.41 < |·−T2|² = 0.61, nearest 1 ✗;
+    // row 3 → (0.1, 0.45): nearest 0 (0.2125) ✗
+    const pred = Float32Array.from([0.4, 0.1, 0.6, 0.1, 0.6, 0.5, 0.1, 0.45]);
+    const m = templateMetrics(pred, y, T, 2);
+    expect(m.accuracy).toBe(0.5);
+    let s = 0;
+    for (let i = 0; i < 8; i++) s += (pred[i] - y[i]) ** 2;
+    expect(m.mse).toBeCloseTo(s / 8, 12);
+    expect(templateMetrics(y, y, T, 2)).toEqual({ accuracy: 1, mse: 0 });
+  });
+
+  it('targets are the class templates, drawn per seed from the task rng; mse loss, regression kind, accuracy and mse metrics', async () => {
+    const o = parse({ relation: 'addition', trainNum: 45, encoding: 'index', target: 'template' });
+    const a = await relations.create(o, { rng: new Rng(58) });
+    const b = await relations.create(o, { rng: new Rng(58) });
+    const c = await relations.create(o, { rng: new Rng(59) });
+    expect(a.outputSize).toBe(30);
+    expect(a.loss).toBe('mse');
+    expect(a.outputKind).toBe('regression');
+    expect(a.info?.templates).toMatchObject({ classes: 19, dim: 30, scale: 1 });
+    const T = drawTemplates(o, new Rng(58).split('templates'));
+    expect(T.length).toBe(19 * 30);
+    for (const [t, same] of [[b, true], [c, false]] as const) {
+      expect(Array.from(t.splits.train.y).slice(0, 30).join() === Array.from(a.splits.train.y).slice(0, 30).join()).toBe(same);
+    }
+    for (const sp of [a.splits.train, a.splits.test]) {
+      for (let r = 0; r < sp.n; r++) {
+        const cls = sp.x[2 * r] + sp.x[2 * r + 1];
+        expect(Array.from(sp.y.subarray(r * 30, (r + 1) * 30))).toEqual(Array.from(T.subarray(cls * 30, (cls + 1) * 30)));
+      }
+    }
+    const y = tf.tensor2d(a.splits.test.y, [a.splits.test.n, 30]);
+    const m = a.metrics(y, y);
+    expect(m).toEqual({ accuracy: 1, mse: 0 });
+    y.dispose();
+    const scaled = drawTemplates(parse({ relation: 'addition', target: 'template', templateDim: 5, templateScale: 3 }), new Rng(1));
+    expect(scaled.length).toBe(19 * 5);
+    const unit = drawTemplates(parse({ relation: 'addition', target: 'template', templateDim: 5 }), new Rng(1));
+    for (let i = 0; i < unit.length; i++) expect(Math.abs(scaled[i] - 3 * unit[i])).toBeLessThan(1e-6 * (1 + Math.abs(scaled[i])));
+  });
+});
+
+describe('orientations', () => {
+  it('one: 55 pairs i ≤ j give 55 examples, each with a ≤ b (both: 100); symmetric relations a < b; order refused', async () => {
+    const count = async (o: Record<string, unknown>) => {
+      const t = await relations.create(parse({ encoding: 'index', ...o }), { rng: new Rng(2) });
+      const rows = [t.splits.train, t.splits.test].flatMap((sp) => Array.from({ length: sp.n }, (_, r) => [sp.x[2 * r], sp.x[2 * r + 1]]));
+      return { n: rows.length, train: t.splits.train.n, ordered: rows.every(([a, b]) => a <= b), diagonal: rows.filter(([a, b]) => a === b).length, info: t.info };
+    };
+    const one = await count({ relation: 'addition', trainNum: 45, orientations: 'one' });
+    expect(one).toMatchObject({ n: 55, train: 45, ordered: true, diagonal: 10 });
+    expect(one.info).toMatchObject({ orientations: 'one' });
+    const both = await count({ relation: 'addition', trainNum: 45 });
+    expect(both).toMatchObject({ n: 100, ordered: false, diagonal: 10 });
+    const cyc = await count({ relation: 'cycle', nodes: 8, orientations: 'one' });
+    expect(cyc).toMatchObject({ n: 28, ordered: true, diagonal: 0 });
+    expect(await count({ relation: 'cycle', nodes: 8 })).toMatchObject({ n: 56 });
+    expect(relationsOptions.safeParse({ relation: 'order', orientations: 'one' }).error?.issues[0]?.message).toMatch(/symmetric/);
+  });
+});
+
 describe('bad options name the field', () => {
   const field = (o: Record<string, unknown>) => relationsOptions.safeParse(o).error?.issues[0]?.path.join('.');
   it.each([
@@ -143,6 +209,10 @@ describe('bad options name the field', () => {
     [{ trainFraction: 1 }, 'trainFraction'],
     [{ relation: 'addition', trainNum: 55 }, 'trainNum'],
     [{ trainNum: 3, trainFraction: 0.5 }, 'trainNum'],
+    [{ relation: 'order', orientations: 'one' }, 'orientations'],
+    [{ relation: 'addition', templateDim: 30 }, 'templateDim'],
+    [{ relation: 'addition', target: 'class', templateScale: 2 }, 'templateScale'],
+    [{ relation: 'addition', target: 'template', templateDim: 0 }, 'templateDim'],
   ])('%j → %s', (o, f) => expect(field(o)).toBe(f));
 });
 

@@ -20,6 +20,10 @@ export const relationsOptions = z
     trainFraction: z.number().gt(0).lt(1).optional().describe('Fraction p of the unordered pairs in the train split (both orientations together); default 0.5'),
     trainNum: z.number().int().min(1).optional().describe('Number of unordered pairs in the train split instead of trainFraction (stage A: 5…54 of 55)'),
     encoding: z.enum(['one-hot', 'index']).default('one-hot').describe('Inputs: one-hot [2, n] (embedding-decoder reads n from them) or node indices [2] as floats (embedding-decoder needs nodes)'),
+    target: z.enum(['class', 'template']).default('class').describe('Targets: class (one-hot or 0/1, cross-entropy) or template (a fixed random N(0, templateScale²) vector of templateDim values per class, MSE, accuracy = nearest template: the grokking toy)'),
+    templateDim: z.number().int().min(1).optional().describe('Values per class template with target template; default 30'),
+    templateScale: z.number().positive().optional().describe('Standard deviation of the template values with target template; default 1'),
+    orientations: z.enum(['both', 'one']).default('both').describe('Examples per unordered pair: both (a, b) and (b, a), or one, (a, b) with a ≤ b (addition) or a < b (the toy); one needs a symmetric label'),
   })
   .superRefine((o, ctx) => {
     const n = nodesOf(o);
@@ -30,6 +34,11 @@ export const relationsOptions = z
     } else if (o.side !== undefined) issue('side', `side applies to relation lattice only; got relation ${o.relation}`);
     if (o.relation === 'cycle' && n < 3) issue('nodes', `a cycle needs at least 3 nodes; got ${n}`);
     if (o.relation === 'equivalence' && o.k >= n) issue('k', `k must be below the number of nodes (${n}) so that some pair is related; got ${o.k}`);
+    if (o.target !== 'template') {
+      if (o.templateDim !== undefined) issue('templateDim', `applies to target template only; got target ${o.target}`);
+      if (o.templateScale !== undefined) issue('templateScale', `applies to target template only; got target ${o.target}`);
+    }
+    if (o.orientations === 'one' && o.relation === 'order') issue('orientations', 'one needs a symmetric label (label(a, b) = label(b, a)); relation order is antisymmetric, so both orientations are needed');
     if (o.trainFraction !== undefined && o.trainNum !== undefined) issue('trainNum', `give trainFraction or trainNum, not both; got trainFraction ${o.trainFraction} and trainNum ${o.trainNum}`);
     const pairs = unorderedPairCount(o.relation, n);
     if (o.trainNum !== undefined && o.trainNum >= pairs) issue('trainNum', `must be below the ${pairs} unordered pairs (the test split needs one); got ${o.trainNum}`);
@@ -123,19 +132,71 @@ export function trainCount(o: RelationsOptions): number {
   return o.trainNum ?? Math.round((o.trainFraction ?? 0.5) * unorderedPairCount(o.relation, nodesOf(o)));
 }
 
-function makeSplit(o: RelationsOptions, pairs: readonly [number, number][], label: (a: number, b: number) => number): Split {
-  const n = nodesOf(o);
-  const C = classCount(o.relation, n);
-  const binary = C === 2;
-  const oneHot = o.encoding === 'one-hot';
+/** Width of a target: templateDim (templates), 1 (binary relations) or the class count. */
+export function targetWidth(o: RelationsOptions): number {
+  if (o.target === 'template') return o.templateDim ?? DEFAULT_TEMPLATE_DIM;
+  const C = classCount(o.relation, nodesOf(o));
+  return C === 2 ? 1 : C;
+}
+
+export const DEFAULT_TEMPLATE_DIM = 30;
+
+/**
+ * The class templates of `target: template`: classCount × templateDim values N(0, templateScale²),
+ * row c the target of class c, drawn from `rng` (the task's `rng.split('templates')`).
+ */
+export function drawTemplates(o: RelationsOptions, rng: Rng): Float32Array {
+  return rng.normalArray(classCount(o.relation, nodesOf(o)) * (o.templateDim ?? DEFAULT_TEMPLATE_DIM), o.templateScale ?? 1);
+}
+
+/** Index of the template nearest to row `r` of `a` (width `dim`) by squared distance (first on ties). */
+function nearestTemplate(a: ArrayLike<number>, r: number, templates: Float32Array, dim: number): number {
+  let best = 0;
+  let bestD = Infinity;
+  for (let c = 0; c * dim < templates.length; c++) {
+    let dist = 0;
+    for (let k = 0; k < dim; k++) dist += (a[r * dim + k] - templates[c * dim + k]) ** 2;
+    if (dist < bestD) {
+      bestD = dist;
+      best = c;
+    }
+  }
+  return best;
+}
+
+/**
+ * Metrics of template targets: `accuracy`, the fraction of rows whose prediction is nearest (squared
+ * distance, the toy's argmin) to the template of the row's class (the template its target is), and
+ * `mse`, the mean over all values of (pred − y)².
+ */
+export function templateMetrics(pred: ArrayLike<number>, y: ArrayLike<number>, templates: Float32Array, dim: number): { accuracy: number; mse: number } {
+  const rows = Math.round(y.length / dim);
+  let correct = 0;
+  let s = 0;
+  for (let r = 0; r < rows; r++) if (nearestTemplate(pred, r, templates, dim) === nearestTemplate(y, r, templates, dim)) correct++;
+  for (let i = 0; i < y.length; i++) s += (pred[i] - y[i]) ** 2;
+  return { accuracy: correct / rows, mse: s / y.length };
+}
+
+/** The examples of the unordered pairs: (a, b) and (b, a) (`both`), or (a, b) only (`one`). */
+export function orientedPairs(o: Pick<RelationsOptions, 'orientations'>, pairs: readonly [number, number][]): [number, number][] {
   const ordered: [number, number][] = [];
   for (const [a, b] of pairs) {
     ordered.push([a, b]);
-    if (a !== b) ordered.push([b, a]);
+    if (a !== b && o.orientations === 'both') ordered.push([b, a]);
   }
+  return ordered;
+}
+
+function makeSplit(o: RelationsOptions, pairs: readonly [number, number][], label: (a: number, b: number) => number, templates: Float32Array | null): Split {
+  const n = nodesOf(o);
+  const C = classCount(o.relation, n);
+  const binary = C === 2 && templates === null;
+  const oneHot = o.encoding === 'one-hot';
+  const ordered = orientedPairs(o, pairs);
   const m = ordered.length;
   const xw = oneHot ? 2 * n : 2;
-  const yw = binary ? 1 : C;
+  const yw = targetWidth(o);
   const x = new Float32Array(m * xw);
   const y = new Float32Array(m * yw);
   ordered.forEach(([a, b], r) => {
@@ -147,7 +208,8 @@ function makeSplit(o: RelationsOptions, pairs: readonly [number, number][], labe
       x[r * xw + 1] = b;
     }
     const l = label(a, b);
-    if (binary) y[r] = l;
+    if (templates) y.set(templates.subarray(l * yw, (l + 1) * yw), r * yw);
+    else if (binary) y[r] = l;
     else y[r * yw + l] = 1;
   });
   return { n: m, x, y, xShape: oneHot ? [2, n] : [2], yShape: [yw] };
@@ -193,8 +255,7 @@ export function estimateRelations(o: RelationsOptions): SizeEstimate {
   const n = nodesOf(o);
   const examples = isAddition(o.relation) ? n * n : n * (n - 1);
   const xw = o.encoding === 'one-hot' ? 2 * n : 2;
-  const C = classCount(o.relation, n);
-  const yw = C === 2 ? 1 : C;
+  const yw = targetWidth(o);
   return { bytes: 4 * examples * (xw + yw), largestArray: examples * Math.max(xw, yw), field: o.nodes !== undefined ? 'nodes' : o.side !== undefined ? 'side' : 'relation', what: `${formatCount(examples)} ordered pairs, ${xw} input values each` };
 }
 
@@ -214,15 +275,19 @@ export const relations = defineTask({
     const label = labeller(o);
     const { train, test } = splitPairs(o, rng.split('split'));
     const C = classCount(o.relation, n);
+    const templates = o.target === 'template' ? drawTemplates(o, rng.split('templates')) : null;
+    const dim = targetWidth(o);
     const binary = C === 2;
-    const kind = binary ? 'binary' : 'classification';
+    // Templates are regression targets for the core scoring (analyses score them by MSE); the
+    // task's own metrics add the nearest-template accuracy.
+    const kind = templates ? 'regression' : binary ? 'binary' : 'classification';
     return {
       inputShape: o.encoding === 'one-hot' ? [2, n] : [2],
-      outputSize: binary ? 1 : C,
+      outputSize: dim,
       outputKind: kind,
-      loss: binary ? 'binary-cross-entropy' : 'softmax-cross-entropy',
-      splits: { train: makeSplit(o, train, label), test: makeSplit(o, test, label) },
-      metrics: (pred: tf.Tensor, y: tf.Tensor) => scoreTensors(kind, pred, y),
+      loss: templates ? 'mse' : binary ? 'binary-cross-entropy' : 'softmax-cross-entropy',
+      splits: { train: makeSplit(o, train, label, templates), test: makeSplit(o, test, label, templates) },
+      metrics: templates ? (pred: tf.Tensor, y: tf.Tensor) => templateMetrics(pred.dataSync(), y.dataSync(), templates, dim) : (pred: tf.Tensor, y: tf.Tensor) => scoreTensors(kind, pred, y),
       info: {
         relation: o.relation,
         nodes: n,
@@ -230,10 +295,15 @@ export const relations = defineTask({
         ...(o.relation === 'lattice' ? { side: Math.round(Math.sqrt(n)), boundary: 'open' } : {}),
         classes: C,
         encoding: o.encoding,
+        target: o.target,
+        ...(templates
+          ? { templates: { classes: C, dim, scale: o.templateScale ?? 1, stream: "the task rng's split('templates'), C·dim normals in row order", metric: 'accuracy = nearest template by squared distance' } }
+          : {}),
+        orientations: o.orientations,
         trainPairs: train.length,
         testPairs: test.length,
         trainFraction: train.length / (train.length + test.length),
-        split: 'unordered pairs; both orientations (a, b), (b, a) on the same side',
+        split: o.orientations === 'both' ? 'unordered pairs; both orientations (a, b), (b, a) on the same side' : 'unordered pairs; one orientation (a, b), a ≤ b, per pair',
         information: informationOf(o),
       },
     };
