@@ -32,21 +32,22 @@ function inputs(): SummaryInput[] {
     for (const seed of [1, 2, 3]) {
       // order: p_c = 0.1, chance 0.5; equivalence mod 3: p_c = 0.2, chance 2/3 (unclipped noise, so the
       // fit has no bias from accuracies held below 1)
-      out.push({ run: `order-${p}-${seed}`, part: 'p-scan', settings: { 'task.options.relation': 'order', 'task.options.trainFraction': p, seed }, result: result('order', transitionCurve(p, 0.1, 0.3, 0.5) + 0.02 * rng.normal(), 0.5, { absRho: 0.95 + 0.01 * rng.uniform() }) } as SummaryInput);
-      out.push({ run: `eq-${p}-${seed}`, part: 'p-scan', settings: { 'task.options.relation': 'equivalence', 'task.options.trainFraction': p, seed }, result: result('equivalence', transitionCurve(p, 0.2, 0.2, 2 / 3) + 0.02 * rng.normal(), 2 / 3, { k: 3, pcInfo: 0.15, residual: p < 0.2 ? 1.5 : 0.05 }) } as SummaryInput);
+      out.push({ run: `order-${p}-${seed}`, part: 'p-scan', settings: { 'task.options.relation': 'order', 'task.options.trainFraction': p, seed }, result: result('order', transitionCurve(p, 0.1, 0.3, 0.5) + 0.02 * rng.normal(), 0.5, { absRho: 0.95 + 0.01 * rng.uniform() }) });
+      out.push({ run: `eq-${p}-${seed}`, part: 'p-scan', settings: { 'task.options.relation': 'equivalence', 'task.options.trainFraction': p, seed }, result: result('equivalence', transitionCurve(p, 0.2, 0.2, 2 / 3) + 0.02 * rng.normal(), 2 / 3, { k: 3, pcInfo: 0.15, residual: p < 0.2 ? 1.5 : 0.05 }) });
     }
   }
   for (const depth of [1, 2]) {
     for (const w of WIDTHS) {
       for (const seed of [1, 2, 3]) {
-        // depth 1 peaks at width 16; depth 2 rises with width
+        // depth 1 peaks at width 16; depth 2 rises with width; at a fixed p that is swept too, so
+        // these runs must stay out of the p scan
         const acc = depth === 1 ? (w === 16 ? 0.95 : w === 64 ? 0.9 : 0.8) : 0.7 + 0.05 * Math.log2(w / 4) / 2;
-        out.push({ run: `w-${depth}-${w}-${seed}`, part: 'width-depth', settings: { 'model.options.hidden': Array(depth).fill(w), seed }, result: result('order', acc + 0.005 * rng.normal(), 0.5) } as SummaryInput);
+        out.push({ run: `w-${depth}-${w}-${seed}`, part: 'width-depth', settings: { 'task.options.trainFraction': 0.1, 'model.options.hidden': Array(depth).fill(w), seed }, result: result('order', acc + 0.005 * rng.normal(), 0.5) });
       }
     }
   }
   // the lr-phase part: neither a p nor a width setting, so in no scan
-  out.push({ run: 'lr-1', part: 'lr-phase', settings: { 'train.groups.encoder.lr': 0.01, 'train.groups.decoder.lr': 0.001, seed: 1 }, result: result('order', 0.6, 0.5) } as SummaryInput);
+  out.push({ run: 'lr-1', part: 'lr-phase', settings: { 'train.groups.encoder.lr': 0.01, 'train.groups.decoder.lr': 0.001, seed: 1 }, result: result('order', 0.6, 0.5) });
   out.push({ run: 'broken', settings: {}, result: { result: { nothing: 1 }, provenance: { analysis: 'geneft', seed: 1, backend: 'cpu' } } });
   return out;
 }

@@ -32,7 +32,7 @@ export function geneftRow(input: SummaryInput): GeneftRow | undefined {
   const relation = get(r, 'relation');
   if (!isObject(r) || test === null || typeof relation !== 'string') return undefined;
   const k = num(r.k);
-  const part = (input as SummaryInput & { part?: unknown }).part;
+  const part = input.part;
   return {
     run: input.run,
     part: typeof part === 'string' ? part : null,
@@ -172,24 +172,28 @@ export interface WidthCell {
 export function goldilocksFigure(cells: WidthCell[]): Figure {
   const relations = new Set(cells.map((c) => c.relation));
   const values = cells.map((c) => ({ ...c, line: relations.size > 1 ? `${c.relation}, depth ${c.depth}` : `depth ${c.depth}`, lo: Math.max(0, c.mean - c.sd), hi: Math.min(1, c.mean + c.sd) }));
-  const x = { field: 'width', type: 'quantitative', title: 'decoder width (units per hidden layer, log axis)', scale: { type: 'log' }, axis: { format: '~g' } };
-  const color = { field: 'line', type: 'nominal', title: 'decoder' };
-  const y = { type: 'quantitative', title: 'test accuracy (mean ± s.d. over seeds)', scale: { zero: false } };
-  return {
+  return lineFigure({
     name: 'geneft-goldilocks',
     title: 'Test accuracy against decoder width and depth (the Goldilocks zone)',
-    spec: {
-      $schema: SCHEMA,
-      title: { text: 'Test accuracy against decoder width', subtitle: 'mean ± s.d. over seeds, one line per depth (hidden layers)' },
-      width: 420,
-      height: 260,
-      data: { values },
-      layer: [
-        { mark: { type: 'line', point: true }, encoding: { x, y: { ...y, field: 'mean' }, color } },
-        { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color } },
-      ],
-    },
-  };
+    text: 'Test accuracy against decoder width',
+    subtitle: 'mean ± s.d. over seeds, one line per depth (hidden layers)',
+    values,
+    x: { field: 'width', title: 'decoder width (units per hidden layer, log axis)' },
+    lines: 'decoder',
+    y: { title: 'test accuracy (mean ± s.d. over seeds)', scale: { zero: false } },
+  });
+}
+
+/** Mean ± s.d. lines against a log x axis, one per value of `line`, with error bars. */
+function lineFigure(f: { name: string; title: string; text: string; subtitle: string; values: Record<string, unknown>[]; x: { field: string; title: string }; lines: string; y: Record<string, unknown> }): Figure {
+  const x = { ...f.x, type: 'quantitative', scale: { type: 'log' }, axis: { format: '~g' } };
+  const color = { field: 'line', type: 'nominal', title: f.lines, legend: { labelLimit: 320 } };
+  const y = { type: 'quantitative', ...f.y };
+  const layer = [
+    { mark: { type: 'line', point: true }, encoding: { x, y: { ...y, field: 'mean' }, color } },
+    { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color } },
+  ];
+  return { name: f.name, title: f.title, spec: { $schema: SCHEMA, title: { text: f.text, subtitle: f.subtitle }, width: 420, height: 260, data: { values: f.values }, layer } };
 }
 
 /** One point of the geometry summary: a measure's mean ± s.d. over seeds at one p. */
@@ -212,27 +216,16 @@ const GEOMETRY: { measure: string; pick: (r: GeneftRow) => number | null; applie
 /** Geometry measures against p, one line per (relation, measure). */
 export function geometryFigure(points: GeometryPoint[]): Figure {
   const values = points.map((q) => ({ ...q, line: `${q.relation}: ${q.measure}`, lo: q.mean - q.sd, hi: q.mean + q.sd }));
-  const x = { field: 'p', type: 'quantitative', title: 'train fraction p (log axis)', scale: { type: 'log' }, axis: { format: '~g' } };
-  const color = { field: 'line', type: 'nominal', title: 'relation: measure', legend: { labelLimit: 320 } };
-  const y = { type: 'quantitative', title: 'value (mean ± s.d. over seeds)' };
-  return {
+  return lineFigure({
     name: 'geneft-geometry',
     title: 'Representation geometry of the trained embeddings against the train fraction p',
-    spec: {
-      $schema: SCHEMA,
-      title: {
-        text: 'Representation geometry against p',
-        subtitle: 'order: |Spearman ρ| of the first principal coordinate with the node order; equivalence: parallelogram residual and within/between class distance² (0 = ideal)',
-      },
-      width: 420,
-      height: 260,
-      data: { values },
-      layer: [
-        { mark: { type: 'line', point: true }, encoding: { x, y: { ...y, field: 'mean' }, color } },
-        { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color } },
-      ],
-    },
-  };
+    text: 'Representation geometry against p',
+    subtitle: 'order: |Spearman ρ| of the first principal coordinate with the node order; equivalence: parallelogram residual and within/between class distance² (0 = ideal)',
+    values,
+    x: { field: 'p', title: 'train fraction p (log axis)' },
+    lines: 'relation: measure',
+    y: { title: 'value (mean ± s.d. over seeds)' },
+  });
 }
 
 /** A claim and its verdict, in the shape the sweep report states first. */
@@ -274,8 +267,8 @@ export function summarizeGeneft(inputs: SummaryInput[], opts: GeneftOptions): { 
   };
   const figures: Figure[] = [];
 
-  // (a) the p scan
-  const scan = rows.filter((r) => pOf(r) !== null);
+  // (a) the p scan: runs with a swept p and no swept decoder (a width scan at a fixed p sweeps both)
+  const scan = rows.filter((r) => pOf(r) !== null && hiddenOf(r) === null);
   const transition: TransitionRow[] = [];
   const accuracyByP: { relation: string; p: number; mean: number; sd: number; count: number }[] = [];
   const geometry: GeometryPoint[] = [];
