@@ -25,14 +25,17 @@ function sse(points: readonly AccuracyPoint[], u: number, w: number, chance: num
   return s;
 }
 
-/** Pattern search from (u, ln w) with halving steps: a local least-squares minimum. */
+/**
+ * Pattern search from (u, ln w) with halving steps down to 1e-6 in ln p_c and ln w (at most 2,000
+ * rounds: a long narrow valley would otherwise take many small moves): a local least-squares minimum.
+ */
 function refine(points: readonly AccuracyPoint[], u0: number, lw0: number, chance: number, lo: number, hi: number): { u: number; lw: number; sse: number } {
   let u = u0;
   let lw = lw0;
   let best = sse(points, u, Math.exp(lw), chance);
   let su = 0.25;
   let sw = 0.25;
-  while (su > 1e-7 || sw > 1e-7) {
+  for (let round = 0; round < 2000 && (su > 1e-6 || sw > 1e-6); round++) {
     let moved = false;
     for (const [du, dw] of [[su, 0], [-su, 0], [0, sw], [0, -sw]]) {
       const nu = Math.min(hi, Math.max(lo, u + du));
@@ -122,7 +125,7 @@ export interface TransitionEstimate extends TransitionFit {
   resamples: number;
 }
 
-/** `fitTransition` with a bootstrap interval of p_c: resample the runs (seeds) within each p, refit from the point estimate, percentile interval. */
+/** `fitTransition` with a bootstrap interval of p_c: resample the runs (seeds) within each p, refit (grid and pattern search), percentile interval. */
 export function fitTransitionWithInterval(points: readonly AccuracyPoint[], chance: number, resamples: number, confidence: number, rng: Rng): TransitionEstimate {
   const fit = fitTransition(points, chance);
   if (fit.pc === null || fit.width === null) return { ...fit, lo: null, hi: null, resamples };
@@ -130,7 +133,7 @@ export function fitTransitionWithInterval(points: readonly AccuracyPoint[], chan
   const draws: number[] = [];
   for (let r = 0; r < resamples; r++) {
     const sample = resampleWithin(groups, rng).flatMap((g) => g.items);
-    const f = fitTransition(sample, chance, { pc: fit.pc, width: fit.width });
+    const f = fitTransition(sample, chance);
     if (f.pc !== null) draws.push(f.pc);
   }
   if (draws.length < resamples / 2) return { ...fit, lo: null, hi: null, resamples };
