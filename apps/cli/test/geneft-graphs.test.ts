@@ -5,10 +5,12 @@
  * decoder learning rates), each run with the geneft analysis; then the sweep-level geneft summary
  * (p_c fit beside p_c^info, the width scan, the geometry, the claims with verdicts) and the report.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { quickSweep, readJson } from './experiment-sweep';
+import { bin, quickSweep, readJson } from './experiment-sweep';
 
 const VERDICTS = ['reproduced', 'partly', 'not reproduced', 'not measured'];
 
@@ -70,4 +72,18 @@ describe('experiments/geneft-graphs.yaml --quick', () => {
     expect(html).toContain('A generalisation transition in the train fraction');
     expect(html).toContain('Test accuracy against the train fraction p');
   });
+});
+
+describe('geneft on a model without embeddings', () => {
+  it('is refused before anything is written: exit 2, FILE: analyses[0].options: the missing embedding and the parameters the model has', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'goldstone-geneft-bad-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, ['name: bad', 'task: { name: relations, options: { relation: order, nodes: 10 } }', 'model: { name: mlp, options: { hidden: [8] } }', 'train: { epochs: 1 }', 'analyses:', '  - name: geneft', ''].join('\n'));
+    const out = join(dir, 'run');
+    const r = spawnSync(process.execPath, [bin, 'run', file, '--out', out], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 300_000 });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`${file}: analyses[0].options: the geneft analysis measures the learned node embeddings, so it needs a model with an "embedding" parameter [nodes, dim]`);
+    expect(r.stderr).toContain('dense0.weight');
+    expect(existsSync(out)).toBe(false);
+  }, 300_000);
 });
