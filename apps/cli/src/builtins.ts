@@ -29,6 +29,7 @@ export const BUILTIN_PLUGINS: BuiltinPlugins = {
     'variance-flatness': '@goldstone/analysis-variance-flatness',
     correlations: '@goldstone/analysis-correlations',
     cumulants: '@goldstone/analysis-cumulants',
+    grokking: '@goldstone/analysis-grokking',
   },
 };
 
