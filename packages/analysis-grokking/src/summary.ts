@@ -102,7 +102,7 @@ export function cellEdges(values: readonly number[], log: boolean): number[] {
   return [g(2 * t[0] - mids[0]), ...mids.map(g), g(2 * t[t.length - 1] - mids[mids.length - 1])];
 }
 
-const partOf = (i: SummaryInput): string | undefined => (i as SummaryInput & { part?: string }).part;
+const partOf = (i: SummaryInput): string | undefined => i.part;
 
 /** Runs with numeric values of every setting in `paths` (and of `part`, when given). */
 function select(inputs: readonly { input: SummaryInput; row: GrokkingRow }[], paths: string[], part: string | undefined) {
