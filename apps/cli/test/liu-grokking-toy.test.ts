@@ -5,10 +5,12 @@
  * sweep-level grokking summary (phase map with the predicted boundary, accuracy against train_num
  * beside the ideal accuracy, claims with verdicts) and the sweep report.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { quickSweep, readJson } from './experiment-sweep';
+import { bin, experimentFile, quickSweep, readJson } from './experiment-sweep';
 
 const VERDICTS = ['reproduced', 'partly', 'not reproduced', 'contradicted', 'not measured'];
 const PHASES = ['comprehension', 'grokking', 'memorisation', 'confusion'];
@@ -82,4 +84,19 @@ describe('experiments/liu-grokking-toy.yaml --quick', () => {
     expect(html).toContain('The effective (repon) theory predicts');
     expect(html).toContain('Phase map: representation lr');
   });
+});
+
+describe('liu-grokking-toy.yaml with a bad grokking option', () => {
+  it('is a usage error naming the file and the field, before anything is written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'goldstone-grokking-bad-'));
+    const file = join(dir, 'bad.yaml');
+    const text = readFileSync(experimentFile('liu-grokking-toy.yaml'), 'utf8').replace('      every: 10\n      threshold: 0.9', '      every: 10\n      testSplit: ood\n      threshold: 0.9');
+    expect(text).toContain('testSplit: ood');
+    writeFileSync(file, text);
+    const out = join(dir, 'run');
+    const r = spawnSync(process.execPath, [bin, 'run', file, '--out', out], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 300_000 });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`${file}: analyses[0].options.testSplit: the task has no split "ood" (it has: train, test)`);
+    expect(existsSync(out)).toBe(false);
+  }, 300_000);
 });

@@ -137,3 +137,15 @@ testPlugin(grokking, {
   context: { task: conformance.task, model: conformance.model, params: conformance.params },
   seed: 5,
 });
+
+describe('options', () => {
+  it('the train option is read like an experiment\'s train: section, and a bad field is named', () => {
+    expect(grokkingOptions.parse({ train: { optimizer: 'adamw', lr: 0.01, epochs: 5, groups: { encoder: { lr: 1e-3 } } } }).train).toBeDefined();
+    const bad = grokkingOptions.safeParse({ train: { optimizer: 'adamw', groups: { decoder: { lr: -1 } } } });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues[0].path).toEqual(['train', 'groups', 'decoder', 'lr']);
+    const family = grokkingOptions.safeParse({ train: { optimizer: 'lbfgs' } });
+    expect(family.error!.issues[0]).toMatchObject({ path: ['train', 'optimizer'], message: expect.stringContaining('sgd, adam, adamw') });
+    expect(grokkingOptions.safeParse({ phaseMaps: [{ x: 'train.lr' }] }).success).toBe(false);
+  });
+});

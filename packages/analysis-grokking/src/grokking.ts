@@ -5,7 +5,7 @@ import { decoderMemorisation, simulateEffective } from './effective';
 import { trainingFigure } from './figures';
 import { standardize, trainParallelograms } from './geometry';
 import { idealAccuracy, predictedAccuracy } from './ideal';
-import { grokkingOptions, trainSettings, type GrokkingOptions, type TrainSettings } from './options';
+import { grokkingOptions, readTrainSettings, type GrokkingOptions, type TrainSettings } from './options';
 import { relationOf, unorderedPairsOf } from './pairs';
 import { asPredicted, classifyPhase, firstReach, predictPhase } from './phase';
 import { geometryOf, grokkingRecordingFor, recordGrokking, type GeometryPlan } from './recorder';
@@ -51,12 +51,13 @@ async function runTrainSettings(ctx: AnalysisContext, o: GrokkingOptions): Promi
     const run = await ctx.store.readRun();
     const config = isObject(run.config) ? run.config : undefined;
     if (config && isObject(config.train)) {
-      const { optimizer, lr, momentum, nesterov, beta1, beta2, eps, weightDecay, groups } = config.train as Record<string, unknown>;
-      const parsed = trainSettings.safeParse(JSON.parse(JSON.stringify({ optimizer, lr, momentum, nesterov, beta1, beta2, eps, weightDecay, groups })));
-      if (parsed.success) return { settings: parsed.data, source: `${ctx.store.path('run.json')} config.train` };
+      const r = readTrainSettings(config.train);
+      if ('settings' in r) return { settings: r.settings, source: `${ctx.store.path('run.json')} config.train` };
     }
   }
-  return o.train ? { settings: o.train, source: 'the analysis option train' } : null;
+  if (!o.train) return null;
+  const r = readTrainSettings(o.train);
+  return 'settings' in r ? { settings: r.settings, source: 'the analysis option train' } : null;
 }
 
 /** The optimiser of one parameter group: the run's family with the group's lr and weight decay. */

@@ -2,7 +2,7 @@
 import { grokking } from './grokking';
 
 export { grokking, geometryPlan, grokkingIssues, thinned, VERSION } from './grokking';
-export { grokkingOptions, trainSettings, type GrokkingOptions, type TrainSettings } from './options';
+export { grokkingOptions, readTrainSettings, type GrokkingOptions, type TrainSettings } from './options';
 export { effectiveLoss, effectiveLossTensor, idealParallelograms, quadResidual, rqi, standardize, trainParallelograms } from './geometry';
 export { allPairs, allParallelograms, idealAccuracy, nullDimension, predictedAccuracy, type IdealAccuracy } from './ideal';
 export { decodePairs, relationOf, unorderedPairsOf, type Pair } from './pairs';

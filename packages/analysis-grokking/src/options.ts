@@ -1,20 +1,53 @@
 import { z } from 'zod';
+import type { OptimizerConfig, OptimizerName } from '@goldstone/trainer';
 
-const group = z.strictObject({ lr: z.number().min(0).optional(), weightDecay: z.number().min(0).optional() });
+/** The training settings the repon part needs: the run's optimiser family and settings (the trainer's), and per-group lr and weight decay. */
+export type TrainSettings = Omit<OptimizerConfig, 'name'> & { optimizer: OptimizerName; groups?: Record<string, { lr?: number; weightDecay?: number }> };
 
-/** The training settings the repon part needs when the run has no store to read them from (the experiment's `train:` fields). */
-export const trainSettings = z.strictObject({
-  optimizer: z.enum(['sgd', 'adam', 'adamw']).default('adam'),
-  lr: z.number().positive().default(1e-3),
-  momentum: z.number().min(0).lt(1).optional(),
-  nesterov: z.boolean().optional(),
-  beta1: z.number().min(0).lt(1).optional(),
-  beta2: z.number().min(0).lt(1).optional(),
-  eps: z.number().positive().optional(),
-  weightDecay: z.number().min(0).default(0),
-  groups: z.record(z.string(), group).optional(),
-});
-export type TrainSettings = z.output<typeof trainSettings>;
+const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
+const NUMBERS = ['lr', 'momentum', 'beta1', 'beta2', 'eps', 'weightDecay'] as const;
+
+/**
+ * The optimiser fields of an experiment's `train:` section (run.json's `config.train`, or the
+ * `train` option), with the experiment's defaults (adam, lr 1e-3, no weight decay); other fields
+ * (epochs, batchSize, …) are ignored. Returns the settings or the first problem as [field, message].
+ */
+export function readTrainSettings(raw: unknown): { settings: TrainSettings } | { issue: [string, string] } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { issue: ['', `expected the experiment's train: fields, got ${JSON.stringify(raw)}`] };
+  const t = raw as Record<string, unknown>;
+  const optimizer = t.optimizer ?? 'adam';
+  if (!OPTIMIZERS.includes(optimizer as never)) return { issue: ['optimizer', `expected one of ${OPTIMIZERS.join(', ')}, got ${JSON.stringify(optimizer)}`] };
+  const out: TrainSettings = { optimizer: optimizer as TrainSettings['optimizer'], lr: 1e-3, weightDecay: 0 };
+  for (const k of NUMBERS) {
+    const v = t[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return { issue: [k, `expected a number ≥ 0, got ${JSON.stringify(v)}`] };
+    out[k] = v;
+  }
+  if (t.nesterov !== undefined) {
+    if (typeof t.nesterov !== 'boolean') return { issue: ['nesterov', `expected true or false, got ${JSON.stringify(t.nesterov)}`] };
+    out.nesterov = t.nesterov;
+  }
+  if (t.groups !== undefined) {
+    if (typeof t.groups !== 'object' || t.groups === null || Array.isArray(t.groups)) return { issue: ['groups', `expected an object of groups, got ${JSON.stringify(t.groups)}`] };
+    out.groups = {};
+    for (const [name, g] of Object.entries(t.groups as Record<string, unknown>)) {
+      const gg = (typeof g === 'object' && g !== null ? g : {}) as Record<string, unknown>;
+      for (const k of ['lr', 'weightDecay'] as const) {
+        if (gg[k] !== undefined && (typeof gg[k] !== 'number' || !((gg[k] as number) >= 0))) return { issue: [`groups.${name}.${k}`, `expected a number ≥ 0, got ${JSON.stringify(gg[k])}`] };
+      }
+      out.groups[name] = { ...(gg.lr !== undefined ? { lr: gg.lr as number } : {}), ...(gg.weightDecay !== undefined ? { weightDecay: gg.weightDecay as number } : {}) };
+    }
+  }
+  return { settings: out };
+}
+
+const trainSettings = z
+  .record(z.string(), z.unknown())
+  .superRefine((raw, ctx) => {
+    const r = readTrainSettings(raw);
+    if ('issue' in r) ctx.addIssue({ code: 'custom', path: r.issue[0] ? r.issue[0].split('.') : [], message: r.issue[1] });
+  });
 
 const setting = z.string().min(1).describe('A swept setting, as the sweep names it (train.groups.encoder.lr, task.options.trainNum)');
 

@@ -1,4 +1,4 @@
-import { isObject, settingOf, type Figure, type Json, type SummaryInput } from '@goldstone/plugin-api';
+import { isObject, settingOf, type Figure, type Json, type SummaryClaim, type SummaryInput } from '@goldstone/plugin-api';
 import type { GrokkingOptions } from './options';
 import { PHASES, PREDICTED, type Phase, type PredictedPhase } from './phase';
 
@@ -20,15 +20,8 @@ export interface GrokkingRow {
   agree: boolean | null;
 }
 
-/** A claim and its verdict, in the shape the sweep report states first. */
-export interface ClaimRow {
-  claim: string;
-  x: string;
-  y: string;
-  expect: string;
-  verdict: 'reproduced' | 'partly' | 'not reproduced' | 'contradicted' | 'not measured';
-  reason: string;
-}
+/** A claim and its verdict (the contract's shape, which the sweep report states first). */
+export type ClaimRow = SummaryClaim;
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
