@@ -138,8 +138,9 @@ export function phaseMapFigure(cells: PhaseCell[], x: string, y: string, title: 
   }
   const xScale = logX ? { type: 'log', domain: [ex[0], ex[ex.length - 1]], nice: false } : { domain: [ex[0], ex[ex.length - 1]], nice: false, zero: false };
   const yScale = logY ? { type: 'log', domain: [ey[0], ey[ey.length - 1]], nice: false } : { domain: [ey[0], ey[ey.length - 1]], nice: false, zero: false };
-  const xAxis = { field: 'x0', type: 'quantitative', title: x, scale: xScale, axis: { format: logX ? '.0e' : '~g' } };
-  const yAxis = { field: 'y0', type: 'quantitative', title: y, scale: yScale, axis: { format: logY ? '.0e' : '~g' } };
+  // ticks at the swept values themselves (the cell centres)
+  const xAxis = { field: 'x0', type: 'quantitative', title: x, scale: xScale, axis: { values: xs, format: logX ? '.1e' : '~g', labelAngle: -45 } };
+  const yAxis = { field: 'y0', type: 'quantitative', title: y, scale: yScale, axis: { values: ys, format: logY ? '.1e' : '~g' } };
   const layer: Record<string, unknown>[] = [
     {
       data: { values: rects },
@@ -149,7 +150,7 @@ export function phaseMapFigure(cells: PhaseCell[], x: string, y: string, title: 
         x2: { field: 'x1' },
         y: yAxis,
         y2: { field: 'y1' },
-        color: { field: 'phase', type: 'nominal', title: 'measured phase (majority)', scale: { domain: [...PHASES], range: PHASES.map((p) => PHASE_COLOURS[p]) } },
+        color: { field: 'phase', type: 'nominal', title: 'measured phase', legend: { labelLimit: 300 }, scale: { domain: [...PHASES], range: PHASES.map((p) => PHASE_COLOURS[p]) } },
         opacity: { field: 'fraction', type: 'quantitative', title: 'fraction of seeds', scale: { domain: [0, 1], range: [0.35, 1] } },
         tooltip: [{ field: 'x', title: x }, { field: 'y', title: y }, { field: 'label', title: 'phase' }, { field: 'predicted' }, { field: 'agree' }, { field: 'compared' }],
       },
@@ -158,11 +159,11 @@ export function phaseMapFigure(cells: PhaseCell[], x: string, y: string, title: 
   if (markers.length) {
     layer.push({
       data: { values: markers },
-      mark: { type: 'point', filled: false, size: 60, strokeWidth: 1.5, color: '#d62728' },
+      mark: { type: 'point', filled: false, size: 140, strokeWidth: 2, color: '#d62728' },
       encoding: {
         x: { field: 'x', type: 'quantitative', scale: xScale },
         y: { field: 'y', type: 'quantitative', scale: yScale },
-        shape: { field: 'predicted', type: 'nominal', title: 'predicted (effective theory)', scale: { domain: [...PREDICTED], range: ['circle', 'cross', 'square'] } },
+        shape: { field: 'predicted', type: 'nominal', title: 'predicted', legend: { labelLimit: 300 }, scale: { domain: [...PREDICTED], range: ['circle', 'cross', 'square'] } },
       },
     });
   }
@@ -178,7 +179,7 @@ export function phaseMapFigure(cells: PhaseCell[], x: string, y: string, title: 
     title,
     spec: {
       $schema: SCHEMA,
-      title: { text: title, subtitle: 'colour: measured phase (majority over seeds, opacity its fraction); red markers: the effective theory\'s prediction; red line: where the prediction flips between generalisation and not' },
+      title: { text: title, subtitle: ['colour: measured phase (majority over seeds, opacity its fraction)', "red markers: the effective theory's prediction; red line: where it flips between generalisation and not"] },
       width: 360,
       height: 320,
       layer,
@@ -216,7 +217,7 @@ export function curveFigure(points: CurvePoint[], x: string, title: string, thre
     if (p.stepsTest !== null) steps.push({ x: p.x, series: 'test', steps: p.stepsTest, reached: `${p.reachedTest}/${p.runs}` });
   }
   const xEnc = { field: 'x', type: 'quantitative', title: x, scale: { zero: false } };
-  const color = { field: 'series', type: 'nominal', title: null };
+  const color = { field: 'series', type: 'nominal', title: null, legend: { labelLimit: 300 } };
   return {
     name: index === 0 ? 'grokking-accuracy' : `grokking-accuracy-${index + 1}`,
     title,
