@@ -352,7 +352,7 @@ export function summarizeGrokking(inputs: SummaryInput[], o: GrokkingOptions): {
       y: 'test accuracy',
       expect: `measured ≤ ideal + ${o.idealTolerance} in ≥ 90 % of runs (partly: ≥ 70 %)`,
       verdict: f === null ? 'not measured' : f >= 0.9 ? 'reproduced' : f >= 0.7 ? 'partly' : 'not reproduced',
-      reason: f === null ? 'no run has both a measured and an ideal test accuracy (not an addition table?)' : `${within}/${both.length} runs (${pct(f)})`,
+      reason: !runs.length ? `no run has the setting ${c.x}` : f === null ? 'no run has both a measured and an ideal test accuracy (the task is not an addition table)' : `${within}/${both.length} runs (${pct(f)})`,
     });
     const predPairs = runs.filter((r) => r.row.testAccuracy !== null && r.row.predictedTestAccuracy !== null);
     const mad = predPairs.length ? predPairs.reduce((a, r) => a + Math.abs((r.row.testAccuracy as number) - (r.row.predictedTestAccuracy as number)), 0) / predPairs.length : null;
@@ -362,7 +362,7 @@ export function summarizeGrokking(inputs: SummaryInput[], o: GrokkingOptions): {
       y: 'test accuracy',
       expect: 'mean |predicted − measured| ≤ 0.05 (partly: ≤ 0.15)',
       verdict: mad === null ? 'not measured' : mad <= 0.05 ? 'reproduced' : mad <= 0.15 ? 'partly' : 'not reproduced',
-      reason: mad === null ? 'no run has a predicted accuracy' : `mean |predicted − measured| = ${mad.toFixed(3)} over ${predPairs.length} runs`,
+      reason: !runs.length ? `no run has the setting ${c.x}` : mad === null ? 'no run has a predicted accuracy' : `mean |predicted − measured| = ${mad.toFixed(3)} over ${predPairs.length} runs`,
     });
     if (points.length) {
       const low = points[0];
