@@ -30,6 +30,7 @@ export const BUILTIN_PLUGINS: BuiltinPlugins = {
     correlations: '@goldstone/analysis-correlations',
     cumulants: '@goldstone/analysis-cumulants',
     geneft: '@goldstone/analysis-geneft',
+    grokking: '@goldstone/analysis-grokking',
   },
 };
 

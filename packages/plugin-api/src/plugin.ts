@@ -346,6 +346,20 @@ export interface SummaryInput {
   result: AnalysisResult;
 }
 
+/**
+ * A claim a summary tested, with its verdict: a summary's `result.claims` rows, which the sweep
+ * report states first. `x` and `y` name what was compared, `expect` what would reproduce it,
+ * `reason` the numbers behind the verdict.
+ */
+export interface SummaryClaim {
+  claim: string;
+  x?: string;
+  y?: string;
+  expect?: string;
+  verdict: 'reproduced' | 'partly' | 'not reproduced' | 'contradicted' | 'not measured';
+  reason: string;
+}
+
 export interface AnalysisPlugin<S extends z.ZodType = z.ZodType> extends PluginBase<'analysis', S> {
   run(ctx: AnalysisContext, options: z.output<S>): Promise<AnalysisResult>;
   /** Hooks into training (e.g. record a trajectory), set up before training starts. */
