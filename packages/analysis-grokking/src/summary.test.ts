@@ -80,6 +80,12 @@ describe('phase map summary', () => {
     expect(boundary.mark.type).toBe('rule');
     expect(boundary.data.values).toHaveLength(2);
     for (const s of boundary.data.values) expect(s.y).toBeCloseTo(10 ** -3.5, 12);
+    expect(figures[0].spec.title.subtitle[1]).toMatch(/^red markers: the effective theory's prediction/);
+    // without predictions (repon off) the map says so instead of promising markers
+    const bare = runs.map((r) => ({ ...r, result: { ...r.result, result: { ...(r.result.result as object), repon: null } } })) as SummaryInput[];
+    const plain = summarizeGrokking(bare, o) as { figures: any[] };
+    expect(plain.figures[0].spec.layer).toHaveLength(1);
+    expect(plain.figures[0].spec.title.subtitle[1]).toBe('no effective-theory prediction (T_r and T_m were not both measured)');
   });
 
   it('a map restricted to a part, or a map whose settings no run has, is measured accordingly', () => {

@@ -179,7 +179,13 @@ export function phaseMapFigure(cells: PhaseCell[], x: string, y: string, title: 
     title,
     spec: {
       $schema: SCHEMA,
-      title: { text: title, subtitle: ['colour: measured phase (majority over seeds, opacity its fraction)', "red markers: the effective theory's prediction; red line: where it flips between generalisation and not"] },
+      title: {
+        text: title,
+        subtitle: [
+          'colour: measured phase (majority over seeds, opacity its fraction)',
+          ...(markers.length ? ["red markers: the effective theory's prediction; red line: where it flips between generalisation and not"] : ['no effective-theory prediction (T_r and T_m were not both measured)']),
+        ],
+      },
       width: 360,
       height: 320,
       layer,
