@@ -1,4 +1,5 @@
 import type { Rng } from '@goldstone/plugin-api';
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { quantile, sampleRankCorrelation } from 'simple-statistics';
 
 /** An embedding table: `n` rows of `d` values, row-major (E[i·d + c] is coordinate c of node i). */
@@ -68,55 +69,29 @@ export function centred(e: Embedding): Float64Array {
 
 /**
  * The first principal coordinate of the nodes: the centred embedding projected on the top
- * eigenvector of its d×d covariance (power iteration from a fixed start, 500 steps or until the
- * direction moves less than 1e-12), signed so that the largest loading is positive. Also the
- * fraction of the total variance on that axis.
+ * eigenvector of its d×d covariance (ml-matrix's symmetric eigendecomposition), signed so that the
+ * largest loading is positive. Also the fraction of the total variance on that axis.
  */
 export function firstPrincipalCoordinate(e: Embedding): { coordinate: number[]; varianceFraction: number } {
   const { n, d } = e;
   const x = centred(e);
-  const cov = new Float64Array(d * d);
-  for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) cov[a * d + b] += x[i * d + a] * x[i * d + b];
-  let total = 0;
-  for (let a = 0; a < d; a++) total += cov[a * d + a];
+  const cov = Matrix.zeros(d, d);
+  for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) cov.set(a, b, cov.get(a, b) + x[i * d + a] * x[i * d + b]);
+  const total = cov.trace();
   if (total === 0) return { coordinate: new Array<number>(n).fill(0), varianceFraction: 0 };
-  // start from the covariance's largest column (not orthogonal to the top eigenvector unless that one has no weight there)
-  let v = new Float64Array(d);
-  let best = -1;
-  for (let b = 0; b < d; b++) {
-    let s = 0;
-    for (let a = 0; a < d; a++) s += cov[a * d + b] ** 2;
-    if (s > best) {
-      best = s;
-      for (let a = 0; a < d; a++) v[a] = cov[a * d + b];
-    }
-  }
-  const normalise = (u: Float64Array) => {
-    const len = Math.hypot(...u);
-    for (let a = 0; a < d; a++) u[a] /= len || 1;
-    return u;
-  };
-  normalise(v);
-  for (let it = 0; it < 500; it++) {
-    const w = new Float64Array(d);
-    for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) w[a] += cov[a * d + b] * v[b];
-    normalise(w);
-    let moved = 0;
-    for (let a = 0; a < d; a++) moved += (w[a] - v[a]) ** 2;
-    v = w;
-    if (moved < 1e-24) break;
-  }
+  const evd = new EigenvalueDecomposition(cov, { assumeSymmetric: true });
+  const lambdas = evd.realEigenvalues;
+  const top = lambdas.indexOf(Math.max(...lambdas));
+  const v = evd.eigenvectorMatrix.getColumn(top);
   let big = 0;
   for (let a = 0; a < d; a++) if (Math.abs(v[a]) > Math.abs(v[big])) big = a;
-  if (v[big] < 0) for (let a = 0; a < d; a++) v[a] = -v[a];
-  let lambda = 0;
-  for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) lambda += v[a] * cov[a * d + b] * v[b];
+  const sign = v[big] < 0 ? -1 : 1;
   const coordinate = Array.from({ length: n }, (_, i) => {
     let s = 0;
     for (let a = 0; a < d; a++) s += x[i * d + a] * v[a];
-    return s;
+    return sign * s;
   });
-  return { coordinate, varianceFraction: lambda / total };
+  return { coordinate, varianceFraction: lambdas[top] / total };
 }
 
 /** ‖E_a − E_b‖² (float64). */
