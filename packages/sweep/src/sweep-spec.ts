@@ -196,7 +196,7 @@ function checkAxisPaths(block: Record<string, unknown>, at: string, fail: (field
 
 /** Expand one grid × zip × seeds block (`at` is where it sits: `sweep`, `sweep.parts[1]`). */
 function resolveAxes(
-  spec: { grid?: Record<string, unknown>; zip?: Record<string, unknown>; seeds?: number[] },
+  spec: { grid?: Record<string, unknown[] | SweepRange>; zip?: Record<string, unknown[] | SweepRange>; seeds?: number[] },
   at: string,
   fail: (field: string, message: string) => UsageError,
   maxPoints: number,
@@ -206,14 +206,14 @@ function resolveAxes(
   for (const section of ['grid', 'zip'] as const) {
     for (const [path, axis] of Object.entries(spec[section] ?? {})) {
       if (Array.isArray(axis)) continue;
-      const { num } = 'logspace' in (axis as SweepRange) ? (axis as { logspace: { num: number } }).logspace : (axis as { linspace: { num: number } }).linspace;
+      const { num } = 'logspace' in axis ? axis.logspace : axis.linspace;
       if (num > maxPoints) throw tooManyPoints(file, `at least ${num} points (${at}.${section}.${path} has num ${num})`, maxPoints, num);
     }
   }
-  const expand = (section: 'grid' | 'zip', path: string, axis: unknown): Json[] => {
+  const expand = (section: 'grid' | 'zip', path: string, axis: unknown[] | SweepRange): Json[] => {
     if (Array.isArray(axis)) return axis.map(toJson);
     try {
-      return expandRange(axis as SweepRange);
+      return expandRange(axis);
     } catch (err) {
       throw fail(`${at}.${section}.${path}`, (err as Error).message);
     }
