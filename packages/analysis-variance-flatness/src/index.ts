@@ -7,7 +7,7 @@ export { findCrossing, profileFlatness, type Crossing, type CrossingOptions, typ
 export { linearFit, powerLawFit, studentTQuantile, studentTCdf, type LinearFit, type PowerLawFit } from './fit';
 export { recordTrajectory, recordingFor, defaultSubset, locateSubset, type Recording, type Snapshot } from './recorder';
 export { summarizeVarianceFlatness } from './summarize';
-export { linearTeacherData, linearNetLayout, layerBlock, linearNetLoss, linearNetGradient, linearNetHessian, gradientNoiseCovariance, sgdTrajectory, polishMinimum, discreteLyapunov, linearTheory, predictedPsi, type LinearTeacherOptions, type LinearDataset, type LinearNet, type LinearLayer, type SgdOptions, type SgdTrajectory, type LyapunovSolution, type LinearTheory } from './linear-theory';
+export { linearTeacherData, linearNetLayout, layerBlock, linearNetLoss, linearNetGradient, linearNetHessian, gradientNoiseCovariance, sgdTrajectory, polishMinimum, discreteLyapunov, linearTheory, predictedPsi, orbitTangentBasis, type LinearTeacherOptions, type LinearDataset, type LinearNet, type LinearLayer, type SgdOptions, type SgdTrajectory, type LyapunovSolution, type LinearTheory } from './linear-theory';
 
 /** The plugins this package provides. */
 export const plugins = [varianceFlatness];

@@ -9,6 +9,7 @@ import {
   linearNetLoss,
   linearTeacherData,
   linearTheory,
+  orbitTangentBasis,
   polishMinimum,
   predictedPsi,
   sgdTrajectory,
@@ -284,8 +285,41 @@ describe('two layers (y = W₂W₁·x, d = 12, h = 4, k = 8): the second layer',
       expect(r.totalMeasured / r.totalPredicted).toBeGreaterThan(0.9);
       expect(r.totalMeasured / r.totalPredicted).toBeLessThan(1.35);
     }
+    // Caveat, from two checks kept out of the suite for time: the same estimator on the linearised
+    // process itself (simulated with the same window) reads ψ 1.32, 1.40, 1.47 (3 seeds), i.e. the
+    // finite-window PCA biases ψ up by ~0.3 here; and SGD reads lower than that because it also moves
+    // along the GL(h) orbit (next test). The agreement below is therefore partly a cancellation.
     const p = pooled(runs.map((r) => r.psi));
     const predicted = mean(runs.map((r) => r.predicted));
     expect(Math.abs(p.mean - predicted)).toBeLessThan(p.halfWidth);
+  });
+
+  it('the fluctuations off the GL(h) orbit match the theory; the excess variance lies along the orbit', () => {
+    const traj = sgdTrajectory(data, net, { lr: 0.05, batch: 10, steps: 100000, recordFrom: 20000, recordEvery: 20, layer: 'W2', seed: 1 });
+    const star = polishMinimum(data, net, traj.windowMean).theta;
+    const th = linearTheory(data, net, star, { lr: 0.05, batch: 10, layer: 'W2' });
+    const Q = orbitTangentBasis(data, net, star, 'W2');
+    expect(Q.length).toBe(16);
+    const n = traj.block.length;
+    const centre = new Float64Array(n);
+    for (const s of traj.snapshots) for (let a = 0; a < n; a++) centre[a] += s[a] / traj.snapshots.length;
+    let measuredAll = 0;
+    let measuredOrbit = 0;
+    for (const s of traj.snapshots) {
+      const dev = s.map((x, a) => x - centre[a]);
+      measuredAll += dev.reduce((t, x) => t + x * x, 0) / traj.snapshots.length;
+      for (const q of Q) measuredOrbit += dev.reduce((t, x, a) => t + x * q[a], 0) ** 2 / traj.snapshots.length;
+    }
+    let predictedAll = 0;
+    let predictedOrbit = 0;
+    for (let a = 0; a < n; a++) predictedAll += th.covariance[a * n + a];
+    for (const q of Q) for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) predictedOrbit += q[a] * th.covariance[a * n + b] * q[b];
+    // Measured: off the orbit (16 directions) 3.834e-3 against 3.809e-3 predicted (ratio 1.007; with
+    // ~200 independent samples per direction the sampling error of this sum is ~3 %); along the orbit
+    // 1.57e-2 against 2.54e-3 (6.2×): the drift of the balance W₁W₁ᵀ − W₂ᵀW₂, absent from the theory.
+    const off = (measuredAll - measuredOrbit) / (predictedAll - predictedOrbit);
+    expect(off).toBeGreaterThan(0.9);
+    expect(off).toBeLessThan(1.1);
+    expect(measuredOrbit / predictedOrbit).toBeGreaterThan(2);
   });
 });

@@ -579,6 +579,42 @@ export function linearTheory(data: LinearDataset, net: LinearNet, thetaStar: Arr
 }
 
 /**
+ * An orthonormal basis of the part of one layer's block that the GL(h) orbit moves: the tangent
+ * (δW₁, δW₂) = (ΔW₁, −W₂Δ) restricted to W₂ is {W₂Δ}, to W₁ {ΔW₁} (Δ ∈ R^{h×h}; h² vectors when
+ * the factors have full rank). The linearised theory puts no noise along the orbit, so SGD motion
+ * along it (the slow drift of the balance W₁W₁ᵀ − W₂ᵀW₂) shows up in this subspace only.
+ */
+export function orbitTangentBasis(data: LinearDataset, net: LinearNet, theta: ArrayLike<number>, layer: LinearLayer): Float64Array[] {
+  checkTheta(data, net, theta, 'orbitTangentBasis');
+  if (net.layers !== 2) throw new RangeError('orbitTangentBasis: only the two-layer net has a GL(h) orbit');
+  const { d, k } = data;
+  const h = net.hidden;
+  const { offset, length: n } = layerBlock(data, net, layer);
+  const raw: Float64Array[] = [];
+  for (let i = 0; i < h; i++) {
+    for (let j = 0; j < h; j++) {
+      const v = new Float64Array(n);
+      // Δ = e_i e_jᵀ: (W₂Δ)[c, a] = W₂[c, i]·δ(a = j); (ΔW₁)[a, x] = δ(a = i)·W₁[j, x].
+      if (layer === 'W2') for (let c = 0; c < k; c++) v[c * h + j] = theta[offset + c * h + i];
+      else for (let x = 0; x < d; x++) v[i * d + x] = theta[j * d + x];
+      raw.push(v);
+    }
+  }
+  const basis: Float64Array[] = [];
+  const scale = Math.max(...raw.map((v) => Math.sqrt(v.reduce((t, x) => t + x * x, 0))));
+  for (const v of raw) {
+    for (const q of basis) {
+      let c = 0;
+      for (let a = 0; a < n; a++) c += q[a] * v[a];
+      for (let a = 0; a < n; a++) v[a] -= c * q[a];
+    }
+    const nv = Math.sqrt(v.reduce((t, x) => t + x * x, 0));
+    if (nv > 1e-10 * scale) basis.push(v.map((x) => x / nv));
+  }
+  return basis;
+}
+
+/**
  * ψ of σᵢ² ∝ Fᵢ^(−ψ) from paired variances and flatnesses (ordinary least squares of ln σ² on ln F,
  * the estimator `analyzeTrajectory` uses), over the 1-based `ranks` (default all).
  */
