@@ -1,10 +1,10 @@
 import type { Figure, Json, SummaryClaim, SummaryInput } from '@goldstone/plugin-api';
 import { bootstrapMean, SLOPE_ESTIMATORS, type SlopeEstimator } from './fit';
 import { FITS, psiLayers } from './figures';
+import { isPublishedSetting as isPublished, PUBLISHED } from './published';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
-/** Published ψ (Feng & Tu 2021). */
-const PUBLISHED_PSI = 4;
+const PUBLISHED_PSI = PUBLISHED.psi;
 /** Resamples of the bootstrap over seeds, and its fixed seed (the summary is deterministic). */
 const SEED_RESAMPLES = 4000;
 const SEED_SEED = 20210101;
@@ -33,8 +33,6 @@ function settingsKey(part: string | null, s: Record<string, Json>): string {
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-/** The published setting: α = 0.1, B = 50 (any training-set size). */
-const isPublished = (g: { lr: number | null; batchSize: number | null }) => g.lr !== null && Math.abs(g.lr - 0.1) < 1e-12 && g.batchSize === 50;
 
 const fmt = (x: SeedInterval) => `${x.mean.toFixed(2)} [${x.ci[0].toFixed(2)}, ${x.ci[1].toFixed(2)}]`;
 
@@ -111,7 +109,10 @@ export function summarizeVarianceFlatness(results: SummaryInput[], _options: unk
     });
   const parts = new Set(rows.map((r) => r.part));
   const alphaB = rows.filter((r) => r.part === 'alpha-b' || (!parts.has('alpha-b') && r.part !== 'train-size'));
-  const trainSizeRows = rows.filter((r) => r.part === 'train-size');
+  // the trainSize scan, with the published (α, B) point of the other parts at the same learning time (the full-size end of the scan)
+  const scan = rows.filter((r) => r.part === 'train-size');
+  const scanTimes = new Set(scan.map((r) => JSON.stringify(r.learningTime)));
+  const trainSizeRows = scan.length ? [...scan, ...rows.filter((r) => r.part !== 'train-size' && isPublished(r) && scanTimes.has(JSON.stringify(r.learningTime)) && !scan.some((s) => s.trainSize === r.trainSize))] : [];
   const figures: Figure[] = [];
   const abData = seedRows(alphaB, (r) => r.noiseScale);
   if (abData.length) {

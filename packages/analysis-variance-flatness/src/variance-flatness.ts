@@ -8,9 +8,9 @@ import { SLOPE_ESTIMATORS } from './fit';
 import { convergenceFigure, lossProfilesFigure, psiByFitToFigure, rankVarianceFigure, varianceFlatnessFigure } from './figures';
 import { defaultSubset, recordTrajectory, recordingFor, type WindowRecording, type WindowSpec } from './recorder';
 import { summarizeVarianceFlatness } from './summarize';
+import { PUBLISHED } from './published';
 
-/** Published values (Feng & Tu, PNAS 2021, arXiv 2001.01678) the results are compared with. */
-export const PUBLISHED = { psi: 4, gamma: [2, 3], topPcs: 35, topFraction: 0.9 } as const;
+export { PUBLISHED } from './published';
 
 const positive = z.number().positive();
 
@@ -385,7 +385,16 @@ export const varianceFlatness = defineAnalysis({
       spectrum: r.spectrum.slice(0, 1000),
       pca: r.pca,
       final: finalMetrics,
-      published: { psi: PUBLISHED.psi, gamma: [...PUBLISHED.gamma], topPcs: PUBLISHED.topPcs, topFraction: PUBLISHED.topFraction },
+      published: {
+        psi: PUBLISHED.psi,
+        gamma: [...PUBLISHED.gamma],
+        topPcs: PUBLISHED.topPcs,
+        topFraction: PUBLISHED.topFraction,
+        setting: PUBLISHED.setting,
+        // this run against the published ψ ≈ 4: by each fit, the difference and whether its bootstrap interval covers 4
+        psiMinusPublished: r.fits ? Object.fromEntries(SLOPE_ESTIMATORS.map((e) => [e, r.fits![e].value - PUBLISHED.psi])) : null,
+        intervalCoversPublished: r.fits ? Object.fromEntries(SLOPE_ESTIMATORS.map((e) => [e, r.fits![e].ci[0] <= PUBLISHED.psi && PUBLISHED.psi <= r.fits![e].ci[1]])) : null,
+      },
     };
     const evaluations = analysed.reduce((a, x) => a + x.r.evaluations, 0);
     return {
