@@ -90,24 +90,7 @@ export function linearFit(x: ArrayLike<number>, y: ArrayLike<number>, level = 0.
   const n = x.length;
   if (n !== y.length) throw new Error('linearFit: x and y differ in length');
   if (n < 3) throw new Error(`linearFit: need at least 3 points, got ${n}`);
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += x[i];
-    my += y[i];
-  }
-  mx /= n;
-  my /= n;
-  let sxx = 0;
-  let sxy = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = x[i] - mx;
-    const dy = y[i] - my;
-    sxx += dx * dx;
-    sxy += dx * dy;
-    syy += dy * dy;
-  }
+  const { sxx, sxy, syy, mx, my } = moments(x, y);
   if (!(sxx > 0)) throw new Error('linearFit: all x values are equal');
   const slope = sxy / sxx;
   const intercept = my - slope * mx;
