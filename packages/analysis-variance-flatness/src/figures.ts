@@ -31,7 +31,7 @@ export function psiDomain(rows: readonly Record<string, unknown>[]): [number, nu
 /** Layers of ψ by fit against x: interval rules, points, numbers on the points, the dashed published ψ ≈ 4. */
 export function psiLayers(rows: readonly Record<string, unknown>[], xTitle: string, xScale: Record<string, unknown> = {}): Record<string, unknown>[] {
   const y = { field: 'psi', type: 'quantitative', title: 'ψ', scale: { domain: psiDomain(rows) } };
-  const x = { field: 'x', type: 'quantitative', title: xTitle, scale: { zero: false, ...xScale } };
+  const x = { field: 'x', type: 'quantitative', title: xTitle, scale: xScale.type === 'log' ? xScale : { zero: false, ...xScale } };
   const color = { field: 'fit', type: 'nominal', title: 'fit' };
   return [
     { data: { values: rows }, mark: 'rule', encoding: { x, y: { field: 'lo', type: 'quantitative', scale: y.scale, title: 'ψ' }, y2: { field: 'hi' }, color } },
