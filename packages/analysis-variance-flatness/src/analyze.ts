@@ -1,6 +1,6 @@
 import { cosine, trajectoryPca, type PcaMethod, type TrajectoryPca } from './pca';
 import { profileFlatness } from './root-finding';
-import { linearFit, powerLawFit, type PowerLawFit } from './fit';
+import { bootstrapFits, linearFit, powerLawFit, SLOPE_ESTIMATORS, type PowerLawFit, type SlopeEstimator } from './fit';
 
 export interface AnalyzeOptions {
   /** PCs whose flatness is measured (1-based ranks 1 … components). */
@@ -25,6 +25,14 @@ export interface AnalyzeOptions {
   pcaMethod: PcaMethod;
   /** Confidence level of the intervals. */
   level: number;
+  /** ψ is fitted over PCs of rank fitFrom … fitTo (defaults: 2, or 1 without excludeFirst; components). */
+  fitFrom?: number;
+  fitTo?: number;
+  /** ψ against the number of PCs used: the fit repeated with these fitTo values (clipped to components). */
+  fitToScan: number[];
+  /** Bootstrap resamples over PCs for the intervals of the OLS, reverse and RMA fits, and their seed. */
+  bootstrap: number;
+  seed: number;
 }
 
 export const DEFAULT_ANALYZE_OPTIONS: AnalyzeOptions = {
@@ -42,7 +50,50 @@ export const DEFAULT_ANALYZE_OPTIONS: AnalyzeOptions = {
   relTol: 1e-4,
   pcaMethod: 'auto',
   level: 0.95,
+  fitToScan: [],
+  bootstrap: 2000,
+  seed: 1,
 };
+
+/** ψ by one estimator: −slope of ln σᵢ² against ln Fᵢ, with its percentile bootstrap interval over PCs. */
+export interface PsiEstimate {
+  value: number;
+  ci: [number, number];
+  /** ln σ² ≈ intercept − ψ ln F (for drawing the line). */
+  intercept: number;
+}
+
+/**
+ * ψ by the three estimators over one PC range: OLS of ln σ² on ln F (ψ = −slope), the reverse
+ * regression of ln F on ln σ² inverted, and the reduced major axis; intervals from one seeded
+ * bootstrap over the PCs.
+ */
+export interface PsiFits {
+  ols: PsiEstimate;
+  reverse: PsiEstimate;
+  rma: PsiEstimate;
+  r2: number;
+  n: number;
+  from: number;
+  to: number;
+  ranks: number[];
+  level: number;
+  resamples: number;
+  seed: number;
+}
+
+/** The three fits of ψ over the usable PCs with ranks from … to; null if fewer than 3. */
+export function psiFits(components: readonly ComponentResult[], from: number, to: number, o: { level: number; bootstrap: number; seed: number }): PsiFits | null {
+  const used = components.filter((c) => c.rank >= from && c.rank <= to && c.flatness !== null && c.flatness > 0 && c.variance > 0);
+  if (used.length < 3) return null;
+  const x = used.map((c) => Math.log(c.flatness!));
+  if (x.every((v) => v === x[0])) return null;
+  const y = used.map((c) => Math.log(c.variance));
+  const f = bootstrapFits(x, y, { resamples: o.bootstrap, level: o.level, seed: o.seed });
+  const est = (e: SlopeEstimator): PsiEstimate => ({ value: -f[e].slope, ci: [-f[e].ci[1], -f[e].ci[0]], intercept: f[e].intercept });
+  const [ols, reverse, rma] = SLOPE_ESTIMATORS.map(est);
+  return { ols, reverse, rma, r2: f.r2, n: f.n, from, to, ranks: used.map((c) => c.rank), level: o.level, resamples: o.bootstrap, seed: o.seed };
+}
 
 export interface ComponentResult {
   /** 1-based rank of the PC. */
@@ -65,6 +116,10 @@ export interface VarianceFlatness {
   /** ψ of σᵢ² ∝ Fᵢ^(−ψ): −(slope of ln σ² on ln F); null with a reason if fewer than 3 usable PCs. */
   psi: { value: number; stdErr: number; ci: [number, number]; level: number; r2: number; n: number; ranks: number[]; prefactor: number } | null;
   psiNote?: string;
+  /** ψ by OLS, reverse regression and reduced major axis over PCs fitFrom … fitTo, with bootstrap intervals over PCs. */
+  fits: PsiFits | null;
+  /** ψ against the number of PCs used: the three fits over fitFrom … k for each k of fitToScan. */
+  psiByFitTo: PsiFits[];
   /** γ of σᵢ² ∝ i^(−γ) over ranks from … to. */
   gamma: { value: number; stdErr: number; ci: [number, number]; r2: number; from: number; to: number } | null;
   /** Variance spectrum σᵢ² in rank order (all min(T, N) values). */
@@ -108,8 +163,22 @@ export function analyzeTrajectory(
   opts: Partial<AnalyzeOptions> & { center?: ArrayLike<number>; onComponent?: (rank: number) => void } = {},
 ): VarianceFlatness {
   const o: AnalyzeOptions = { ...DEFAULT_ANALYZE_OPTIONS, ...opts };
-  const profileRanks = o.profileComponents.filter((r) => r >= 1 && r <= o.components);
   const pca = trajectoryPca(snapshots, { components: Math.max(o.components, 5), method: o.pcaMethod });
+  return analyzePca(pca, { first: snapshots[0], last: snapshots[snapshots.length - 1] }, lossAt, opts);
+}
+
+/**
+ * `analyzeTrajectory` after the PCA: the same analysis from a trajectory's PCA and its first and
+ * last snapshot (so that a recorder can reduce a finished window to its PCA and drop the snapshots).
+ */
+export function analyzePca(
+  pca: TrajectoryPca,
+  ends: { first: ArrayLike<number>; last: ArrayLike<number> },
+  lossAt: (w: Float64Array) => number,
+  opts: Partial<AnalyzeOptions> & { center?: ArrayLike<number>; onComponent?: (rank: number) => void } = {},
+): VarianceFlatness {
+  const o: AnalyzeOptions = { ...DEFAULT_ANALYZE_OPTIONS, ...opts };
+  const profileRanks = o.profileComponents.filter((r) => r >= 1 && r <= o.components);
   const N = pca.dimension;
   const w0 = Float64Array.from(opts.center ?? pca.mean);
   if (w0.length !== N) throw new Error(`analyzeTrajectory: center has ${w0.length} values, snapshots ${N}`);
@@ -142,7 +211,12 @@ export function analyzeTrajectory(
     opts.onComponent?.(i + 1);
   }
 
-  const usable = components.filter((c) => c.flatness !== null && c.flatness > 0 && c.variance > 0 && !(o.excludeFirst && c.rank === 1));
+  const fitFrom = Math.max(o.fitFrom ?? (o.excludeFirst ? 2 : 1), o.excludeFirst ? 2 : 1);
+  const fitTo = Math.min(o.fitTo ?? count, count);
+  const usable = components.filter((c) => c.flatness !== null && c.flatness > 0 && c.variance > 0 && c.rank >= fitFrom && c.rank <= fitTo);
+  const fits = psiFits(components, fitFrom, fitTo, o);
+  const scan = [...new Set(o.fitToScan.map((k) => Math.min(k, count)))].filter((k) => k >= fitFrom + 2).sort((a, b) => a - b);
+  const psiByFitTo = scan.map((k) => psiFits(components, fitFrom, k, o)).filter((f): f is PsiFits => f !== null);
   let psi: VarianceFlatness['psi'] = null;
   let psiNote: string | undefined;
   if (usable.length >= 3) {
@@ -195,8 +269,8 @@ export function analyzeTrajectory(
   }
   const top = rest.slice(0, o.topK).reduce((a, b) => a + b, 0) / (restTotal || 1);
 
-  const first = Float64Array.from(snapshots[0]);
-  const last = snapshots[snapshots.length - 1];
+  const first = Float64Array.from(ends.first);
+  const last = ends.last;
   const displacement = first.map((v, j) => last[j] - v);
   let driftRank = 1;
   let driftCosine = 0;
@@ -234,6 +308,8 @@ export function analyzeTrajectory(
     threshold,
     components,
     psi,
+    fits,
+    psiByFitTo,
     gamma,
     spectrum,
     fractions: { excludesFirst: o.excludeFirst, topK: o.topK, top, pcsFor90, first: pca.totalVariance > 0 ? spectrum[0] / pca.totalVariance : 0 },

@@ -53,4 +53,20 @@ describe('variance-flatness options are checked before training (the check hook)
       'exp.yaml: analyses[0].options.every: recording every 5 steps of the last 1 epochs (1 steps each) gives 1 snapshots; at least 3 are needed: lower every or widen the window',
     );
   });
+
+  it('learning-time windows: lr must equal train.lr, the windows must lie inside the training, an end is needed', async () => {
+    // 4 steps per epoch, 5 epochs: 20 steps, t = 0.05·20 = 1 at the end of training
+    const train = { epochs: 5, batchSize: 16, lr: 0.05 };
+    const lrErr = await usageError(train, { lr: 0.1, windowLength: 0.2, windowEnd: 1 });
+    expect(lrErr.message).toBe("exp.yaml: analyses[0].options.lr: lr places the windows in learning time and must equal the run's learning rate (train.lr: 0.05); found 0.1");
+    const late = await usageError(train, { lr: 0.05, windowLength: 0.2, windowEnds: [0.5, 1.5], every: 1 });
+    expect(late.message).toBe('exp.yaml: analyses[0].options.windowEnds: a window ending at learning time t = 1.5 (step 30) ends after the training (t = α·steps = 0.05·20 = 1); use at most 1');
+    const early = await usageError(train, { lr: 0.05, windowLength: 0.5, windowEnd: 0.3 });
+    expect(early.field).toBe('analyses[0].options.windowLength');
+    const noEnd = await usageError(train, { lr: 0.05, windowLength: 0.5 });
+    expect(noEnd.field).toBe('analyses[0].options.windowEnd');
+    const both = await usageError(train, { lr: 0.05, windowLength: 0.5, windowEnd: 1, windowEpochs: 2 });
+    expect(both.field).toBe('analyses[0].options.windowEpochs');
+    await expect(prepare(train, { lr: 0.05, windowLength: 0.25, windowEnds: [0.5, 1], every: 1 })).resolves.toBeDefined();
+  });
 });

@@ -36,18 +36,38 @@ function registry(): Registry {
 describe('experiments/feng-tu.yaml', () => {
   const raw = parse(readFileSync(file, 'utf8'));
 
-  it('declares the published setting at full size', () => {
+  it('declares the published setting at full size, windows by learning time, and a sweep at matched t', () => {
     const exp = parseExperiment(raw, { file });
     const resolved = resolveExperiment(exp, registry(), file);
+    expect(exp.task.options).toMatchObject({ trainSize: 9000, testSize: 1000 });
     expect(exp.model.options).toMatchObject({ hidden: [50, 50] });
     expect(exp.train).toMatchObject({ optimizer: 'sgd', lr: 0.1, batchSize: 50 });
-    expect(resolved.analyses[0].options).toMatchObject({ windowEpochs: 10, components: 50 });
-    expect(raw.sweep.grid['train.batchSize']).toContain(50);
-    expect(raw.sweep.grid['train.lr']).toContain(0.1);
-    expect(raw.sweep.seeds.length).toBeGreaterThan(1);
+    const o = resolved.analyses[0].options as Record<string, any>;
+    expect(o).toMatchObject({ lr: 0.1, center: 'mean', fitFrom: 2, fitTo: 50, components: 50 });
+    expect(o.bootstrap).toBeGreaterThanOrEqual(1000);
+    expect(o.windowEnds.length).toBeGreaterThanOrEqual(3);
+    // the convergence scan ends at the end of training: t = α · epochs · steps per epoch
+    const steps = (exp.train.epochs as number) * Math.ceil(9000 / 50);
+    expect(Math.max(...o.windowEnds)).toBeCloseTo(0.1 * steps, 9);
+    const parts = raw.sweep.parts as { name: string; zip: Record<string, unknown[]>; seeds?: number[] }[];
+    expect(parts.map((p) => p.name)).toEqual(['alpha-b', 'train-size']);
+    expect(raw.sweep.seeds.length).toBeGreaterThanOrEqual(5);
+    // alpha-b: every (α, B) row reaches the same learning time α · epochs · ⌈9000/B⌉, the analysis lr follows train.lr
+    const ab = parts[0].zip;
+    const times = (ab['train.lr'] as number[]).map((lr, i) => lr * (ab['train.epochs'] as number[])[i] * Math.ceil(9000 / (ab['train.batchSize'] as number[])[i]));
+    const ends = (ab['analyses[0].options.windowEnds'] as number[][]).map((e) => Math.max(...e));
+    times.forEach((t, i) => expect(t).toBeCloseTo(ends[i], 9));
+    expect(ab['analyses[0].options.lr']).toEqual(ab['train.lr']);
+    expect(ab['train.lr']).toContain(0.1);
+    expect(new Set((ab['train.lr'] as number[]).map((lr, i) => lr / (ab['train.batchSize'] as number[])[i])).size).toBeGreaterThan(2);
+    // train-size: the same t at α = 0.1, B = 50
+    const ts = parts[1].zip;
+    (ts['task.options.trainSize'] as number[]).forEach((n, i) =>
+      expect(0.1 * (ts['train.epochs'] as number[])[i] * Math.ceil(n / 50)).toBeCloseTo(Math.max(...(ts['analyses[0].options.windowEnds'] as number[][])[i]), 9),
+    );
   });
 
-  it('runs end to end at --quick size and reports ψ with an interval', async () => {
+  it('runs end to end at --quick size and reports ψ by three fits, the convergence scan and ψ against the PCs used', async () => {
     const exp = parseExperiment(raw, { file, quick: true });
     const resolved = resolveExperiment({ ...exp, backend: 'wasm' }, registry(), file);
     const store = await RunStore.create(join(dir, 'quick'));
@@ -58,10 +78,15 @@ describe('experiments/feng-tu.yaml', () => {
     const r = outcome.analyses['variance-flatness'].result as Record<string, any>;
     expect(r.subset).toEqual({ params: ['dense1.weight'], size: 2500 });
     expect(r.window.snapshots).toBeGreaterThan(20);
+    expect(r.window.placement).toBe('learning-time');
+    expect(r.windows.map((w: any) => w.endTime)).toEqual([10, 13, 16]);
+    expect(r.setting).toMatchObject({ lr: 0.1, batchSize: 50, trainSize: 1000, endTime: 16 });
     expect(r.psi).not.toBeNull();
-    expect(r.psi.ci[0]).toBeLessThan(r.psi.value);
-    expect(r.psi.ci[1]).toBeGreaterThan(r.psi.value);
-    expect(r.drift.driftRank).toBeGreaterThanOrEqual(1);
+    expect(r.fits.ols.value).toBeCloseTo(r.psi.value, 12);
+    for (const e of ['ols', 'reverse', 'rma']) expect(r.fits[e].ci[0]).toBeLessThanOrEqual(r.fits[e].ci[1]);
+    expect(r.psiByFitTo.map((f: any) => f.to)).toEqual([6, 9, 12]);
+    expect(r.convergence.windows).toBe(3);
+    expect(outcome.analyses['variance-flatness'].figures!.map((f) => f.name)).toContain('psi-convergence');
     expect(JSON.parse(readFileSync(join(dir, 'quick', 'analyses', 'variance-flatness.json'), 'utf8')).result.psi.value).toBe(r.psi.value);
   });
 });

@@ -1,5 +1,6 @@
 import type { ModelInstance, ParamSpec, Params, TrainHooks } from '@goldstone/plugin-api';
-import { sizeOf } from '@goldstone/core';
+import { paramsToArray, sizeOf } from '@goldstone/core';
+import { trajectoryPca, type PcaMethod, type TrajectoryPca } from './pca';
 
 /** One recorded snapshot of the parameter subset. */
 export interface Snapshot {
@@ -9,18 +10,45 @@ export interface Snapshot {
   values: Float32Array;
 }
 
+/**
+ * Where a window sits: the snapshot steps fromStep … toStep (1-based step counts after the update;
+ * `endTime`/`length` in learning time t = α·step when the window was placed that way), or the
+ * trailing last `epochs` epochs of training (the end not known before training ends).
+ */
+export type WindowSpec = { kind: 'steps'; fromStep: number; toStep: number; endTime?: number; length?: number } | { kind: 'trailing'; epochs: number };
+
+/** One window's record: its snapshots while it is in flight, then its PCA and means once closed. */
+export interface WindowRecording {
+  spec: WindowSpec;
+  /** Snapshots of the subset while the window is open (emptied when it closes). */
+  snapshots: Snapshot[];
+  /** Snapshot steps and epochs recorded (first, last) and how many. */
+  firstStep: number;
+  lastStep: number;
+  firstEpoch: number;
+  lastEpoch: number;
+  count: number;
+  closed: boolean;
+  /** Once closed: the PCA of the subset trajectory, its first and last snapshot. */
+  pca: TrajectoryPca | null;
+  first: Float32Array | null;
+  last: Float32Array | null;
+  /** Once closed: every parameter's mean over the window's snapshot steps, and its value at the last one. */
+  mean: Float64Array | null;
+  lastFull: Float32Array | null;
+}
+
 /** What the train hooks recorded for one model instance. */
 export interface Recording {
   /** The parameter tensors recorded, in flattening order, and where they sit in the flat vector. */
   names: string[];
   offsets: number[];
   sizes: number[];
-  /** Total size of the subset. */
+  /** Total size of the subset, and of all parameters. */
   size: number;
+  total: number;
   every: number;
-  windowEpochs: number;
-  /** Snapshots of the last `windowEpochs` epochs seen, oldest first. */
-  snapshots: Snapshot[];
+  windows: WindowRecording[];
   /** Steps seen in total. */
   steps: number;
 }
@@ -65,6 +93,17 @@ export function recordingFor(model: ModelInstance): Recording | undefined {
   return recordings.get(model);
 }
 
+/** The subset of a flat parameter vector (a new Float32Array). */
+export function subsetOf(flat: ArrayLike<number>, rec: Pick<Recording, 'offsets' | 'sizes' | 'size'>): Float32Array {
+  const out = new Float32Array(rec.size);
+  let at = 0;
+  rec.offsets.forEach((off, i) => {
+    for (let k = 0; k < rec.sizes[i]; k++) out[at + k] = flat[off + k];
+    at += rec.sizes[i];
+  });
+  return out;
+}
+
 /** Host copy of the subset of `params` (a new Float32Array). */
 export function copySubset(params: Params, rec: Pick<Recording, 'names' | 'sizes' | 'size'>): Float32Array {
   const out = new Float32Array(rec.size);
@@ -78,28 +117,105 @@ export function copySubset(params: Params, rec: Pick<Recording, 'names' | 'sizes
   return out;
 }
 
+/** Per-epoch running sums of every parameter (a trailing window drops whole epochs as it moves). */
+interface EpochSum {
+  epoch: number;
+  sum: Float64Array;
+  count: number;
+}
+
+function emptyWindow(spec: WindowSpec): WindowRecording {
+  return { spec, snapshots: [], firstStep: 0, lastStep: 0, firstEpoch: 0, lastEpoch: 0, count: 0, closed: false, pca: null, first: null, last: null, mean: null, lastFull: null };
+}
+
 /**
- * Train hooks that record the subset every `every` steps, keeping the snapshots of the last
- * `windowEpochs` epochs (older ones are dropped as training goes on), keyed by the model instance
- * so that the analysis's `run` finds them after training.
+ * Train hooks that record the subset every `every` steps inside each window, keyed by the model
+ * instance so that the analysis's `run` finds them after training. Only the windows in flight hold
+ * snapshots: when a window's last snapshot step has passed, its trajectory is reduced to its PCA
+ * (the top `components` directions and the spectrum), its first and last snapshot, and the mean of
+ * every parameter over its snapshot steps (accumulated as running sums while it was open), and its
+ * snapshots are dropped. A trailing window (the last `epochs` epochs) closes when training ends.
  */
-export function recordTrajectory(model: ModelInstance, opts: { params?: string[]; every: number; windowEpochs: number }): TrainHooks {
+export function recordTrajectory(
+  model: ModelInstance,
+  opts: { params?: string[]; every: number; windows: WindowSpec[]; components: number; pcaMethod?: PcaMethod },
+): TrainHooks {
   const located = locateSubset(model.specs, opts.params ?? defaultSubset(model.specs));
-  const rec: Recording = { ...located, every: opts.every, windowEpochs: opts.windowEpochs, snapshots: [], steps: 0 };
+  const total = model.specs.reduce((a, s) => a + sizeOf(s.shape), 0);
+  const rec: Recording = { ...located, total, every: opts.every, windows: [], steps: 0 };
   recordings.set(model, rec);
+  let sums: Float64Array[] = [];
+  let epochSums: EpochSum[][] = [];
+
+  const close = (i: number) => {
+    const w = rec.windows[i];
+    if (w.closed) return;
+    w.closed = true;
+    if (w.count === 0) return;
+    const mean = new Float64Array(total);
+    if (w.spec.kind === 'trailing') {
+      for (const b of epochSums[i]) for (let j = 0; j < total; j++) mean[j] += b.sum[j];
+    } else mean.set(sums[i]);
+    for (let j = 0; j < total; j++) mean[j] /= w.count;
+    w.mean = mean;
+    w.first = w.snapshots[0].values;
+    w.last = w.snapshots[w.snapshots.length - 1].values;
+    w.pca = w.snapshots.length >= 2 ? trajectoryPca(w.snapshots.map((s) => s.values), { components: Math.max(opts.components, 5), method: opts.pcaMethod }) : null;
+    w.snapshots = [];
+    sums[i] = new Float64Array(0);
+    epochSums[i] = [];
+  };
+
   return {
     onStart() {
-      rec.snapshots = [];
+      rec.windows = opts.windows.map(emptyWindow);
       rec.steps = 0;
+      sums = opts.windows.map((s) => (s.kind === 'steps' ? new Float64Array(total) : new Float64Array(0)));
+      epochSums = opts.windows.map(() => []);
     },
     onStep({ step, epoch, params }) {
       rec.steps++;
       if (step % rec.every !== 0) return;
-      rec.snapshots.push({ step, epoch, values: copySubset(params, rec) });
-      const oldest = epoch - rec.windowEpochs + 1;
-      let drop = 0;
-      while (drop < rec.snapshots.length && rec.snapshots[drop].epoch < oldest) drop++;
-      if (drop > 0) rec.snapshots.splice(0, drop);
+      const open = rec.windows.map((w, i) => ({ w, i })).filter(({ w }) => !w.closed && (w.spec.kind === 'trailing' || (step >= w.spec.fromStep && step <= w.spec.toStep)));
+      if (open.length === 0) return;
+      const flat = paramsToArray(params, model.specs);
+      const values = subsetOf(flat, rec);
+      for (const { w, i } of open) {
+        if (w.count === 0) {
+          w.firstStep = step;
+          w.firstEpoch = epoch;
+        }
+        w.count++;
+        w.lastStep = step;
+        w.lastEpoch = epoch;
+        w.lastFull = flat;
+        w.snapshots.push({ step, epoch, values });
+        if (w.spec.kind === 'steps') {
+          const s = sums[i];
+          for (let j = 0; j < total; j++) s[j] += flat[j];
+          if (step + rec.every > w.spec.toStep) close(i);
+        } else {
+          const blocks = epochSums[i];
+          let b = blocks[blocks.length - 1];
+          if (!b || b.epoch !== epoch) blocks.push((b = { epoch, sum: new Float64Array(total), count: 0 }));
+          for (let j = 0; j < total; j++) b.sum[j] += flat[j];
+          b.count++;
+          // keep the last `epochs` epochs: drop older snapshots and epoch sums
+          const oldest = epoch - w.spec.epochs + 1;
+          let drop = 0;
+          while (drop < w.snapshots.length && w.snapshots[drop].epoch < oldest) drop++;
+          if (drop > 0) {
+            w.snapshots.splice(0, drop);
+            w.count = w.snapshots.length;
+            w.firstStep = w.snapshots[0].step;
+            w.firstEpoch = w.snapshots[0].epoch;
+          }
+          while (blocks.length && blocks[0].epoch < oldest) blocks.shift();
+        }
+      }
+    },
+    onEnd() {
+      rec.windows.forEach((_, i) => close(i));
     },
   };
 }

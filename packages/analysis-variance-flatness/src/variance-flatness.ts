@@ -2,28 +2,39 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { API_VERSION, checkParamNames, defineAnalysis, formatBytes, type AnalysisCheckContext, type OptionIssue, type AnalysisContext, type AnalysisResult, type Json, packageInfo } from '@goldstone/plugin-api';
 import { evaluate } from '@goldstone/trainer';
-import { paramsFromArray, paramsToArray, disposeParams, sizeOf, splitTensors } from '@goldstone/core';
-import { analyzeTrajectory } from './analyze';
-import { lossProfilesFigure, rankVarianceFigure, varianceFlatnessFigure } from './figures';
-import { defaultSubset, recordTrajectory, recordingFor } from './recorder';
+import { paramsFromArray, disposeParams, sizeOf, splitTensors } from '@goldstone/core';
+import { analyzePca, type PsiFits, type VarianceFlatness } from './analyze';
+import { SLOPE_ESTIMATORS } from './fit';
+import { convergenceFigure, lossProfilesFigure, psiByFitToFigure, rankVarianceFigure, varianceFlatnessFigure } from './figures';
+import { defaultSubset, recordTrajectory, recordingFor, type WindowRecording, type WindowSpec } from './recorder';
 import { summarizeVarianceFlatness } from './summarize';
+import { PUBLISHED } from './published';
 
-/** Published values (Feng & Tu, PNAS 2021, arXiv 2001.01678) the results are compared with. */
-export const PUBLISHED = { psi: 4, gamma: [2, 3], topPcs: 35, topFraction: 0.9 } as const;
+export { PUBLISHED } from './published';
+
+const positive = z.number().positive();
 
 /** Options of the `variance-flatness` analysis (all have defaults; `{}` is valid). */
 export const varianceFlatnessOptions = z
   .strictObject({
     /** Parameter tensors to record (default: the weight matrices between the first and the last). */
     params: z.array(z.string().min(1)).min(1).optional().describe('Parameter tensors to record (default: the weight matrices between the first and the last)'),
-    /** The window: the last this many epochs of training. */
-    windowEpochs: z.number().int().positive().default(10).describe('The window: the last this many epochs of training'),
+    /** Legacy window: the last this many epochs of training (default 10 when no learning-time window is given). */
+    windowEpochs: z.number().int().positive().optional().describe('Legacy window: the last this many epochs of training (default 10 when windowLength is not given)'),
+    /** The run's learning rate α, which places windows in learning time t = α·steps (must equal train.lr). */
+    lr: positive.optional().describe("The run's learning rate α (must equal train.lr): windows are placed in learning time t = α·steps"),
+    /** Window length in learning time t = α·steps (needs lr). */
+    windowLength: positive.optional().describe('Window length in learning time t = α·steps (needs lr and windowEnd or windowEnds)'),
+    /** Learning time at which the reported window ends (default: the largest of windowEnds). */
+    windowEnd: positive.optional().describe('Learning time t at which the reported window ends (default: the largest of windowEnds)'),
+    /** Several window ends (learning time) for the convergence scan: ψ and r² at each. */
+    windowEnds: z.array(positive).min(1).optional().describe('Window ends in learning time for the convergence scan (ψ and r² at each)'),
     /** Record every this many SGD steps. */
     every: z.number().int().positive().default(2).describe('Record every this many SGD steps'),
     /** Measure the flatness of the top this many PCs. */
     components: z.number().int().min(3).default(50).describe('Measure the flatness of the top this many PCs'),
-    /** Centre of the loss profiles: the trajectory mean ⟨w⟩ (published) or the final weights. */
-    center: z.enum(['mean', 'final']).default('mean').describe('Centre of the loss profiles: the trajectory mean ⟨w⟩ (published) or the final weights'),
+    /** Centre of the loss profiles: every parameter at its window mean (published ⟨w⟩) or at the window's last values. */
+    center: z.enum(['mean', 'final']).default('mean').describe("Centre of the loss profiles: every parameter at its window mean ⟨w⟩ (published) or at the window's last values"),
     /** Training examples in the loss L (default: the whole train split). */
     lossExamples: z.number().int().positive().optional().describe('Training examples in the loss L (default: the whole train split)'),
     /** Examples per forward pass when evaluating L. */
@@ -32,6 +43,13 @@ export const varianceFlatnessOptions = z
     thresholdFactor: z.number().gt(1).default(Math.E).describe('The flatness level as a multiple of L₀ (published: e)'),
     /** Leave PC1 (the drift along ⟨w⟩) out of the ψ fit and the variance fractions. */
     excludeFirst: z.boolean().default(true).describe('Leave PC1 (the drift along ⟨w⟩) out of the ψ fit and the variance fractions'),
+    /** ψ is fitted over PC ranks fitFrom … fitTo, fixed in advance. */
+    fitFrom: z.number().int().positive().default(2).describe('First PC rank of the ψ fit (PC1 is excluded anyway with excludeFirst)'),
+    fitTo: z.number().int().positive().default(50).describe('Last PC rank of the ψ fit (clipped to components)'),
+    /** ψ against the number of PCs used: the fit repeated with fitTo set to each of these. */
+    fitToScan: z.array(z.number().int().positive()).default([10, 15, 20, 25, 30, 40, 50]).describe('fitTo values of the figure ψ against the number of PCs used'),
+    /** Bootstrap resamples over PCs (percentile intervals, seeded by the run's seed). */
+    bootstrap: z.number().int().min(1000).default(2000).describe("Bootstrap resamples over PCs for the intervals on ψ (at least 1000; seeded by the run's seed)"),
     /** γ of σᵢ² ∝ i^(−γ) is fitted over ranks gammaFrom … gammaTo. */
     gammaFrom: z.number().int().positive().default(20).describe('First rank of the fit of γ in σᵢ² ∝ i^(−γ)'),
     gammaTo: z.number().int().positive().default(500).describe('Last rank of the fit of γ in σᵢ² ∝ i^(−γ) (at least gammaFrom + 2)'),
@@ -50,42 +68,121 @@ export const varianceFlatnessOptions = z
   })
   .superRefine((o, ctx) => {
     if (o.gammaTo < o.gammaFrom + 2) ctx.addIssue({ code: 'custom', path: ['gammaTo'], message: `gammaTo must be at least gammaFrom + 2 (${o.gammaFrom + 2})` });
+    if (o.fitTo < o.fitFrom + 2) ctx.addIssue({ code: 'custom', path: ['fitTo'], message: `fitTo must be at least fitFrom + 2 (${o.fitFrom + 2})` });
+    const timed = o.windowLength !== undefined || o.windowEnd !== undefined || o.windowEnds !== undefined;
+    if (timed && o.windowEpochs !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['windowEpochs'], message: 'windowEpochs (the last epochs of training) cannot be combined with learning-time windows (windowLength, windowEnd, windowEnds); give the length as windowLength = α·steps instead' });
+    }
+    if (timed) {
+      if (o.lr === undefined) ctx.addIssue({ code: 'custom', path: ['lr'], message: 'learning-time windows need the run\'s learning rate: set lr to train.lr' });
+      if (o.windowLength === undefined) ctx.addIssue({ code: 'custom', path: ['windowLength'], message: 'learning-time windows need a length in learning time (α·steps), e.g. 10 epochs × α × steps per epoch' });
+      if (o.windowEnd === undefined && o.windowEnds === undefined) ctx.addIssue({ code: 'custom', path: ['windowEnd'], message: 'learning-time windows need an end: set windowEnd (or windowEnds) in learning time α·steps' });
+    }
   });
 
 export type VarianceFlatnessOptions = z.output<typeof varianceFlatnessOptions>;
 
+/** One planned window in steps, and where it sits in learning time when it was placed that way. */
+export interface PlannedWindow {
+  spec: WindowSpec;
+  /** Learning time t = α·step of the window's end and its length, when placed by learning time. */
+  endTime?: number;
+  length?: number;
+}
+
 /**
- * The `check` hook: the parameters named exist, the window fits in the training and holds at
- * least three snapshots, and the recorded trajectory (float32 snapshots, then the float64 PCA)
- * fits in memory.
+ * The windows of the options in SGD steps. Learning-time windows (`lr`, `windowLength`, `windowEnd`
+ * or `windowEnds`): the steps s with t_end − length < α·s ≤ t_end, i.e. steps
+ * round(t_end/α) − round(length/α) + 1 … round(t_end/α), for each end in increasing order, the
+ * reported one (`windowEnd`, default the largest) included; `main` is its index. Otherwise one
+ * trailing window of the last `windowEpochs` (default 10) epochs.
+ */
+export function planWindows(o: VarianceFlatnessOptions): { windows: PlannedWindow[]; main: number; mode: 'learning-time' | 'epochs' } {
+  if (o.lr !== undefined && o.windowLength !== undefined && (o.windowEnd !== undefined || o.windowEnds !== undefined)) {
+    const ends = [...new Set([...(o.windowEnds ?? []), ...(o.windowEnd !== undefined ? [o.windowEnd] : [])])].sort((a, b) => a - b);
+    const mainEnd = o.windowEnd ?? ends[ends.length - 1];
+    const lengthSteps = Math.max(1, Math.round(o.windowLength / o.lr));
+    const windows = ends.map((end): PlannedWindow => {
+      const toStep = Math.round(end / o.lr!);
+      return { spec: { kind: 'steps', fromStep: toStep - lengthSteps + 1, toStep, endTime: end, length: o.windowLength }, endTime: end, length: o.windowLength };
+    });
+    return { windows, main: ends.indexOf(mainEnd), mode: 'learning-time' };
+  }
+  return { windows: [{ spec: { kind: 'trailing', epochs: o.windowEpochs ?? 10 } }], main: 0, mode: 'epochs' };
+}
+
+/**
+ * The `check` hook: the parameters named exist; `lr` equals the experiment's learning rate; every
+ * window lies inside the training and holds at least three snapshots; and the recording fits in
+ * memory: the snapshots of the windows in flight at once (float32) with the PCA of one (float64 copy
+ * and Gram matrix), plus what each closed window keeps (its top PCs, spectrum and the mean and last
+ * value of every parameter).
  */
 export function varianceFlatnessIssues(o: VarianceFlatnessOptions, { task, model, train, memoryLimit }: AnalysisCheckContext): OptionIssue[] {
   const issues = checkParamNames(model, 'params', o.params);
   if (issues.length) return issues;
-  if (o.windowEpochs > train.epochs) {
-    return [{ field: 'windowEpochs', message: `a window of the last ${o.windowEpochs} epochs is longer than the training (train.epochs: ${train.epochs}); use at most ${train.epochs}` }];
-  }
   const stepsPerEpoch = Math.ceil(task.splits.train.n / train.batchSize);
-  const snapshots = Math.ceil((o.windowEpochs * stepsPerEpoch) / o.every);
-  if (snapshots < 3) {
-    return [{ field: 'every', message: `recording every ${o.every} steps of the last ${o.windowEpochs} epochs (${stepsPerEpoch} steps each) gives ${snapshots} snapshots; at least 3 are needed: lower every or widen the window` }];
+  const totalSteps = train.epochs * stepsPerEpoch;
+  // The experiment's train: section is passed whole; its lr is read where present.
+  const trainLr = (train as { lr?: unknown }).lr;
+  if (o.lr !== undefined && typeof trainLr === 'number' && Math.abs(o.lr - trainLr) > 1e-12 * Math.max(1, trainLr)) {
+    return [{ field: 'lr', message: `lr places the windows in learning time and must equal the run's learning rate (train.lr: ${trainLr}); found ${o.lr}` }];
+  }
+  const plan = planWindows(o);
+  const counts: number[] = [];
+  const spans: [number, number][] = [];
+  if (plan.mode === 'epochs') {
+    const epochs = o.windowEpochs ?? 10;
+    if (epochs > train.epochs) {
+      return [{ field: 'windowEpochs', message: `a window of the last ${epochs} epochs is longer than the training (train.epochs: ${train.epochs}); use at most ${train.epochs}` }];
+    }
+    const snapshots = Math.ceil((epochs * stepsPerEpoch) / o.every);
+    if (snapshots < 3) {
+      return [{ field: 'every', message: `recording every ${o.every} steps of the last ${epochs} epochs (${stepsPerEpoch} steps each) gives ${snapshots} snapshots; at least 3 are needed: lower every or widen the window` }];
+    }
+    counts.push(snapshots);
+    spans.push([totalSteps - epochs * stepsPerEpoch + 1, totalSteps]);
+  } else {
+    const lr = o.lr!;
+    const endT = +(lr * totalSteps).toPrecision(12);
+    const field = o.windowEnds ? 'windowEnds' : 'windowEnd';
+    for (const w of plan.windows) {
+      const spec = w.spec as Extract<WindowSpec, { kind: 'steps' }>;
+      if (spec.toStep > totalSteps) {
+        return [{ field, message: `a window ending at learning time t = ${w.endTime} (step ${spec.toStep}) ends after the training (t = α·steps = ${lr}·${totalSteps} = ${endT}); use at most ${endT}` }];
+      }
+      if (spec.fromStep < 1) {
+        return [{ field: 'windowLength', message: `a window of length ${w.length} ending at t = ${w.endTime} would start before training (at step ${spec.fromStep}); shorten windowLength or move the end after t = ${o.windowLength}` }];
+      }
+      const snapshots = Math.floor(spec.toStep / o.every) - Math.floor((spec.fromStep - 1) / o.every);
+      if (snapshots < 3) {
+        return [{ field: 'every', message: `recording every ${o.every} steps of a window of ${spec.toStep - spec.fromStep + 1} steps (t = ${w.endTime! - w.length!} … ${w.endTime}) gives ${snapshots} snapshots; at least 3 are needed: lower every or lengthen windowLength` }];
+      }
+      counts.push(snapshots);
+      spans.push([spec.fromStep, spec.toStep]);
+    }
   }
   const names = o.params ?? defaultSubset(model.specs);
   const size = model.specs.filter((s) => names.includes(s.name)).reduce((a, s) => a + sizeOf(s.shape), 0);
-  const bytes = 4 * snapshots * size + 8 * snapshots * size + 8 * Math.min(snapshots, size) ** 2;
+  const total = model.specs.reduce((a, s) => a + sizeOf(s.shape), 0);
+  // in flight at once: the windows overlapping the busiest step
+  let inFlight = 0;
+  for (const [from] of spans) inFlight = Math.max(inFlight, spans.reduce((a, [f, t], i) => (f <= from && from <= t ? a + counts[i] : a), 0));
+  const T = Math.max(...counts);
+  const kept = plan.windows.length * (8 * Math.max(o.components, 5) * size + 8 * Math.min(T, size) + 8 * 2 * size + 12 * total);
+  const bytes = 4 * inFlight * size + 8 * T * size + 8 * Math.min(T, size) ** 2 + kept;
   if (bytes > memoryLimit) {
-    return [{ field: 'every', message: `${snapshots} snapshots of ${size} parameters and their PCA would take ~${formatBytes(bytes)}, more than the memory limit of ${formatBytes(memoryLimit)}; raise every, shorten windowEpochs or record fewer params` }];
+    return [{ field: 'every', message: `${inFlight} snapshots in flight of ${size} parameters, the PCA of ${T} and what ${plan.windows.length} windows keep would take ~${formatBytes(bytes)}, more than the memory limit of ${formatBytes(memoryLimit)}; raise every, shorten the windows or record fewer params` }];
   }
   return [];
 }
 
 /**
- * Full-training-set loss as a function of the recorded subset, the other parameters fixed at
- * `params`: the returned function copies the subset into a host copy of the flat vector and
- * evaluates the mean loss over the examples in batches.
+ * Full-training-set loss as a function of the recorded subset, the other parameters fixed at a
+ * given flat vector: `lossAt(base)` returns a function that copies the subset into a copy of `base`
+ * and evaluates the mean loss over the examples in batches (the batches are built once).
  */
 function subsetLoss(ctx: AnalysisContext, rec: { offsets: number[]; sizes: number[] }, o: VarianceFlatnessOptions) {
-  const flat = paramsToArray(ctx.params, ctx.model.specs);
   const split = ctx.task.splits.train;
   const n = Math.min(o.lossExamples ?? split.n, split.n);
   const chunks: { x: tf.Tensor; y: tf.Tensor; n: number }[] = [];
@@ -93,33 +190,86 @@ function subsetLoss(ctx: AnalysisContext, rec: { offsets: number[]; sizes: numbe
     const idx = Int32Array.from({ length: Math.min(o.lossBatchSize, n - start) }, (_, i) => start + i);
     chunks.push({ ...splitTensors(split, idx), n: idx.length });
   }
-  const lossAt = (w: Float64Array): number => {
-    let at = 0;
-    rec.offsets.forEach((off, i) => {
-      for (let k = 0; k < rec.sizes[i]; k++) flat[off + k] = w[at + k];
-      at += rec.sizes[i];
-    });
-    const params = paramsFromArray(flat, ctx.model.specs);
-    try {
-      let total = 0;
-      for (const c of chunks) {
-        const l = ctx.loss(params, c.x, c.y);
-        total += (l.dataSync() as Float32Array)[0] * c.n;
-        l.dispose();
+  const lossAt = (base: ArrayLike<number>) => {
+    const flat = Float32Array.from(base);
+    return (w: Float64Array): number => {
+      let at = 0;
+      rec.offsets.forEach((off, i) => {
+        for (let k = 0; k < rec.sizes[i]; k++) flat[off + k] = w[at + k];
+        at += rec.sizes[i];
+      });
+      const params = paramsFromArray(flat, ctx.model.specs);
+      try {
+        let total = 0;
+        for (const c of chunks) {
+          const l = ctx.loss(params, c.x, c.y);
+          total += (l.dataSync() as Float32Array)[0] * c.n;
+          l.dispose();
+        }
+        return total / n;
+      } finally {
+        disposeParams(params);
       }
-      return total / n;
-    } finally {
-      disposeParams(params);
-    }
+    };
   };
   const dispose = () => chunks.forEach((c) => tf.dispose([c.x, c.y]));
   return { lossAt, dispose, n };
 }
 
+/** One window's place and fits, as reported in `windows` and the convergence figure. */
+export interface WindowFits {
+  index: number;
+  /** Learning time of the window's end and start (α·step; null for an epoch window without lr). */
+  endTime: number | null;
+  fromTime: number | null;
+  fromStep: number;
+  toStep: number;
+  fromEpoch: number;
+  toEpoch: number;
+  snapshots: number;
+  L0: number;
+  fits: PsiFits | null;
+}
+
 /**
- * The inverse variance–flatness relation of SGD (science.md §2): records a parameter subset during
- * the last epochs of training (through train hooks), then PCA of that trajectory, flatness of the
- * full-training-set loss along each PC at e·L₀ by root-finding, and the exponent ψ of σᵢ² ∝ Fᵢ^(−ψ).
+ * The stabilisation rule of the convergence scan: ψ has stabilised at window k (in order of window
+ * end) when, for every pair of successive windows from k on, each window's point estimate lies
+ * inside the other's bootstrap interval, for all three fits (OLS, reverse, RMA), and at least one
+ * later window exists. The earliest such k is reported, or null (not stabilised in the scan).
+ */
+export const STABILISATION_RULE =
+  'the earliest window k (by window end) such that for every pair of successive windows from k on, each point estimate of ψ lies inside the other window’s bootstrap interval, for all three fits, with at least one later window';
+
+export function stabilisedWindow(windows: readonly Pick<WindowFits, 'fits'>[]): number | null {
+  const agree = (a: PsiFits | null, b: PsiFits | null) =>
+    !!a && !!b && SLOPE_ESTIMATORS.every((e) => a[e].value >= b[e].ci[0] && a[e].value <= b[e].ci[1] && b[e].value >= a[e].ci[0] && b[e].value <= a[e].ci[1]);
+  let k: number | null = null;
+  for (let j = windows.length - 2; j >= 0; j--) {
+    if (agree(windows[j].fits, windows[j + 1].fits)) k = j;
+    else break;
+  }
+  return k;
+}
+
+/** The run's batch size and learning rate from run.json's config.train, where there is a store. */
+async function runTrain(ctx: AnalysisContext): Promise<{ lr?: number; batchSize?: number; epochs?: number }> {
+  if (!ctx.store) return {};
+  try {
+    const run = await ctx.store.readRun();
+    const t = (run.config as Record<string, unknown> | undefined)?.train as Record<string, unknown> | undefined;
+    const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+    return { lr: num(t?.lr), batchSize: num(t?.batchSize), epochs: num(t?.epochs) };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The inverse variance–flatness relation of SGD (science.md §2): records a parameter subset in one
+ * or several windows placed in learning time t = α·steps (or the last epochs of training), then for
+ * each window PCA of that trajectory, flatness of the full-training-set loss along each PC at e·L₀ by
+ * root-finding, and the exponent ψ of σᵢ² ∝ Fᵢ^(−ψ) by OLS, reverse regression and reduced major
+ * axis with bootstrap intervals over PCs.
  */
 export const varianceFlatness = defineAnalysis({
   name: 'variance-flatness',
@@ -129,66 +279,103 @@ export const varianceFlatness = defineAnalysis({
   check: (options, ctx) => varianceFlatnessIssues(options, ctx),
   trainHooks(options, { model }) {
     const o = varianceFlatnessOptions.parse(options);
-    return recordTrajectory(model, { params: o.params, every: o.every, windowEpochs: o.windowEpochs });
+    return recordTrajectory(model, { params: o.params, every: o.every, windows: planWindows(o).windows.map((w) => w.spec), components: o.components, pcaMethod: o.pcaMethod });
   },
   async run(ctx, options): Promise<AnalysisResult> {
     const o = varianceFlatnessOptions.parse(options);
     const rec = recordingFor(ctx.model);
-    if (!rec || rec.snapshots.length === 0) {
+    if (!rec || rec.windows.every((w) => w.count === 0)) {
       throw new Error(
         'variance-flatness: no trajectory was recorded for this model. The analysis records the SGD trajectory through its train hooks while the model trains, so it must be listed in the experiment that trains it (goldstone run); it cannot analyse a finished run (goldstone analyze).',
       );
     }
-    if (rec.snapshots.length < 3) throw new Error(`variance-flatness: only ${rec.snapshots.length} snapshots were recorded (need at least 3): lower "every" or train longer`);
-    const snaps = rec.snapshots.map((s) => s.values);
-    let center: Float64Array | undefined;
-    if (o.center === 'final') {
-      const flat = paramsToArray(ctx.params, ctx.model.specs);
-      center = new Float64Array(rec.size);
-      let at = 0;
-      rec.offsets.forEach((off, i) => {
-        for (let k = 0; k < rec.sizes[i]; k++) center![at + k] = flat[off + k];
-        at += rec.sizes[i];
-      });
+    const plan = planWindows(o);
+    const mainRec = rec.windows[plan.main];
+    if (!mainRec || mainRec.count < 3 || !mainRec.pca) throw new Error(`variance-flatness: only ${mainRec?.count ?? 0} snapshots were recorded in the reported window (need at least 3): lower "every" or train longer`);
+    const train = await runTrain(ctx);
+    if (o.lr !== undefined && train.lr !== undefined && Math.abs(train.lr - o.lr) > 1e-12 * Math.max(1, o.lr)) {
+      throw new Error(`variance-flatness: the option lr (${o.lr}) differs from the run's learning rate (train.lr: ${train.lr}); learning time would be wrong`);
     }
+    const seed = ctx.seed;
     const { lossAt, dispose, n } = subsetLoss(ctx, rec, o);
-    let r;
-    ctx.progress.start('variance-flatness', Math.min(o.components, snaps.length));
+    const analysed: { w: WindowRecording; r: VarianceFlatness }[] = [];
+    const usable = rec.windows.filter((w) => w.pca && w.count >= 3);
+    ctx.progress.start('variance-flatness', usable.length * Math.min(o.components, mainRec.count));
     try {
-      r = analyzeTrajectory(snaps, lossAt, {
-        center,
-        components: o.components,
-        thresholdFactor: o.thresholdFactor,
-        excludeFirst: o.excludeFirst,
-        gammaFrom: o.gammaFrom,
-        gammaTo: o.gammaTo,
-        topK: o.topK,
-        profileComponents: o.profileComponents,
-        profilePoints: o.profilePoints,
-        maxDistance: o.maxDistance,
-        relTol: o.relTol,
-        pcaMethod: o.pcaMethod,
-        level: o.level,
-        onComponent: () => ctx.progress.tick(1),
-      });
+      for (const w of rec.windows) {
+        if (!w.pca || w.count < 3) continue;
+        // center: mean — every parameter at its window mean; final — every parameter at the window's last snapshot
+        const base = o.center === 'mean' ? w.mean! : w.lastFull!;
+        const center = o.center === 'mean' ? undefined : Float64Array.from(w.last!);
+        const r = analyzePca(w.pca, { first: w.first!, last: w.last! }, lossAt(base), {
+          center,
+          components: o.components,
+          thresholdFactor: o.thresholdFactor,
+          excludeFirst: o.excludeFirst,
+          fitFrom: o.fitFrom,
+          fitTo: o.fitTo,
+          fitToScan: o.fitToScan,
+          bootstrap: o.bootstrap,
+          seed,
+          gammaFrom: o.gammaFrom,
+          gammaTo: o.gammaTo,
+          topK: o.topK,
+          profileComponents: w === mainRec ? o.profileComponents : [],
+          profilePoints: o.profilePoints,
+          maxDistance: o.maxDistance,
+          relTol: o.relTol,
+          pcaMethod: o.pcaMethod,
+          level: o.level,
+          onComponent: () => ctx.progress.tick(1),
+        });
+        analysed.push({ w, r });
+      }
     } finally {
       ctx.progress.stop();
       dispose();
     }
+    const lr = o.lr ?? train.lr;
+    const time = (step: number) => (lr !== undefined ? +(lr * step).toPrecision(12) : null);
+    const windows: WindowFits[] = analysed.map(({ w, r }, index) => ({
+      index,
+      endTime: time(w.spec.kind === 'steps' ? w.spec.toStep : w.lastStep),
+      fromTime: time(w.spec.kind === 'steps' ? w.spec.fromStep - 1 : w.firstStep - 1),
+      fromStep: w.firstStep,
+      toStep: w.lastStep,
+      fromEpoch: w.firstEpoch + 1,
+      toEpoch: w.lastEpoch + 1,
+      snapshots: w.count,
+      L0: r.L0,
+      fits: r.fits,
+    }));
+    const main = analysed.findIndex(({ w }) => w === mainRec);
+    const r = analysed[main].r;
+    const k = stabilisedWindow(windows);
+    const convergence = {
+      rule: STABILISATION_RULE,
+      windows: windows.length,
+      stabilisedAt: k === null ? null : windows[k].endTime,
+      stabilisedIndex: k,
+      psi: k === null ? null : { ols: windows[k].fits!.ols, reverse: windows[k].fits!.reverse, rma: windows[k].fits!.rma, r2: windows[k].fits!.r2 },
+    };
     const finalMetrics = evaluate(ctx.model, ctx.task, ctx.params);
-    const first = rec.snapshots[0];
-    const last = rec.snapshots[rec.snapshots.length - 1];
     const excluded = o.excludeFirst ? [1] : [];
     const measured = r.components.filter((c) => c.flatness !== null).length;
+    const mw = windows[main];
     const result = {
       subset: { params: rec.names, size: rec.size },
-      window: { fromEpoch: first.epoch + 1, toEpoch: last.epoch + 1, firstStep: first.step, lastStep: last.step, every: rec.every, snapshots: snaps.length },
+      window: { fromEpoch: mw.fromEpoch, toEpoch: mw.toEpoch, firstStep: mw.fromStep, lastStep: mw.toStep, every: rec.every, snapshots: mw.snapshots, endTime: mw.endTime, fromTime: mw.fromTime, placement: plan.mode },
+      setting: { lr: lr ?? null, batchSize: train.batchSize ?? null, trainSize: ctx.task.splits.train.n, endTime: mw.endTime },
       center: o.center,
       L0: r.L0,
       threshold: r.threshold,
       psi: r.psi,
       ...(r.psiNote ? { psiNote: r.psiNote } : {}),
       psiExcludesZero: r.psi ? r.psi.ci[0] > 0 || r.psi.ci[1] < 0 : false,
+      fits: r.fits,
+      psiByFitTo: r.psiByFitTo,
+      windows,
+      convergence,
       gamma: r.gamma,
       fractions: r.fractions,
       drift: r.drift,
@@ -198,21 +385,40 @@ export const varianceFlatness = defineAnalysis({
       spectrum: r.spectrum.slice(0, 1000),
       pca: r.pca,
       final: finalMetrics,
-      published: { psi: PUBLISHED.psi, gamma: [...PUBLISHED.gamma], topPcs: PUBLISHED.topPcs, topFraction: PUBLISHED.topFraction },
+      published: {
+        psi: PUBLISHED.psi,
+        gamma: [...PUBLISHED.gamma],
+        topPcs: PUBLISHED.topPcs,
+        topFraction: PUBLISHED.topFraction,
+        setting: PUBLISHED.setting,
+        // this run against the published ψ ≈ 4: by each fit, the difference and whether its bootstrap interval covers 4
+        psiMinusPublished: r.fits ? Object.fromEntries(SLOPE_ESTIMATORS.map((e) => [e, r.fits![e].value - PUBLISHED.psi])) : null,
+        intervalCoversPublished: r.fits ? Object.fromEntries(SLOPE_ESTIMATORS.map((e) => [e, r.fits![e].ci[0] <= PUBLISHED.psi && PUBLISHED.psi <= r.fits![e].ci[1]])) : null,
+      },
     };
+    const evaluations = analysed.reduce((a, x) => a + x.r.evaluations, 0);
     return {
       result: JSON.parse(JSON.stringify(result)) as Json,
-      figures: [varianceFlatnessFigure(r, excluded), rankVarianceFigure(r), lossProfilesFigure(r)],
+      figures: [varianceFlatnessFigure(r, excluded), convergenceFigure(windows), psiByFitToFigure(r.psiByFitTo), rankVarianceFigure(r), lossProfilesFigure(r)],
       provenance: {
         analysis: 'variance-flatness',
         version: packageInfo(import.meta.url).version,
         seed: ctx.seed,
         backend: ctx.backend,
+        windows:
+          plan.mode === 'learning-time'
+            ? `placed in learning time t = α·steps with α = ${o.lr}: length ${o.windowLength}, ends ${plan.windows.map((w) => w.endTime).join(', ')} (reported: ${plan.windows[plan.main].endTime}); a snapshot every ${o.every} steps`
+            : `the last ${o.windowEpochs ?? 10} epochs of training (legacy epoch window); a snapshot every ${o.every} steps`,
+        center:
+          o.center === 'mean'
+            ? 'mean: every parameter (all layers, not only the recorded subset) at its mean over the window’s snapshot steps; the profiles run along the PCs of the subset from there'
+            : 'final: every parameter at its value at the window’s last snapshot step',
         pca: `${r.pca.method} matrix, symmetric eigendecomposition in float64 (Householder + implicit QL, @goldstone/curvature), T = ${r.pca.snapshots}, N = ${r.pca.dimension}`,
         flatness: `Fᵢ = θᵢʳ − θᵢˡ where L(w₀ + θpᵢ) = ${o.thresholdFactor === Math.E ? 'e' : o.thresholdFactor}·L₀; doubling bracket from σᵢ, then Brent to relative tolerance ${o.relTol}; no crossing within ${o.maxDistance} is reported as missing`,
         loss: `mean ${ctx.task.loss} over ${n} training examples`,
-        fit: `ψ = −slope of ln σᵢ² on ln Fᵢ, ordinary least squares, ${Math.round(o.level * 100)} % Student-t interval; PCs ${excluded.length ? 'except PC1 ' : ''}with both sides found`,
-        lossEvaluations: r.evaluations,
+        fit: `ψ over PC ranks ${Math.max(o.fitFrom, o.excludeFirst ? 2 : 1)}…${Math.min(o.fitTo, o.components)} (fixed in advance; PCs with both sides found): OLS of ln σᵢ² on ln Fᵢ (ψ = −slope; \`psi\` also has its ${Math.round(o.level * 100)} % Student-t interval), reverse regression of ln Fᵢ on ln σᵢ² inverted, and reduced major axis; ${Math.round(o.level * 100)} % percentile bootstrap intervals over PCs, ${o.bootstrap} resamples seeded by the run's seed (${seed})`,
+        convergence: STABILISATION_RULE,
+        lossEvaluations: evaluations,
         stepsSeen: rec.steps,
       },
     };
