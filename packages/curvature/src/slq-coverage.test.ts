@@ -53,6 +53,5 @@ describe('SLQ intervals cover the exact spectral sums', () => {
     }
     const all = Object.values(covered).reduce((a, b) => a + b, 0) / (7 * cases);
     expect(all).toBeGreaterThanOrEqual(0.9);
-    console.log('coverage', covered, 'reliable', reliable, 'of', cases);
   }, 240_000);
 });
