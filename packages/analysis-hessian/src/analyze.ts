@@ -10,12 +10,14 @@ import {
   logAbsDensity,
   logDet,
   nearZeroModes,
+  negativeFraction,
   paramRanges,
   smoothedDensity,
   symmetryZeroModes,
   type DataBatch,
   type Estimate,
   type Estimator,
+  type IntervalEstimate,
   type EstimatorKind,
   type EstimatorProvenance,
   type EstimatorResult,
@@ -84,7 +86,7 @@ interface Measured {
  */
 async function measure(op: LinearOperator, names: Record<EstimatorKind, string>, opts: HessianOptions, rng: Rng, progress: Progress): Promise<Measured> {
   const settings: Required<EstimatorSettings> = {
-    eigenpairs: { topK: opts.topK, bottomK: opts.bottomK, vectors: opts.lossLines, maxSteps: opts.lanczosSteps, tol: opts.tol },
+    eigenpairs: { topK: opts.topK, bottomK: opts.bottomK, vectors: opts.lossLines, maxSteps: opts.lanczosSteps, bottomSteps: opts.bottomSteps, tol: opts.tol },
     trace: { probes: opts.traceProbes },
     density: { probes: opts.densityProbes, steps: opts.densitySteps },
   };
@@ -111,6 +113,71 @@ async function measure(op: LinearOperator, names: Record<EstimatorKind, string>,
     density: density.density!,
     provenance: { eigenpairs: eigenpairs.provenance, trace: trace.provenance, density: density.provenance },
   };
+}
+
+/** Per-pair and per-end convergence of the extreme eigenpairs (an exact method: all converged). */
+function eigenpairConvergence(eig: ExtremeEigenpairs) {
+  const flag = (p: { converged?: boolean }) => p.converged ?? eig.converged;
+  return {
+    top: eig.top.map(flag),
+    bottom: eig.bottom.map(flag),
+    topConverged: eig.topConverged ?? eig.converged,
+    bottomConverged: eig.bottomConverged ?? eig.converged,
+    topConvergedAt: eig.topConvergedAt ?? null,
+    bottomConvergedAt: eig.bottomConvergedAt ?? null,
+  };
+}
+
+/** A headline number: its value and, where it has one, its interval. */
+interface HeadlineEntry {
+  value: number;
+  stderr?: number;
+  interval?: [number, number];
+  level?: number;
+  residual?: number;
+}
+
+/**
+ * The numbers fit to quote: converged eigenvalues, the trace, and the SLQ-derived numbers flagged
+ * reliable (N_eff and log det at the relative z), each with its interval; everything left out is
+ * listed in `excluded` with the reason.
+ */
+function headlineOf(r: {
+  top: number[];
+  bottom: number[];
+  residuals: { top: number[]; bottom: number[] } | null;
+  eigenpairs: ReturnType<typeof eigenpairConvergence>;
+  trace: Estimate;
+  nz: IntervalEstimate;
+  neffRel: IntervalEstimate | null;
+  ldRel: IntervalEstimate | null;
+  negative: IntervalEstimate;
+}) {
+  const numbers: Record<string, HeadlineEntry | HeadlineEntry[]> = {};
+  const excluded: { field: string; reason: string }[] = [];
+  const pairs = (values: number[], flags: boolean[], res: number[] | undefined, field: string, bound: string) => {
+    const kept: HeadlineEntry[] = [];
+    values.forEach((value, i) => {
+      if (flags[i]) kept.push(res ? { value, residual: res[i] } : { value });
+      else excluded.push({ field: `${field}[${i}]`, reason: `Lanczos did not converge: ${value} is ${bound}` });
+    });
+    return kept;
+  };
+  numbers.topEigenvalues = pairs(r.top, r.eigenpairs.top, r.residuals?.top, 'topEigenvalues', 'a lower bound θ ≤ λ');
+  numbers.bottomEigenvalues = pairs(r.bottom, r.eigenpairs.bottom, r.residuals?.bottom, 'bottomEigenvalues', 'an upper bound θ ≥ λ');
+  numbers.trace = { ...r.trace };
+  const slq: [string, IntervalEstimate | null][] = [
+    ['nearZeroModes', r.nz],
+    ['effectiveDimensionRelative', r.neffRel],
+    ['logDetRelative', r.ldRel],
+    ['negativeFraction', r.negative],
+  ];
+  for (const [field, e] of slq) {
+    if (!e) excluded.push({ field, reason: 'λ_max ≤ 0: no relative scale' });
+    else if (!e.reliable) excluded.push({ field, reason: e.reason ?? 'unreliable' });
+    else numbers[field] = { value: e.value, stderr: e.stderr, interval: e.interval, level: e.level };
+  }
+  return { ...numbers, excluded };
 }
 
 /** Mean loss over the batches at w (size-weighted), as a number. */
@@ -163,19 +230,27 @@ export async function analyzeHessian(ctx: AnalysisContext, opts: HessianOptions)
       logDet: from.density,
       effectiveDimensionRelative: from.density,
       logDetRelative: from.density,
+      negativeFraction: from.density,
     };
 
     const lambdaMax = top[0];
-    const source = { quadratures, dim: n, lambdaMax };
+    // θ_{m+1} ≥ λ_max for the quadrature brackets: exact, or the converged top Ritz value plus its
+    // residual (valid unless Lanczos missed an eigenvalue above its top Ritz value); none otherwise
+    const topConverged = eig.topConverged ?? eig.converged;
+    const lambdaMaxBound = spectrum ? spectrum[0] : topConverged && residuals ? lambdaMax + residuals.top[0] : undefined;
+    const source = { quadratures, dim: n, lambdaMax, lambdaMaxBound, level: opts.level, maxRelativeBracket: opts.maxRelativeBracket };
     const density = smoothedDensity(quadratures, { sigma: opts.sigma, points: opts.gridPoints });
     const logDensity = logAbsDensity(quadratures, { sigma: opts.logSigma, points: opts.gridPoints });
     const nz = nearZeroModes(source, opts.epsilon);
-    const neff = effectiveDimension(source, opts.z);
-    const ld = logDet(source, opts.z);
-    // the same at a scale relative to λ_max (comparable across runs whose curvature scales differ)
+    const neff = effectiveDimension(source, opts.z, 'absolute');
+    const ld = logDet(source, opts.z, 'absolute');
+    const negative = negativeFraction(source);
+    // the same at a scale relative to λ_max (comparable across runs whose curvature scales differ): the headline
     const zRel = lambdaMax > 0 ? opts.zRelative * lambdaMax : null;
-    const neffRel = zRel === null ? null : effectiveDimension(source, zRel);
-    const ldRel = zRel === null ? null : logDet(source, zRel);
+    const neffRel = zRel === null ? null : effectiveDimension(source, zRel, 'relative');
+    const ldRel = zRel === null ? null : logDet(source, zRel, 'relative');
+    const eigenpairs = eigenpairConvergence(eig);
+    const headline = headlineOf({ top, bottom, residuals, eigenpairs, trace: { value: tr.value, stderr: tr.stderr }, nz, neffRel, ldRel, negative });
 
     // Curvature along the directions that realise the task's input-symmetry generators.
     const generators: GeneratorEntry[] = opts.generators
@@ -267,6 +342,7 @@ export async function analyzeHessian(ctx: AnalysisContext, opts: HessianOptions)
       bottomEigenvalues: bottom,
       ritzResiduals: residuals,
       converged,
+      eigenpairs,
       trace,
       density: { grid: density.grid, values: density.values, sigma: density.sigma },
       logDensity: {
@@ -283,6 +359,9 @@ export async function analyzeHessian(ctx: AnalysisContext, opts: HessianOptions)
       zRelativeValue: zRel,
       effectiveDimensionRelative: neffRel,
       logDetRelative: ldRel,
+      negativeFraction: negative,
+      lambdaMaxBound: lambdaMaxBound ?? null,
+      headline,
       symmetries,
       generators,
       lossLines,

@@ -11,6 +11,8 @@ export interface FigureInput {
   density: { grid: number[]; values: number[] };
   logDensity: { grid: number[]; values: number[] };
   nearZeroModes: { threshold: number };
+  /** Per-pair convergence: unconverged Ritz values are drawn as bounds. */
+  eigenpairs?: { top: boolean[]; bottom: boolean[] };
   lossLines: { index: number; eigenvalue: number; t: number[]; loss: number[]; quadratic: number[] }[];
   /** Generator directions (entries with a Rayleigh quotient are marked on the spectrum). */
   generators?: readonly unknown[];
@@ -34,8 +36,8 @@ export function hessianFigures(r: FigureInput): Figure[] {
   const eig = r.spectrum
     ? r.spectrum.map((value, i) => ({ rank: i + 1, value, kind: 'exact' }))
     : [
-        ...r.topEigenvalues.map((value, i) => ({ rank: i + 1, value, kind: 'top' })),
-        ...r.bottomEigenvalues.map((value, i) => ({ rank: -(i + 1), value, kind: 'bottom' })),
+        ...r.topEigenvalues.map((value, i) => ({ rank: i + 1, value, kind: r.eigenpairs?.top[i] === false ? 'top (not converged: lower bound)' : 'top' })),
+        ...r.bottomEigenvalues.map((value, i) => ({ rank: -(i + 1), value, kind: r.eigenpairs?.bottom[i] === false ? 'bottom (not converged: upper bound)' : 'bottom' })),
       ];
   const y = { field: 'value', type: 'quantitative', title: 'eigenvalue λ', scale: { type: 'symlog', constant: Math.max(r.nearZeroModes.threshold, 1e-12) } };
   const points = {

@@ -72,7 +72,7 @@ describe('against float64 PyTorch: tanh MLP, softmax cross-entropy', () => {
     it(`gives the same top eigenvalues and trace (${method})`, async () => {
       const { task, model, params } = setting();
       const ctx = createAnalysisContext({ task, model, params, seed: 3, backend: 'cpu', analysis: 'hessian' });
-      const options = hessian.options.parse({ method, topK: 5, bottomK: 2, tol: 1e-7, traceProbes: 60, figures: false });
+      const options = hessian.options.parse({ method, topK: 5, bottomK: 2, bottomSteps: 100, tol: 1e-7, traceProbes: 60, figures: false });
       const { result } = (await hessian.run(ctx, options)) as { result: any };
       expect(result.method).toBe(method);
       for (let i = 0; i < 5; i++) expect(Math.abs(result.topEigenvalues[i] - fx.eigenvalues[i]) / fx.eigenvalues[i]).toBeLessThan(1e-4);

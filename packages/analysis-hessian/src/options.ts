@@ -25,6 +25,13 @@ export const hessianOptions = z.strictObject({
   topK: z.number().int().min(1).default(5).describe('Number of largest eigenvalues reported'),
   /** Number of smallest eigenvalues reported (0: none). */
   bottomK: z.number().int().min(0).default(2).describe('Number of smallest eigenvalues reported (0: none)'),
+  /**
+   * The bottom eigenpairs' own budget: the Krylov dimension up to which unconverged bottom pairs
+   * may extend the Lanczos run once the top has converged. 0 (default): the run stops when the top
+   * has converged, and the bottom Ritz values it has (upper bounds θ_j ≥ λ_j) are reported as
+   * bounds, flagged not converged and kept out of the headline.
+   */
+  bottomSteps: z.number().int().min(0).default(0).describe('Krylov dimension up to which unconverged bottom eigenpairs may extend the Lanczos run (0: stop when the top has converged; the bottom is then reported as bounds)'),
   /** Maximum Krylov dimension of the Lanczos run for the extreme eigenpairs. */
   lanczosSteps: z.number().int().min(2).default(100).describe('Maximum Krylov dimension of the Lanczos run for the extreme eigenpairs'),
   /** Lanczos stops when every wanted Ritz residual is below tol · |λ_max|. */
@@ -50,11 +57,15 @@ export const hessianOptions = z.strictObject({
   logSigma: z.number().positive().default(0.1).describe('Gaussian smoothing of the log-|λ| density, in decades'),
   /** Points of the density grids. */
   gridPoints: z.number().int().min(16).default(200).describe('Points of the density grids'),
+  /** Confidence level of the intervals of SLQ-derived numbers (quadrature bracket + Monte-Carlo error). */
+  level: z.number().gt(0).lt(1).default(0.9).describe('Confidence level of the intervals of SLQ-derived numbers (quadrature bracket + Monte-Carlo error)'),
+  /** An SLQ-derived number is flagged unreliable when its quadrature bracket is wider than this fraction of |value|. */
+  maxRelativeBracket: z.number().positive().default(0.25).describe('Flag an SLQ-derived number unreliable when its quadrature bracket exceeds this fraction of |value|'),
   /** Near-zero threshold: modes with |λ| < epsilon · λ_max. */
   epsilon: z.number().positive().default(1e-4).describe('Near-zero threshold: modes with |λ| < epsilon · λ_max'),
   /** Curvature scale z of N_eff(z) = Σ λ/(λ+z) and log det = Σ log(1 + λ/z) (absolute units of λ). */
   z: z.number().positive().default(1e-3).describe('Curvature scale z of N_eff(z) = Σ λ/(λ+z) and log det = Σ log(1 + λ/z) (absolute units of λ)'),
-  /** Also N_eff and log det at z = zRelative · λ_max (scale-free across runs); the absolute `z` stays. */
+  /** N_eff and log det at z = zRelative · λ_max (scale-free across runs: the headline); the absolute `z` stays beside it. */
   zRelative: z.number().positive().default(1e-3).describe('Also report N_eff and log det at z = zRelative · λ_max (scale-free across runs)'),
   /**
    * The function whose curvature is taken: `data`, the task's loss; `total`, the objective that was

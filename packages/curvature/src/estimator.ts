@@ -26,6 +26,11 @@ export interface EigenpairSettings {
   maxSteps?: number;
   /** Iterative estimators: the stopping tolerance, relative to |λ_max| (each estimator documents its default). */
   tol?: number;
+  /**
+   * Iterative estimators: the Krylov dimension up to which unconverged bottom pairs may extend the
+   * run once the top has converged (default: `maxSteps`). Bottom values left unconverged are bounds.
+   */
+  bottomSteps?: number;
 }
 
 /** Settings of a `trace` run (`{}`: the estimator's defaults). */
@@ -62,6 +67,11 @@ export interface EigenpairEstimate {
   vector?: Float64Array;
   /** Residual ‖A v − λ v‖, where the method has one (Ritz residuals); absent for exact ones. */
   residual?: number;
+  /**
+   * Whether this pair met the stopping test (iterative methods; exact ones: absent, always true).
+   * An unconverged bottom Ritz value is an upper bound θ_j ≥ λ_j, an unconverged top one a lower bound.
+   */
+  converged?: boolean;
 }
 
 /** The result of an `eigenpairs` run. */
@@ -72,6 +82,11 @@ export interface ExtremeEigenpairs {
   bottom: EigenpairEstimate[];
   /** Whether every wanted pair met the stopping test (always true for an exact method). */
   converged: boolean;
+  /** Iterative methods: the top and the bottom pairs separately, and the Krylov dimension each converged at (null: never). */
+  topConverged?: boolean;
+  bottomConverged?: boolean;
+  topConvergedAt?: number | null;
+  bottomConvergedAt?: number | null;
   /** Every eigenvalue, descending, when the estimator computed them all (exact methods). */
   spectrum?: number[];
   /**

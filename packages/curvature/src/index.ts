@@ -14,11 +14,13 @@ export { checkDeterministic, curvatureOperator, denseOperator, ggnProduct, param
 export type { CurvatureOperatorOptions, DataBatch, LinearOperator, ParamRange } from './linear-operator';
 export { powerIteration } from './power-iteration';
 export type { PowerIterationOptions, PowerIterationResult } from './power-iteration';
+export { boundedSpectralSum, combineBrackets, DEFAULT_LEVEL, DEFAULT_MAX_RELATIVE_BRACKET, probeBracket, studentTUpperQuantile, windowBracket } from './quadrature-bounds';
+export type { BoundedEstimate, BoundedSumOptions, MonotoneFunction, ProbeBracket, SpectrumBounds } from './quadrature-bounds';
 export { slqEstimator } from './slq-estimator';
 export { exactQuadrature, integrate, logAbsDensity, smoothedDensity, spectralSum, stochasticLanczosQuadrature } from './spectral-density';
 export type { Density, DensityOptions, LogDensity, LogDensityOptions, Quadrature, SlqResult } from './spectral-density';
-export { directionalCurvature, effectiveDimension, logDet, nearZeroModes, symmetryZeroModes } from './spectrum-metrics';
-export type { Estimate, NearZeroModes, SpectrumSource, SymmetryModes } from './spectrum-metrics';
+export { directionalCurvature, effectiveDimension, logDet, nearZeroModes, negativeFraction, symmetryZeroModes } from './spectrum-metrics';
+export type { Estimate, IntervalEstimate, NearZeroModes, ScaledEstimate, SpectrumSource, SymmetryModes } from './spectrum-metrics';
 export { symmetricEigenDecomposition, symmetricEigenDecompositionAsync, tridiagonalEigenvalues } from './symmetric-eigen';
 export type { SymmetricEigenDecomposition, SymmetricTridiagonal } from './symmetric-eigen';
 export { hutchinson, hutchPlusPlus } from './trace-estimators';

@@ -25,6 +25,6 @@ describe('lanczos estimator', () => {
   it('records the defaults it used', async () => {
     const { op } = knownSpectrum();
     const out = await lanczosEstimator.run(op, { eigenpairs: { topK: 1, bottomK: 0 } }, new Rng(3));
-    expect(out.provenance.settings).toEqual({ topK: 1, bottomK: 0, vectors: 0, maxSteps: 50, tol: 1e-6 });
+    expect(out.provenance.settings).toEqual({ topK: 1, bottomK: 0, vectors: 0, maxSteps: 50, bottomSteps: 50, tol: 1e-6 });
   });
 });

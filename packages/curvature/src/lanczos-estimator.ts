@@ -2,34 +2,41 @@ import { defineEstimator, settingsOf } from './estimator';
 import { lanczos } from './lanczos';
 
 /**
- * `lanczos`: extreme eigenpairs by Lanczos with full reorthogonalisation (`lanczos()`), stopping
- * when every wanted Ritz residual |β_m s_m,i| is below tol·|λ_max| (default tol 1e-6, at most
- * `maxSteps` products, default min(n, max(4·(topK + bottomK), 30) + 20)). Each pair carries its
- * Ritz residual; `converged` says whether the stopping test was met.
+ * `lanczos`: extreme eigenpairs by Lanczos with full reorthogonalisation (`lanczos()`), the top
+ * and the bottom converging separately: the run stops once every wanted top Ritz residual
+ * |β_m s_m,i| is below tol·|λ_max| (default tol 1e-6) and the bottom has converged too or spent
+ * its budget `bottomSteps` (default: `maxSteps`), at most `maxSteps` products (default min(n,
+ * max(4·(topK + bottomK), 30) + 20)). Each pair carries its Ritz residual and `converged`; the
+ * result and provenance say which end converged and at which step.
  */
 export const lanczosEstimator = defineEstimator({
   name: 'lanczos',
   kinds: ['eigenpairs'],
-  description: 'Lanczos with full reorthogonalisation: top-k and bottom-k eigenpairs with Ritz residuals, one product per step',
+  description: 'Lanczos with full reorthogonalisation: top-k and bottom-k eigenpairs with Ritz residuals, top and bottom converged separately (bottomSteps budget), one product per step',
   products: (dim, settings) => Math.min(dim, maxSteps(settingsOf('lanczos', settings, 'eigenpairs'))),
   async run(op, settings, rng) {
     const s = settingsOf('lanczos', settings, 'eigenpairs');
     const vectors = s.vectors ?? 0;
     const tol = s.tol ?? 1e-6;
     const steps = maxSteps(s);
-    const lz = await lanczos(op, { topK: s.topK, bottomK: s.bottomK, maxSteps: steps, tol, vectors: vectors > 0, rng });
+    const bottomSteps = Math.min(steps, s.bottomSteps ?? steps);
+    const lz = await lanczos(op, { topK: s.topK, bottomK: s.bottomK, maxSteps: steps, bottomSteps, tol, vectors: vectors > 0, rng });
+    const ends = { topConverged: lz.topConverged, bottomConverged: lz.bottomConverged, topConvergedAt: lz.topConvergedAt, bottomConvergedAt: lz.bottomConvergedAt };
     return {
-      eigenpairs: { top: lz.top, bottom: lz.bottom, converged: lz.converged },
+      eigenpairs: { top: lz.top, bottom: lz.bottom, converged: lz.converged, ...ends },
       provenance: {
         estimator: 'lanczos',
-        settings: { topK: s.topK, bottomK: s.bottomK, vectors, maxSteps: steps, tol },
+        settings: { topK: s.topK, bottomK: s.bottomK, vectors, maxSteps: steps, bottomSteps, tol },
         hvps: lz.products,
         seed: rng.seed,
         converged: lz.converged,
+        ...ends,
+        stopped: lz.stopped,
         steps: lz.steps,
         tol,
         reorthogonalization: 'full',
-        stopping: 'Ritz residual |β_m s_m,i| ≤ tol·|λ_max|',
+        stopping: 'top and bottom separately: Ritz residual |β_m s_m,i| ≤ tol·|λ_max|; the bottom may extend the run to bottomSteps',
+        bottomBounds: lz.bottomConverged ? null : 'unconverged bottom Ritz values are upper bounds θ_j ≥ λ_j',
       },
     };
   },

@@ -7,7 +7,7 @@ import { curvatureOperator, denseOperator, type LinearOperator } from './linear-
 import { disposeParams, Rng } from '@goldstone/core';
 import { powerIteration } from './power-iteration';
 import { tanhMlp } from '@goldstone/core/test-support';
-import { matrixWithSpectrum } from './test-support';
+import { knownSpectrum, matrixWithSpectrum } from './test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -90,5 +90,47 @@ describe('lanczos', () => {
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, y]);
     disposeParams(params);
+  });
+});
+
+describe('lanczos: top and bottom converge separately', () => {
+  // separated outliers at the top, a dense near-zero bulk at the bottom (a Hessian's shape): the
+  // top converges in few steps, the bottom not within the cap
+  const rng = new Rng(21);
+  const n = 300;
+  const lambdas = Array.from({ length: n }, (_, i) => (i < 5 ? 100 / (i + 1) : 1.5 * rng.uniform() - 0.5));
+  const op = denseOperator(matrixWithSpectrum(lambdas, rng), n);
+  const sorted = [...lambdas].sort((a, b) => b - a);
+
+  it('stops when the top has converged if the bottom has no budget, reporting the bottom as bounds', async () => {
+    const full = await lanczos(op, { topK: 5, bottomK: 2, maxSteps: 60, tol: 1e-6, rng: new Rng(1) });
+    const lean = await lanczos(op, { topK: 5, bottomK: 2, maxSteps: 60, bottomSteps: 0, tol: 1e-6, rng: new Rng(1) });
+    expect(full.steps).toBe(60);
+    expect(full.stopped).toBe('maxSteps');
+    expect(full.topConverged).toBe(true);
+    expect(full.bottomConverged).toBe(false);
+    expect(full.converged).toBe(false);
+    expect(lean.topConvergedAt).toBe(full.topConvergedAt);
+    expect(lean.steps).toBe(lean.topConvergedAt);
+    expect(lean.steps).toBeLessThan(40);
+    expect(lean.products).toBe(lean.steps);
+    expect(lean.stopped).toBe('top converged, bottom budget spent');
+    expect(lean.top.every((p) => p.converged)).toBe(true);
+    lean.top.forEach((p, i) => expect(Math.abs(p.value - sorted[i]) / sorted[0]).toBeLessThan(1e-6));
+    // unconverged bottom Ritz values bound the bottom eigenvalues from above (interlacing)
+    expect(lean.bottom.map((p) => p.converged)).toEqual([false, false]);
+    lean.bottom.forEach((p, i) => expect(p.value).toBeGreaterThanOrEqual(sorted[n - 1 - i] - 1e-12));
+    expect(lean.bottomConvergedAt).toBeNull();
+  });
+
+  it('gives the bottom its own budget, and stops at once when both ends converge', async () => {
+    const some = await lanczos(op, { topK: 5, bottomK: 2, maxSteps: 60, bottomSteps: 45, tol: 1e-6, rng: new Rng(1) });
+    expect(some.steps).toBe(45);
+    expect(some.bottomConverged).toBe(false);
+    const easy = knownSpectrum();
+    const both = await lanczos(easy.op, { topK: 2, bottomK: 2, maxSteps: 48, tol: 1e-8, rng: new Rng(2) });
+    expect(both.converged).toBe(true);
+    expect(both.stopped === 'converged' || both.stopped === 'dimension').toBe(true);
+    expect(both.steps).toBe(Math.max(both.topConvergedAt!, both.bottomConvergedAt!));
   });
 });

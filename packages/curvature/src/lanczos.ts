@@ -128,6 +128,8 @@ export interface EigenPair {
   vector?: Float64Array;
   /** Ritz residual ‖A y − θ y‖ = |β_m s_m| (exact up to rounding with full reorthogonalisation). */
   residual: number;
+  /** Whether this pair met the stopping test (residual ≤ tol · max|θ|) at the end of the run. */
+  converged: boolean;
 }
 
 export interface LanczosOptions {
@@ -137,6 +139,14 @@ export interface LanczosOptions {
   bottomK?: number;
   /** Maximum Krylov dimension (default min(n, max(4·(topK+bottomK), 30) + 20)). */
   maxSteps?: number;
+  /**
+   * The bottom's own budget: the Krylov dimension up to which unconverged bottom pairs keep the run
+   * going once the top has converged (default `maxSteps`: run until both ends converge). With a
+   * smaller budget the run stops as soon as the top has converged and this many steps are done;
+   * the bottom Ritz values it has then are upper bounds (θ_j ≥ λ_j, Cauchy interlacing), flagged
+   * not converged. 0: the bottom never extends the run.
+   */
+  bottomSteps?: number;
   /**
    * Stop when every wanted Ritz residual is below tol · max|θ| (default 1e-6). A single Krylov
    * space holds one copy of each distinct eigenvalue; further copies of a repeated eigenvalue are
@@ -151,6 +161,9 @@ export interface LanczosOptions {
   checkEvery?: number;
 }
 
+/** Why the Krylov run ended. */
+export type LanczosStop = 'converged' | 'top converged, bottom budget spent' | 'maxSteps' | 'dimension';
+
 export interface LanczosResult {
   /** The largest eigenpairs, descending. */
   top: EigenPair[];
@@ -158,7 +171,16 @@ export interface LanczosResult {
   bottom: EigenPair[];
   steps: number;
   products: number;
+  /** Every wanted pair converged (`topConverged && bottomConverged`). */
   converged: boolean;
+  /** Every wanted top pair converged at the end (true when none was asked for). */
+  topConverged: boolean;
+  /** Every wanted bottom pair converged at the end (true when none was asked for). */
+  bottomConverged: boolean;
+  /** The Krylov dimension at which the top (bottom) pairs first all passed the test; null if never. */
+  topConvergedAt: number | null;
+  bottomConvergedAt: number | null;
+  stopped: LanczosStop;
   /** All Ritz values of the final T, ascending. */
   ritzValues: number[];
 }
@@ -172,7 +194,9 @@ function ritzPairs(d: LanczosDecomposition): { values: number[]; residuals: numb
 /**
  * Extreme eigenpairs of a symmetric operator by Lanczos with full reorthogonalisation. The
  * stopping test is the Ritz residual |β_m s_{m,i}| of every wanted pair relative to the largest
- * Ritz value in magnitude; the tridiagonal eigenproblem is solved on the host (ml-matrix).
+ * Ritz value in magnitude, checked for the top and the bottom separately: the run stops as soon
+ * as the top has converged and the bottom has converged or spent its budget (`bottomSteps`), or at
+ * `maxSteps`. The tridiagonal eigenproblem is solved on the host (ml-matrix).
  */
 export async function lanczos(op: LinearOperator, opts: LanczosOptions): Promise<LanczosResult> {
   const topK = opts.topK ?? 0;
@@ -180,31 +204,44 @@ export async function lanczos(op: LinearOperator, opts: LanczosOptions): Promise
   const n = op.dim;
   if (topK + bottomK === 0) throw new Error('lanczos: ask for topK and/or bottomK eigenpairs');
   const maxSteps = Math.min(n, opts.maxSteps ?? Math.max(4 * (topK + bottomK), 30) + 20);
+  const bottomSteps = Math.min(maxSteps, opts.bottomSteps ?? maxSteps);
   const tol = opts.tol ?? 1e-6;
   const every = Math.max(1, opts.checkEvery ?? 1);
-  let converged = false;
-  const isConverged = (d: LanczosDecomposition): boolean => {
+  let topConvergedAt: number | null = null;
+  let bottomConvergedAt: number | null = null;
+  let stopped: LanczosStop | null = null;
+  const ends = (m: number, values: number[], residuals: number[]) => {
+    const scaleV = Math.max(...values.map(Math.abs), 1e-300);
+    const ok = (i: number) => residuals[i] <= tol * scaleV;
+    const topIdx = Array.from({ length: Math.min(topK, m) }, (_, i) => m - 1 - i);
+    const bottomIdx = Array.from({ length: Math.min(bottomK, m) }, (_, i) => i);
+    return { ok, top: topIdx.every(ok), bottom: bottomIdx.every(ok) };
+  };
+  const check = (d: LanczosDecomposition): boolean => {
     const m = d.alpha.length;
+    // the top and bottom pairs are distinct Ritz values only from topK + bottomK steps on
     if (m < Math.min(n, topK + bottomK) || m % every !== 0) return false;
     const { values, residuals } = ritzPairs(d);
-    const scaleV = Math.max(...values.map(Math.abs), 1e-300);
-    const want = [
-      ...Array.from({ length: Math.min(topK, m) }, (_, i) => m - 1 - i),
-      ...Array.from({ length: Math.min(bottomK, m) }, (_, i) => i),
-    ];
-    converged = want.every((i) => residuals[i] <= tol * scaleV);
-    return converged;
+    const e = ends(m, values, residuals);
+    if (e.top && topConvergedAt === null) topConvergedAt = m;
+    if (e.bottom && bottomConvergedAt === null) bottomConvergedAt = m;
+    if (e.top && e.bottom) stopped = 'converged';
+    else if (e.top && m >= bottomSteps) stopped = 'top converged, bottom budget spent';
+    return stopped !== null;
   };
-  const d = await lanczosDecomposition(op, { steps: maxSteps, start: opts.start, rng: opts.rng, onStep: isConverged });
+  const d = await lanczosDecomposition(op, { steps: maxSteps, start: opts.start, rng: opts.rng, onStep: check });
   const m = d.alpha.length;
   const { values, residuals, vectors } = ritzPairs(d);
-  if (!converged) {
-    const scaleV = Math.max(...values.map(Math.abs), 1e-300);
-    const want = [...Array.from({ length: Math.min(topK, m) }, (_, i) => m - 1 - i), ...Array.from({ length: Math.min(bottomK, m) }, (_, i) => i)];
-    converged = m === n || want.every((i) => residuals[i] <= tol * scaleV);
-  }
+  // at m = n (or an exhausted space) the Ritz values are the eigenvalues
+  const full = m === n || m < maxSteps && stopped === null;
+  const e = ends(m, values, residuals);
+  const topConverged = full || e.top;
+  const bottomConverged = full || e.bottom;
+  if (topConverged && topConvergedAt === null) topConvergedAt = m;
+  if (bottomConverged && bottomConvergedAt === null) bottomConvergedAt = m;
+  if (stopped === null) stopped = full ? 'dimension' : 'maxSteps';
   const pair = (i: number): EigenPair => {
-    const p: EigenPair = { value: values[i], residual: residuals[i] };
+    const p: EigenPair = { value: values[i], residual: residuals[i], converged: full || e.ok(i) };
     if (opts.vectors) {
       const y = new Float64Array(n);
       for (let j = 0; j < m; j++) axpy(y, vectors[i][j], d.basis[j]);
@@ -218,7 +255,12 @@ export async function lanczos(op: LinearOperator, opts: LanczosOptions): Promise
     bottom: Array.from({ length: Math.min(bottomK, m) }, (_, i) => pair(i)),
     steps: m,
     products: d.products,
-    converged,
+    converged: topConverged && bottomConverged,
+    topConverged,
+    bottomConverged,
+    topConvergedAt,
+    bottomConvergedAt,
+    stopped,
     ritzValues: values,
   };
 }

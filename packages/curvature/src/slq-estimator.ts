@@ -9,12 +9,13 @@ const STEPS = 40;
  * `slq`: stochastic Lanczos quadrature (`stochasticLanczosQuadrature()`): per Rademacher probe
  * (default 5 probes), `steps` Lanczos steps (default 40) give a Gauss quadrature rule of the
  * spectral measure. Spectral sums read off the rules (`spectralSum`) carry the standard error
- * across probes.
+ * across probes; the metrics of spectrum-metrics.ts add an interval with each rule's
+ * Chebyshev–Markov–Stieltjes quadrature bracket (`quadrature-bounds.ts`).
  */
 export const slqEstimator = defineEstimator({
   name: 'slq',
   kinds: ['density'],
-  description: 'Stochastic Lanczos quadrature: one Gauss rule per Rademacher probe, `steps` products each; spectral sums with their standard error across probes',
+  description: 'Stochastic Lanczos quadrature: one Gauss rule per Rademacher probe, `steps` products each; spectral sums with their standard error across probes and intervals that add the quadrature bracket',
   products: (dim, settings) => {
     const { probes = PROBES, steps = STEPS } = settingsOf('slq', settings, 'density');
     return probes * Math.min(steps, dim);
@@ -32,6 +33,9 @@ export const slqEstimator = defineEstimator({
         probes,
         steps: slq.steps,
         probe: 'rademacher',
+        // rules whose Krylov space became invariant are the probe's measure itself (no quadrature error)
+        exactProbes: slq.quadratures.filter((q) => q.exact).length,
+        intervals: 'Chebyshev–Markov–Stieltjes bracket per probe + Student-t Monte-Carlo error across probes',
       },
     };
   },

@@ -9,6 +9,12 @@ import type { Rng } from '@goldstone/plugin-api';
 export interface Quadrature {
   nodes: number[];
   weights: number[];
+  /**
+   * The rule is the measure itself, not an approximation: the exact spectrum, or a probe whose
+   * Krylov space became invariant (a β = 0 restart, or m = n steps). Its spectral sums have no
+   * quadrature error (their bracket has width 0).
+   */
+  exact?: boolean;
 }
 
 export interface SlqResult {
@@ -37,7 +43,12 @@ export async function stochasticLanczosQuadrature(op: LinearOperator, opts: { pr
     const z = Float64Array.from(opts.rng.rademacher(op.dim));
     const d = await lanczosDecomposition(op, { steps: opts.steps, start: z, rng: opts.rng });
     const { values, vectors } = tridiagonalEigen(d.alpha, d.beta);
-    quadratures.push({ nodes: values, weights: vectors.map((s) => s[0] * s[0]) });
+    // the first block of T (up to the first β = 0) is the probe's Gauss rule; once the Krylov
+    // space is invariant (a restart, all n steps, or a vanishing last residual) it is exact
+    const m = d.alpha.length;
+    const scaleT = Math.max(...d.alpha.map(Math.abs), ...d.beta, 1e-300);
+    const exact = d.beta.includes(0) || m === op.dim || d.betaLast <= 1e-10 * scaleT;
+    quadratures.push({ nodes: values, weights: vectors.map((s) => s[0] * s[0]), exact });
     steps = Math.max(steps, d.alpha.length);
   }
   return { quadratures, dim: op.dim, steps, products: op.products - before };
@@ -45,7 +56,7 @@ export async function stochasticLanczosQuadrature(op: LinearOperator, opts: { pr
 
 /** The exact spectrum as a quadrature (weights 1/n). */
 export function exactQuadrature(eigenvalues: readonly number[]): Quadrature {
-  return { nodes: [...eigenvalues], weights: eigenvalues.map(() => 1 / eigenvalues.length) };
+  return { nodes: [...eigenvalues], weights: eigenvalues.map(() => 1 / eigenvalues.length), exact: true };
 }
 
 /**
@@ -147,8 +158,8 @@ export function logAbsDensity(quadratures: readonly Quadrature[], opts: LogDensi
   const sigma = opts.sigma ?? 0.1;
   const us = all.map(map);
   const grid = linspace(Math.min(...us) - 5 * sigma, Math.max(...us) + 5 * sigma, opts.points ?? 256);
-  const negativeFraction =
-    quadratures.reduce((s, q) => s + q.nodes.reduce((a, t, i) => a + (t < 0 ? q.weights[i] : 0), 0), 0) / quadratures.length;
+  // the Gauss estimate; `negativeFraction()` in spectrum-metrics gives it with its interval
+  const negativeFraction = spectralSum(quadratures, 1, (t) => (t < 0 ? 1 : 0)).value;
   return { grid, values: gaussianMixture(quadratures, map, grid, sigma), sigma, negativeFraction, floor };
 }
 

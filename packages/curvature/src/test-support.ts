@@ -80,3 +80,16 @@ export async function traceCoverage(
   const meanStderr = stderrs.reduce((a, b) => a + b, 0) / seeds;
   return { within3, spreadOverStderr: spread / meanStderr, meanStderr, hvps };
 }
+
+/**
+ * Spectra with known eigenvalues: Hessian-like, PSD (GGN-like), clustered with repeats. (Zeros
+ * are 1e-10 and 1e-9: an eigenvalue exactly at the 0 threshold of the negative indicator would be
+ * decided by rounding, which no bracket can.)
+ */
+export const SPECTRA: Record<string, (n: number, rng: Rng) => number[]> = {
+  hessian: (n, rng) =>
+    Array.from({ length: n }, (_, i) => (i < 4 ? 30 / (i + 1) : i < n * 0.3 ? -0.02 * rng.uniform() ** 2 : (rng.uniform() < 0.5 ? 1 : -1) * 10 ** (-7 * rng.uniform()))),
+  ggn: (n, rng) => Array.from({ length: n }, (_, i) => (i < 6 ? 10 / (i + 1) : i < n * 0.6 ? 10 ** (-6 * rng.uniform()) : 1e-10)),
+  clustered: (n, rng) => Array.from({ length: n }, (_, i) => [5, 5, 5, 1, 1e-3, 1e-3, 1e-9, -0.5][i % 8] * (1 + (i % 3 === 0 ? 1e-9 * rng.uniform() : 0))),
+};
+
