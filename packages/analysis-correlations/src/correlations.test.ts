@@ -9,7 +9,22 @@ import { correlations } from './correlations';
 import type { CorrelationRow } from './summary';
 
 const hessian: AnalysisResult = {
-  result: { topEigenvalues: [4, 2], trace: { value: 9, stderr: 0.1 }, effectiveDimensionRelative: { value: 3, stderr: 0 }, logDetRelative: { value: 1.5, stderr: 0 }, nearZeroModes: { value: 10, stderr: 0 } },
+  result: {
+    topEigenvalues: [4, 2],
+    trace: { value: 9, stderr: 0.1 },
+    effectiveDimensionRelative: { value: 3, stderr: 0 },
+    logDetRelative: { value: 1.5, stderr: 0 },
+    nearZeroModes: { value: 10, stderr: 0 },
+    // the hessian analysis' headline: what is fit to quote (here everything)
+    headline: {
+      topEigenvalues: [{ value: 4 }, { value: 2 }],
+      trace: { value: 9, stderr: 0.1 },
+      effectiveDimensionRelative: { value: 3, stderr: 0 },
+      logDetRelative: { value: 1.5, stderr: 0 },
+      nearZeroModes: { value: 10, stderr: 0 },
+      excluded: [],
+    },
+  },
   provenance: { analysis: 'hessian', seed: 1, backend: 'cpu' },
 };
 
@@ -42,6 +57,25 @@ describe('correlations.run', () => {
       expect(row.notes).toEqual([expect.stringMatching(/^outcome distillation: distillation\.result\.efficiency: no analysis "distillation" ran before this one \(ran: hessian, robustness\)/)]);
       expect(out.provenance).toMatchObject({ analysis: 'correlations', seed: 4, performance: { metric: 'auc', examples: { train: 80, test: 80, 'ood-shift': 80 } }, previous: ['hessian', 'robustness'] });
       await expectNoLeaks(() => correlations.run(ctx, opts), 2);
+    } finally {
+      disposeParams(params);
+    }
+  }, 120_000);
+
+  it('a number the hessian left out of its headline (unreliable SLQ count, unconverged bound) is missing, with a note', async () => {
+    const task = blobsTask({ perClass: 20, seed: 2 });
+    const { model, params } = await trainedPluginModel(mlp, task, { hidden: [4] }, { epochs: 2 });
+    try {
+      const { nearZeroModes: _dropped, ...kept } = hessian.result.headline as Record<string, unknown>;
+      const flagged: AnalysisResult = {
+        ...hessian,
+        result: { ...hessian.result, headline: { ...kept, excluded: [{ field: 'nearZeroModes', reason: 'quadrature bracket 900 wider than 0.25 × |value|' }] } },
+      };
+      const ctx = createAnalysisContext({ task, model, params, seed: 1, backend: 'cpu', analysis: 'correlations', progress: silentProgress, previous: { hessian: flagged } });
+      const row = (await correlations.run(ctx, correlations.options.parse({ performance: false }))).result as unknown as CorrelationRow & { notes: string[] };
+      expect(row.complexity.nearZeroModes).toBeNull();
+      expect(row.complexity.lambdaMax).toBe(4);
+      expect(row.notes.some((n) => n.includes('nearZeroModes'))).toBe(true);
     } finally {
       disposeParams(params);
     }

@@ -5,17 +5,20 @@ const path = z.string().regex(PATH_PATTERN, 'expected a path analysis.key["key"]
 const name = z.string().min(1);
 
 /**
- * Where the complexity measures are read by default: the hessian analysis' result (its README lists
- * the paths it keeps stable). The effective dimension and log-determinant are the scale-free ones
- * (z relative to λ_max), comparable across runs. An experiment names its own measures
+ * Where the complexity measures are read by default: the hessian analysis' `headline` (its README
+ * lists the paths it keeps stable), which holds only numbers fit to quote: converged eigenvalues and
+ * the SLQ-derived numbers whose interval is narrow enough (`reliable`); a run whose number was left
+ * out of the headline counts as missing for that measure, with the reason in its notes. The
+ * effective dimension and log-determinant are the scale-free ones (z relative to λ_max), comparable
+ * across runs. An experiment names its own measures
  * (`complexity: { generatorCurvature: 'hessian.result.generators[name=rotation].relativeToLambdaMax' }`).
  */
 export const DEFAULT_COMPLEXITY: Record<string, string> = {
-  lambdaMax: 'hessian.result.topEigenvalues[0]',
-  trace: 'hessian.result.trace.value',
-  effectiveDimension: 'hessian.result.effectiveDimensionRelative.value',
-  logDet: 'hessian.result.logDetRelative.value',
-  nearZeroModes: 'hessian.result.nearZeroModes.value',
+  lambdaMax: 'hessian.result.headline.topEigenvalues[0].value',
+  trace: 'hessian.result.headline.trace.value',
+  effectiveDimension: 'hessian.result.headline.effectiveDimensionRelative.value',
+  logDet: 'hessian.result.headline.logDetRelative.value',
+  nearZeroModes: 'hessian.result.headline.nearZeroModes.value',
 };
 
 export const trendOptions = z.strictObject({

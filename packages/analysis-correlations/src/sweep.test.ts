@@ -67,6 +67,7 @@ describe('correlations in a sweep', () => {
       const h = readJson(join(out, p.dir, 'analyses', 'hessian.json'));
       const c = readJson(join(out, p.dir, 'analyses', 'correlations.json'));
       expect(c.result.complexity.lambdaMax).toBe(h.result.topEigenvalues[0]);
+      expect(h.result.headline.excluded).toEqual([]); // exact spectra: every number fit to quote
       expect(c.result.complexity.effectiveDimension).toBe(h.result.effectiveDimensionRelative.value);
       expect(c.result.notes).toEqual([]); // every default path resolved in the hessian's result
     }
