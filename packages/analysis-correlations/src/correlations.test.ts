@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAnalysisContext, disposeParams, predictSplit, scoreArrays } from '@goldstone/core';
 import { mlp } from '@goldstone/models';
-import type { AnalysisResult } from '@goldstone/plugin-api';
+import type { AnalysisResult, Json } from '@goldstone/plugin-api';
 import { blobsTask, expectNoLeaks, silentProgress, testPlugin, trainedPluginModel } from '@goldstone/testkit';
 import { correlations } from './correlations';
 import type { CorrelationRow } from './summary';
@@ -66,10 +66,11 @@ describe('correlations.run', () => {
     const task = blobsTask({ perClass: 20, seed: 2 });
     const { model, params } = await trainedPluginModel(mlp, task, { hidden: [4] }, { epochs: 2 });
     try {
-      const { nearZeroModes: _dropped, ...kept } = hessian.result.headline as Record<string, unknown>;
+      const full = hessian.result as Record<string, Json>;
+      const { nearZeroModes: _dropped, ...kept } = full.headline as Record<string, Json>;
       const flagged: AnalysisResult = {
         ...hessian,
-        result: { ...hessian.result, headline: { ...kept, excluded: [{ field: 'nearZeroModes', reason: 'quadrature bracket 900 wider than 0.25 × |value|' }] } },
+        result: { ...full, headline: { ...kept, excluded: [{ field: 'nearZeroModes', reason: 'quadrature bracket 900 wider than 0.25 × |value|' }] } },
       };
       const ctx = createAnalysisContext({ task, model, params, seed: 1, backend: 'cpu', analysis: 'correlations', progress: silentProgress, previous: { hessian: flagged } });
       const row = (await correlations.run(ctx, correlations.options.parse({ performance: false }))).result as unknown as CorrelationRow & { notes: string[] };
