@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { API_VERSION, packageInfo, UsageError, defineAnalysis, type AnalysisContext, type AnalysisResult, type Figure, type Json, type Rng, type Split } from '@goldstone/plugin-api';
-import { splitTensors, sampleSplit, barChart, lineChart, chanceScore, higherIsBetter, primaryMetric, scoreTensors, type MetricName } from '@goldstone/core';
+import { parameterFingerprint, splitTensors, sampleSplit, barChart, lineChart, chanceScore, higherIsBetter, primaryMetric, scoreTensors, type MetricName } from '@goldstone/core';
 import { fgsm, perExampleLoss, pgd, type AttackTarget } from './attacks';
 import { domainJson, inputDomain, clipToDomain, onRealValues, type InputDomain } from './domain';
 import { invarianceScores, predictionChange, type PredictionChange } from './invariance';
 import { featureScales, smear } from './smearing';
 import { checkChain, denseChain, intervalBounds } from './interval-bounds';
 import { robustnessIssues, robustnessOptions, type RobustnessOptions } from './options';
-import { hutchinsonReason, hutchinsonTrace, parameterFingerprint, traceFromHessian, weightNoiseSweep, type TraceSource, type TraceWanted } from './weight-noise';
+import { hutchinsonReason, hutchinsonTrace, traceFromHessian, weightNoiseSweep, type TraceSource, type TraceWanted } from './weight-noise';
 
 /** This package's version, for provenance (read from its package.json). */
 export const VERSION = packageInfo(import.meta.url).version;

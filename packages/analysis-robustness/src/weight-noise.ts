@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { flatLoss, flattenParams, hvp, unflattenParams } from '@goldstone/core';
+
+/** `parameterFingerprint` of `@goldstone/core`, the fingerprint the runner stamps on stored results (re-exported here). */
+export { parameterFingerprint } from '@goldstone/core';
 import type { AnalysisContext, AnalysisResult, Rng } from '@goldstone/plugin-api';
 
 /** Where tr H came from, and why that trace was used. */
@@ -17,31 +20,6 @@ export interface TraceSource {
   hvps?: number;
 }
 
-/**
- * A fingerprint of parameter values: FNV-1a over the float32 bytes of every tensor in the model's
- * spec order, two 32-bit hashes with different offsets (`fnv1a32x2:<16 hex digits>`). The runner
- * stamps the same fingerprint on every analysis result it stores (`provenance.parameters`), so an
- * analysis can tell whether an earlier result was taken at the parameters it is given.
- */
-export function parameterFingerprint(params: AnalysisContext['params'], specs: AnalysisContext['model']['specs']): string {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ 0x9e3779b9;
-  for (const spec of specs) {
-    const t = params[spec.name];
-    const v = t ? (t.dataSync() as Float32Array) : new Float32Array(0);
-    const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-    for (let i = 0; i < bytes.length; i++) {
-      a = Math.imul(a ^ bytes[i], 0x01000193);
-      b = Math.imul(b ^ bytes[i], 0x01000193);
-    }
-    // the tensor boundary counts, so [1, 2][3] and [1][2, 3] differ
-    a = Math.imul(a ^ 0xff, 0x01000193);
-    b = Math.imul(b ^ 0xfe, 0x01000193);
-  }
-  const hex = (h: number) => (h >>> 0).toString(16).padStart(8, '0');
-  return `fnv1a32x2:${hex(a)}${hex(b)}`;
-}
-
 /** What the weight-noise check measures: tr H of the data loss on these examples at these parameters. */
 export interface TraceWanted {
   /** The split the loss is measured on. */
@@ -49,7 +27,7 @@ export interface TraceWanted {
   /** The examples used, and whether they are all of the split (`all`) or a random subset. */
   examples: number;
   subset: 'all' | 'random';
-  /** `parameterFingerprint` of the parameters the noise is added to. */
+  /** `parameterFingerprint` (of `@goldstone/core`) of the parameters the noise is added to. */
   fingerprint: string;
 }
 

@@ -9,7 +9,7 @@ export { buildRegistry, loadPluginModule } from './plugin-loader';
 export type { LoadOptions } from './plugin-loader';
 export { checkOutFlag, checkOutTarget, createRunDirectory, markInterruptedOnSignal, openRunToResume, outDirError, prepareOutDir } from './run-directory';
 export { analyzeStoredRun, experimentObjective, instantiate, resolvedConfig, runAnalysis, runExperiment, storedAnalysisOptions, type OptionSources } from './run-experiment';
-export { fingerprintParams, type ParametersUsed } from './parameters';
+export type { ParametersUsed } from './parameters';
 export { analysisIds, resolveExperiment } from './resolve';
 export { checkAnalysisOptions, prepareExperiment } from './preflight';
 export { MEMORY_FRACTION, MEMORY_LIMIT_ENV, memoryBudget, parseByteSize, trainingBytes, WASM_HEAP_MAX } from './memory-budget';

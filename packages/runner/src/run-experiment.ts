@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { backendInfo, createAnalysisContext, disposeParams } from '@goldstone/core';
+import { backendInfo, createAnalysisContext, disposeParams, parameterFingerprint } from '@goldstone/core';
 import { messageOf, silentProgress, UsageError, type Params, type AnalysisPlugin, type AnalysisResult, type Json, type ModelInstance, type Progress, type TaskInstance, type OptimizerStateEntry, type Registry, type TrainHooks, type TrainedObjective, type Rng } from '@goldstone/plugin-api';
 import { experimentToJson, parseOrThrow, setPath } from './experiment';
 import { resolveExperiment, type ResolvedExperiment } from './resolve';
@@ -8,7 +8,7 @@ import { createSymmetryPenalty, train, trainedObjective, type OptimizerConfig } 
 import { loadResumePoint, resumeConflicts, specMismatches } from './resume';
 import { checkAnalysisOptions, prepareExperiment, type PreparedExperiment } from './preflight';
 import { CHECKPOINTS_DIR, RUN_FILE } from '@goldstone/run-store/format';
-import { fingerprintParams, type ParametersUsed } from './parameters';
+import type { ParametersUsed } from './parameters';
 
 
 /** Build the task and the model of a resolved experiment (deterministic in the experiment's seed), checked. */
@@ -44,7 +44,7 @@ export async function runAnalysis(opts: {
   if (leaked > 0) ctx.progress.log(`warning: analysis "${opts.plugin.name}" left ${leaked} tensor(s) undisposed`);
   const stored: AnalysisResult = JSON.parse(JSON.stringify(result));
   // what the numbers were measured at: an analysis that reuses an earlier result compares this
-  stored.provenance.parameters = { ...(opts.parameters ?? { source: 'given' }), fingerprint: fingerprintParams(opts.params, opts.model.specs) };
+  stored.provenance.parameters = { ...(opts.parameters ?? { source: 'given' }), fingerprint: parameterFingerprint(opts.params, opts.model.specs) };
   if (opts.optionSources) stored.provenance.optionSources = opts.optionSources as unknown as Json;
   if (opts.store) await opts.store.writeAnalysis(opts.id ?? opts.plugin.name, stored);
   return stored;

@@ -10,14 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { disposeParams, Rng } from '@goldstone/core';
+import { Rng } from '@goldstone/core';
 import { API_VERSION, defineTask, Registry } from '@goldstone/plugin-api';
 import { RunStore } from '@goldstone/run-store';
 import { toyMlp } from '@goldstone/testkit';
 import { hessian } from '@goldstone/analysis-hessian';
-import { parameterFingerprint, robustness } from '@goldstone/analysis-robustness';
+import { robustness } from '@goldstone/analysis-robustness';
 import { parseExperiment } from './experiment';
-import { fingerprintParams } from './parameters';
 import { analyzeStoredRun, runExperiment } from './run-experiment';
 import { resolveExperiment } from './resolve';
 
@@ -53,19 +52,6 @@ const experiment = (analyses: unknown[]) =>
 const WEIGHT_NOISE = { sections: ['weight-noise'], weightSigmas: [0.01], weightDraws: 2, traceProbes: 4 };
 
 describe('the parameters a stored result was measured at', () => {
-  it('the runner fingerprints parameters exactly as the robustness analysis does', () => {
-    const model = toyMlp.create(toyMlp.options.parse({ hidden: 3 }), { inputShape: [2], outputSize: 1, outputKind: 'regression' });
-    const params = model.init(new Rng(4));
-    const other = model.init(new Rng(5));
-    try {
-      expect(fingerprintParams(params, model.specs)).toBe(parameterFingerprint(params, model.specs));
-      expect(fingerprintParams(params, model.specs)).not.toBe(fingerprintParams(other, model.specs));
-    } finally {
-      disposeParams(params);
-      disposeParams(other);
-    }
-  });
-
   it('weight noise reuses the trace of a hessian on the same parameters and data, in the run and on the stored run, and no other', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'goldstone-stored-'));
     try {
