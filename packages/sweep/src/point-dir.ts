@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isObject, type Json } from '@goldstone/plugin-api';
-import { MARKER_FILE, RUN_FILE, temporaryOf } from '@goldstone/run-store/format';
+import { MARKER_FILE, otherProcessAlive, RUN_FILE, temporaryOf } from '@goldstone/run-store/format';
 
 /**
  * What a point's run directory holds, read without running or importing anything (a run.json
@@ -34,17 +34,6 @@ export function pointDirState(dir: string): PointDirState {
   return { kind: 'foreign', reason: `holds files but no ${RUN_FILE}, so it is not a goldstone run directory` };
 }
 
-/** Whether a process with this id is running (not this one). */
-function processAlive(pid: number): boolean {
-  if (pid === process.pid || !Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Remove from a point's directory that holds no run (`pointDirState` is `none`) the temporaries of
  * atomic writes whose process has died: a worker stopped while it created the run directory (the
@@ -63,7 +52,7 @@ export function clearCutOffWrites(dir: string): string[] {
   const removed: string[] = [];
   for (const e of entries) {
     const t = temporaryOf(e);
-    if (!t || processAlive(t.pid)) continue;
+    if (!t || otherProcessAlive(t.pid)) continue;
     rmSync(join(dir, e), { recursive: true, force: true });
     removed.push(e);
   }
