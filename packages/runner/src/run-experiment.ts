@@ -284,7 +284,7 @@ export async function runExperiment(opts: {
 export interface OptionSources {
   /** The entry of the run's experiment whose recorded options were the base (`run.json: config.analyses[1] (id "hessian")`), or null: the plugin's defaults. */
   recorded: string | null;
-  /** Top-level options as the run recorded them (none overridden). */
+  /** Top-level options as the run recorded them (all of it, or, for one `--set` in part as `a.b`, the rest of it). */
   fromRun: string[];
   /** The `--set` paths (dotted, relative to the analysis' options), which win. */
   set: string[];
