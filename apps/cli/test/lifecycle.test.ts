@@ -306,6 +306,48 @@ describe('goldstone analyze', () => {
     expect(readdirSync(join(out, 'analyses'))).toEqual([]);
   });
 
+  it('uses the options the run recorded for the analysis, --set on top; the defaults (said so) for one the run did not have', async () => {
+    const dir = tmp();
+    const hessianOptions = { method: 'exact', topK: 2, bottomK: 0, maxExamples: 40, directions: 'none', generators: false };
+    const file = writeExperiment(dir, { ...small, analyses: [{ name: 'hessian', options: hessianOptions }] });
+    const out = join(dir, 'run');
+    const r = await cli(['run', file, '--out', out, '--no-report']);
+    expect(r.code, r.stderr).toBe(0);
+    const ran = readJson(join(out, 'analyses', 'hessian.json'));
+    expect(ran.result.topEigenvalues).toHaveLength(2);
+    expect(ran.result.examples).toBe(40);
+
+    // no --set: the run's numbers again (the defaults, topK 5 of 512 examples, would measure another Hessian)
+    const same = await cli(['analyze', out, '--analysis', 'hessian', '--json']);
+    expect(same.code, same.stderr).toBe(0);
+    const a = JSON.parse(same.stdout);
+    expect(a.topEigenvalues).toEqual(ran.result.topEigenvalues);
+    expect(a.trace).toEqual(ran.result.trace);
+    expect(a.examples).toBe(40);
+    expect(a.provenance.optionSources).toMatchObject({ recorded: 'run.json: config.analyses[0] (id "hessian")', set: [], defaults: [] });
+    expect(same.stderr).toContain('hessian: options as the run recorded them (run.json: config.analyses[0]');
+
+    // --set wins for its key only
+    const set = await cli(['analyze', out, '--analysis', 'hessian', '--set', 'hessian.topK=1', '--json']);
+    expect(set.code, set.stderr).toBe(0);
+    const b = JSON.parse(set.stdout);
+    expect(b.topEigenvalues).toEqual(ran.result.topEigenvalues.slice(0, 1));
+    expect(b.examples).toBe(40);
+    expect(b.provenance.optionSources.set).toEqual(['topK']);
+    expect(b.provenance.optionSources.fromRun).toContain('maxExamples');
+    expect(b.provenance.optionSources.fromRun).not.toContain('topK');
+    expect(set.stderr).toContain('with --set topK');
+
+    // an analysis the run did not have: the plugin's defaults, and the output says so
+    const other = await cli(['analyze', out, '--analysis', 'robustness', '--set', 'sections=[noise]', '--set', 'noiseSigmas=[0.1]', '--json']);
+    expect(other.code, other.stderr).toBe(0);
+    expect(other.stderr).toContain("robustness: not in the run's experiment: options are the plugin's defaults, with --set sections, noiseSigmas");
+    const c = JSON.parse(other.stdout);
+    expect(c.provenance.optionSources.recorded).toBeNull();
+    expect(c.provenance.optionSources.defaults).toContain('maxExamples');
+    expect(c.provenance.parameters).toMatchObject({ source: 'checkpoint last', epoch: 1 });
+  }, 240_000);
+
   it('--id keeps several results of one analysis', async () => {
     const { out } = await finishedRun();
     const a = await cli(['analyze', out, '--analysis', 'weight-norms', '--plugin', weightNorms, '--set', 'iterations=5']);

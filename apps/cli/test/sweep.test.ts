@@ -205,9 +205,10 @@ describe('goldstone sweep', () => {
 
     writeFileSync(gate, 'open');
     const r = goldstone(['sweep', file, '--out', out, '--workers', '2', '--no-report', '--json']);
-    expect(r.code).toBe(0);
+    // on failure, say why: the sweep's own words (and each point's error in its index)
+    expect(r.code, `restarted sweep exited ${r.code}\nstderr:\n${r.stderr}\nstdout:\n${r.stdout}`).toBe(0);
     const after = JSON.parse(r.stdout);
-    expect(after.counts).toMatchObject({ completed: 8, failed: 0, interrupted: 0, running: 0 });
+    expect(after.counts, JSON.stringify(after.points.filter((p: any) => p.status !== 'completed'))).toMatchObject({ completed: 8, failed: 0, interrupted: 0, running: 0 });
     expect(runDirs(out)).toHaveLength(8);
     for (const p of after.points) {
       const run = readJson(join(out, p.dir, 'run.json'));

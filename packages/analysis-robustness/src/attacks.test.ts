@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rng, disposeParams, splitTensors } from '@goldstone/core';
+import { Rng, createAnalysisContext, disposeParams, splitTensors } from '@goldstone/core';
 import type { ModelInstance, Params } from '@goldstone/plugin-api';
-import { toyLinearModel, blobsTask, trainedPluginModel } from '@goldstone/testkit';
+import { toyLinearModel, blobsTask, silentProgress, trainedPluginModel } from '@goldstone/testkit';
 import { fgsm, perExampleLoss, pgd, type AttackTarget } from './attacks';
 import { inputDomain } from './domain';
+import { robustness } from './robustness';
 import { mlp } from '@goldstone/models';
 
 beforeAll(async () => {
@@ -126,5 +127,129 @@ describe('pgd', () => {
     }
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, y]);
+  });
+});
+
+/**
+ * Known answers on a linear binary classifier, logit z = w·x + b: inside the ℓ∞ ball of radius ε the
+ * worst case is the vertex x − s·ε·sign(w) (s = +1 for label 1, −1 for label 0), which lowers every
+ * margin s·z by exactly ε‖w‖₁. FGSM takes it in one step; PGD with steps of ε/4 reaches it from any
+ * start in the ball after 8 steps. The attacked loss (BCE of z − s·ε‖w‖₁), AUC and accuracy follow
+ * in closed form, so an attack that does nothing (or anything else) fails these checks.
+ */
+describe('closed form on a linear classifier', () => {
+  const task = blobsTask({ binary: true, perClass: 40, dim: 5, separation: 1, seed: 3 });
+  const w = [0.7, -1.3, 0.4, -0.25, 2.1];
+  const bias = 0.2;
+  const l1 = w.reduce((s, v) => s + Math.abs(v), 0);
+  const model = toyLinearModel.create({ bias: true }, { inputShape: [5], outputSize: 1, outputKind: 'binary' });
+  const makeParams = (): Params => ({ W: tf.tensor2d(w, [5, 1]), b: tf.tensor1d([bias]) });
+  const { n, x: xs, y: ys } = task.splits.test;
+
+  const softplus = (z: number) => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+  /** The logits (float64) of the test inputs moved by `shift(i)` along −s·sign(w) (0: clean). */
+  const logits = (shift: number) =>
+    Array.from({ length: n }, (_, i) => {
+      let z = bias;
+      for (let j = 0; j < 5; j++) z += w[j] * xs[i * 5 + j];
+      return z - (ys[i] > 0.5 ? 1 : -1) * shift;
+    });
+  const scores = (z: number[]) => {
+    const loss = z.reduce((s, zi, i) => s + softplus(zi) - ys[i] * zi, 0) / n;
+    let pairs = 0;
+    let wins = 0;
+    for (let i = 0; i < n; i++) {
+      if (ys[i] < 0.5) continue;
+      for (let k = 0; k < n; k++) {
+        if (ys[k] > 0.5) continue;
+        pairs++;
+        wins += z[i] > z[k] ? 1 : z[i] === z[k] ? 0.5 : 0;
+      }
+    }
+    const accuracy = z.filter((zi, i) => zi > 0 === ys[i] > 0.5).length / n;
+    return { loss, auc: wins / pairs, accuracy };
+  };
+  const clean = scores(logits(0));
+  const predicted = (eps: number) => scores(logits(eps * l1));
+
+  type Attack = (target: AttackTarget, x: tf.Tensor, y: tf.Tensor, eps: number) => tf.Tensor;
+  /** What an attack did, against the closed form: the failed checks (empty: it is the analytic worst case). */
+  function closedFormFailures(attack: Attack, eps: number): string[] {
+    const params = makeParams();
+    const { x, y } = splitTensors(task.splits.test);
+    const xa = attack({ model, params, loss: 'binary-cross-entropy', domain: NONE }, x, y, eps);
+    const moved = tf.tidy(() => tf.sub(xa, x).dataSync() as Float32Array);
+    const z = Array.from(tf.tidy(() => model.apply(params, xa).dataSync() as Float32Array));
+    const loss = tf.tidy(() => tf.mean(perExampleLoss('binary-cross-entropy', model.apply(params, xa), y)).dataSync()[0]);
+    tf.dispose([x, y, xa]);
+    disposeParams(params);
+    const want = predicted(eps);
+    const failures: string[] = [];
+    // the perturbation: the vertex −s·ε·sign(w), coordinate by coordinate (float32 round-off of x + ε)
+    let worst = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < 5; j++) worst = Math.max(worst, Math.abs(moved[i * 5 + j] + (ys[i] > 0.5 ? 1 : -1) * eps * Math.sign(w[j])));
+    if (!(worst <= 2e-6)) failures.push(`perturbation off the vertex by ${worst}`);
+    const margins = logits(eps * l1);
+    const offBy = Math.max(...z.map((zi, i) => Math.abs(zi - margins[i])));
+    if (!(offBy <= 1e-5)) failures.push(`logits off z − s·ε‖w‖₁ by ${offBy}`);
+    if (!(Math.abs(loss - want.loss) <= 1e-6 * (1 + want.loss))) failures.push(`loss ${loss}, closed form ${want.loss}`);
+    const s = scores(z);
+    if (s.auc !== want.auc) failures.push(`AUC ${s.auc}, closed form ${want.auc}`);
+    if (s.accuracy !== want.accuracy) failures.push(`accuracy ${s.accuracy}, closed form ${want.accuracy}`);
+    return failures;
+  }
+
+  it('the closed form itself: the attacked loss exceeds the clean one by a clear margin at every ε, and no logit sits at a tie', () => {
+    for (const eps of [0.05, 0.2, 0.5]) {
+      const p = predicted(eps);
+      expect(p.loss - clean.loss).toBeGreaterThan(0.05);
+      expect(p.accuracy).toBeLessThan(clean.accuracy);
+      // no attacked logit within float32 reach of 0, so accuracy is decided the same way in float32
+      expect(Math.min(...logits(eps * l1).map(Math.abs))).toBeGreaterThan(1e-4);
+    }
+    expect(Math.min(...logits(0).map(Math.abs))).toBeGreaterThan(1e-4);
+  });
+
+  it('FGSM lands on the vertex: loss, AUC and accuracy equal the closed form', () => {
+    for (const eps of [0.05, 0.2, 0.5]) expect(closedFormFailures(fgsm, eps), `ε = ${eps}`).toEqual([]);
+  });
+
+  it('PGD (8 steps of ε/4, 2 random starts) reaches the same vertex', () => {
+    const attack: Attack = (t, x, y, eps) => pgd(t, x, y, eps, { steps: 8, restarts: 2, rng: new Rng(3) });
+    for (const eps of [0.05, 0.2, 0.5]) expect(closedFormFailures(attack, eps), `ε = ${eps}`).toEqual([]);
+  });
+
+  it('an attack that does nothing, or only part of the way, fails the same checks', () => {
+    const noop: Attack = (_t, x) => tf.clone(x);
+    const half: Attack = (t, x, y, eps) => fgsm(t, x, y, eps / 2);
+    const shortPgd: Attack = (t, x, y, eps) => pgd(t, x, y, eps, { steps: 1, restarts: 1, rng: new Rng(3) });
+    for (const [name, attack] of [['no-op', noop], ['half-way FGSM', half], ['one-step PGD', shortPgd]] as const) {
+      const failures = closedFormFailures(attack, 0.2);
+      expect(failures.some((f) => f.startsWith('loss')), `${name}: ${failures.join('; ')}`).toBe(true);
+      expect(failures.some((f) => f.startsWith('perturbation')), name).toBe(true);
+    }
+    // the no-op's loss is the clean one: short of the closed form by the whole predicted increase
+    const failure = closedFormFailures(noop, 0.2).find((f) => f.startsWith('loss'))!;
+    const measured = Number(/^loss (\S+),/.exec(failure)![1]);
+    expect(measured).toBeCloseTo(clean.loss, 6);
+    expect(predicted(0.2).loss - measured).toBeGreaterThan(0.05);
+  });
+
+  it('the analysis reports the closed-form loss and AUC under FGSM and PGD', async () => {
+    const params = makeParams();
+    const ctx = createAnalysisContext({ task, model, params, seed: 1, backend: 'cpu', analysis: 'robustness', progress: silentProgress });
+    const opts = robustness.options.parse({ sections: ['fgsm', 'pgd'], epsilons: [0.05, 0.2], pgdSteps: 8, pgdRestarts: 2, domain: 'none', maxExamples: 10_000 });
+    const { result } = (await robustness.run(ctx, opts)) as { result: any };
+    disposeParams(params);
+    expect(result.clean.loss).toBeCloseTo(clean.loss, 6);
+    expect(result.clean.value).toBe(clean.auc);
+    for (const attack of ['fgsm', 'pgd']) {
+      for (const row of result[attack]) {
+        const want = predicted(row.epsilon);
+        expect(Math.abs(row.loss - want.loss), `${attack} ε = ${row.epsilon}`).toBeLessThanOrEqual(1e-6 * (1 + want.loss));
+        expect(row.value).toBe(want.auc);
+        expect(row.drop).toBeCloseTo(clean.auc - want.auc, 12);
+      }
+    }
   });
 });

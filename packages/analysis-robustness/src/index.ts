@@ -8,7 +8,7 @@ export { intervalBounds, activationBounds, denseChain, checkChain, GELU_ARGMIN, 
 export { inputDomain, clipToDomain, confine, onRealValues, type InputDomain, type DomainOption } from './domain';
 export { featureScales, smear } from './smearing';
 export { predictionChange, invarianceScores, type PredictionChange } from './invariance';
-export { weightNoiseSweep, hutchinsonTrace, traceFromHessian, type TraceSource, type WeightNoisePoint } from './weight-noise';
+export { weightNoiseSweep, hutchinsonTrace, hutchinsonReason, parameterFingerprint, traceFromHessian, traceMismatches, type TraceSource, type TraceWanted, type WeightNoisePoint } from './weight-noise';
 
 /** goldstone loads a module's `plugins` export. */
 export const plugins = [robustness];

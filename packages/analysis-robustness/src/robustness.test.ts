@@ -6,7 +6,7 @@ import type { AnalysisResult, ModelInstance, Params, TaskInstance } from '@golds
 import { expectNoLeaks, silentProgress, testPlugin, toyLinearModel, toyRegressionTask, blobsTask, trainedPluginModel } from '@goldstone/testkit';
 import { robustness } from './robustness';
 import { mlp } from '@goldstone/models';
-import { hutchinsonTrace, weightNoiseSweep } from './weight-noise';
+import { hutchinsonTrace, parameterFingerprint, weightNoiseSweep } from './weight-noise';
 
 const SMALL = {
   maxExamples: 32,
@@ -97,12 +97,67 @@ describe('robustness analysis', () => {
     expect(figures!.map((f) => f.name)).toEqual(['robustness-noise', 'robustness-smearing', 'robustness-symmetries', 'robustness-symmetry-generator', 'robustness-attacks', 'robustness-ibp-width', 'robustness-weight-noise']);
   });
 
-  it('uses the Hessian analysis’ trace when it ran first', async () => {
-    const previous = { hessian: { result: { trace: { value: 123, stderr: 1 } }, provenance: { analysis: 'hessian', seed: 5, backend: 'cpu' } } };
-    const { result } = await run(task, setting.model, setting.params, { ...SMALL, sections: ['weight-noise'] }, previous);
-    expect(result.weightNoise.trace).toEqual({ value: 123, stderr: 1, source: 'hessian-analysis' });
-    expect(result.weightNoise.points[0].predicted).toBeCloseTo(0.5 * 0.01 ** 2 * 123, 12);
-    expect(result.fgsm).toBeUndefined();
+  describe('reusing an earlier Hessian trace', () => {
+    // all of the train split, so that a Hessian over all of it is the same data
+    const WN = { ...SMALL, maxExamples: 10_000, sections: ['weight-noise'] };
+    /** A hessian result as the hessian analysis and the runner record it, with `changes` applied. */
+    const hessianResult = (changes: { provenance?: Record<string, unknown> } = {}): AnalysisResult =>
+      ({
+        result: { operator: 'hessian', objective: 'data', trace: { value: 123, stderr: 1 } },
+        provenance: {
+          analysis: 'hessian',
+          seed: 5,
+          backend: 'cpu',
+          operator: 'hessian',
+          objective: 'data',
+          params: null,
+          data: { split: 'train', examples: task.splits.train.n, subset: 'all', batches: 1 },
+          parameters: { source: 'trained', fingerprint: parameterFingerprint(setting.params, setting.model.specs) },
+          ...changes.provenance,
+        },
+      }) as AnalysisResult;
+
+    it('uses a trace of the same operator, objective, parameters and data, and says why', async () => {
+      const { result, provenance } = await run(task, setting.model, setting.params, WN, { hessian: hessianResult() });
+      expect(result.weightNoise.trace).toMatchObject({ value: 123, stderr: 1, source: 'hessian-analysis', result: 'hessian' });
+      expect(result.weightNoise.trace.reason).toContain(`all ${task.splits.train.n} examples of train`);
+      expect(provenance.trace.source).toBe('hessian-analysis');
+      expect(result.weightNoise.points[0].predicted).toBeCloseTo(0.5 * 0.01 ** 2 * 123, 12);
+      expect(result.fgsm).toBeUndefined();
+    });
+
+    it('does not use a trace of another operator, objective, restriction, split, subset or parameters: it estimates tr H itself', async () => {
+      const own = (await run(task, setting.model, setting.params, WN)).result.weightNoise.trace;
+      expect(own.source).toBe('hutchinson');
+      expect(own.reason).toContain('no earlier hessian result');
+      const other = tf.tidy(() => Object.fromEntries(Object.entries(setting.params).map(([k, v]) => [k, tf.keep(tf.add(v, 1e-3))])));
+      const data = { split: 'train', examples: task.splits.train.n, subset: 'all', batches: 1 };
+      const cases: [Record<string, unknown>, RegExp][] = [
+        [{ operator: 'ggn' }, /operator "ggn", expected "hessian"/],
+        [{ objective: 'total' }, /objective "total", expected "data"/],
+        [{ params: ['dense0.weight'] }, /restricted to parameters \["dense0.weight"\]/],
+        [{ data: { ...data, split: 'test' } }, /split "test", expected "train"/],
+        [{ data: { ...data, examples: 32, subset: 'random' } }, /a random subset of 32 examples, the noise check uses all/],
+        [{ parameters: { source: 'checkpoint epoch 3', fingerprint: parameterFingerprint(other, setting.model.specs) } }, /other parameters \(checkpoint epoch 3, fingerprint/],
+        [{ parameters: undefined }, /no parameter fingerprint recorded/],
+      ];
+      disposeParams(other);
+      for (const [changes, why] of cases) {
+        const { result } = await run(task, setting.model, setting.params, WN, { hessian: hessianResult({ provenance: changes }) });
+        const trace = result.weightNoise.trace;
+        expect(trace.source, JSON.stringify(changes)).toBe('hutchinson');
+        expect(trace.value).toBe(own.value); // the estimate on the noise check's own data, not 123
+        expect(trace.rejected).toHaveLength(1);
+        expect(trace.rejected[0].mismatches.join('; ')).toMatch(why);
+        expect(trace.reason).toMatch(why);
+      }
+    });
+
+    it('picks the matching one of several hessian results', async () => {
+      const previous = { hessian: hessianResult({ provenance: { operator: 'ggn' } }), 'hessian-all': hessianResult() };
+      const { result } = await run(task, setting.model, setting.params, WN, previous);
+      expect(result.weightNoise.trace).toMatchObject({ value: 123, source: 'hessian-analysis', result: 'hessian-all' });
+    });
   });
 
   it('reports AUC for a binary task, and leaks no tensors', async () => {

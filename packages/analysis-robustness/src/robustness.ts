@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { API_VERSION, packageInfo, UsageError, defineAnalysis, type AnalysisContext, type AnalysisResult, type Figure, type Json, type Rng, type Split } from '@goldstone/plugin-api';
-import { splitTensors, sampleSplit, barChart, lineChart, chanceScore, higherIsBetter, primaryMetric, scoreTensors, type MetricName } from '@goldstone/core';
+import { parameterFingerprint, splitTensors, sampleSplit, barChart, lineChart, chanceScore, higherIsBetter, primaryMetric, scoreTensors, type MetricName } from '@goldstone/core';
 import { fgsm, perExampleLoss, pgd, type AttackTarget } from './attacks';
 import { domainJson, inputDomain, clipToDomain, onRealValues, type InputDomain } from './domain';
 import { invarianceScores, predictionChange, type PredictionChange } from './invariance';
 import { featureScales, smear } from './smearing';
 import { checkChain, denseChain, intervalBounds } from './interval-bounds';
 import { robustnessIssues, robustnessOptions, type RobustnessOptions } from './options';
-import { hutchinsonTrace, traceFromHessian, weightNoiseSweep, type TraceSource } from './weight-noise';
+import { hutchinsonReason, hutchinsonTrace, traceFromHessian, weightNoiseSweep, type TraceSource, type TraceWanted } from './weight-noise';
 
 /** This package's version, for provenance (read from its package.json). */
 export const VERSION = packageInfo(import.meta.url).version;
@@ -297,7 +297,19 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
       weightExamples = ws.n;
       const wt = splitTensors(ws);
       try {
-        trace = traceFromHessian(ctx.previous) ?? hutchinsonTrace(ctx, wt.x, wt.y, opts.traceProbes, ctx.rng.split('trace'));
+        const wanted: TraceWanted = {
+          split: opts.weightSplit,
+          examples: ws.n,
+          subset: ws.n === splitOf(ctx, opts.weightSplit, 'weightSplit').n ? 'all' : 'random',
+          fingerprint: parameterFingerprint(params, model.specs),
+        };
+        const earlier = traceFromHessian(ctx.previous, wanted);
+        if (earlier.trace) trace = earlier.trace;
+        else {
+          // Hutchinson on exactly the examples and parameters the noise is measured with
+          const estimated = hutchinsonTrace(ctx, wt.x, wt.y, opts.traceProbes, ctx.rng.split('trace'));
+          trace = { ...estimated, reason: `${hutchinsonReason(earlier.rejected)}; ${estimated.reason}`, ...(earlier.rejected.length ? { rejected: earlier.rejected } : {}) };
+        }
         const sweep = weightNoiseSweep(ctx, wt.x, wt.y, opts.weightSigmas, opts.weightDraws, trace.value, ctx.rng.split('weight-noise'));
         ctx.progress.tick(opts.weightSigmas.length);
         result.weightNoise = {

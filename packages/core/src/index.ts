@@ -6,6 +6,7 @@ export { generatorMatrix } from './generator-matrix';
 export { BACKEND_CHOICES, backendInfo, BackendUnavailableError, initBackend, isBackendChoice } from './backend';
 export type { BackendChoice, BackendInfo, BackendName, InitBackendOptions } from './backend';
 export { barChart, lineChart } from './chart-specs';
+export { parameterFingerprint } from './fingerprint';
 export { batchIndices, sampleIndices, sampleSplit, splitTensors, subsetSplit, trainTestSplit } from './data';
 export type { BatchOptions } from './data';
 export { YIELD_INTERVAL_MS, yieldToEventLoop } from './event-loop';

@@ -57,6 +57,20 @@ export function temporaryOf(entry: string): { name: string; kind: 'tmp' | 'old';
   return m ? { name: m[1], kind: m[2] as 'tmp' | 'old', pid: Number(m[3]) } : undefined;
 }
 
+/**
+ * Whether another live process has this id (this process, and an id no process has, count as
+ * dead): whether the writer of a temporary file (`temporaryOf(entry).pid`) may still be writing it.
+ */
+export function otherProcessAlive(pid: number): boolean {
+  if (pid === process.pid || !Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** The marker of a run directory, or undefined when it has none (or one that is not a goldstone marker). */
 export function readMarker(dir: string): RunMarker | undefined {
   let value: unknown;

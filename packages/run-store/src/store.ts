@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { pathExists, writeFileAtomic } from './atomic-write';
 import { loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from './checkpoint';
-import { ANALYSES_DIR as ANALYSES, CHECKPOINTS_DIR as CHECKPOINTS, MARKER_FILE, MARKER_FORMAT, METRICS_FILE, readMarker, RUN_DIR_FORMAT_VERSION, RUN_ENTRIES, RUN_FILE, temporaryOf, type RunMarker } from './format';
+import { otherProcessAlive, ANALYSES_DIR as ANALYSES, CHECKPOINTS_DIR as CHECKPOINTS, MARKER_FILE, MARKER_FORMAT, METRICS_FILE, readMarker, RUN_DIR_FORMAT_VERSION, RUN_ENTRIES, RUN_FILE, temporaryOf, type RunMarker } from './format';
 import { isObject, messageOf, UsageError, type OptimizerStateEntry, type Params, type ParamSpec, type AnalysisResult, type Json } from '@goldstone/plugin-api';
 
 /** `checkpoints/last.json` names the tag of the last good checkpoint. */
@@ -15,16 +15,6 @@ function checkName(kind: string, name: string): void {
   }
 }
 
-/** Whether another live process has this id (a temporary file of ours from an earlier process counts as dead). */
-function otherProcessAlive(pid: number): boolean {
-  if (pid === process.pid || !Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function errorCode(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? messageOf(err);

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { backendInfo, createAnalysisContext, disposeParams } from '@goldstone/core';
+import { backendInfo, createAnalysisContext, disposeParams, parameterFingerprint } from '@goldstone/core';
 import { messageOf, silentProgress, UsageError, type Params, type AnalysisPlugin, type AnalysisResult, type Json, type ModelInstance, type Progress, type TaskInstance, type OptimizerStateEntry, type Registry, type TrainHooks, type TrainedObjective, type Rng } from '@goldstone/plugin-api';
-import { experimentToJson, parseOrThrow } from './experiment';
+import { experimentToJson, parseOrThrow, setPath } from './experiment';
 import { resolveExperiment, type ResolvedExperiment } from './resolve';
 import type { RunStore } from '@goldstone/run-store';
 import { createSymmetryPenalty, train, trainedObjective, type OptimizerConfig } from '@goldstone/trainer';
 import { loadResumePoint, resumeConflicts, specMismatches } from './resume';
 import { checkAnalysisOptions, prepareExperiment, type PreparedExperiment } from './preflight';
 import { CHECKPOINTS_DIR, RUN_FILE } from '@goldstone/run-store/format';
+import type { ParametersUsed } from './parameters';
 
 
 /** Build the task and the model of a resolved experiment (deterministic in the experiment's seed), checked. */
@@ -31,6 +32,10 @@ export async function runAnalysis(opts: {
   previous?: Record<string, AnalysisResult>;
   /** The objective that was trained (default: the data loss alone). */
   objective?: TrainedObjective;
+  /** Which parameters these are (stamped, with their fingerprint, as `provenance.parameters`). */
+  parameters?: ParametersUsed;
+  /** Where the options came from (stamped as `provenance.optionSources`). */
+  optionSources?: OptionSources;
 }): Promise<AnalysisResult> {
   const ctx = createAnalysisContext({ ...opts, analysis: opts.id ?? opts.plugin.name });
   const before = tf.memory().numTensors;
@@ -38,6 +43,9 @@ export async function runAnalysis(opts: {
   const leaked = tf.memory().numTensors - before;
   if (leaked > 0) ctx.progress.log(`warning: analysis "${opts.plugin.name}" left ${leaked} tensor(s) undisposed`);
   const stored: AnalysisResult = JSON.parse(JSON.stringify(result));
+  // what the numbers were measured at: an analysis that reuses an earlier result compares this
+  stored.provenance.parameters = { ...(opts.parameters ?? { source: 'given' }), fingerprint: parameterFingerprint(opts.params, opts.model.specs) };
+  if (opts.optionSources) stored.provenance.optionSources = opts.optionSources as unknown as Json;
   if (opts.store) await opts.store.writeAnalysis(opts.id ?? opts.plugin.name, stored);
   return stored;
 }
@@ -256,6 +264,7 @@ export async function runExperiment(opts: {
             progress,
             previous: analyses,
             objective,
+            parameters: { source: 'trained', epoch: trained.epochs, step: trained.steps },
           });
         } catch (err) {
           const message = `analysis "${a.id}" failed: ${messageOf(err)}`;
@@ -271,9 +280,57 @@ export async function runExperiment(opts: {
   }
 }
 
+/** Where the options of `analyzeStoredRun` came from (`provenance.optionSources`). */
+export interface OptionSources {
+  /** The entry of the run's experiment whose recorded options were the base (`run.json: config.analyses[1] (id "hessian")`), or null: the plugin's defaults. */
+  recorded: string | null;
+  /** Top-level options as the run recorded them (all of it, or, for one `--set` in part as `a.b`, the rest of it). */
+  fromRun: string[];
+  /** The `--set` paths (dotted, relative to the analysis' options), which win. */
+  set: string[];
+  /** Top-level options the plugin's defaults filled in (neither recorded nor set). */
+  defaults: string[];
+}
+
+/**
+ * The options an analysis of a stored run starts from: those the run recorded for it (its entry in
+ * run.json's `config.analyses` whose id is `id`, else the one whose id is the analysis' name, else
+ * the first of that name), with `set` applied on top, dotted key by dotted key (so `--set a.b=1`
+ * changes only `a.b`); the plugin's defaults when the run's experiment did not have the analysis.
+ */
+export function storedAnalysisOptions(
+  analyses: readonly { name: string; id?: string; options?: unknown }[],
+  analysis: string,
+  id: string,
+  set: Record<string, unknown>,
+  runFile: string,
+): { options: Record<string, unknown>; sources: Omit<OptionSources, 'defaults'> } {
+  const entries = analyses.map((a, i) => ({ a, i })).filter((e) => e.a.name === analysis);
+  const chosen = entries.find((e) => (e.a.id ?? e.a.name) === id) ?? entries.find((e) => (e.a.id ?? e.a.name) === analysis) ?? entries[0];
+  const recorded = chosen && isPlainObject(chosen.a.options) ? (JSON.parse(JSON.stringify(chosen.a.options)) as Record<string, unknown>) : {};
+  const recordedKeys = Object.keys(recorded);
+  const options = recorded;
+  for (const [key, value] of Object.entries(set)) setPath(options, key, value, `--set ${key}`);
+  const setKeys = Object.keys(set);
+  return {
+    options,
+    sources: {
+      recorded: chosen ? `${runFile}: config.analyses[${chosen.i}] (id ${JSON.stringify(chosen.a.id ?? chosen.a.name)})` : null,
+      // an option set whole (`--set topK=3`) is no longer the run's; one set in part (`--set a.b=1`) still is, in part
+      fromRun: recordedKeys.filter((k) => !setKeys.includes(k)),
+      set: setKeys,
+    },
+  };
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /**
  * Rebuild a finished run's task, model and last good parameters, and run one analysis on them,
- * storing its result as `analyses/<id>.json` (id: the analysis' name unless given).
+ * storing its result as `analyses/<id>.json` (id: the analysis' name unless given). The options
+ * are those the run recorded for the analysis with `set` on top (`storedAnalysisOptions`); the
+ * result's provenance says which came from where (`optionSources`) and which parameters were used
+ * (`parameters`: the checkpoint, its epoch and step, and their fingerprint).
  */
 export async function analyzeStoredRun(opts: {
   store: RunStore;
@@ -281,7 +338,8 @@ export async function analyzeStoredRun(opts: {
   analysis: string;
   /** The result id (default: the analysis' name); letters, digits, ".", "_" and "-". */
   id?: string;
-  options: unknown;
+  /** `--set` overrides: dotted paths relative to the analysis' options (`maxExamples`, `a.b`), applied over the recorded options. */
+  set?: Record<string, unknown>;
   backend: string;
   progress?: Progress;
 }): Promise<AnalysisResult> {
@@ -307,8 +365,17 @@ export async function analyzeStoredRun(opts: {
   if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/.test(id) || id.endsWith('.json')) {
     throw new UsageError(`--id ${id}: expected a result id of letters, digits, ".", "_" and "-" (not ending in .json)`, { field: 'id' });
   }
-  // options come from `--set`: problems are named there (`--set: hessian.split: …`)
-  const options = parseOrThrow(plugin.options, opts.options ?? {}, { file: '--set', prefix: [opts.analysis] });
+  const base = storedAnalysisOptions(exp.analyses, opts.analysis, id, opts.set ?? {}, RUN_FILE);
+  // problems are named at `--set` (`--set: hessian.split: …`), where a user changes them
+  const options = parseOrThrow(plugin.options, base.options, { file: '--set', prefix: [opts.analysis] });
+  const parsedKeys = isPlainObject(options) ? Object.keys(options) : [];
+  const given = new Set([...base.sources.fromRun, ...base.sources.set.map((k) => k.split(/[.[]/)[0])]);
+  const optionSources: OptionSources = { ...base.sources, defaults: parsedKeys.filter((k) => !given.has(k)) };
+  opts.progress?.log(
+    base.sources.recorded
+      ? `${opts.analysis}: options as the run recorded them (${base.sources.recorded})${base.sources.set.length ? `, with --set ${base.sources.set.join(', ')}` : ''}`
+      : `${opts.analysis}: not in the run's experiment: options are the plugin's defaults${base.sources.set.length ? `, with --set ${base.sources.set.join(', ')}` : ''}`,
+  );
   const { task, model, rng } = await instantiate(resolved);
   checkAnalysisOptions(plugin, options, { task, model, train: exp.train }, { source: '--set', prefix: opts.analysis });
   let loaded;
@@ -340,8 +407,19 @@ export async function analyzeStoredRun(opts: {
       progress: opts.progress,
       previous,
       objective: experimentObjective(resolved, task, model, rng),
+      parameters: { source: 'checkpoint last', ...checkpointPosition(loaded.meta) },
+      optionSources,
     });
   } finally {
     disposeParams(loaded.params);
   }
+}
+
+/** The epoch and step a checkpoint's meta records (those that are numbers). */
+function checkpointPosition(meta: Json): { epoch?: number; step?: number } {
+  const m = isPlainObject(meta) ? meta : {};
+  return {
+    ...(typeof m.epoch === 'number' ? { epoch: m.epoch } : {}),
+    ...(typeof m.step === 'number' ? { step: m.step } : {}),
+  };
 }

@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isObject, type Json } from '@goldstone/plugin-api';
-import { MARKER_FILE, RUN_FILE, temporaryOf } from '@goldstone/run-store/format';
+import { MARKER_FILE, otherProcessAlive, RUN_FILE, temporaryOf } from '@goldstone/run-store/format';
 
 /**
  * What a point's run directory holds, read without running or importing anything (a run.json
@@ -32,4 +32,29 @@ export function pointDirState(dir: string): PointDirState {
   }
   if (entries.every((e) => e === MARKER_FILE || temporaryOf(e) !== undefined)) return { kind: 'none' };
   return { kind: 'foreign', reason: `holds files but no ${RUN_FILE}, so it is not a goldstone run directory` };
+}
+
+/**
+ * Remove from a point's directory that holds no run (`pointDirState` is `none`) the temporaries of
+ * atomic writes whose process has died: a worker stopped while it created the run directory (the
+ * sweep killed, the worker leaving on the lost channel) can leave only the marker's temporary, and
+ * a directory holding nothing but that is not yet a run directory, so the next attempt could not
+ * replace it. Returns the entries removed.
+ */
+export function clearCutOffWrites(dir: string): string[] {
+  if (pointDirState(dir).kind !== 'none') return [];
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const e of entries) {
+    const t = temporaryOf(e);
+    if (!t || otherProcessAlive(t.pid)) continue;
+    rmSync(join(dir, e), { recursive: true, force: true });
+    removed.push(e);
+  }
+  return removed;
 }

@@ -4,7 +4,7 @@ import { writeRunReport } from '@goldstone/report';
 import type { RunStore } from '@goldstone/run-store';
 import { createRunDirectory, loadExperimentFile, packageVersions, prepareExperiment, registryFor, resolveExperiment, runExperiment, startBackend } from '@goldstone/runner';
 import type { PointJob, PointResult } from './executor';
-import { pointDirState } from './point-dir';
+import { clearCutOffWrites, pointDirState } from './point-dir';
 
 /**
  * Runs points one at a time in this process, exactly as `goldstone run FILE --set …` would, each
@@ -30,6 +30,8 @@ export class PointRunner {
       // A point runs again from scratch: whatever an earlier attempt left goes, but only if it is goldstone's.
       const state = pointDirState(job.dir);
       if (state.kind === 'foreign') throw new UsageError(`${job.dir}: ${state.reason}; it is left alone and the point is not run`, { file: job.dir });
+      // An attempt cut off while it created the directory leaves only temporaries: they go first.
+      if (state.kind === 'none') clearCutOffWrites(job.dir);
       // createRunDirectory removes only goldstone's own entries, so a file of the user's is never lost.
       store = await createRunDirectory(job.dir, true);
       this.current = store;

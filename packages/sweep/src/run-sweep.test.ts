@@ -1,5 +1,6 @@
 import '@tensorflow/tfjs-backend-cpu';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { MARKER_FILE } from '@goldstone/run-store/format';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -149,6 +150,28 @@ async function finishedSweep() {
 }
 
 describe('an existing sweep directory', () => {
+  it('a point whose worker was killed while creating its run directory (only a temporary of the marker left) runs again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'goldstone-sweep-unit-'));
+    const file = experiment(dir);
+    const out = join(dir, 'out');
+    const first = await runSweep({ file, env, executor: new InProcessExecutor(), out, report: false });
+    expect(first.failed).toBe(0);
+    const victim = first.index.points[1];
+    const pointDir = join(out, victim.dir);
+    rmSync(pointDir, { recursive: true, force: true });
+    mkdirSync(pointDir);
+    // what writeFileAtomic leaves when its process dies between writing the marker's temporary and
+    // renaming it (pid 2^22 + 1 is above Linux's pid_max, so no process has it)
+    writeFileSync(join(pointDir, `.${MARKER_FILE}.tmp-${2 ** 22 + 1}-abc-1`), '{"format":');
+    const again = await runSweep({ file, env, executor: new InProcessExecutor(), out, report: false });
+    const rec = again.index.points.find((p) => p.id === victim.id)!;
+    expect(rec.error).toBeUndefined();
+    expect(again.failed).toBe(0);
+    expect(rec.status).toBe('completed');
+    expect(readJson(join(pointDir, 'run.json')).status).toBe('completed');
+    expect(readdirSync(pointDir).filter((e) => e.includes('.tmp-'))).toEqual([]);
+  });
+
   it('a re-run with more points keeps every finished run; a changed experiment or dropped points are refused, naming what differs and --force', async () => {
     const { dir, out, file, first } = await finishedSweep();
     expect(first.index.counts.completed).toBe(2);

@@ -23,8 +23,10 @@ export interface AnalyzeFlags {
 const specifierKey = (spec: string) => (spec.startsWith('.') || isAbsolute(spec) ? resolve(spec) : spec);
 
 /**
- * Run one analysis on a finished run's last good checkpoint. `--set` keys may be written with or
- * without the analysis name in front: `--set hessian.method=exact` or `--set method=exact`.
+ * Run one analysis on a finished run's last good checkpoint, with the options the run recorded for
+ * it (its entry in run.json's experiment), or the plugin's defaults when the run did not have it
+ * (said on stderr). `--set` overrides them, key by dotted key, and may be written with or without
+ * the analysis name in front: `--set hessian.method=exact` or `--set method=exact`.
  * The plugin modules a run's run.json lists run code when loaded, so they are loaded only with
  * `--trust-plugins` (or when given with `--plugin` too): a run directory from someone else cannot
  * run code by being analysed.
@@ -35,11 +37,13 @@ export async function analyzeCommand(runDir: string, flags: AnalyzeFlags): Promi
   const store = await RunStore.create(runDir, { resume: true });
   const run = (await store.readRun()) as Record<string, any>;
   const experiment = parseExperiment(run.config, { file: runFile });
-  const options: Record<string, unknown> = {};
+  // `--set` keys relative to the analysis' options, applied over the options the run recorded for it
+  const set: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(parseAssignments(flags.set))) {
     const key = k.startsWith(`${flags.analysis}.`) ? k.slice(flags.analysis.length + 1) : k;
-    // dotted keys address nested options; setPath refuses __proto__, constructor and prototype
-    setPath(options, key, v);
+    // dotted keys address nested options; setPath refuses __proto__, constructor and prototype (checked here, before anything is loaded)
+    setPath({}, key, v);
+    set[key] = v;
   }
   const given = new Set((flags.plugin ?? []).map(specifierKey));
   const untrusted = experiment.plugins.filter((p) => !given.has(specifierKey(p)));
@@ -66,7 +70,7 @@ export async function analyzeCommand(runDir: string, flags: AnalyzeFlags): Promi
   const backend = await startBackend(flags.backend ?? experiment.backend);
   const progress = stderrProgress();
   const id = flags.id ?? flags.analysis;
-  const result = await analyzeStoredRun({ store, registry, analysis: flags.analysis, id, options, backend, progress });
+  const result = await analyzeStoredRun({ store, registry, analysis: flags.analysis, id, set, backend, progress });
   await writeRunReport(runDir);
   if (flags.json) process.stdout.write(`${JSON.stringify({ ...(result.result as object), provenance: result.provenance }, null, 2)}\n`);
   else progress.log(`wrote ${join(runDir, ANALYSES_DIR, `${id}.json`)}`);
