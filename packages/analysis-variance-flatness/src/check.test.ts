@@ -54,17 +54,22 @@ describe('variance-flatness options are checked before training (the check hook)
     );
   });
 
-  it('learning-time windows: lr must equal train.lr, the windows must lie inside the training, an end is needed', async () => {
+  it('learning-time windows: lr (default train.lr) must equal train.lr, the windows lie inside the training, the end defaults to the end of training', async () => {
     // 4 steps per epoch, 5 epochs: 20 steps, t = 0.05·20 = 1 at the end of training
     const train = { epochs: 5, batchSize: 16, lr: 0.05 };
     const lrErr = await usageError(train, { lr: 0.1, windowLength: 0.2, windowEnd: 1 });
-    expect(lrErr.message).toBe("exp.yaml: analyses[0].options.lr: lr places the windows in learning time and must equal the run's learning rate (train.lr: 0.05); found 0.1");
+    expect(lrErr.message).toBe("exp.yaml: analyses[0].options.lr: lr places the windows in learning time and must equal the run's learning rate (train.lr: 0.05); found 0.1 (leave lr out to use the run's)");
     const late = await usageError(train, { lr: 0.05, windowLength: 0.2, windowEnds: [0.5, 1.5], every: 1 });
     expect(late.message).toBe('exp.yaml: analyses[0].options.windowEnds: a window ending at learning time t = 1.5 (step 30) ends after the training (t = α·steps = 0.05·20 = 1); use at most 1');
     const early = await usageError(train, { lr: 0.05, windowLength: 0.5, windowEnd: 0.3 });
     expect(early.field).toBe('analyses[0].options.windowLength');
-    const noEnd = await usageError(train, { lr: 0.05, windowLength: 0.5 });
-    expect(noEnd.field).toBe('analyses[0].options.windowEnd');
+    // without lr the run's train.lr places the windows; without an end the window ends with the training
+    await expect(prepare(train, { windowLength: 0.5, every: 1 })).resolves.toBeDefined();
+    const tooLong = await usageError(train, { windowLength: 1.5 });
+    expect(tooLong.message).toBe('exp.yaml: analyses[0].options.windowLength: a window of length 1.5 ending at t = 1 would start before training (at step -9); shorten windowLength or move the end after t = 1.5');
+    // an end without a length is still an error
+    const noLength = await usageError(train, { windowEnd: 1 });
+    expect(noLength.field).toBe('analyses[0].options.windowLength');
     const both = await usageError(train, { lr: 0.05, windowLength: 0.5, windowEnd: 1, windowEpochs: 2 });
     expect(both.field).toBe('analyses[0].options.windowEpochs');
     await expect(prepare(train, { lr: 0.05, windowLength: 0.25, windowEnds: [0.5, 1], every: 1 })).resolves.toBeDefined();

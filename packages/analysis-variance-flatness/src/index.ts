@@ -1,6 +1,6 @@
 import { varianceFlatness } from './variance-flatness';
 
-export { varianceFlatness, varianceFlatnessOptions, PUBLISHED, planWindows, stabilisedWindow, STABILISATION_RULE, type PlannedWindow, type VarianceFlatnessOptions, type WindowFits } from './variance-flatness';
+export { varianceFlatness, varianceFlatnessOptions, PUBLISHED, planWindows, withRunSettings, type RunSettings, stabilisedWindow, STABILISATION_RULE, type PlannedWindow, type VarianceFlatnessOptions, type WindowFits } from './variance-flatness';
 export { isPublishedSetting } from './published';
 export { analyzeTrajectory, analyzePca, psiFits, DEFAULT_ANALYZE_OPTIONS, type AnalyzeOptions, type ComponentResult, type PsiEstimate, type PsiFits, type VarianceFlatness } from './analyze';
 export { trajectoryPca, cosine, type TrajectoryPca, type PcaMethod } from './pca';

@@ -6,7 +6,7 @@ import { silentProgress, type ModelInstance, type Params, type TaskInstance } fr
 import { train } from '@goldstone/trainer';
 import { mlp, mlpOptions } from '@goldstone/models';
 import { testPlugin, toyRegressionTask } from '@goldstone/testkit';
-import { planWindows, stabilisedWindow, varianceFlatness, varianceFlatnessOptions } from './variance-flatness';
+import { planWindows, stabilisedWindow, varianceFlatness, varianceFlatnessOptions, withRunSettings } from './variance-flatness';
 import { defaultSubset, recordingFor } from './recorder';
 import type { PsiFits } from './analyze';
 
@@ -161,6 +161,19 @@ describe('windows placed in learning time t = α·steps', () => {
     const fast = planWindows(varianceFlatnessOptions.parse({ lr: 0.1, windowLength: 0.5, windowEnds: [3.2] })).windows[0].spec;
     expect(fast).toMatchObject({ fromStep: 28, toStep: 32 });
     expect(planWindows(varianceFlatnessOptions.parse({})).windows[0].spec).toEqual({ kind: 'trailing', epochs: 10 });
+  });
+
+  it("without lr and an end, the run's train.lr places the window and it ends with the training", () => {
+    // 64 examples in batches of 8 for 8 epochs: 64 steps, t = 0.05 · 64 = 3.2 at the end
+    const run = { lr: 0.05, epochs: 8, batchSize: 8, trainN: 64 };
+    const implicit = withRunSettings(varianceFlatnessOptions.parse({ windowLength: 0.5 }), run);
+    expect(implicit).toMatchObject({ lr: 0.05, windowEnd: 3.2 });
+    expect(planWindows(implicit)).toEqual(planWindows(varianceFlatnessOptions.parse({ lr: 0.05, windowLength: 0.5, windowEnd: 3.2 })));
+    // given values stay (the check reports an lr that differs from the run's); scans keep their ends
+    expect(withRunSettings(varianceFlatnessOptions.parse({ lr: 0.1, windowLength: 0.5, windowEnds: [1, 2] }), run)).toMatchObject({ lr: 0.1, windowEnds: [1, 2] });
+    expect(withRunSettings(varianceFlatnessOptions.parse({ windowLength: 0.5, windowEnds: [1, 2] }), run).windowEnd).toBeUndefined();
+    // epoch windows are untouched
+    expect(withRunSettings(varianceFlatnessOptions.parse({ windowEpochs: 3 }), run)).toEqual(varianceFlatnessOptions.parse({ windowEpochs: 3 }));
   });
 
   it('records each window at its steps, holds snapshots only while a window is in flight, and reports the scan', async () => {

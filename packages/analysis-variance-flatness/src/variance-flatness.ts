@@ -21,12 +21,12 @@ export const varianceFlatnessOptions = z
     params: z.array(z.string().min(1)).min(1).optional().describe('Parameter tensors to record (default: the weight matrices between the first and the last)'),
     /** Legacy window: the last this many epochs of training (default 10 when no learning-time window is given). */
     windowEpochs: z.number().int().positive().optional().describe('Legacy window: the last this many epochs of training (default 10 when windowLength is not given)'),
-    /** The run's learning rate α, which places windows in learning time t = α·steps (must equal train.lr). */
-    lr: positive.optional().describe("The run's learning rate α (must equal train.lr): windows are placed in learning time t = α·steps"),
-    /** Window length in learning time t = α·steps (needs lr). */
-    windowLength: positive.optional().describe('Window length in learning time t = α·steps (needs lr and windowEnd or windowEnds)'),
-    /** Learning time at which the reported window ends (default: the largest of windowEnds). */
-    windowEnd: positive.optional().describe('Learning time t at which the reported window ends (default: the largest of windowEnds)'),
+    /** The run's learning rate α, which places windows in learning time t = α·steps (default: train.lr; if given, must equal it). */
+    lr: positive.optional().describe("The run's learning rate α (default: train.lr; if given it must equal train.lr): windows are placed in learning time t = α·steps"),
+    /** Window length in learning time t = α·steps. */
+    windowLength: positive.optional().describe('Window length in learning time t = α·steps (switches to learning-time windows)'),
+    /** Learning time at which the reported window ends (default: the largest of windowEnds, else the end of training). */
+    windowEnd: positive.optional().describe('Learning time t at which the reported window ends (default: the largest of windowEnds, else the end of training)'),
     /** Several window ends (learning time) for the convergence scan: ψ and r² at each. */
     windowEnds: z.array(positive).min(1).optional().describe('Window ends in learning time for the convergence scan (ψ and r² at each)'),
     /** Record every this many SGD steps. */
@@ -73,10 +73,8 @@ export const varianceFlatnessOptions = z
     if (timed && o.windowEpochs !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['windowEpochs'], message: 'windowEpochs (the last epochs of training) cannot be combined with learning-time windows (windowLength, windowEnd, windowEnds); give the length as windowLength = α·steps instead' });
     }
-    if (timed) {
-      if (o.lr === undefined) ctx.addIssue({ code: 'custom', path: ['lr'], message: 'learning-time windows need the run\'s learning rate: set lr to train.lr' });
-      if (o.windowLength === undefined) ctx.addIssue({ code: 'custom', path: ['windowLength'], message: 'learning-time windows need a length in learning time (α·steps), e.g. 10 epochs × α × steps per epoch' });
-      if (o.windowEnd === undefined && o.windowEnds === undefined) ctx.addIssue({ code: 'custom', path: ['windowEnd'], message: 'learning-time windows need an end: set windowEnd (or windowEnds) in learning time α·steps' });
+    if (timed && o.windowLength === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['windowLength'], message: 'learning-time windows need a length in learning time (α·steps), e.g. 10 epochs × α × steps per epoch' });
     }
   });
 
@@ -88,6 +86,32 @@ export interface PlannedWindow {
   /** Learning time t = α·step of the window's end and its length, when placed by learning time. */
   endTime?: number;
   length?: number;
+}
+
+/** What the options' defaults are resolved against: the run's training settings. */
+export interface RunSettings {
+  lr?: number;
+  epochs?: number;
+  batchSize?: number;
+  /** Examples in the train split. */
+  trainN?: number;
+}
+
+/**
+ * The options with the run's settings filled in: `lr` from the run's learning rate (`train.lr`)
+ * when not given, and, for learning-time windows given only a `windowLength`, the window ending
+ * at the end of training (t = α · epochs · ⌈n/B⌉). Options that name them keep their values (the
+ * check reports an `lr` that differs from the run's).
+ */
+export function withRunSettings(o: VarianceFlatnessOptions, run: RunSettings): VarianceFlatnessOptions {
+  if (o.windowLength === undefined) return o;
+  const lr = o.lr ?? run.lr;
+  if (lr === undefined) return o;
+  const out = { ...o, lr };
+  if (o.windowEnd === undefined && o.windowEnds === undefined && run.epochs !== undefined && run.batchSize !== undefined && run.trainN !== undefined) {
+    out.windowEnd = +(lr * run.epochs * Math.ceil(run.trainN / run.batchSize)).toPrecision(12);
+  }
+  return out;
 }
 
 /**
@@ -118,15 +142,19 @@ export function planWindows(o: VarianceFlatnessOptions): { windows: PlannedWindo
  * and Gram matrix), plus what each closed window keeps (its top PCs, spectrum and the mean and last
  * value of every parameter).
  */
-export function varianceFlatnessIssues(o: VarianceFlatnessOptions, { task, model, train, memoryLimit }: AnalysisCheckContext): OptionIssue[] {
-  const issues = checkParamNames(model, 'params', o.params);
+export function varianceFlatnessIssues(given: VarianceFlatnessOptions, { task, model, train, memoryLimit }: AnalysisCheckContext): OptionIssue[] {
+  const issues = checkParamNames(model, 'params', given.params);
   if (issues.length) return issues;
   const stepsPerEpoch = Math.ceil(task.splits.train.n / train.batchSize);
   const totalSteps = train.epochs * stepsPerEpoch;
   // The experiment's train: section is passed whole; its lr is read where present.
-  const trainLr = (train as { lr?: unknown }).lr;
-  if (o.lr !== undefined && typeof trainLr === 'number' && Math.abs(o.lr - trainLr) > 1e-12 * Math.max(1, trainLr)) {
-    return [{ field: 'lr', message: `lr places the windows in learning time and must equal the run's learning rate (train.lr: ${trainLr}); found ${o.lr}` }];
+  const trainLr = typeof (train as { lr?: unknown }).lr === 'number' ? (train as { lr: number }).lr : undefined;
+  if (given.lr !== undefined && trainLr !== undefined && Math.abs(given.lr - trainLr) > 1e-12 * Math.max(1, trainLr)) {
+    return [{ field: 'lr', message: `lr places the windows in learning time and must equal the run's learning rate (train.lr: ${trainLr}); found ${given.lr} (leave lr out to use the run's)` }];
+  }
+  const o = withRunSettings(given, { lr: trainLr, epochs: train.epochs, batchSize: train.batchSize, trainN: task.splits.train.n });
+  if (o.windowLength !== undefined && o.lr === undefined) {
+    return [{ field: 'lr', message: "learning-time windows need the run's learning rate, and the experiment's train.lr could not be read (per-group rates?): set lr" }];
   }
   const plan = planWindows(o);
   const counts: number[] = [];
@@ -277,12 +305,14 @@ export const varianceFlatness = defineAnalysis({
   description: 'PCA of the SGD trajectory, flatness along each PC, and the exponent ψ of variance ∝ flatness^(−ψ).',
   options: varianceFlatnessOptions,
   check: (options, ctx) => varianceFlatnessIssues(options, ctx),
-  trainHooks(options, { model }) {
-    const o = varianceFlatnessOptions.parse(options);
+  trainHooks(options, { model, task, train }) {
+    const o = withRunSettings(varianceFlatnessOptions.parse(options), { lr: train?.lr, epochs: train?.epochs, batchSize: train?.batchSize, trainN: task.splits.train.n });
     return recordTrajectory(model, { params: o.params, every: o.every, windows: planWindows(o).windows.map((w) => w.spec), components: o.components, pcaMethod: o.pcaMethod });
   },
   async run(ctx, options): Promise<AnalysisResult> {
-    const o = varianceFlatnessOptions.parse(options);
+    const given = varianceFlatnessOptions.parse(options);
+    const train = await runTrain(ctx);
+    const o = withRunSettings(given, { ...train, trainN: ctx.task.splits.train.n });
     const rec = recordingFor(ctx.model);
     if (!rec || rec.windows.every((w) => w.count === 0)) {
       throw new Error(
@@ -292,7 +322,6 @@ export const varianceFlatness = defineAnalysis({
     const plan = planWindows(o);
     const mainRec = rec.windows[plan.main];
     if (!mainRec || mainRec.count < 3 || !mainRec.pca) throw new Error(`variance-flatness: only ${mainRec?.count ?? 0} snapshots were recorded in the reported window (need at least 3): lower "every" or train longer`);
-    const train = await runTrain(ctx);
     if (o.lr !== undefined && train.lr !== undefined && Math.abs(train.lr - o.lr) > 1e-12 * Math.max(1, o.lr)) {
       throw new Error(`variance-flatness: the option lr (${o.lr}) differs from the run's learning rate (train.lr: ${train.lr}); learning time would be wrong`);
     }

@@ -71,6 +71,8 @@ export interface TrainPlan {
   epochs: number;
   batchSize: number;
   optimizer: string;
+  /** The base learning rate (`train.lr`), where the experiment sets one. */
+  lr?: number;
 }
 
 /** What an analysis' `check` hook sees: the built task and model (no parameters yet), the training settings, the memory limit. */
@@ -363,7 +365,7 @@ export interface SummaryClaim {
 export interface AnalysisPlugin<S extends z.ZodType = z.ZodType> extends PluginBase<'analysis', S> {
   run(ctx: AnalysisContext, options: z.output<S>): Promise<AnalysisResult>;
   /** Hooks into training (e.g. record a trajectory), set up before training starts. */
-  trainHooks?(options: z.output<S>, ctx: { model: ModelInstance; task: TaskInstance; rng: Rng }): TrainHooks;
+  trainHooks?(options: z.output<S>, ctx: { model: ModelInstance; task: TaskInstance; rng: Rng; train?: TrainPlan }): TrainHooks;
   /** A summary over many runs' results (a fit across seeds, a phase diagram, a correlation table). */
   summarize?(results: SummaryInput[], options: z.output<S>): { result: Json; figures?: Figure[] };
   /**

@@ -181,7 +181,7 @@ export async function runExperiment(opts: {
   const hooks: TrainHooks[] = [];
   if (!opts.skipAnalyses) {
     for (const a of resolved.analyses) {
-      if (a.plugin.trainHooks) hooks.push(a.plugin.trainHooks(a.options, { model, task, rng: rng.split(`hooks:${a.id}`) }));
+      if (a.plugin.trainHooks) hooks.push(a.plugin.trainHooks(a.options, { model, task, rng: rng.split(`hooks:${a.id}`), train: { epochs: t.epochs, batchSize: t.batchSize, optimizer: t.optimizer, lr: t.lr } }));
     }
   }
 
