@@ -1,3 +1,7 @@
+import { quantileSorted } from '@goldstone/core';
+
+/** The q-quantile of sorted values (type 7), from @goldstone/core. */
+export { quantileSorted };
 import type { Rng } from '@goldstone/plugin-api';
 import { sampleCumulants } from '@goldstone/task-clt';
 
@@ -62,15 +66,6 @@ export function plugInCumulants(values: ArrayLike<number>, order: number): numbe
   return kappa;
 }
 
-/** The `q`-quantile of sorted values (linear interpolation between order statistics, type 7). */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  const h = (n - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(n - 1, lo + 1);
-  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
-}
 
 /** Percentile interval of bootstrap replicates at the given coverage. */
 export function percentileInterval(replicates: readonly number[], confidence: number): [number, number] {

@@ -1,3 +1,7 @@
+import { quantileSorted } from '@goldstone/core';
+
+/** The q-quantile of sorted values (type 7), from @goldstone/core. */
+export { quantileSorted };
 /** ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; ~15 significant digits). */
 export function logGamma(x: number): number {
   const c = [
@@ -201,15 +205,6 @@ export interface BootstrapFits {
   seed: number;
 }
 
-/** The q-quantile of sorted values (linear interpolation between order statistics). */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  const h = (n - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(n - 1, lo + 1);
-  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
-}
 
 /** A small seeded generator (splitmix32) for resampling: deterministic per seed, independent of any other stream. */
 export function resampler(seed: number): (n: number) => number {

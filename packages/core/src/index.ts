@@ -20,3 +20,4 @@ export { argmaxRow, auc, chanceScore, higherIsBetter, predictSplit, primaryMetri
 export type { MetricName } from './scoring';
 export { activeWasmKernels, installWasmKernels, uninstallWasmKernels, WASM_FIXES } from './wasm-kernels';
 export type { WasmFix } from './wasm-kernels';
+export { quantileSorted } from './quantile';
