@@ -21,3 +21,4 @@ export type { MetricName } from './scoring';
 export { activeWasmKernels, installWasmKernels, uninstallWasmKernels, WASM_FIXES } from './wasm-kernels';
 export type { WasmFix } from './wasm-kernels';
 export { quantileSorted } from './quantile';
+export { logGamma, regularizedBeta, studentTCdf, studentTQuantile } from './student-t';

@@ -1,3 +1,4 @@
+import { studentTQuantile } from '@goldstone/core';
 import type { Quadrature } from './spectral-density';
 
 /**
@@ -67,43 +68,13 @@ export function probeBracket(q: Quadrature, fn: MonotoneFunction, bounds: Spectr
 }
 
 /**
- * P(|T| < t) for Student's t with an integer number of degrees of freedom ν (the closed forms in
- * θ = atan(t/√ν): Abramowitz & Stegun 26.7.3–4).
- */
-function studentTCentral(t: number, nu: number): number {
-  const theta = Math.atan(Math.abs(t) / Math.sqrt(nu));
-  const c2 = Math.cos(theta) ** 2;
-  const s = Math.sin(theta);
-  if (nu % 2 === 1) {
-    let term = Math.cos(theta);
-    let sum = nu > 1 ? term : 0;
-    for (let k = 3; k <= nu - 2; k += 2) {
-      term *= (c2 * (k - 1)) / k;
-      sum += term;
-    }
-    return (2 / Math.PI) * (theta + s * sum);
-  }
-  let term = 1;
-  let sum = 1;
-  for (let k = 2; k <= nu - 2; k += 2) {
-    term *= (c2 * (k - 1)) / k;
-    sum += term;
-  }
-  return s * sum;
-}
-
-/**
- * The p-quantile (p ≥ 0.5) of Student's t with an integer ν ≥ 1 degrees of freedom, by binary
- * search on the closed-form distribution function.
+ * The p-quantile (p ≥ 0.5) of Student's t with an integer ν ≥ 1 degrees of freedom (core's
+ * `studentTQuantile`, with the argument checks the intervals rely on).
  */
 export function studentTUpperQuantile(p: number, nu: number): number {
   if (!(p >= 0.5 && p < 1)) throw new RangeError(`studentTUpperQuantile: p must be in [0.5, 1), got ${p}`);
   if (!(Number.isInteger(nu) && nu >= 1)) throw new RangeError(`studentTUpperQuantile: degrees of freedom must be an integer ≥ 1, got ${nu}`);
-  const central = 2 * p - 1;
-  // the largest t with P(|T| < t) < central, bit by bit from 2^20 down (t < 2^21 for p < 1 − 1e-12 at ν ≥ 1)
-  let t = 0;
-  for (let step = 2 ** 20; step > 1e-13 * Math.max(t, 1); step /= 2) if (studentTCentral(t + step, nu) < central) t += step;
-  return t;
+  return studentTQuantile(p, nu);
 }
 
 /** Default confidence level of SLQ intervals. */
