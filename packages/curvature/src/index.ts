@@ -10,7 +10,7 @@ export { hutchinsonEstimator } from './hutchinson-estimator';
 export { lanczos, lanczosDecomposition, tridiagonalEigen } from './lanczos';
 export type { EigenPair, LanczosDecomposition, LanczosOptions, LanczosResult, LanczosRunOptions } from './lanczos';
 export { lanczosEstimator } from './lanczos-estimator';
-export { checkDeterministic, curvatureOperator, denseOperator, ggnProduct, paramRanges, rayleighQuotient } from './linear-operator';
+export { applyBlock, blockSizeOf, checkDeterministic, curvatureOperator, denseOperator, ggnProduct, paramRanges, rayleighQuotient } from './linear-operator';
 export type { CurvatureOperatorOptions, DataBatch, LinearOperator, ParamRange } from './linear-operator';
 export { powerIteration } from './power-iteration';
 export type { PowerIterationOptions, PowerIterationResult } from './power-iteration';

@@ -17,6 +17,17 @@ export interface LinearOperator {
   readonly dim: number;
   /** A·v, a new host array. */
   apply(v: Float64Array): Float64Array;
+  /**
+   * Optional: A·vⱼ for a block of vectors in one pass (new host arrays, in order), equal to
+   * `apply` on each to float32 round-off. Counts one product per vector. Call it through
+   * `applyBlock(op, vs)`, which falls back to `apply` in a loop for operators without it.
+   */
+  applyBlock?(vs: readonly Float64Array[]): Float64Array[];
+  /**
+   * How many vectors a block product handles at the cost of about one (1, or absent: a block
+   * gains nothing over a loop). Estimators size their blocks by it.
+   */
+  readonly blockSize?: number;
   /** Matrix-vector products made so far through this operator. */
   readonly products: number;
   /** Release the tensors the operator keeps (parameters, data). Idempotent. */
@@ -52,17 +63,51 @@ export function paramRanges(specs: readonly ParamSpec[], names?: readonly string
   return out;
 }
 
-function countingOperator(dim: number, mv: (v: Float64Array) => Float64Array, dispose: () => void): LinearOperator {
+/**
+ * A·vⱼ for every vector of a block: the operator's own block product when it has one, else
+ * `apply` in a loop. Either way one product per vector is counted.
+ */
+export function applyBlock(op: LinearOperator, vs: readonly Float64Array[]): Float64Array[] {
+  if (vs.length === 0) return [];
+  if (op.applyBlock) return op.applyBlock(vs);
+  return vs.map((v) => op.apply(v));
+}
+
+/** The block size an estimator should use with `op`: its `blockSize`, capped at `limit` (≥ 1). */
+export function blockSizeOf(op: LinearOperator, limit = Infinity): number {
+  const b = Math.floor(op.blockSize ?? 1);
+  return Math.max(1, Math.min(Number.isFinite(b) && b > 0 ? b : 1, limit));
+}
+
+function countingOperator(
+  dim: number,
+  mv: (v: Float64Array) => Float64Array,
+  dispose: () => void,
+  block?: { mv: (vs: readonly Float64Array[]) => Float64Array[]; size: number },
+): LinearOperator {
   let products = 0;
   let disposed = false;
+  const check = (v: Float64Array): void => {
+    if (disposed) throw new Error('LinearOperator: used after dispose()');
+    if (v.length !== dim) throw new Error(`LinearOperator: vector has ${v.length} values, operator dimension is ${dim}`);
+  };
   return {
     dim,
     apply(v: Float64Array): Float64Array {
-      if (disposed) throw new Error('LinearOperator: used after dispose()');
-      if (v.length !== dim) throw new Error(`LinearOperator: vector has ${v.length} values, operator dimension is ${dim}`);
+      check(v);
       products++;
       return mv(v);
     },
+    ...(block
+      ? {
+          blockSize: block.size,
+          applyBlock(vs: readonly Float64Array[]): Float64Array[] {
+            for (const v of vs) check(v);
+            products += vs.length;
+            return block.mv(vs);
+          },
+        }
+      : {}),
     get products() {
       return products;
     },
@@ -73,25 +118,27 @@ function countingOperator(dim: number, mv: (v: Float64Array) => Float64Array, di
   };
 }
 
-/** An operator from a dense symmetric matrix (row-major n×n): for tests and small problems. */
-export function denseOperator(matrix: Float64Array | number[][], n?: number): LinearOperator {
+/**
+ * An operator from a dense symmetric matrix (row-major n×n): for tests and small problems. With
+ * `blockSize` > 1 it also has a block product (the same sums, vector by vector), so that block
+ * code paths can be tested against the one-vector path.
+ */
+export function denseOperator(matrix: Float64Array | number[][], n?: number, options: { blockSize?: number } = {}): LinearOperator {
   const dim = Array.isArray(matrix) ? matrix.length : (n ?? Math.round(Math.sqrt(matrix.length)));
   const a = Array.isArray(matrix) ? Float64Array.from(matrix.flat()) : matrix;
   if (a.length !== dim * dim) throw new Error(`denseOperator: expected ${dim}×${dim} values, got ${a.length}`);
-  return countingOperator(
-    dim,
-    (v) => {
-      const out = new Float64Array(dim);
-      for (let i = 0; i < dim; i++) {
-        let s = 0;
-        const row = i * dim;
-        for (let j = 0; j < dim; j++) s += a[row + j] * v[j];
-        out[i] = s;
-      }
-      return out;
-    },
-    () => {},
-  );
+  const mv = (v: Float64Array): Float64Array => {
+    const out = new Float64Array(dim);
+    for (let i = 0; i < dim; i++) {
+      let s = 0;
+      const row = i * dim;
+      for (let j = 0; j < dim; j++) s += a[row + j] * v[j];
+      out[i] = s;
+    }
+    return out;
+  };
+  const size = options.blockSize ?? 1;
+  return countingOperator(dim, mv, () => {}, size > 1 ? { size, mv: (vs) => vs.map(mv) } : undefined);
 }
 
 export interface CurvatureOperatorOptions {

@@ -2,7 +2,7 @@
 export { didYouMean, editDistance, messageOf, nearestName, RunFailedError, UsageError } from './errors';
 export { isObject, settingOf } from './json';
 export { API_VERSION, defineAnalysis, defineModel, defineTask } from './plugin';
-export type { AnalysisCheckContext, AnalysisContext, AnalysisPlugin, AnalysisResult, AnalysisStore, Figure, GeneratorDirection, GraphData, InputPerturbation, InputSymmetry, ModelCreateContext, ModelInstance, ModelPlugin, OptionIssue, OutputKind, ParamSymmetry, Plugin, PluginKind, Progress, Provenance, SizeEstimate, SummaryClaim, SummaryInput, TaskCreateContext, TaskInstance, TaskPlugin, TrainedObjective, TrainHooks, TrainPlan } from './plugin';
+export type { AnalysisCheckContext, AnalysisContext, AnalysisPlugin, AnalysisResult, AnalysisStore, CurvatureProductRequest, Figure, GeneratorDirection, GraphData, InputPerturbation, InputSymmetry, ModelCreateContext, ModelInstance, ModelPlugin, OptionIssue, OutputKind, ParamSymmetry, Plugin, PluginKind, Progress, Provenance, SizeEstimate, SummaryClaim, SummaryInput, TaskCreateContext, TaskInstance, TaskPlugin, TrainedObjective, TrainHooks, TrainPlan } from './plugin';
 export { packageInfo } from './package-version';
 export { checkParamNames, checkSplit, formatBytes, formatCount } from './preflight';
 export { silentProgress } from './progress';

@@ -215,6 +215,33 @@ export interface ModelInstance {
    * first layer is not linear in the inputs, or G does not act on elements alike) say why.
    */
   generatorDirection?(params: Params, generator: Float32Array): GeneratorDirection;
+  /**
+   * Optional: the model on R independent parameter replicas at once (vectorised seeds, block
+   * curvature products). Every parameter carries a leading replica axis (`[R, ...spec.shape]`) and
+   * `x` is `[R, B, ...inputShape]` (replica r sees `x[r]`); returns `[R, B, ...outputShape]`, equal to
+   * `apply(params[r], x[r])` for each r to float32 round-off. Differentiable like `apply`.
+   */
+  applyReplicas?(params: Params, x: tf.Tensor): tf.Tensor;
+  /**
+   * Optional: curvature-matrix products for a block of k vectors in one pass (analytic
+   * R-operator rules for the layers the model owns). `vectors` is `[k, paramCount]` (one flat
+   * direction per row, in `specs` order); returns `[k, paramCount]`, row j the Hessian (`kind:
+   * 'hessian'`) or Gauss–Newton matrix (`'ggn'`) of the mean `loss` over (x, y) at `params` times
+   * row j, equal to the double-backprop product to float32 round-off. Returns null when it has
+   * no rule for this configuration (the caller then uses double backprop).
+   */
+  curvatureProducts?(request: CurvatureProductRequest): tf.Tensor2D | null;
+}
+
+/** What `ModelInstance.curvatureProducts` is asked for. */
+export interface CurvatureProductRequest {
+  params: Params;
+  x: tf.Tensor;
+  y: tf.Tensor;
+  loss: LossName;
+  kind: 'hessian' | 'ggn';
+  /** `[k, paramCount]`: one flat direction per row. */
+  vectors: tf.Tensor2D;
 }
 
 export interface ModelCreateContext {

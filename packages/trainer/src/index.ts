@@ -1,6 +1,6 @@
 // Public surface of @goldstone/trainer: named re-exports only. Training.
 export { createOptimizer } from './optim';
-export type { Optimizer, OptimizerConfig, OptimizerName, ParamGroup } from './optim';
+export type { Optimizer, OptimizerConfig, OptimizerName, ParamGroup, ReplicaOptions } from './optim';
 export { lrFactor } from './schedule';
 export type { ScheduleConfig } from './schedule';
 export { createSymmetryPenalty, generatorViolation, resolveSymmetry, sampledViolation } from './symmetry-penalty';

@@ -247,3 +247,58 @@ describe('createOptimizer: state, ownership and validation', () => {
     opt.dispose();
   });
 });
+
+describe('replicas', () => {
+  // R replicas stacked on a leading axis take exactly the updates R lone optimisers give them.
+  const R = 3;
+  const lrs = [0.01, 0.05, 0.2];
+  const grad = (p: Params, r: number): Params => {
+    // a replica-dependent quadratic: gradient (1 + r)·a ⊙ (p − c)
+    const out: Params = {};
+    let k = 0;
+    for (const s of specs) {
+      const n = s.shape.reduce((a, b) => a * b, 1);
+      const pv = p[s.name].dataSync();
+      const g = new Float32Array(n);
+      for (let i = 0; i < n; i++, k++) g[i] = (1 + r) * A[k] * (pv[i] - C[k]);
+      out[s.name] = tf.tensor(g, s.shape);
+    }
+    return out;
+  };
+  for (const config of [
+    { name: 'sgd', lr: 0, momentum: 0.9, weightDecay: 0.01 },
+    { name: 'adam', lr: 0, weightDecay: 0.01 },
+    { name: 'adamw', lr: 0, weightDecay: 0.1 },
+  ] as OptimizerConfig[]) {
+    it(`${config.name}: every replica matches a lone optimiser bit for bit`, () => {
+      const before = tf.memory().numTensors;
+      const lone = lrs.map((lr) => createOptimizer({ ...config, lr }, specs));
+      const stacked = createOptimizer(config, specs, [], { replicas: R, lr: lrs });
+      let ps: Params[] = lrs.map(() => ({ w: tf.tensor(P0.slice(0, 6), [2, 3]), b: tf.tensor(P0.slice(6), [3]) }));
+      let st: Params = { w: tf.stack(ps.map((p) => p.w)), b: tf.stack(ps.map((p) => p.b)) };
+      for (let t = 0; t < 5; t++) {
+        const gs = ps.map((p, r) => grad(p, r));
+        const gst: Params = { w: tf.stack(gs.map((g) => g.w)), b: tf.stack(gs.map((g) => g.b)) };
+        ps = ps.map((p, r) => lone[r].step(p, gs[r], 0.5 + 0.1 * t));
+        st = stacked.step(st, gst, 0.5 + 0.1 * t);
+        gs.forEach(disposeParams);
+        disposeParams(gst);
+      }
+      for (const name of ['w', 'b']) {
+        const all = st[name].dataSync();
+        const per = ps.flatMap((p) => Array.from(p[name].dataSync()));
+        expect(Array.from(all)).toEqual(per);
+      }
+      const state = stacked.getState();
+      expect(state.find((e) => e.name.endsWith('/w'))?.shape).toEqual([R, 2, 3]);
+      ps.forEach(disposeParams);
+      disposeParams(st);
+      lone.forEach((o) => o.dispose());
+      stacked.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+  it('refuses a learning-rate list of the wrong length', () => {
+    expect(() => createOptimizer({ name: 'sgd', lr: 0.1 }, specs, [], { replicas: 2, lr: [0.1] })).toThrow(/one lr per replica/);
+  });
+});

@@ -60,7 +60,21 @@ export interface Optimizer {
 interface Slot {
   spec: ParamSpec;
   lr: number;
+  /** Per-replica base learning rates (replicas only, for parameters without a group lr). */
+  replicaLr?: readonly number[];
   weightDecay: number;
+}
+
+/**
+ * Optimising R independent replicas of the parameters at once (vectorised seeds): every
+ * parameter, gradient and state tensor carries a leading replica axis (`[R, ...spec.shape]`), and
+ * replica r takes exactly the update a lone optimiser would give it.
+ */
+export interface ReplicaOptions {
+  /** Number of replicas R (≥ 1). */
+  replicas: number;
+  /** Each replica's base learning rate (length R), instead of `config.lr` (a group's own lr still wins). */
+  lr?: readonly number[];
 }
 
 const STEP_KEY = 'step';
@@ -116,9 +130,24 @@ function buildSlots(c: Required<OptimizerConfig>, specs: readonly ParamSpec[], g
  * An optimiser over parameters laid out as `specs`, optionally with per-group learning rates and
  * weight decay. Update rules follow PyTorch's `SGD` (dampening 0), `Adam` and `AdamW` exactly.
  */
-export function createOptimizer(config: OptimizerConfig, specs: readonly ParamSpec[], groups: readonly ParamGroup[] = []): Optimizer {
+export function createOptimizer(
+  config: OptimizerConfig,
+  specs: readonly ParamSpec[],
+  groups: readonly ParamGroup[] = [],
+  replicaOptions?: ReplicaOptions,
+): Optimizer {
   const c = fillDefaults(config);
-  const slots = buildSlots(c, specs, groups);
+  const R = replicaOptions?.replicas;
+  if (R !== undefined && !(Number.isInteger(R) && R >= 1)) throw new RangeError(`optimizer: replicas must be an integer ≥ 1, got ${R}`);
+  const replicaLr = replicaOptions?.lr;
+  if (replicaLr) {
+    if (R === undefined || replicaLr.length !== R) throw new RangeError(`optimizer: expected one lr per replica (${R ?? 'no replicas'}), got ${replicaLr.length}`);
+    for (const x of replicaLr) if (!(Number.isFinite(x) && x >= 0)) throw new RangeError(`optimizer: a replica's lr must be a number ≥ 0, got ${x}`);
+  }
+  /** A parameter's tensor shape: its spec's, with the replica axis in front when there are replicas. */
+  const shapeOf = (spec: ParamSpec): number[] => (R === undefined ? [...spec.shape] : [R, ...spec.shape]);
+  const groupLr = new Set(groups.filter((g) => g.lr !== undefined).flatMap((g) => g.params));
+  const slots = buildSlots(c, specs, groups).map((s) => (replicaLr && !groupLr.has(s.spec.name) ? { ...s, replicaLr } : s));
   const slotOf = new Map(slots.map((s) => [s.spec.name, s]));
   // state tensors, created lazily on the first step
   const buf = new Map<string, tf.Tensor>(); // sgd momentum buffer
@@ -146,8 +175,8 @@ export function createOptimizer(config: OptimizerConfig, specs: readonly ParamSp
       const g = grads[s.spec.name];
       if (!p) throw new Error(`optimizer: missing parameter "${s.spec.name}"`);
       if (!g) throw new Error(`optimizer: missing gradient for "${s.spec.name}"`);
-      if (p.size !== sizeOf(s.spec.shape) || g.size !== p.size) {
-        throw new Error(`optimizer: "${s.spec.name}" has ${p.size} values and its gradient ${g.size}; spec [${s.spec.shape}]`);
+      if (p.size !== sizeOf(shapeOf(s.spec)) || g.size !== p.size) {
+        throw new Error(`optimizer: "${s.spec.name}" has ${p.size} values and its gradient ${g.size}; expected shape [${shapeOf(s.spec)}]`);
       }
     }
     t += 1;
@@ -158,9 +187,12 @@ export function createOptimizer(config: OptimizerConfig, specs: readonly ParamSp
       const name = s.spec.name;
       const p = params[name];
       const g = grads[name];
-      const lr = s.lr * lrScale;
       const wd = s.weightDecay;
       out[name] = tf.tidy(() => {
+        // A replica's factors are computed on the host in float64, exactly as a lone optimiser's scalars.
+        const perReplica = (f: (lr: number) => number): tf.Tensor | number =>
+          s.replicaLr ? tf.tensor(s.replicaLr.map(f), [s.replicaLr.length, ...s.spec.shape.map(() => 1)], 'float32') : f(s.lr);
+        const lr = (base: number): number => base * lrScale;
         if (c.name === 'sgd') {
           let d: tf.Tensor = wd > 0 ? tf.add(g, tf.mul(p, wd)) : g;
           if (c.momentum > 0) {
@@ -169,7 +201,7 @@ export function createOptimizer(config: OptimizerConfig, specs: readonly ParamSp
             replace(buf, name, nb);
             d = c.nesterov ? tf.add(d, tf.mul(nb, c.momentum)) : nb;
           }
-          return tf.sub(p, tf.mul(d, lr));
+          return tf.sub(p, tf.mul(d, perReplica(lr)));
         }
         const decoupled = c.name === 'adamw';
         const gg = !decoupled && wd > 0 ? tf.add(g, tf.mul(p, wd)) : g;
@@ -180,10 +212,10 @@ export function createOptimizer(config: OptimizerConfig, specs: readonly ParamSp
         const nv = pv ? tf.add(tf.mul(pv, c.beta2), tf.mul(g2, 1 - c.beta2)) : tf.mul(g2, 1 - c.beta2);
         replace(m, name, nm);
         replace(v, name, nv);
-        const base = decoupled && wd > 0 ? tf.mul(p, 1 - lr * wd) : p;
+        const base = decoupled && wd > 0 ? tf.mul(p, perReplica((b) => 1 - lr(b) * wd)) : p;
         // p − lr·m̂/(√v̂ + eps), with m̂ = m/b1t and v̂ = v/b2t (PyTorch's order of operations)
         const denom = tf.add(tf.div(tf.sqrt(nv), Math.sqrt(b2t)), c.eps);
-        return tf.sub(base, tf.mul(tf.div(nm, denom), lr / b1t));
+        return tf.sub(base, tf.mul(tf.div(nm, denom), perReplica((b) => lr(b) / b1t)));
       });
     }
     for (const s of slots) params[s.spec.name].dispose();
@@ -195,8 +227,8 @@ export function createOptimizer(config: OptimizerConfig, specs: readonly ParamSp
     for (const [prefix, map] of stateMaps()) {
       for (const s of slots) {
         const x = map.get(s.spec.name);
-        const values = x ? Float32Array.from(x.dataSync() as Float32Array) : new Float32Array(sizeOf(s.spec.shape));
-        entries.push({ name: `${prefix}/${s.spec.name}`, values, shape: [...s.spec.shape] });
+        const values = x ? Float32Array.from(x.dataSync() as Float32Array) : new Float32Array(sizeOf(shapeOf(s.spec)));
+        entries.push({ name: `${prefix}/${s.spec.name}`, values, shape: shapeOf(s.spec) });
       }
     }
     return entries;
@@ -213,10 +245,10 @@ export function createOptimizer(config: OptimizerConfig, specs: readonly ParamSp
           const key = `${prefix}/${s.spec.name}`;
           const e = byName.get(key);
           if (!e) throw new Error(`optimizer.setState: missing entry "${key}" (state of a different optimiser?)`);
-          if (e.values.length !== sizeOf(s.spec.shape)) {
-            throw new Error(`optimizer.setState: "${key}" has ${e.values.length} values, spec [${s.spec.shape}]`);
+          if (e.values.length !== sizeOf(shapeOf(s.spec))) {
+            throw new Error(`optimizer.setState: "${key}" has ${e.values.length} values, expected shape [${shapeOf(s.spec)}]`);
           }
-          fresh.push([map, s.spec.name, tf.tensor(e.values, s.spec.shape, 'float32')]);
+          fresh.push([map, s.spec.name, tf.tensor(e.values, shapeOf(s.spec), 'float32')]);
         }
       }
     } catch (err) {
