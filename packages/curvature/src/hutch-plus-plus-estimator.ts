@@ -28,6 +28,7 @@ export const hutchPlusPlusEstimator = defineEstimator({
         estimator: 'hutch++',
         settings: { probes, products },
         hvps: tr.products,
+        blocks: tr.blocks,
         seed: rng.seed,
         stderr: tr.stderr,
         probes: tr.probes,

@@ -22,6 +22,7 @@ export const hutchinsonEstimator = defineEstimator({
         estimator: 'hutchinson',
         settings: { probes },
         hvps: tr.products,
+        blocks: tr.blocks,
         seed: rng.seed,
         stderr: tr.stderr,
         probes: tr.probes,

@@ -1,5 +1,5 @@
 import { defineEstimator, settingsOf } from './estimator';
-import { lanczos } from './lanczos';
+import { defaultLanczosSteps, lanczos } from './lanczos';
 
 /**
  * `lanczos`: extreme eigenpairs by Lanczos with full reorthogonalisation (`lanczos()`), the top
@@ -28,6 +28,7 @@ export const lanczosEstimator = defineEstimator({
         estimator: 'lanczos',
         settings: { topK: s.topK, bottomK: s.bottomK, vectors, maxSteps: steps, bottomSteps, tol },
         hvps: lz.products,
+        blocks: lz.blocks,
         seed: rng.seed,
         converged: lz.converged,
         ...ends,
@@ -44,5 +45,5 @@ export const lanczosEstimator = defineEstimator({
 
 /** The Krylov dimension cap `lanczos()` uses for these settings. */
 function maxSteps(s: { topK: number; bottomK: number; maxSteps?: number }): number {
-  return s.maxSteps ?? Math.max(4 * (s.topK + s.bottomK), 30) + 20;
+  return s.maxSteps ?? defaultLanczosSteps(s.topK, s.bottomK);
 }

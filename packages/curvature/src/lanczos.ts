@@ -1,5 +1,5 @@
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import { axpy, dot, norm, orthogonalize, scale, type LinearOperator } from './linear-operator';
+import { applyBlock, axpy, blockSizeOf, dot, norm, orthogonalize, scale, type LinearOperator } from './linear-operator';
 import { yieldToEventLoop } from '@goldstone/core';
 import type { Rng } from '@goldstone/plugin-api';
 
@@ -49,7 +49,8 @@ export interface LanczosRunOptions {
   onStep?: (d: LanczosDecomposition) => boolean;
 }
 
-function randomUnit(n: number, rng: Rng, basis: readonly Float64Array[]): Float64Array | null {
+/** A random unit vector orthogonal to `basis` (Gaussian, orthogonalised); null when the basis spans the space. */
+export function randomUnit(n: number, rng: Rng, basis: readonly Float64Array[]): Float64Array | null {
   for (let attempt = 0; attempt < 3; attempt++) {
     const v = Float64Array.from(rng.normalArray(n));
     orthogonalize(v, basis);
@@ -60,6 +61,63 @@ function randomUnit(n: number, rng: Rng, basis: readonly Float64Array[]): Float6
     }
   }
   return null;
+}
+
+/** A residual at most this fraction of the largest entry of T so far marks an invariant subspace. */
+const INVARIANT = 1e-10;
+
+/** One Lanczos recurrence in progress: its basis and T so far, and the vector whose product is due. */
+interface Recurrence {
+  basis: Float64Array[];
+  alpha: number[];
+  beta: number[];
+  /** The next Lanczos vector (already in `basis` once its product is taken), null when done. */
+  q: Float64Array | null;
+  prevBeta: number;
+  scaleT: number;
+}
+
+function recurrence(start: Float64Array | null): Recurrence {
+  return { basis: [], alpha: [], beta: [], q: start, prevBeta: 0, scaleT: 0 };
+}
+
+/** `start` normalised (a copy); a zero start vector is an error. */
+function unitStart(start: Float64Array): Float64Array {
+  const q = Float64Array.from(start);
+  const nq = norm(q);
+  if (!(nq > 0)) throw new Error('lanczos: the start vector is zero');
+  scale(q, 1 / nq);
+  return q;
+}
+
+/**
+ * One step of the three-term recurrence, given w = A q for the recurrence's current vector q:
+ * α = qᵀw, w ← w − αq − β_prev q_prev, reorthogonalised against the whole basis when asked.
+ * Pushes q onto the basis and α onto T; returns ‖w‖ (w is left unnormalised).
+ */
+function recurrenceStep(r: Recurrence, w: Float64Array, reorth: boolean): number {
+  const q = r.q as Float64Array;
+  const j = r.basis.length;
+  r.basis.push(q);
+  const a = dot(q, w);
+  r.alpha.push(a);
+  axpy(w, -a, q);
+  if (j > 0) axpy(w, -r.prevBeta, r.basis[j - 1]);
+  if (reorth) orthogonalize(w, r.basis);
+  const b = norm(w);
+  r.scaleT = Math.max(r.scaleT, Math.abs(a), b);
+  return b;
+}
+
+/** Whether a residual of norm `b` marks an invariant Krylov subspace. */
+const invariant = (r: Recurrence, b: number) => b <= INVARIANT * Math.max(r.scaleT, 1e-300);
+
+/** Continue with q = w/β (β = ‖w‖ > 0). */
+function advance(r: Recurrence, w: Float64Array, b: number): void {
+  r.beta.push(b);
+  r.prevBeta = b;
+  scale(w, 1 / b);
+  r.q = w;
 }
 
 /**
@@ -73,53 +131,99 @@ export async function lanczosDecomposition(op: LinearOperator, opts: LanczosRunO
   const n = op.dim;
   const m = Math.min(opts.steps, n);
   const reorth = opts.reorthogonalize ?? true;
-  const basis: Float64Array[] = [];
-  const alpha: number[] = [];
-  const beta: number[] = [];
   const before = op.products;
-  let q: Float64Array | null;
-  if (opts.start) {
-    q = Float64Array.from(opts.start);
-    const nq = norm(q);
-    if (!(nq > 0)) throw new Error('lanczos: the start vector is zero');
-    scale(q, 1 / nq);
-  } else q = randomUnit(n, opts.rng, []);
+  const r = recurrence(opts.start ? unitStart(opts.start) : randomUnit(n, opts.rng, []));
   let betaLast = 0;
-  let prevBeta = 0;
-  let scaleT = 0;
-  for (let j = 0; j < m && q; j++) {
-    basis.push(q);
-    const w = op.apply(q);
+  for (let j = 0; j < m && r.q; j++) {
+    const w = op.apply(r.q);
     await yieldToEventLoop();
-    const a = dot(q, w);
-    alpha.push(a);
-    axpy(w, -a, q);
-    if (j > 0) axpy(w, -prevBeta, basis[j - 1]);
-    if (reorth) orthogonalize(w, basis);
-    const b = norm(w);
-    scaleT = Math.max(scaleT, Math.abs(a), b);
-    const d: LanczosDecomposition = { alpha, beta, betaLast: b, basis, products: op.products - before };
+    const b = recurrenceStep(r, w, reorth);
+    const d: LanczosDecomposition = { alpha: r.alpha, beta: r.beta, betaLast: b, basis: r.basis, products: op.products - before };
     if (j === m - 1 || (opts.onStep && opts.onStep(d))) {
       betaLast = b;
       break;
     }
-    if (b <= 1e-10 * Math.max(scaleT, 1e-300)) {
+    if (invariant(r, b)) {
       // invariant subspace: continue in a fresh direction, T decouples (β = 0)
-      beta.push(0);
-      prevBeta = 0;
-      q = randomUnit(n, opts.rng, basis);
-      if (!q) {
-        beta.pop();
+      r.beta.push(0);
+      r.prevBeta = 0;
+      r.q = randomUnit(n, opts.rng, r.basis);
+      if (!r.q) {
+        r.beta.pop();
         break;
       }
-    } else {
-      beta.push(b);
-      prevBeta = b;
-      scale(w, 1 / b);
-      q = w;
-    }
+    } else advance(r, w, b);
   }
-  return { alpha, beta, betaLast, basis, products: op.products - before };
+  return { alpha: r.alpha, beta: r.beta, betaLast, basis: r.basis, products: op.products - before };
+}
+
+export interface LockstepLanczosOptions {
+  /** Number of recurrences (start vectors). */
+  count: number;
+  /** The i-th start vector (normalised inside), asked for in order 0, 1, … as each recurrence starts. */
+  start: (i: number) => Float64Array;
+  /** Steps (Krylov dimension) of each recurrence; capped at the operator's dimension. */
+  steps: number;
+  /** Full reorthogonalisation (default true). */
+  reorthogonalize?: boolean;
+  /**
+   * Most recurrences in one block product (default `blockSizeOf(op)`, and no more bases than fit in
+   * `LOCKSTEP_BASIS_BYTES`). 1: one recurrence after another, one product per step.
+   */
+  blockSize?: number;
+  /**
+   * Called once per recurrence as it ends, in the order they end, with its decomposition (the
+   * basis is released afterwards unless the callback keeps it).
+   */
+  done: (i: number, d: LanczosDecomposition) => void;
+}
+
+/** The float64 Lanczos bases lockstep runs hold at once, at most (1 GiB; at least one basis). */
+export const LOCKSTEP_BASIS_BYTES = 2 ** 30;
+
+/**
+ * `count` independent Lanczos runs (full reorthogonalisation) in lockstep: each step takes one
+ * block product (`applyBlock`) over the vectors of every recurrence still running, at most
+ * `blockSize` of them; a recurrence that ends (its `steps`, or an invariant Krylov subspace, where
+ * it stops instead of restarting: its T is then the start vector's measure exactly) drops out and
+ * the next one starts in its place. Each recurrence does exactly the arithmetic of
+ * `lanczosDecomposition` from its start vector, so with an operator whose block product equals its
+ * one-vector product the results are the same numbers. The event loop turns after each block.
+ * Returns the number of block products made.
+ */
+export async function lockstepLanczos(op: LinearOperator, opts: LockstepLanczosOptions): Promise<{ blocks: number }> {
+  const n = op.dim;
+  const m = Math.min(opts.steps, n);
+  const reorth = opts.reorthogonalize ?? true;
+  const fit = Math.max(1, Math.floor(LOCKSTEP_BASIS_BYTES / (8 * n * Math.max(m, 1))));
+  const width = Math.max(1, Math.min(Math.floor(opts.blockSize ?? blockSizeOf(op)), fit));
+  if (!(m >= 1)) throw new RangeError(`lockstepLanczos: steps must be ≥ 1, got ${opts.steps}`);
+  const running: { i: number; r: Recurrence }[] = [];
+  let next = 0;
+  let blocks = 0;
+  while (next < opts.count || running.length > 0) {
+    while (running.length < width && next < opts.count) {
+      running.push({ i: next, r: recurrence(unitStart(opts.start(next))) });
+      next++;
+    }
+    const ws = applyBlock(op, running.map((x) => x.r.q as Float64Array));
+    blocks++;
+    await yieldToEventLoop();
+    const still: typeof running = [];
+    running.forEach(({ i, r }, k) => {
+      const w = ws[k];
+      const b = recurrenceStep(r, w, reorth);
+      if (r.basis.length >= m || invariant(r, b)) {
+        r.q = null;
+        opts.done(i, { alpha: r.alpha, beta: r.beta, betaLast: b, basis: r.basis, products: r.basis.length });
+      } else {
+        advance(r, w, b);
+        still.push({ i, r });
+      }
+    });
+    running.splice(0, running.length, ...still);
+  }
+  return { blocks };
 }
 
 export interface EigenPair {
@@ -171,6 +275,8 @@ export interface LanczosResult {
   bottom: EigenPair[];
   steps: number;
   products: number;
+  /** Block products made (the single-vector Lanczos: one per product). */
+  blocks: number;
   /** Every wanted pair converged (`topConverged && bottomConverged`). */
   converged: boolean;
   /** Every wanted top pair converged at the end (true when none was asked for). */
@@ -191,6 +297,72 @@ function ritzPairs(d: LanczosDecomposition): { values: number[]; residuals: numb
   return { values, vectors, residuals: vectors.map((s) => Math.abs(d.betaLast * s[m - 1])) };
 }
 
+/** What `ritzStopping` reports at the end of a run. */
+export interface RitzEnds {
+  /** Whether the i-th Ritz value (ascending) met the test (all do when `full`). */
+  ok: (i: number) => boolean;
+  converged: boolean;
+  topConverged: boolean;
+  bottomConverged: boolean;
+  topConvergedAt: number | null;
+  bottomConvergedAt: number | null;
+  stopped: LanczosStop;
+}
+
+/**
+ * The stopping test of the Lanczos eigensolvers: every wanted Ritz residual ≤ tol · max|θ|, the
+ * top and the bottom separately. `check` at Krylov dimension m (Ritz values ascending and their
+ * residuals) says whether to stop: the top has converged and the bottom has converged or m has
+ * reached `bottomSteps`. `finish` gives the flags of the final Ritz pairs (`full`: the Krylov space
+ * is invariant or all of ℝⁿ, so they are eigenpairs).
+ */
+export function ritzStopping(o: { n: number; topK: number; bottomK: number; tol: number; bottomSteps: number }) {
+  const { topK, bottomK, tol } = o;
+  let topConvergedAt: number | null = null;
+  let bottomConvergedAt: number | null = null;
+  let stopped: LanczosStop | null = null;
+  const ends = (m: number, values: readonly number[], residuals: readonly number[]) => {
+    const scaleV = Math.max(...values.map(Math.abs), 1e-300);
+    const ok = (i: number) => residuals[i] <= tol * scaleV;
+    const topIdx = Array.from({ length: Math.min(topK, m) }, (_, i) => m - 1 - i);
+    const bottomIdx = Array.from({ length: Math.min(bottomK, m) }, (_, i) => i);
+    return { ok, top: topIdx.every(ok), bottom: bottomIdx.every(ok) };
+  };
+  return {
+    /** Whether a check means anything at dimension m: the top and bottom pairs are distinct Ritz values only from topK + bottomK on. */
+    due: (m: number) => m >= Math.min(o.n, topK + bottomK),
+    /** The indices (into the ascending Ritz values of an m-dimensional space) of the wanted pairs. */
+    wanted: (m: number) => [
+      ...Array.from({ length: Math.min(topK, m) }, (_, i) => m - 1 - i),
+      ...Array.from({ length: Math.min(bottomK, m) }, (_, i) => i),
+    ],
+    check(m: number, values: readonly number[], residuals: readonly number[]): boolean {
+      const e = ends(m, values, residuals);
+      if (e.top && topConvergedAt === null) topConvergedAt = m;
+      if (e.bottom && bottomConvergedAt === null) bottomConvergedAt = m;
+      if (e.top && e.bottom) stopped = 'converged';
+      else if (e.top && m >= o.bottomSteps) stopped = 'top converged, bottom budget spent';
+      return stopped !== null;
+    },
+    get stopped(): LanczosStop | null {
+      return stopped;
+    },
+    finish(m: number, values: readonly number[], residuals: readonly number[], full: boolean): RitzEnds {
+      const e = ends(m, values, residuals);
+      const topConverged = full || e.top;
+      const bottomConverged = full || e.bottom;
+      if (topConverged && topConvergedAt === null) topConvergedAt = m;
+      if (bottomConverged && bottomConvergedAt === null) bottomConvergedAt = m;
+      if (stopped === null) stopped = full ? 'dimension' : 'maxSteps';
+      const ok = (i: number) => full || e.ok(i);
+      return { ok, converged: topConverged && bottomConverged, topConverged, bottomConverged, topConvergedAt, bottomConvergedAt, stopped };
+    },
+  };
+}
+
+/** The Krylov dimension cap of the Lanczos eigensolvers when none is given: max(4·(topK + bottomK), 30) + 20. */
+export const defaultLanczosSteps = (topK: number, bottomK: number) => Math.max(4 * (topK + bottomK), 30) + 20;
+
 /**
  * Extreme eigenpairs of a symmetric operator by Lanczos with full reorthogonalisation. The
  * stopping test is the Ritz residual |β_m s_{m,i}| of every wanted pair relative to the largest
@@ -203,51 +375,26 @@ export async function lanczos(op: LinearOperator, opts: LanczosOptions): Promise
   const bottomK = opts.bottomK ?? 0;
   const n = op.dim;
   if (topK + bottomK === 0) throw new Error('lanczos: ask for topK and/or bottomK eigenpairs');
-  const maxSteps = Math.min(n, opts.maxSteps ?? Math.max(4 * (topK + bottomK), 30) + 20);
+  const maxSteps = Math.min(n, opts.maxSteps ?? defaultLanczosSteps(topK, bottomK));
   const bottomSteps = Math.min(maxSteps, opts.bottomSteps ?? maxSteps);
   const tol = opts.tol ?? 1e-6;
   const every = Math.max(1, opts.checkEvery ?? 1);
-  let topConvergedAt: number | null = null;
-  let bottomConvergedAt: number | null = null;
-  let stopped: LanczosStop | null = null;
-  const ends = (m: number, values: number[], residuals: number[]) => {
-    const scaleV = Math.max(...values.map(Math.abs), 1e-300);
-    const ok = (i: number) => residuals[i] <= tol * scaleV;
-    const topIdx = Array.from({ length: Math.min(topK, m) }, (_, i) => m - 1 - i);
-    const bottomIdx = Array.from({ length: Math.min(bottomK, m) }, (_, i) => i);
-    return { ok, top: topIdx.every(ok), bottom: bottomIdx.every(ok) };
-  };
+  const stopping = ritzStopping({ n, topK, bottomK, tol, bottomSteps });
   const check = (d: LanczosDecomposition): boolean => {
     const m = d.alpha.length;
-    // the top and bottom pairs are distinct Ritz values only from topK + bottomK steps on
-    if (m < Math.min(n, topK + bottomK) || m % every !== 0) return false;
+    if (!stopping.due(m) || m % every !== 0) return false;
     const { values, residuals } = ritzPairs(d);
-    const e = ends(m, values, residuals);
-    if (e.top && topConvergedAt === null) topConvergedAt = m;
-    if (e.bottom && bottomConvergedAt === null) bottomConvergedAt = m;
-    if (e.top && e.bottom) stopped = 'converged';
-    else if (e.top && m >= bottomSteps) stopped = 'top converged, bottom budget spent';
-    return stopped !== null;
+    return stopping.check(m, values, residuals);
   };
   const d = await lanczosDecomposition(op, { steps: maxSteps, start: opts.start, rng: opts.rng, onStep: check });
   const m = d.alpha.length;
   const { values, residuals, vectors } = ritzPairs(d);
   // at m = n (or an exhausted space) the Ritz values are the eigenvalues
-  const full = m === n || m < maxSteps && stopped === null;
-  const e = ends(m, values, residuals);
-  const topConverged = full || e.top;
-  const bottomConverged = full || e.bottom;
-  if (topConverged && topConvergedAt === null) topConvergedAt = m;
-  if (bottomConverged && bottomConvergedAt === null) bottomConvergedAt = m;
-  if (stopped === null) stopped = full ? 'dimension' : 'maxSteps';
+  const full = m === n || (m < maxSteps && stopping.stopped === null);
+  const e = stopping.finish(m, values, residuals, full);
   const pair = (i: number): EigenPair => {
-    const p: EigenPair = { value: values[i], residual: residuals[i], converged: full || e.ok(i) };
-    if (opts.vectors) {
-      const y = new Float64Array(n);
-      for (let j = 0; j < m; j++) axpy(y, vectors[i][j], d.basis[j]);
-      scale(y, 1 / norm(y));
-      p.vector = y;
-    }
+    const p: EigenPair = { value: values[i], residual: residuals[i], converged: e.ok(i) };
+    if (opts.vectors) p.vector = ritzVector(d.basis, vectors[i]);
     return p;
   };
   return {
@@ -255,12 +402,21 @@ export async function lanczos(op: LinearOperator, opts: LanczosOptions): Promise
     bottom: Array.from({ length: Math.min(bottomK, m) }, (_, i) => pair(i)),
     steps: m,
     products: d.products,
-    converged: topConverged && bottomConverged,
-    topConverged,
-    bottomConverged,
-    topConvergedAt,
-    bottomConvergedAt,
-    stopped,
+    blocks: d.products,
+    converged: e.converged,
+    topConverged: e.topConverged,
+    bottomConverged: e.bottomConverged,
+    topConvergedAt: e.topConvergedAt,
+    bottomConvergedAt: e.bottomConvergedAt,
+    stopped: e.stopped,
     ritzValues: values,
   };
+}
+
+/** The unit Ritz vector Σⱼ sⱼ qⱼ of a basis and coefficients. */
+export function ritzVector(basis: readonly Float64Array[], s: ArrayLike<number>): Float64Array {
+  const y = new Float64Array(basis[0].length);
+  for (let j = 0; j < basis.length; j++) axpy(y, s[j], basis[j]);
+  scale(y, 1 / norm(y));
+  return y;
 }

@@ -10,7 +10,8 @@ const STEPS = 40;
  * (default 5 probes), `steps` Lanczos steps (default 40) give a Gauss quadrature rule of the
  * spectral measure. Spectral sums read off the rules (`spectralSum`) carry the standard error
  * across probes; the metrics of spectrum-metrics.ts add an interval with each rule's
- * Chebyshev–Markov–Stieltjes quadrature bracket (`quadrature-bounds.ts`).
+ * Chebyshev–Markov–Stieltjes quadrature bracket (`quadrature-bounds.ts`). The probes run in
+ * lockstep, one block product per step over those still running (`blocks` in the provenance).
  */
 export const slqEstimator = defineEstimator({
   name: 'slq',
@@ -29,6 +30,7 @@ export const slqEstimator = defineEstimator({
         estimator: 'slq',
         settings: { probes, steps },
         hvps: slq.products,
+        blocks: slq.blocks,
         seed: rng.seed,
         probes,
         steps: slq.steps,

@@ -1,4 +1,4 @@
-import { lanczosDecomposition, tridiagonalEigen } from './lanczos';
+import { lockstepLanczos, tridiagonalEigen, type LanczosDecomposition } from './lanczos';
 import type { LinearOperator } from './linear-operator';
 import type { Rng } from '@goldstone/plugin-api';
 
@@ -25,33 +25,56 @@ export interface SlqResult {
   /** Lanczos steps per probe (≤ n). */
   steps: number;
   products: number;
+  /** Block products made (the probes run in lockstep, one block product per step over those still running). */
+  blocks: number;
+}
+
+export interface SlqOptions {
+  probes: number;
+  /** Lanczos steps (quadrature nodes) per probe. */
+  steps: number;
+  rng: Rng;
+  /** Most probes in one block product (default `blockSizeOf(op)`; 1: probe after probe). */
+  blockSize?: number;
+}
+
+/** A probe's Gauss rule from its Lanczos decomposition, exact when its Krylov space became invariant. */
+function gaussRule(d: LanczosDecomposition, dim: number): Quadrature {
+  const { values, vectors } = tridiagonalEigen(d.alpha, d.beta);
+  // once the Krylov space is invariant (all n steps, or a vanishing last residual: the run stops
+  // there) the rule is the probe's measure itself
+  const m = d.alpha.length;
+  const scaleT = Math.max(...d.alpha.map(Math.abs), ...d.beta, 1e-300);
+  const exact = m === dim || d.betaLast <= 1e-10 * scaleT;
+  return { nodes: values, weights: vectors.map((s) => s[0] * s[0]), exact };
 }
 
 /**
  * Stochastic Lanczos quadrature (Ubaru, Chen, Saad 2017; Ghorbani, Krishnan, Xiao 2019): for each
  * Rademacher probe z, m Lanczos steps (full reorthogonalisation) from z/‖z‖ give a quadrature
  * rule whose moments match zᵀAʲz/n for j < 2m. Averaged over probes, Σ τᵢ f(θᵢ) estimates
- * tr f(A)/n: the spectral density, and any spectral sum with its standard error. The event loop
- * turns between products.
+ * tr f(A)/n: the spectral density, and any spectral sum with its standard error. A probe whose
+ * Krylov space becomes invariant stops there, its rule exact. The probes run in lockstep
+ * (`lockstepLanczos`): one block product per step over every probe still running, at most
+ * `blockSize` (default `blockSizeOf(op)`) at once; the probes are drawn in order, so the rules are
+ * those of running the probes one after another. The event loop turns between block products.
  */
-export async function stochasticLanczosQuadrature(op: LinearOperator, opts: { probes: number; steps: number; rng: Rng }): Promise<SlqResult> {
+export async function stochasticLanczosQuadrature(op: LinearOperator, opts: SlqOptions): Promise<SlqResult> {
   if (!(opts.probes >= 1)) throw new RangeError(`stochasticLanczosQuadrature: probes must be ≥ 1, got ${opts.probes}`);
   const before = op.products;
-  const quadratures: Quadrature[] = [];
+  const quadratures: Quadrature[] = new Array<Quadrature>(opts.probes);
   let steps = 0;
-  for (let p = 0; p < opts.probes; p++) {
-    const z = Float64Array.from(opts.rng.rademacher(op.dim));
-    const d = await lanczosDecomposition(op, { steps: opts.steps, start: z, rng: opts.rng });
-    const { values, vectors } = tridiagonalEigen(d.alpha, d.beta);
-    // the first block of T (up to the first β = 0) is the probe's Gauss rule; once the Krylov
-    // space is invariant (a restart, all n steps, or a vanishing last residual) it is exact
-    const m = d.alpha.length;
-    const scaleT = Math.max(...d.alpha.map(Math.abs), ...d.beta, 1e-300);
-    const exact = d.beta.includes(0) || m === op.dim || d.betaLast <= 1e-10 * scaleT;
-    quadratures.push({ nodes: values, weights: vectors.map((s) => s[0] * s[0]), exact });
-    steps = Math.max(steps, d.alpha.length);
-  }
-  return { quadratures, dim: op.dim, steps, products: op.products - before };
+  const { blocks } = await lockstepLanczos(op, {
+    count: opts.probes,
+    start: () => Float64Array.from(opts.rng.rademacher(op.dim)),
+    steps: opts.steps,
+    blockSize: opts.blockSize,
+    done: (p, d) => {
+      quadratures[p] = gaussRule(d, op.dim);
+      steps = Math.max(steps, d.alpha.length);
+    },
+  });
+  return { quadratures, dim: op.dim, steps, products: op.products - before, blocks };
 }
 
 /** The exact spectrum as a quadrature (weights 1/n). */

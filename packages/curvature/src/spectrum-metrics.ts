@@ -1,5 +1,5 @@
-import { yieldToEventLoop } from '@goldstone/core';
-import { axpy, dot, norm, scale, type LinearOperator } from './linear-operator';
+import { axpy, blockSizeOf, dot, norm, scale, type LinearOperator } from './linear-operator';
+import { inBlocks } from './trace-estimators';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { boundedSpectralSum, combineBrackets, windowBracket, type BoundedEstimate, type MonotoneFunction } from './quadrature-bounds';
 import { spectralSum, type Quadrature } from './spectral-density';
@@ -129,6 +129,8 @@ export interface SymmetryModes {
   /** Curvature along each declared direction, in order. */
   curvatures: { value: number; relative: number | null }[];
   products: number;
+  /** Block products made (the directions, then their orthonormal basis, in blocks of `blockSizeOf(op)`). */
+  blocks: number;
 }
 
 /**
@@ -136,7 +138,7 @@ export interface SymmetryModes {
  * symmetry of the loss makes each of its tangent directions a zero mode of the Hessian at a
  * critical point. The directions are orthonormalised (rank = predicted count); H restricted to
  * their span is diagonalised (one product per direction); modes with |λ| < ε·λ_max are measured
- * zero modes.
+ * zero modes. The products go in blocks of `blockSizeOf(op)`.
  */
 export async function symmetryZeroModes(
   op: LinearOperator,
@@ -144,11 +146,19 @@ export async function symmetryZeroModes(
   opts: { lambdaMax: number; epsilon: number },
 ): Promise<SymmetryModes> {
   const before = op.products;
+  const width = blockSizeOf(op);
+  const unit = directions.map((d, i) => {
+    const nv = norm(d);
+    if (!(nv > 0)) throw new Error(`symmetryZeroModes: direction ${i} is zero`);
+    const u = Float64Array.from(d);
+    scale(u, 1 / nv);
+    return u;
+  });
   const curvatures: { value: number; relative: number | null }[] = [];
-  for (const d of directions) {
-    curvatures.push(directionalCurvature(op, d, opts.lambdaMax));
-    await yieldToEventLoop();
-  }
+  let blocks = await inBlocks(op, unit.length, width, (i) => unit[i], (_i, u, au) => {
+    const value = dot(u, au);
+    curvatures.push({ value, relative: opts.lambdaMax ? value / opts.lambdaMax : null });
+  });
   const q: Float64Array[] = [];
   for (const d of directions) {
     const v = Float64Array.from(d);
@@ -164,10 +174,7 @@ export async function symmetryZeroModes(
   let restricted: number[] = [];
   if (r > 0) {
     const hq: Float64Array[] = [];
-    for (const u of q) {
-      hq.push(op.apply(u));
-      await yieldToEventLoop();
-    }
+    blocks += await inBlocks(op, r, width, (i) => q[i], (_i, _u, hu) => hq.push(hu));
     const rows = q.map((a) => hq.map((hb) => dot(a, hb)));
     for (let i = 0; i < r; i++) for (let j = 0; j < i; j++) rows[i][j] = rows[j][i] = 0.5 * (rows[i][j] + rows[j][i]);
     restricted =
@@ -182,5 +189,6 @@ export async function symmetryZeroModes(
     restrictedEigenvalues: restricted,
     curvatures,
     products: op.products - before,
+    blocks,
   };
 }
