@@ -31,6 +31,11 @@ export interface EigenpairSettings {
    * run once the top has converged (default: `maxSteps`). Bottom values left unconverged are bounds.
    */
   bottomSteps?: number;
+  /**
+   * Block estimators (`block-lanczos`): vectors per block (each estimator documents its default).
+   * `maxSteps` and `bottomSteps` still count vectors.
+   */
+  blockSize?: number;
 }
 
 /** Settings of a `trace` run (`{}`: the estimator's defaults). */

@@ -65,8 +65,8 @@ async function checkEstimator(e: Estimator, kinds: readonly EstimatorKind[]): Pr
 
 describe('the estimator registry', () => {
   it('lists the built-in estimators by kind', () => {
-    expect([...estimators.keys()]).toEqual(['dense', 'lanczos', 'hutchinson', 'hutch++', 'slq']);
-    expect(estimatorNames('eigenpairs')).toEqual(['dense', 'lanczos']);
+    expect([...estimators.keys()]).toEqual(['dense', 'lanczos', 'block-lanczos', 'hutchinson', 'hutch++', 'slq']);
+    expect(estimatorNames('eigenpairs')).toEqual(['dense', 'lanczos', 'block-lanczos']);
     expect(estimatorNames('trace')).toEqual(['dense', 'hutchinson', 'hutch++']);
     expect(estimatorNames('density')).toEqual(['dense', 'slq']);
   });

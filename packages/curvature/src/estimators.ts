@@ -1,4 +1,5 @@
 import { defineEstimator, type Estimator, type EstimatorKind } from './estimator';
+import { blockLanczosEstimator } from './block-lanczos-estimator';
 import { denseEstimator } from './dense-estimator';
 import { hutchPlusPlusEstimator } from './hutch-plus-plus-estimator';
 import { hutchinsonEstimator } from './hutchinson-estimator';
@@ -9,7 +10,7 @@ import { slqEstimator } from './slq-estimator';
  * The built-in estimators, in the order names are listed. A new built-in estimator is its own
  * file (`src/<name>-estimator.ts`, made with `defineEstimator`), its test, and one entry here.
  */
-const BUILT_IN: readonly Estimator[] = [denseEstimator, lanczosEstimator, hutchinsonEstimator, hutchPlusPlusEstimator, slqEstimator];
+const BUILT_IN: readonly Estimator[] = [denseEstimator, lanczosEstimator, blockLanczosEstimator, hutchinsonEstimator, hutchPlusPlusEstimator, slqEstimator];
 
 const registry = new Map<string, Estimator>(BUILT_IN.map((e) => [e.name, e]));
 

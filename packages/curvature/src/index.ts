@@ -1,4 +1,7 @@
 // Public surface of @goldstone/curvature: named re-exports only. Curvature.
+export { BLOCK_LANCZOS_MAX_DEFAULT, blockLanczos } from './block-lanczos';
+export type { BlockLanczosOptions, BlockLanczosResult } from './block-lanczos';
+export { blockLanczosEstimator } from './block-lanczos-estimator';
 export { denseEstimator } from './dense-estimator';
 export { denseMatrix, EXACT_MAX_PARAMS, exactSpectrum, symmetricEigen } from './dense-hessian';
 export type { DenseMatrix, SymmetricEigen } from './dense-hessian';
@@ -7,8 +10,8 @@ export type { DensitySettings, EigenpairEstimate, EigenpairSettings, Estimator, 
 export { estimator, estimatorNames, estimators, registerEstimator } from './estimators';
 export { hutchPlusPlusEstimator } from './hutch-plus-plus-estimator';
 export { hutchinsonEstimator } from './hutchinson-estimator';
-export { lanczos, lanczosDecomposition, tridiagonalEigen } from './lanczos';
-export type { EigenPair, LanczosDecomposition, LanczosOptions, LanczosResult, LanczosRunOptions } from './lanczos';
+export { LOCKSTEP_BASIS_BYTES, lanczos, lanczosDecomposition, lockstepLanczos, tridiagonalEigen } from './lanczos';
+export type { EigenPair, LanczosDecomposition, LanczosOptions, LanczosResult, LanczosRunOptions, LanczosStop, LockstepLanczosOptions } from './lanczos';
 export { lanczosEstimator } from './lanczos-estimator';
 export { applyBlock, blockSizeOf, checkDeterministic, curvatureOperator, denseOperator, ggnProduct, paramRanges, rayleighQuotient } from './linear-operator';
 export type { CurvatureOperatorOptions, DataBatch, LinearOperator, ParamRange } from './linear-operator';
@@ -18,10 +21,10 @@ export { boundedSpectralSum, combineBrackets, DEFAULT_LEVEL, DEFAULT_MAX_RELATIV
 export type { BoundedEstimate, BoundedSumOptions, MonotoneFunction, ProbeBracket, SpectrumBounds } from './quadrature-bounds';
 export { slqEstimator } from './slq-estimator';
 export { exactQuadrature, integrate, logAbsDensity, smoothedDensity, spectralSum, stochasticLanczosQuadrature } from './spectral-density';
-export type { Density, DensityOptions, LogDensity, LogDensityOptions, Quadrature, SlqResult } from './spectral-density';
+export type { Density, DensityOptions, LogDensity, LogDensityOptions, Quadrature, SlqOptions, SlqResult } from './spectral-density';
 export { directionalCurvature, effectiveDimension, logDet, nearZeroModes, negativeFraction, symmetryZeroModes } from './spectrum-metrics';
 export type { Estimate, IntervalEstimate, NearZeroModes, ScaledEstimate, SpectrumSource, SymmetryModes } from './spectrum-metrics';
 export { symmetricEigenDecomposition, symmetricEigenDecompositionAsync, tridiagonalEigenvalues } from './symmetric-eigen';
 export type { SymmetricEigenDecomposition, SymmetricTridiagonal } from './symmetric-eigen';
 export { hutchinson, hutchPlusPlus } from './trace-estimators';
-export type { TraceEstimate } from './trace-estimators';
+export type { TraceEstimate, TraceOptions } from './trace-estimators';

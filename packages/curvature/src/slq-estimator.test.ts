@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '@goldstone/core';
 import { slqEstimator } from './slq-estimator';
 import { spectralSum } from './spectral-density';
+import { denseOperator } from './linear-operator';
 import { knownSpectrum } from './test-support';
 
 describe('slq estimator', () => {
@@ -40,10 +41,19 @@ describe('slq estimator', () => {
     expect(out.provenance).toMatchObject({ estimator: 'slq', seed: 5, settings: { probes: 1, steps: lambdas.length } });
   });
 
+  it('runs the probes in lockstep on a block operator: the same rules in fewer block products', async () => {
+    const { matrix, lambdas } = knownSpectrum();
+    const settings = { density: { probes: 6, steps: 20 } };
+    const one = await slqEstimator.run(denseOperator(matrix, lambdas.length), settings, new Rng(8));
+    const block = await slqEstimator.run(denseOperator(matrix, lambdas.length, { blockSize: 8 }), settings, new Rng(8));
+    expect(block.density).toEqual(one.density);
+    expect([one.provenance.hvps, one.provenance.blocks, block.provenance.hvps, block.provenance.blocks]).toEqual([120, 120, 120, 20]);
+  });
+
   it('records the defaults it used', async () => {
     const { op } = knownSpectrum();
     const out = await slqEstimator.run(op, { density: {} }, new Rng(5));
-    expect(out.provenance).toMatchObject({ settings: { probes: 5, steps: 40 }, hvps: 5 * 40 });
+    expect(out.provenance).toMatchObject({ settings: { probes: 5, steps: 40 }, hvps: 5 * 40, blocks: 5 * 40 });
     expect(slqEstimator.products!(op.dim, { density: {} })).toBe(5 * 40);
   });
 });

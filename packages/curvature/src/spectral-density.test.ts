@@ -11,6 +11,8 @@ import {
   stochasticLanczosQuadrature,
 } from './spectral-density';
 import { matrixWithSpectrum } from './test-support';
+import { boundedSpectralSum, windowBracket } from './quadrature-bounds';
+import { nearZeroModes } from './spectrum-metrics';
 
 
 // A Hessian-like spectrum: a few outliers, a bulk near zero over many decades, some negatives.
@@ -70,5 +72,55 @@ describe('stochasticLanczosQuadrature', () => {
     const below = lambdas.filter((t) => Math.abs(t) < 1e-3).length / n;
     const massBelow = integrate({ grid: ld.grid, values: ld.values.map((v, i) => (ld.grid[i] < -3 ? v : 0)) });
     expect(Math.abs(massBelow - below)).toBeLessThan(0.05);
+  });
+});
+
+describe('stochasticLanczosQuadrature in lockstep', () => {
+  const rng = new Rng(42);
+  const n = 60;
+  const lambdas = hessianLike(n, rng);
+  const matrix = matrixWithSpectrum(lambdas, rng);
+  const slqOf = (blockSize: number | undefined, limit?: number) =>
+    stochasticLanczosQuadrature(denseOperator(matrix, n, { blockSize }), { probes: 10, steps: 25, rng: new Rng(43), blockSize: limit });
+
+  it('gives the rules, brackets and intervals of the probe-by-probe path with an exact block product', async () => {
+    const one = await slqOf(undefined);
+    expect([one.products, one.blocks]).toEqual([250, 250]);
+    const fn = { f: (t: number) => (t > 0 ? Math.log1p(t / 0.01) : 0), increasing: true, atMinusInfinity: 0, atPlusInfinity: Infinity };
+    const bounds = { upper: 21, lower: -1 };
+    for (const blockSize of [3, 10, 32]) {
+      const b = await slqOf(blockSize);
+      expect(b.quadratures).toEqual(one.quadratures);
+      expect(b.steps).toBe(one.steps);
+      expect(b.products).toBe(250);
+      // 10 probes ≤ the block: one block per step; 3: blocks of 3, 3, 3 and the last probe alone
+      expect(b.blocks).toBe(blockSize >= 10 ? 25 : 4 * 25);
+      expect(boundedSpectralSum(b.quadratures, n, fn, { bounds })).toEqual(boundedSpectralSum(one.quadratures, n, fn, { bounds }));
+      expect(b.quadratures.map((q) => windowBracket(q, -0.01, 0.01))).toEqual(one.quadratures.map((q) => windowBracket(q, -0.01, 0.01)));
+      const source = (r: SlqResult) => ({ quadratures: r.quadratures, dim: n, lambdaMax: 20, lambdaMaxBound: 21 });
+      expect(nearZeroModes(source(b), 1e-3)).toEqual(nearZeroModes(source(one), 1e-3));
+    }
+    // a smaller cap than the operator's block size
+    const capped = await slqOf(32, 4);
+    expect(capped.quadratures).toEqual(one.quadratures);
+    expect(capped.blocks).toBe(3 * 25);
+  });
+
+  it('drops a probe whose Krylov space became invariant from the block, its rule exact', async () => {
+    // five distinct eigenvalues: every Krylov space is invariant after 5 steps
+    const few = Array.from({ length: 40 }, (_, i) => [4, 2, 1, 0, -1][i % 5]);
+    const m = matrixWithSpectrum(few, new Rng(44));
+    const run = (blockSize?: number) => stochasticLanczosQuadrature(denseOperator(m, 40, { blockSize }), { probes: 6, steps: 20, rng: new Rng(45) });
+    const one = await run();
+    expect(one.steps).toBe(5);
+    expect(one.products).toBe(6 * 5);
+    for (const q of one.quadratures) {
+      expect(q.exact).toBe(true);
+      expect(q.nodes).toEqual([-1, 0, 1, 2, 4].map((t) => expect.closeTo(t, 8)));
+    }
+    const block = await run(4);
+    expect(block.quadratures).toEqual(one.quadratures);
+    // probes 1–4 for 5 blocks, then 5–6
+    expect(block.blocks).toBe(10);
   });
 });

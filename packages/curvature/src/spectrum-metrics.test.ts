@@ -80,5 +80,9 @@ describe('curvature along directions and symmetry zero modes', () => {
     expect(res.restrictedEigenvalues).toHaveLength(3);
     expect(res.restrictedEigenvalues[2]).toBeCloseTo(0.1, 10);
     expect(res.products).toBe(4 + 3);
+    expect(res.blocks).toBe(4 + 3);
+    // in blocks: the same numbers, fewer block products
+    const blocked = await symmetryZeroModes(denseOperator(compose(q, lambdas), n, { blockSize: 3 }), directions, { lambdaMax: 9, epsilon: 1e-3 });
+    expect(blocked).toEqual({ ...res, blocks: 2 + 1 });
   });
 });

@@ -92,3 +92,35 @@ describe('hutchPlusPlus', () => {
     expect(within).toBeGreaterThanOrEqual(reps - 3);
   });
 });
+
+describe('trace estimators in blocks', () => {
+  const rng = new Rng(35);
+  const n = 30;
+  const matrix = matrixWithSpectrum(Array.from({ length: n }, (_, i) => 5 / (i + 1) - 0.3), rng);
+
+  it('give the same numbers as one product at a time, for any block size', async () => {
+    for (const blockSize of [2, 7, 64]) {
+      const single = denseOperator(matrix, n);
+      const block = denseOperator(matrix, n, { blockSize });
+      const h1 = await hutchinson(single, { probes: 20, rng: new Rng(36) });
+      const hb = await hutchinson(block, { probes: 20, rng: new Rng(36) });
+      expect(hb.value).toBe(h1.value);
+      expect(hb.stderr).toBe(h1.stderr);
+      expect([h1.products, h1.blocks, hb.products, hb.blocks]).toEqual([20, 20, 20, Math.ceil(20 / blockSize)]);
+      const p1 = await hutchPlusPlus(single, { products: 21, rng: new Rng(37) });
+      const pb = await hutchPlusPlus(block, { products: 21, rng: new Rng(37) });
+      expect(pb.value).toBe(p1.value);
+      expect(pb.stderr).toBe(p1.stderr);
+      // 7 sketch products, 7 for tr(QᵀAQ), 7 probes: three blocked thirds
+      expect([p1.products, p1.blocks, pb.products, pb.blocks]).toEqual([21, 21, 21, 3 * Math.ceil(7 / blockSize)]);
+    }
+  });
+
+  it('take a block size smaller than the operator’s when asked (1: one product at a time)', async () => {
+    const op = denseOperator(matrix, n, { blockSize: 8 });
+    const est = await hutchinson(op, { probes: 10, rng: new Rng(38), blockSize: 1 });
+    expect(est.blocks).toBe(10);
+    const ref = await hutchinson(denseOperator(matrix, n), { probes: 10, rng: new Rng(38) });
+    expect(est.value).toBe(ref.value);
+  });
+});
