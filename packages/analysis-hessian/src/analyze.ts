@@ -54,8 +54,9 @@ function selectData(ctx: AnalysisContext, opts: HessianOptions, rng: Rng): { bat
  */
 const STREAMS: Record<EstimatorKind, string> = { eigenpairs: 'lanczos', trace: 'trace', density: 'density' };
 
-/** The operator, ticking `onProduct` after every product (progress bars). */
+/** The operator, ticking `onProduct` after every product (progress bars); a block product (kept, with its size) ticks once per vector. */
 function ticking(op: LinearOperator, onProduct: () => void): LinearOperator {
+  const block = op.applyBlock?.bind(op);
   return {
     dim: op.dim,
     apply(v) {
@@ -63,6 +64,16 @@ function ticking(op: LinearOperator, onProduct: () => void): LinearOperator {
       onProduct();
       return out;
     },
+    ...(block
+      ? {
+          blockSize: op.blockSize,
+          applyBlock(vs: readonly Float64Array[]) {
+            const out = block(vs);
+            for (let i = 0; i < vs.length; i++) onProduct();
+            return out;
+          },
+        }
+      : {}),
     get products() {
       return op.products;
     },
@@ -86,7 +97,16 @@ interface Measured {
  */
 async function measure(op: LinearOperator, names: Record<EstimatorKind, string>, opts: HessianOptions, rng: Rng, progress: Progress): Promise<Measured> {
   const settings: Required<EstimatorSettings> = {
-    eigenpairs: { topK: opts.topK, bottomK: opts.bottomK, vectors: opts.lossLines, maxSteps: opts.lanczosSteps, bottomSteps: opts.bottomSteps, tol: opts.tol },
+    eigenpairs: {
+      topK: opts.topK,
+      bottomK: opts.bottomK,
+      vectors: opts.lossLines,
+      maxSteps: opts.lanczosSteps,
+      bottomSteps: opts.bottomSteps,
+      tol: opts.tol,
+      // block-lanczos: the block size asked for (0: the estimator's default, the operator's own)
+      ...(opts.lanczosBlock >= 2 ? { blockSize: opts.lanczosBlock } : {}),
+    },
     trace: { probes: opts.traceProbes },
     density: { probes: opts.densityProbes, steps: opts.densitySteps },
   };

@@ -232,6 +232,24 @@ describe('hessian estimators by name', () => {
     disposeParams(s.params);
   });
 
+  it('takes the extreme eigenpairs from block Lanczos with lanczosBlock ≥ 2 (1, the default: single-vector Lanczos)', async () => {
+    const s = await setting({ hidden: [8], activation: 'tanh', steps: 50, lr: 0.05 });
+    const base = { method: 'lanczos', topK: 3, bottomK: 1, tol: 1e-6, traceProbes: 4, densityProbes: 2, densitySteps: 10, lossLines: 1, figures: false };
+    const exact = await runHessian(s, { method: 'exact', lossLines: 0, figures: false });
+    const single = await runHessian(s, base);
+    expect(single.provenance.estimators.topEigenvalues.estimator).toBe('lanczos');
+    const block = await runHessian(s, { ...base, lanczosBlock: 3, lanczosSteps: 120 });
+    const from = block.provenance.estimators.topEigenvalues;
+    expect(from).toMatchObject({ estimator: 'block-lanczos', blockSize: 3, settings: { blockSize: 3, maxSteps: 120 } });
+    expect(from.blocks).toBe(from.hvps / 3);
+    // the top converged (the bottom, with bottomSteps 0, is reported as a bound)
+    expect(from.topConverged).toBe(true);
+    block.result.topEigenvalues.forEach((t: number, i: number) => expect(Math.abs(t - exact.result.topEigenvalues[i])).toBeLessThan(1e-4 * exact.result.topEigenvalues[0]));
+    expect(hessian.options.parse({ lanczosBlock: 0 }).lanczosBlock).toBe(0);
+    expect(() => hessian.options.parse({ lanczosBlock: -1 })).toThrow();
+    disposeParams(s.params);
+  });
+
   it('uses the trace estimator it is given by name: hutch++, dense, or one registered from outside', async () => {
     const s = await setting({ hidden: [8], activation: 'tanh', steps: 50, lr: 0.05 });
     const base = { method: 'lanczos', topK: 3, bottomK: 1, traceProbes: 30, densityProbes: 3, densitySteps: 20, lossLines: 0, figures: false };

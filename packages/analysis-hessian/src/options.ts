@@ -34,6 +34,15 @@ export const hessianOptions = z.strictObject({
   bottomSteps: z.number().int().min(0).default(0).describe('Krylov dimension up to which unconverged bottom eigenpairs may extend the Lanczos run (0: stop when the top has converged; the bottom is then reported as bounds)'),
   /** Maximum Krylov dimension of the Lanczos run for the extreme eigenpairs. */
   lanczosSteps: z.number().int().min(2).default(100).describe('Maximum Krylov dimension of the Lanczos run for the extreme eigenpairs'),
+  /**
+   * Vectors per block of the Lanczos run for the extreme eigenpairs: 1, single-vector Lanczos
+   * (`lanczos`); b ≥ 2, block Lanczos (`block-lanczos`) with blocks of b, which finds up to b copies
+   * of a repeated or clustered top (or bottom) eigenvalue, one block product per step; 0, block
+   * Lanczos with the curvature operator's own block size (capped at 8). `lanczosSteps` and
+   * `bottomSteps` still count vectors: with blocks of b the run makes at most lanczosSteps / b
+   * block products, so raise lanczosSteps with b for as many Krylov steps.
+   */
+  lanczosBlock: z.number().int().min(0).default(1).describe("Vectors per Lanczos block for the extreme eigenpairs: 1 single-vector Lanczos, b ≥ 2 block Lanczos (repeated eigenvalues up to b), 0 block Lanczos with the operator's block size (≤ 8)"),
   /** Lanczos stops when every wanted Ritz residual is below tol · |λ_max|. */
   tol: z.number().positive().default(1e-5).describe('Lanczos stops when every wanted Ritz residual is below tol · |λ_max|'),
   /**
@@ -131,13 +140,14 @@ export function hessianIssues(o: HessianOptions, { task, model, memoryLimit }: P
 
 /**
  * Which estimator answers each quantity, by method: `exact` takes everything from the dense
- * spectrum; `lanczos` takes the extreme eigenpairs from Lanczos, the trace from `traceEstimator`
- * and the density (and every spectral sum) from stochastic Lanczos quadrature.
+ * spectrum; `lanczos` takes the extreme eigenpairs from Lanczos (`block-lanczos` unless
+ * `lanczosBlock` is 1), the trace from `traceEstimator` and the density (and every spectral sum)
+ * from stochastic Lanczos quadrature.
  */
-export function estimatorsFor(method: 'exact' | 'lanczos', opts: Pick<HessianOptions, 'traceEstimator'>): Record<EstimatorKind, string> {
+export function estimatorsFor(method: 'exact' | 'lanczos', opts: Pick<HessianOptions, 'traceEstimator'> & Partial<Pick<HessianOptions, 'lanczosBlock'>>): Record<EstimatorKind, string> {
   const plans: Record<'exact' | 'lanczos', Record<EstimatorKind, string>> = {
     exact: { eigenpairs: 'dense', trace: 'dense', density: 'dense' },
-    lanczos: { eigenpairs: 'lanczos', trace: opts.traceEstimator, density: 'slq' },
+    lanczos: { eigenpairs: (opts.lanczosBlock ?? 1) === 1 ? 'lanczos' : 'block-lanczos', trace: opts.traceEstimator, density: 'slq' },
   };
   return plans[method];
 }
