@@ -1,6 +1,7 @@
 import { BLOCK_LANCZOS_MAX_DEFAULT, blockLanczos } from './block-lanczos';
 import { defineEstimator, settingsOf, type EigenpairSettings } from './estimator';
 import { defaultLanczosSteps } from './lanczos';
+import { lanczosEstimatorResult } from './lanczos-estimator';
 import { blockSizeOf } from './linear-operator';
 
 /**
@@ -28,26 +29,8 @@ export const blockLanczosEstimator = defineEstimator({
     const steps = maxSteps(s, blockSize);
     const bottomSteps = Math.min(steps, s.bottomSteps ?? steps);
     const lz = await blockLanczos(op, { topK: s.topK, bottomK: s.bottomK, maxSteps: steps, bottomSteps, tol, vectors: vectors > 0, blockSize, rng });
-    const ends = { topConverged: lz.topConverged, bottomConverged: lz.bottomConverged, topConvergedAt: lz.topConvergedAt, bottomConvergedAt: lz.bottomConvergedAt };
-    return {
-      eigenpairs: { top: lz.top, bottom: lz.bottom, converged: lz.converged, ...ends },
-      provenance: {
-        estimator: 'block-lanczos',
-        settings: { topK: s.topK, bottomK: s.bottomK, vectors, maxSteps: steps, bottomSteps, tol, blockSize },
-        hvps: lz.products,
-        blocks: lz.blocks,
-        seed: rng.seed,
-        converged: lz.converged,
-        ...ends,
-        stopped: lz.stopped,
-        steps: lz.steps,
-        blockSize: lz.blockSize,
-        tol,
-        reorthogonalization: 'full',
-        stopping: 'top and bottom separately: Ritz residual ‖B_j s_last,i‖ ≤ tol·|λ_max|; the bottom may extend the run to bottomSteps',
-        bottomBounds: lz.bottomConverged ? null : 'unconverged bottom Ritz values are upper bounds θ_j ≥ λ_j',
-      },
-    };
+    const settingsUsed = { topK: s.topK, bottomK: s.bottomK, vectors, maxSteps: steps, bottomSteps, tol, blockSize };
+    return lanczosEstimatorResult('block-lanczos', lz, settingsUsed, rng.seed, '‖B_j s_last,i‖', { blockSize: lz.blockSize });
   },
 });
 

@@ -3,15 +3,8 @@ import { Rng } from '@goldstone/core';
 import { blockLanczos } from './block-lanczos';
 import { lanczos } from './lanczos';
 import { denseOperator, type LinearOperator } from './linear-operator';
-import { eigenResidual, knownSpectrum, matrixWithSpectrum } from './test-support';
+import { eigenResidual, knownSpectrum, matrixWithSpectrum, trueResidual } from './test-support';
 
-/** ‖A v − λ v‖₂. */
-function trueResidual(op: LinearOperator, value: number, v: Float64Array): number {
-  const av = op.apply(v);
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += (av[i] - value * v[i]) ** 2;
-  return Math.sqrt(s);
-}
 
 describe('blockLanczos', () => {
   it('matches the dense eigendecomposition at the top and the bottom, with honest Ritz residuals', async () => {

@@ -1,5 +1,5 @@
 import { yieldToEventLoop } from '@goldstone/core';
-import { defaultLanczosSteps, randomUnit, ritzStopping, ritzVector, type EigenPair, type LanczosOptions, type LanczosResult } from './lanczos';
+import { defaultLanczosSteps, lanczosResult, randomUnit, ritzStopping, ritzVector, type EigenPair, type LanczosOptions, type LanczosResult } from './lanczos';
 import { applyBlock, axpy, blockSizeOf, dot, norm, orthogonalize, scale, type LinearOperator } from './linear-operator';
 import { symmetricEigenDecomposition } from './symmetric-eigen';
 
@@ -201,19 +201,5 @@ export async function blockLanczos(op: LinearOperator, opts: BlockLanczosOptions
     if (opts.vectors) p.vector = ritzVector(basis, vectors.get(i)!);
     return p;
   };
-  return {
-    top: Array.from({ length: Math.min(topK, m) }, (_, i) => pair(m - 1 - i)),
-    bottom: Array.from({ length: Math.min(bottomK, m) }, (_, i) => pair(i)),
-    steps: m,
-    products: op.products - before,
-    blocks,
-    blockSize: b,
-    converged: e.converged,
-    topConverged: e.topConverged,
-    bottomConverged: e.bottomConverged,
-    topConvergedAt: e.topConvergedAt,
-    bottomConvergedAt: e.bottomConvergedAt,
-    stopped: e.stopped,
-    ritzValues: values,
-  };
+  return { ...lanczosResult(m, { topK, bottomK }, values, pair, e, { steps: m, products: op.products - before, blocks }), blockSize: b };
 }

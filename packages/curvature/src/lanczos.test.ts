@@ -3,11 +3,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exactSpectrum } from './dense-hessian';
 import { lanczos, lanczosDecomposition, tridiagonalEigen } from './lanczos';
-import { curvatureOperator, denseOperator, type LinearOperator } from './linear-operator';
+import { curvatureOperator, denseOperator } from './linear-operator';
 import { disposeParams, Rng } from '@goldstone/core';
 import { powerIteration } from './power-iteration';
 import { tanhMlp } from '@goldstone/core/test-support';
-import { knownSpectrum, matrixWithSpectrum } from './test-support';
+import { knownSpectrum, matrixWithSpectrum, trueResidual } from './test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -15,12 +15,6 @@ beforeAll(async () => {
 
 
 
-function trueResidual(op: LinearOperator, value: number, v: Float64Array): number {
-  const av = op.apply(v);
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += (av[i] - value * v[i]) ** 2;
-  return Math.sqrt(s);
-}
 
 describe('tridiagonalEigen', () => {
   it('solves the 2×2 case analytically', () => {

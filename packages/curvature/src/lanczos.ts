@@ -297,16 +297,28 @@ function ritzPairs(d: LanczosDecomposition): { values: number[]; residuals: numb
   return { values, vectors, residuals: vectors.map((s) => Math.abs(d.betaLast * s[m - 1])) };
 }
 
-/** What `ritzStopping` reports at the end of a run. */
-export interface RitzEnds {
-  /** Whether the i-th Ritz value (ascending) met the test (all do when `full`). */
+/** What `ritzStopping` reports at the end of a run: the result's flags, and whether the i-th Ritz value (ascending) met the test (all do when `full`). */
+export type RitzEnds = Pick<LanczosResult, 'converged' | 'topConverged' | 'bottomConverged' | 'topConvergedAt' | 'bottomConvergedAt' | 'stopped'> & {
   ok: (i: number) => boolean;
-  converged: boolean;
-  topConverged: boolean;
-  bottomConverged: boolean;
-  topConvergedAt: number | null;
-  bottomConvergedAt: number | null;
-  stopped: LanczosStop;
+};
+
+/** A Lanczos eigensolver's result from its m final Ritz values (ascending), its flags and its cost; `pair(i)` makes the i-th pair. */
+export function lanczosResult(
+  m: number,
+  want: { topK: number; bottomK: number },
+  values: number[],
+  pair: (i: number) => EigenPair,
+  ends: RitzEnds,
+  cost: { steps: number; products: number; blocks: number },
+): LanczosResult {
+  const { ok: _ok, ...flags } = ends;
+  return {
+    top: Array.from({ length: Math.min(want.topK, m) }, (_, i) => pair(m - 1 - i)),
+    bottom: Array.from({ length: Math.min(want.bottomK, m) }, (_, i) => pair(i)),
+    ...cost,
+    ...flags,
+    ritzValues: values,
+  };
 }
 
 /**
@@ -397,20 +409,7 @@ export async function lanczos(op: LinearOperator, opts: LanczosOptions): Promise
     if (opts.vectors) p.vector = ritzVector(d.basis, vectors[i]);
     return p;
   };
-  return {
-    top: Array.from({ length: Math.min(topK, m) }, (_, i) => pair(m - 1 - i)),
-    bottom: Array.from({ length: Math.min(bottomK, m) }, (_, i) => pair(i)),
-    steps: m,
-    products: d.products,
-    blocks: d.products,
-    converged: e.converged,
-    topConverged: e.topConverged,
-    bottomConverged: e.bottomConverged,
-    topConvergedAt: e.topConvergedAt,
-    bottomConvergedAt: e.bottomConvergedAt,
-    stopped: e.stopped,
-    ritzValues: values,
-  };
+  return lanczosResult(m, { topK, bottomK }, values, pair, e, { steps: m, products: d.products, blocks: d.products });
 }
 
 /** The unit Ritz vector Σⱼ sⱼ qⱼ of a basis and coefficients. */

@@ -53,6 +53,14 @@ export function eigenResidual(op: LinearOperator, value: number, v: Float64Array
   return m;
 }
 
+/** ‖A v − λ v‖₂ for an estimated eigenpair (the quantity a Ritz residual estimates). */
+export function trueResidual(op: LinearOperator, value: number, v: Float64Array): number {
+  const av = op.apply(v);
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += (av[i] - value * v[i]) ** 2;
+  return Math.sqrt(s);
+}
+
 /**
  * Run a trace estimator over `seeds` seeds on `knownSpectrum()`: how often the truth lies within
  * 3 reported standard errors, and the spread of the estimates over the mean reported error bar.
