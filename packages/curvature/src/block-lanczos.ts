@@ -1,6 +1,6 @@
 import { yieldToEventLoop } from '@goldstone/core';
-import { defaultLanczosSteps, lanczosResult, randomUnit, ritzStopping, ritzVector, type EigenPair, type LanczosOptions, type LanczosResult } from './lanczos';
-import { applyBlock, axpy, blockSizeOf, dot, norm, orthogonalize, scale, type LinearOperator } from './linear-operator';
+import { defaultLanczosSteps, lanczosResult, randomUnit, reorthogonalize, ritzStopping, ritzVector, type EigenPair, type LanczosOptions, type LanczosResult } from './lanczos';
+import { applyBlock, axpy, blockSizeOf, dot, norm, scale, type LinearOperator } from './linear-operator';
 import { symmetricEigenDecomposition } from './symmetric-eigen';
 
 /** The block size of `blockLanczos` when none is given: the operator's, capped at this. */
@@ -171,7 +171,7 @@ export async function blockLanczos(op: LinearOperator, opts: BlockLanczosOptions
       block.forEach((u, r) => axpy(w, -a[r][c], u));
       // A Q_j ∋ Q_{j−1} B_{j−1}ᵀ: column c of it is Σ_r q_{j−1,r} B_{j−1}[c][r]
       if (bPrev) prev.forEach((u, r) => axpy(w, -bPrev[c][r], u));
-      orthogonalize(w, basis);
+      reorthogonalize(w, basis);
       scaleT = Math.max(scaleT, norm(w));
     });
     for (const row of a) for (const x of row) scaleT = Math.max(scaleT, Math.abs(x));

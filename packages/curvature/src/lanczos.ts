@@ -63,6 +63,23 @@ export function randomUnit(n: number, rng: Rng, basis: readonly Float64Array[]):
   return null;
 }
 
+/**
+ * `orthogonalize(v, basis)` for the float64 Lanczos vectors: the same operations in the same order
+ * (two passes, v ← v − (qᵀv) q for each q), so the same numbers, in loops typed for `Float64Array`
+ * alone: full reorthogonalisation is the host's main cost at large n.
+ */
+export function reorthogonalize(v: Float64Array, basis: readonly Float64Array[]): void {
+  const n = v.length;
+  for (let pass = 0; pass < 2; pass++) {
+    for (const q of basis) {
+      let c = 0;
+      for (let i = 0; i < n; i++) c += q[i] * v[i];
+      const s = -c;
+      for (let i = 0; i < n; i++) v[i] += s * q[i];
+    }
+  }
+}
+
 /** A residual at most this fraction of the largest entry of T so far marks an invariant subspace. */
 const INVARIANT = 1e-10;
 
@@ -103,7 +120,7 @@ function recurrenceStep(r: Recurrence, w: Float64Array, reorth: boolean): number
   r.alpha.push(a);
   axpy(w, -a, q);
   if (j > 0) axpy(w, -r.prevBeta, r.basis[j - 1]);
-  if (reorth) orthogonalize(w, r.basis);
+  if (reorth) reorthogonalize(w, r.basis);
   const b = norm(w);
   r.scaleT = Math.max(r.scaleT, Math.abs(a), b);
   return b;
