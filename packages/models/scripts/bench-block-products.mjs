@@ -84,6 +84,28 @@ if (what === 'dense' || what === 'all') {
   const m = await denseMatrix(op);
   const blockMs = performance.now() - t0;
   console.log(JSON.stringify({ dense: 'quickstart 1,208 params, 2,048 examples', blockSize: op.blockSize, blockMs: Math.round(blockMs), asymmetry: m.asymmetry }));
+  // On a shared machine the load drifts: interleave the two methods column block by column block.
+  // Block products of 128 unit columns against 8 double-backprop columns each time; the
+  // double-backprop dense Hessian is estimated as the median time per column × n.
+  {
+    const n = op.dim;
+    const k = op.blockSize;
+    let blockTotal = 0;
+    const perHvp = [];
+    for (let j0 = 0; j0 < n; j0 += k) {
+      const units = Array.from({ length: Math.min(k, n - j0) }, (_, t) => { const e = new Float64Array(n); e[j0 + t] = 1; return e; });
+      let t1 = performance.now();
+      op.applyBlock(units);
+      blockTotal += performance.now() - t1;
+      for (let t = 0; t < 8; t++) {
+        t1 = performance.now();
+        ref.apply(units[t]);
+        perHvp.push(performance.now() - t1);
+      }
+    }
+    const hvpMs = median(perHvp);
+    console.log(JSON.stringify({ interleaved: true, blockColumnsMs: Math.round(blockTotal), hvpPerColumnMs: +hvpMs.toFixed(2), hvpColumnsMs: Math.round(hvpMs * n), speedup: +((hvpMs * n) / blockTotal).toFixed(1) }));
+  }
   if (process.env.DENSE_REF) {
     t0 = performance.now();
     const r = await denseMatrix(ref);

@@ -128,6 +128,49 @@ describe('mlp curvature products (R-operator) against one-vector products', () =
     s.dispose();
   });
 
+  it('skips layers whose directions are all zero (unit columns, restricted operators) with the same products', () => {
+    for (const [activation, loss] of [['tanh', 'softmax-cross-entropy'], ['relu', 'mse'], ['identity', 'binary-cross-entropy']] as const) {
+      const s = setting({ hidden: [5, 4], activation }, loss, [3], 12);
+      const { model, params, x, y } = s;
+      const n = model.paramCount;
+      const w = flattenParams(params, model.specs);
+      const f = flatLoss(model, loss, x, y);
+      const rng = new Rng(3);
+      // each direction lives in one parameter tensor only; the last block is all zero
+      const ranges: [number, number][] = [];
+      let o = 0;
+      for (const spec of model.specs) {
+        const size = spec.shape.reduce((a, b) => a * b, 1);
+        ranges.push([o, size]);
+        o += size;
+      }
+      for (const [off, size] of [...ranges, [0, 0] as [number, number]]) {
+        const dirs = [0, 1].map(() => {
+          const d = new Float32Array(n);
+          d.set(rng.normalArray(size), off);
+          return d;
+        });
+        for (const kind of ['hessian', 'ggn'] as const) {
+          const vectors = tf.tensor2d(dirs.map((d) => Array.from(d)), [2, n]);
+          const block = model.curvatureProducts!({ params, x, y, loss, kind, vectors })!;
+          const got = block.arraySync();
+          const want = dirs.map((d) => tf.tidy(() => {
+            const v = tf.tensor1d(d);
+            return Float32Array.from((kind === 'hessian' ? hvp(f, w, v) : ggnProduct(model, loss, w, x, y, v)).dataSync());
+          }));
+          if (size === 0) expect(got.flat().every((t) => t === 0)).toBe(true);
+          else {
+            const worst = worstColumn(got, want);
+            expect(worst, `${activation} ${kind} at offset ${off}: largest difference ${worst.toExponential(2)}`).toBeLessThan(TOL);
+          }
+          tf.dispose([vectors, block]);
+        }
+      }
+      w.dispose();
+      s.dispose();
+    }
+  });
+
   it('has no rules for the quadratic activation z + αz² (null: callers fall back to double backprop)', () => {
     for (const alpha of [0.5, 'learned'] as const) {
       const s = setting({ hidden: [4], activation: 'quadratic', alpha }, 'mse', [3], 1);

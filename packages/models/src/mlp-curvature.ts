@@ -60,6 +60,7 @@ export function mlpCurvatureProducts(config: MlpCurvatureConfig, dims: readonly 
     const perExample = (t: tf.Tensor): tf.Tensor => (t.rank === 0 ? t : tf.expandDims(t, 1));
 
     return tf.tidy(() => {
+      if (k === 0) return tf.zeros([0, paramCount]) as tf.Tensor2D;
       // Forward pass, shared by the k directions (the same ops as `apply`), with σ′ and σ″.
       const a: tf.Tensor2D[] = [(x.rank === 2 ? x : tf.reshape(x, [batch, dims[0]])) as tf.Tensor2D];
       const d1: (tf.Tensor | null)[] = [];
@@ -101,30 +102,41 @@ export function mlpCurvatureProducts(config: MlpCurvatureConfig, dims: readonly 
           offset += size;
         }
       }
+      // Layers whose block is all zero (a restricted operator, the unit columns of a dense
+      // Hessian) contribute no aᵢVᵢ and no δᵢVᵢᵀ, and R(z) is zero below the first nonzero one.
+      const nonzero = Array.from(tf.tidy(() => tf.stack(V.map((v) => tf.max(tf.abs(v))))).dataSync(), (m) => m !== 0);
+      if (!nonzero.includes(true)) return tf.zeros([k, paramCount]) as tf.Tensor2D;
 
-      // R-forward: Rz[i], Ra[i] as [B, k, width].
-      const Rz: tf.Tensor[] = [];
+      // R-forward: Rz[i], Ra[i] as [B, k, width]; null where identically zero.
+      const Rz: (tf.Tensor | null)[] = [];
       const Ra: (tf.Tensor | null)[] = [null];
       for (let i = 0; i <= depth; i++) {
         const [dIn, dOut] = [dims[i], dims[i + 1]];
-        Rz[i] = tf.tidy(() => {
-          const vf = tf.reshape(tf.transpose(V[i], [1, 0, 2]), [rows(i), k * dOut]);
-          let r = tf.matMul(aug[i], vf as tf.Tensor2D);
-          const ra = Ra[i];
-          if (ra) r = tf.add(r, tf.reshape(tf.matMul(tf.reshape(ra, [batch * k, dIn]) as tf.Tensor2D, W(i)), [batch, k * dOut]));
-          return tf.reshape(r, [batch, k, dOut]);
-        });
-        if (!hessian) Ra[i]?.dispose(); // the Gauss–Newton backward needs no R(a)
+        const ra = Ra[i];
+        Rz[i] =
+          nonzero[i] || ra
+            ? tf.tidy(() => {
+                let r: tf.Tensor | null = null;
+                if (nonzero[i]) r = tf.matMul(aug[i], tf.reshape(tf.transpose(V[i], [1, 0, 2]), [rows(i), k * dOut]) as tf.Tensor2D);
+                if (ra) {
+                  const raw = tf.reshape(tf.matMul(tf.reshape(ra, [batch * k, dIn]) as tf.Tensor2D, W(i)), [batch, k * dOut]);
+                  r = r ? tf.add(r, raw) : raw;
+                }
+                return tf.reshape(r as tf.Tensor, [batch, k, dOut]);
+              })
+            : null;
+        if (!hessian) ra?.dispose(); // the Gauss–Newton backward needs no R(a)
         if (i < depth) {
+          const rz = Rz[i];
           const s1 = d1[i];
-          Ra[i + 1] = s1 ? tf.mul(Rz[i], perExample(s1)) : Rz[i];
-          if (!(hessian && curv[i + 1]) && Ra[i + 1] !== Rz[i]) Rz[i].dispose();
+          Ra[i + 1] = rz && s1 ? tf.mul(rz, perExample(s1)) : rz;
+          if (rz && !(hessian && curv[i + 1]) && Ra[i + 1] !== rz) rz.dispose();
         }
       }
 
       // Output space, then the R-backward pass, last layer first.
-      let Rd = lr.hessianProduct(Rz[depth], 'batch-first');
-      Rz[depth].dispose();
+      let Rd = lr.hessianProduct(Rz[depth] as tf.Tensor, 'batch-first');
+      Rz[depth]?.dispose();
       const blocks: tf.Tensor2D[] = [];
       for (let i = depth; i >= 0; i--) {
         const [dIn, dOut] = [dims[i], dims[i + 1]];
@@ -142,9 +154,10 @@ export function mlpCurvatureProducts(config: MlpCurvatureConfig, dims: readonly 
           return tf.reshape(tf.transpose(g, [1, 0, 2]), [k, rows(i) * dOut]) as tf.Tensor2D;
         });
         if (i === 0) break;
+        const rzBelow = Rz[i - 1];
         Rd = tf.tidy(() => {
           let rdp: tf.Tensor = tf.reshape(tf.matMul(tf.reshape(rd, [batch * k, dOut]) as tf.Tensor2D, W(i), false, true), [batch, k, dIn]);
-          if (hessian) {
+          if (hessian && nonzero[i]) {
             // δᵢVᵢᵀ: [B, out]×[out, k·in]
             const vw = bias ? tf.slice(V[i], [0, 0, 0], [k, dIn, dOut]) : V[i];
             const vb = tf.reshape(tf.transpose(vw, [2, 0, 1]), [dOut, k * dIn]) as tf.Tensor2D;
@@ -153,12 +166,12 @@ export function mlpCurvatureProducts(config: MlpCurvatureConfig, dims: readonly 
           const s1 = d1[i - 1];
           let r = s1 ? tf.mul(rdp, perExample(s1)) : rdp;
           const c = curv[i];
-          if (hessian && c) r = tf.add(r, tf.mul(Rz[i - 1], perExample(c)));
+          if (hessian && c && rzBelow) r = tf.add(r, tf.mul(rzBelow, perExample(c)));
           return r;
         });
         rd.dispose();
         ra?.dispose();
-        Rz[i - 1].dispose();
+        rzBelow?.dispose();
       }
       Rd.dispose();
       return (depth === 0 ? blocks[0] : tf.concat(blocks, 1)) as tf.Tensor2D;
