@@ -16,7 +16,7 @@ import {
 } from './linear-operator';
 import { disposeParams, Rng } from '@goldstone/core';
 import type { Params, ModelInstance } from '@goldstone/plugin-api';
-import { tanhMlp } from '@goldstone/core/test-support';
+import { tanhMlp, worstColumn } from '@goldstone/core/test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -208,20 +208,6 @@ function linearModelWithBlocks(d: number, c: number): ModelInstance & { calls: n
       });
     },
   };
-}
-
-function worstColumn(got: Float64Array[], want: Float64Array[]): number {
-  let worst = 0;
-  got.forEach((g, j) => {
-    let num = 0;
-    let den = 0;
-    for (let i = 0; i < g.length; i++) {
-      num = Math.max(num, Math.abs(g[i] - want[j][i]));
-      den += want[j][i] ** 2;
-    }
-    worst = Math.max(worst, num / Math.sqrt(den));
-  });
-  return worst;
 }
 
 describe('curvatureOperator block products', () => {

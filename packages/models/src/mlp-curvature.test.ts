@@ -1,13 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ACTIVATIONS, LOSSES, Rng, disposeParams, flatLoss, flattenParams, hvp, paramsFromArray, type ActivationName } from '@goldstone/core';
 import { curvatureOperator, denseMatrix, ggnProduct } from '@goldstone/curvature';
 import type { LossName, ModelInstance, Params } from '@goldstone/plugin-api';
 import { createMlp, mlpOptions } from './mlp';
-import { relErr } from './test-support';
+import { mlpFixtures, relErr, worstColumn } from './test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -23,21 +21,6 @@ function targets(loss: LossName, rng: Rng, batch: number, out: number): tf.Tenso
   const t = new Float32Array(batch * out);
   for (let b = 0; b < batch; b++) t[b * out + rng.int(out)] = 1;
   return tf.tensor2d(t, [batch, out]);
-}
-
-/** max over columns of max|a − b| / ‖b‖ (rows of `got` against `want`). */
-function worstColumn(got: number[][], want: Float32Array[]): number {
-  let worst = 0;
-  got.forEach((row, j) => {
-    let num = 0;
-    let den = 0;
-    for (let i = 0; i < row.length; i++) {
-      num = Math.max(num, Math.abs(row[i] - want[j][i]));
-      den += want[j][i] ** 2;
-    }
-    worst = Math.max(worst, num / Math.sqrt(den));
-  });
-  return worst;
 }
 
 interface Setting {
@@ -195,23 +178,7 @@ describe('mlp curvature products (R-operator) against one-vector products', () =
 
 // Float64 PyTorch references of the plain mlp (packages/core/scripts/make-fixtures.py): every
 // activation and loss, with and without bias, up to three hidden layers.
-interface FixtureCase {
-  name: string;
-  activation: ActivationName;
-  hidden: number[];
-  bias: boolean;
-  loss: LossName;
-  inputShape: number[];
-  outputSize: number;
-  batch: number;
-  x: number[];
-  y: number[];
-  yShape: number[];
-  w: number[];
-  v: number[];
-  hv: number[];
-}
-const fixtures = JSON.parse(readFileSync(fileURLToPath(new URL('../../core/test/fixtures/mlp-hvp.json', import.meta.url)), 'utf8')) as { cases: FixtureCase[] };
+const fixtures = mlpFixtures();
 
 describe('mlp curvature products against float64 PyTorch', () => {
   it.each(fixtures.cases.map((c) => [c.name, c] as const))('%s: the block [v, −2v] gives [Hv, −2Hv]', (_, c) => {
