@@ -1,6 +1,8 @@
 // Public surface of @goldstone/core: named re-exports only. Tensors.
 export { activation, ACTIVATIONS, elu, ELU_ALPHA, erf, exp, gelu, identity, LEAKY_RELU_SLOPE, leakyRelu, logSoftmax, logSumExp, quadratic, relu, sigmoid, softmax, softplus, tanh } from './activations';
 export type { ActivationName } from './activations';
+export { activationDerivatives } from './activation-derivatives';
+export type { ActivationDerivativeRule, ActivationDerivatives } from './activation-derivatives';
 export { createAnalysisContext, dataObjective, taskLoss } from './analysis-context';
 export { generatorMatrix } from './generator-matrix';
 export { BACKEND_CHOICES, backendInfo, BackendUnavailableError, initBackend, isBackendChoice } from './backend';
@@ -14,6 +16,8 @@ export { flatLoss, gradientOf, hvp, hvpFiniteDifference } from './hvp';
 export type { FlatFunction } from './hvp';
 export { binaryCrossEntropy, LOSSES, lossFunction, mse, softmaxCrossEntropy } from './losses';
 export type { LossFunction } from './losses';
+export { lossRules } from './loss-rules';
+export type { DirectionLayout, LossRules } from './loss-rules';
 export { cloneParams, countParams, disposeParams, flattenParams, paramsFromArray, paramsToArray, sizeOf, unflattenParams } from './params';
 export { Rng } from './rng';
 export { argmaxRow, auc, chanceScore, higherIsBetter, predictSplit, primaryMetric, scoreArrays, scoreTensors, withinTolerance } from './scoring';

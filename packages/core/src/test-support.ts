@@ -15,6 +15,24 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return Math.sqrt(num) / Math.sqrt(den);
 }
 
+/**
+ * The worst column: max over j of max_i |got[j][i] − want[j][i]| / ‖want[j]‖ (block products
+ * against one-vector products, row j the product of direction j).
+ */
+export function worstColumn(got: readonly ArrayLike<number>[], want: readonly ArrayLike<number>[]): number {
+  let worst = 0;
+  got.forEach((g, j) => {
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < g.length; i++) {
+      num = Math.max(num, Math.abs(g[i] - want[j][i]));
+      den += want[j][i] ** 2;
+    }
+    worst = Math.max(worst, num / Math.sqrt(den));
+  });
+  return worst;
+}
+
 /** A small tanh MLP (second-order-safe tanh from ./activations). */
 export function tanhMlp(sizes: number[]): ModelInstance {
   const specs = [];

@@ -34,6 +34,27 @@ describe('denseMatrix / symmetricEigen', () => {
     }
   });
 
+  it('takes its columns in blocks of blockSize: the same matrix, onColumn for every column in order', async () => {
+    const rng = new Rng(53);
+    const n = 23;
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = rng.normal();
+    const one = await denseMatrix(denseOperator(a, n));
+    for (const blockSize of [2, 5, 23, 64]) {
+      const op = denseOperator(a, n, { blockSize });
+      const blocks: number[] = [];
+      const counted = { ...op, dim: op.dim, get products() { return op.products; }, applyBlock: (vs: readonly Float64Array[]) => { blocks.push(vs.length); return op.applyBlock!(vs); } };
+      const columns: number[] = [];
+      const m = await denseMatrix(counted, (j) => columns.push(j));
+      expect(Array.from(m.values)).toEqual(Array.from(one.values));
+      expect(columns).toEqual(Array.from({ length: n }, (_, j) => j));
+      expect(m.products).toBe(n);
+      const k = Math.min(blockSize, n);
+      const last = n % k;
+      expect(blocks.filter((b) => b > 1)).toEqual([...Array(Math.floor(n / k)).fill(k), ...(last > 1 ? [last] : [])]);
+    }
+  });
+
   it('gives the analytic spectrum of linear regression: eigenvalues of 2XᵀX/N', async () => {
     const rng = new Rng(52);
     const N = 200;

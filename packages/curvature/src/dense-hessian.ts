@@ -1,5 +1,5 @@
 import { yieldToEventLoop } from '@goldstone/core';
-import type { LinearOperator } from './linear-operator';
+import { applyBlock, blockSizeOf, type LinearOperator } from './linear-operator';
 import { symmetricEigenDecompositionAsync } from './symmetric-eigen';
 
 /**
@@ -20,20 +20,30 @@ export interface DenseMatrix {
 
 /**
  * The dense matrix of an operator, one product per column (A eⱼ), symmetrised. For a Hessian
- * operator this is the exact Hessian up to float32 rounding of the HVPs. The event loop turns
- * between columns (`yieldToEventLoop`), so a signal is handled during the n products.
+ * operator this is the exact Hessian up to float32 rounding of the HVPs. The columns are taken in
+ * blocks of `blockSizeOf(op)` unit vectors (one block product each: the same columns as one at a
+ * time, to round-off); `onColumn` is called for every column, in order, and the event loop turns
+ * between blocks (`yieldToEventLoop`), so a signal is handled during the n products.
  */
 export async function denseMatrix(op: LinearOperator, onColumn?: (j: number) => void): Promise<DenseMatrix> {
   const n = op.dim;
   const before = op.products;
   const a = new Float64Array(n * n);
-  const e = new Float64Array(n);
-  for (let j = 0; j < n; j++) {
-    e[j] = 1;
-    const col = op.apply(e);
-    e[j] = 0;
-    for (let i = 0; i < n; i++) a[i * n + j] = col[i];
-    onColumn?.(j);
+  const k = blockSizeOf(op, n);
+  for (let j0 = 0; j0 < n; j0 += k) {
+    const m = Math.min(k, n - j0);
+    const units = Array.from({ length: m }, (_, t) => {
+      const e = new Float64Array(n);
+      e[j0 + t] = 1;
+      return e;
+    });
+    const cols = m === 1 ? [op.apply(units[0])] : applyBlock(op, units);
+    for (let t = 0; t < m; t++) {
+      const j = j0 + t;
+      const col = cols[t];
+      for (let i = 0; i < n; i++) a[i * n + j] = col[i];
+      onColumn?.(j);
+    }
     await yieldToEventLoop();
   }
   let maxAbs = 0;

@@ -3,8 +3,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { denseMatrix } from './dense-hessian';
 import {
+  applyBlock,
+  blockSizeOf,
   checkDeterministic,
+  curvatureBlockSize,
   curvatureOperator,
+  MAX_BLOCK_SIZE,
   denseOperator,
   paramRanges,
   rayleighQuotient,
@@ -12,7 +16,7 @@ import {
 } from './linear-operator';
 import { disposeParams, Rng } from '@goldstone/core';
 import type { Params, ModelInstance } from '@goldstone/plugin-api';
-import { tanhMlp } from '@goldstone/core/test-support';
+import { tanhMlp, worstColumn } from '@goldstone/core/test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -178,6 +182,119 @@ describe('curvatureOperator', () => {
     expect(() => op.apply(v)).toThrow(/after dispose/);
     tf.dispose([x, y]);
     disposeParams(params);
+  });
+});
+
+/**
+ * The linear model with block products of its own: for MSE the Hessian (= the Gauss–Newton
+ * matrix) is 2XᵀX/(N·c) ⊗ I_c, applied to k directions at once; other losses have no rules (null).
+ */
+function linearModelWithBlocks(d: number, c: number): ModelInstance & { calls: number[] } {
+  const calls: number[] = [];
+  return {
+    calls,
+    specs: [{ name: 'w', shape: [d, c] }],
+    paramCount: d * c,
+    init: (rng) => ({ w: tf.tensor(rng.normalArray(d * c), [d, c]) }),
+    apply: (p, x) => tf.matMul(x as tf.Tensor2D, p.w as tf.Tensor2D),
+    curvatureProducts: ({ x, loss, vectors }) => {
+      if (loss !== 'mse') return null;
+      const k = vectors.shape[0];
+      calls.push(k);
+      return tf.tidy(() => {
+        const g = tf.div(tf.mul(2, tf.matMul(x as tf.Tensor2D, x as tf.Tensor2D, true, false)), x.shape[0] * c);
+        const v = tf.reshape(tf.transpose(tf.reshape(vectors, [k, d, c]), [1, 0, 2]), [d, k * c]);
+        return tf.reshape(tf.transpose(tf.reshape(tf.matMul(g as tf.Tensor2D, v as tf.Tensor2D), [d, k, c]), [1, 0, 2]), [k, d * c]) as tf.Tensor2D;
+      });
+    },
+  };
+}
+
+describe('curvatureOperator block products', () => {
+  const d = 6;
+  const c = 2;
+  function data(rng: Rng, n: number) {
+    return { x: tf.tensor(rng.normalArray(n * d), [n, d]), y: tf.tensor(rng.normalArray(n * c), [n, c]) };
+  }
+
+  it("uses the model's curvatureProducts, weighted by batch and restricted like apply, equal to double backprop", () => {
+    const before = tf.memory().numTensors;
+    const rng = new Rng(71);
+    const model = linearModelWithBlocks(d, c);
+    const params = model.init(rng);
+    const batches = [data(rng, 5), data(rng, 9)];
+    const plain: ModelInstance = { ...model, curvatureProducts: undefined };
+    for (const kind of ['hessian', 'ggn'] as const) {
+      for (const restrictTo of [undefined, ['w']]) {
+        const op = curvatureOperator({ model, loss: 'mse', params, data: batches, kind, restrictTo });
+        const ref = curvatureOperator({ model: plain, loss: 'mse', params, data: batches, kind, restrictTo });
+        expect(op.blockSize).toBeGreaterThan(1);
+        expect(ref.blockSize).toBe(1);
+        const vs = Array.from({ length: 7 }, () => Float64Array.from(rng.normalArray(op.dim)));
+        model.calls.length = 0;
+        const block = applyBlock(op, vs);
+        expect(model.calls).toEqual([7, 7]); // one pass per batch for the whole block
+        const single = vs.map((v) => op.apply(v));
+        const reference = vs.map((v) => ref.apply(v));
+        const refBlock = applyBlock(ref, vs); // the fallback: one double-backprop product after another
+        expect(worstColumn(block, reference), 'block against double backprop').toBeLessThan(1e-5);
+        expect(worstColumn(single, block), 'apply against applyBlock').toBeLessThan(1e-5);
+        expect(worstColumn(refBlock, reference), 'fallback block against apply').toBe(0);
+        expect(op.products).toBe(14);
+        op.dispose();
+        ref.dispose();
+      }
+    }
+    for (const b of batches) tf.dispose([b.x, b.y]);
+    disposeParams(params);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('splits a block larger than blockSize into passes of at most blockSize', () => {
+    const rng = new Rng(72);
+    const model = linearModelWithBlocks(d, c);
+    const params = model.init(rng);
+    const b = data(rng, 4);
+    const op = curvatureOperator({ model, loss: 'mse', params, data: b });
+    const k = op.blockSize!;
+    model.calls.length = 0;
+    const out = op.applyBlock!(Array.from({ length: 2 * k + 1 }, () => Float64Array.from(rng.normalArray(op.dim))));
+    expect(out).toHaveLength(2 * k + 1);
+    expect(model.calls).toEqual([k, k, 1]);
+    op.dispose();
+    tf.dispose([b.x, b.y]);
+    disposeParams(params);
+  });
+
+  it('falls back to double backprop when the model has no rules (null) or an objective is given', () => {
+    const rng = new Rng(73);
+    const model = linearModelWithBlocks(d, c);
+    const params = model.init(rng);
+    const b = { x: tf.tensor(rng.normalArray(4 * d), [4, d]), y: tf.tensor([0, 1, 1, 0, 1, 0, 0, 1], [4, c]) };
+    const objective = (p: Params, x: tf.Tensor, y: tf.Tensor) => tf.tidy(() => tf.mean(tf.square(tf.sub(model.apply(p, x), y))) as tf.Scalar);
+    for (const op of [
+      curvatureOperator({ model, loss: 'softmax-cross-entropy', params, data: b }),
+      curvatureOperator({ model, loss: 'mse', params, data: b, objective }),
+    ]) {
+      model.calls.length = 0;
+      expect(op.blockSize).toBe(1);
+      const vs = [Float64Array.from(rng.normalArray(op.dim)), Float64Array.from(rng.normalArray(op.dim))];
+      const block = op.applyBlock!(vs);
+      expect(block.map((r) => Array.from(r))).toEqual(vs.map((v) => Array.from(op.apply(v))));
+      expect(model.calls).toEqual([]);
+      op.dispose();
+    }
+    tf.dispose([b.x, b.y]);
+    disposeParams(params);
+  });
+
+  it('sizes blocks from the memory budget: k·batch·width and k·n floats within 16M, at most MAX_BLOCK_SIZE', () => {
+    const specs = [{ name: 'a', shape: [64, 192] }, { name: 'b', shape: [192] }];
+    expect(curvatureBlockSize(specs, 128)).toBe(MAX_BLOCK_SIZE);
+    expect(curvatureBlockSize(specs, 2048)).toBe(Math.floor((16 * 1024 * 1024) / (2048 * 192)));
+    expect(curvatureBlockSize([{ name: 'w', shape: [4000, 1000] }], 1)).toBe(4);
+    expect(curvatureBlockSize([{ name: 'w', shape: [1e5, 1e3] }], 1)).toBe(1);
+    expect(blockSizeOf(denseOperator([[1]], 1, { blockSize: 9 }), 4)).toBe(4);
   });
 });
 

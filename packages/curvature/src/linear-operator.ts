@@ -159,11 +159,35 @@ export interface CurvatureOperatorOptions {
   objective?: (params: Params, x: tf.Tensor, y: tf.Tensor) => tf.Scalar;
 }
 
+/** Floats one intermediate of a block product may hold (64 MB of float32). */
+export const BLOCK_FLOATS_BUDGET = 16 * 1024 * 1024;
+/** Most directions per block product (beyond it the time per direction no longer falls). */
+export const MAX_BLOCK_SIZE = 128;
+
+/**
+ * Directions per block product for a model with these parameter shapes on batches of at most
+ * `batch` examples: a block keeps a few intermediates of batch·k·width floats (width the largest
+ * parameter dimension) and the k directions themselves (k·n floats); each stays within
+ * `BLOCK_FLOATS_BUDGET`, and k ≤ `MAX_BLOCK_SIZE`.
+ */
+export function curvatureBlockSize(specs: readonly ParamSpec[], batch: number): number {
+  const width = Math.max(1, ...specs.flatMap((s) => s.shape));
+  const n = specs.reduce((t, s) => t + sizeOf(s.shape), 0);
+  const perDirection = Math.max(batch * width, n, 1);
+  return Math.max(1, Math.min(MAX_BLOCK_SIZE, Math.floor(BLOCK_FLOATS_BUDGET / perDirection)));
+}
+
 /**
  * The Hessian (or Gauss–Newton matrix) of a model's mean loss, as a linear operator. The flat
  * parameters and the data are kept as tensors for the operator's lifetime (`dispose()` frees
- * them); each product is one double-backprop HVP per batch. With several batches the product
- * is the size-weighted mean, i.e. the curvature of the mean loss over all their examples.
+ * them). With several batches the product is the size-weighted mean, i.e. the curvature of the
+ * mean loss over all their examples.
+ *
+ * Products: when the model has `curvatureProducts` with rules for this configuration (and no
+ * custom `objective` is given), `applyBlock` sends up to `blockSize` directions through the model
+ * in one pass per batch (`curvatureBlockSize`), and `apply` is the same pass with one direction;
+ * otherwise each product is one double-backprop HVP (or `ggnProduct`) per batch, and `applyBlock`
+ * makes them one after another (`blockSize` 1).
  */
 export function curvatureOperator(opts: CurvatureOperatorOptions): LinearOperator {
   const { model, loss, objective } = opts;
@@ -182,48 +206,97 @@ export function curvatureOperator(opts: CurvatureOperatorOptions): LinearOperato
     objective ? (v: tf.Tensor1D) => tf.tidy(() => objective(unflattenParams(v, model.specs), b.x, b.y)) : flatLoss(model, loss, b.x, b.y),
   );
 
-  const embed = (v: Float64Array): Float32Array => {
-    if (!ranges) return Float32Array.from(v);
-    const full = new Float32Array(n);
-    let k = 0;
-    for (const r of ranges) for (let i = 0; i < r.size; i++) full[r.offset + i] = v[k++];
+  /** Directions embedded into the full parameter space, row after row (k·n float32). */
+  const embed = (vs: readonly Float64Array[]): Float32Array => {
+    const full = new Float32Array(vs.length * n);
+    vs.forEach((v, j) => {
+      if (!ranges) {
+        full.set(v, j * n);
+        return;
+      }
+      let k = 0;
+      for (const r of ranges) for (let i = 0; i < r.size; i++) full[j * n + r.offset + i] = v[k++];
+    });
     return full;
   };
-  const restrict = (full: Float32Array | Float64Array): Float64Array => {
-    if (!ranges) return Float64Array.from(full);
+  /** Row j of k·n products, restricted to the operator's parameters. */
+  const restrict = (full: Float32Array, j: number): Float64Array => {
+    if (!ranges) return Float64Array.from(full.subarray(j * n, (j + 1) * n));
     const out = new Float64Array(dim);
     let k = 0;
-    for (const r of ranges) for (let i = 0; i < r.size; i++) out[k++] = full[r.offset + i];
+    for (const r of ranges) for (let i = 0; i < r.size; i++) out[k++] = full[j * n + r.offset + i];
     return out;
   };
+  /** Σ_batches weight · product(batch), one tensor, then host rows. */
+  const weighted = (k: number, product: (i: number) => tf.Tensor): Float64Array[] => {
+    const out = tf.tidy(() => {
+      let acc: tf.Tensor | null = null;
+      for (let i = 0; i < kept.length; i++) {
+        const p = product(i);
+        const term = kept.length === 1 ? p : tf.mul(p, weights[i]);
+        acc = acc ? tf.add(acc, term) : term;
+      }
+      return acc as tf.Tensor;
+    });
+    const host = out.dataSync() as Float32Array;
+    const rows = Array.from({ length: k }, (_, j) => restrict(host, j));
+    out.dispose();
+    return rows;
+  };
 
-  const product = (v: tf.Tensor1D, i: number): tf.Tensor1D =>
+  // The model's own block products, if it has rules for this configuration: asked once on one
+  // example (a null answer means none, for every batch).
+  const blockParams = !objective && model.curvatureProducts ? unflattenParams(w, model.specs) : null;
+  if (blockParams) for (const t of Object.values(blockParams)) tf.keep(t);
+  const modelProducts = (x: tf.Tensor, y: tf.Tensor, vectors: tf.Tensor2D): tf.Tensor2D | null =>
+    model.curvatureProducts!({ params: blockParams!, x, y, loss, kind, vectors }) ?? null;
+  let rules = false;
+  if (blockParams) {
+    const probe = tf.tidy(() => {
+      const x = tf.slice(kept[0].x, 0, 1);
+      const y = tf.slice(kept[0].y, 0, 1);
+      const p = modelProducts(x, y, tf.zeros([1, n]) as tf.Tensor2D);
+      return p ?? tf.scalar(NaN);
+    });
+    rules = probe.rank === 2;
+    probe.dispose();
+    if (!rules) for (const t of Object.values(blockParams)) t.dispose();
+  }
+  const blockSize = rules ? curvatureBlockSize(model.specs, Math.max(...kept.map((b) => b.x.shape[0]))) : 1;
+
+  const oneVector = (v: tf.Tensor1D, i: number): tf.Tensor1D =>
     kind === 'hessian' ? hvp(fs[i], w, v) : ggnProduct(model, loss, w, kept[i].x, kept[i].y, v);
+  const products = (vs: readonly Float64Array[]): Float64Array[] => {
+    const k = vs.length;
+    if (rules) {
+      const values = embed(vs);
+      return weighted(k, (i) => {
+        const p = modelProducts(kept[i].x, kept[i].y, tf.tensor2d(values, [k, n], 'float32'));
+        if (!p) throw new Error('curvatureOperator: the model returned no curvature products for a batch after answering for one example');
+        return p;
+      });
+    }
+    return vs.flatMap((v) => weighted(1, (i) => oneVector(tf.tensor1d(embed([v]), 'float32'), i)));
+  };
 
   return countingOperator(
     dim,
-    (v64) => {
-      const out = tf.tidy(() => {
-        const v = tf.tensor1d(embed(v64), 'float32');
-        let acc: tf.Tensor1D | null = null;
-        for (let i = 0; i < kept.length; i++) {
-          const p = product(v, i);
-          const term = kept.length === 1 ? p : (tf.mul(p, weights[i]) as tf.Tensor1D);
-          acc = acc ? (tf.add(acc, term) as tf.Tensor1D) : term;
-        }
-        return acc as tf.Tensor1D;
-      });
-      const host = out.dataSync() as Float32Array;
-      const res = restrict(host);
-      out.dispose();
-      return res;
-    },
+    (v) => products([v])[0],
     () => {
       w.dispose();
+      if (rules && blockParams) for (const t of Object.values(blockParams)) t.dispose();
       for (const b of kept) {
         b.x.dispose();
         b.y.dispose();
       }
+    },
+    {
+      size: blockSize,
+      mv: (vs) => {
+        const out: Float64Array[] = [];
+        for (let s = 0; s < vs.length; s += blockSize) out.push(...products(vs.slice(s, s + blockSize)));
+        return out;
+      },
     },
   );
 }

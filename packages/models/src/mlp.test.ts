@@ -1,14 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, disposeParams, flatLoss, flattenParams, gradientOf, hvp, paramsFromArray, type ActivationName } from '@goldstone/core';
-import type { LossName, ModelInstance } from '@goldstone/plugin-api';
+import { Rng, disposeParams, flatLoss, flattenParams, gradientOf, hvp, paramsFromArray } from '@goldstone/core';
+import type { ModelInstance } from '@goldstone/plugin-api';
 import { createMlp, mlp, mlpOptions, mlpParamCount } from './mlp';
 import { initStd } from './init-schemes';
 import { plugins } from './index';
-import { dot, relErr } from './test-support';
+import { dot, mlpFixtures, relErr } from './test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -132,27 +130,7 @@ describe('mlp plugin', () => {
 // ------------------------------------------------------------------------------------------
 // Float64 PyTorch references (packages/core/scripts/make-fixtures.py)
 
-interface FixtureCase {
-  name: string;
-  activation: ActivationName;
-  hidden: number[];
-  bias: boolean;
-  loss: LossName;
-  inputShape: number[];
-  outputSize: number;
-  batch: number;
-  specs: { name: string; shape: number[] }[];
-  x: number[];
-  y: number[];
-  yShape: number[];
-  w: number[];
-  v: number[];
-  lossValue: number;
-  grad: number[];
-  hv: number[];
-}
-const fixturePath = fileURLToPath(new URL('../../core/test/fixtures/mlp-hvp.json', import.meta.url));
-const fixtures = JSON.parse(readFileSync(fixturePath, 'utf8')) as { cases: FixtureCase[] };
+const fixtures = mlpFixtures();
 
 describe('mlp against float64 PyTorch fixtures', () => {
   it('cover every activation and every loss', () => {

@@ -5,6 +5,7 @@ import { API_VERSION, defineModel, type GeneratorDirection, type ModelCreateCont
 import { blockLayoutIssues, blockStructureOptions, createBlockMlp, estimateBlockMlp, refineBlockStructure, usesBlockStructure } from './block-mlp';
 import { DENSE_INITS, RELU_LIKE, drawDense, type DenseInit } from './init-schemes';
 import { directionOf, generatorSizeIssue, hostValues, transposedTimes } from './generator-direction';
+import { mlpCurvatureProducts } from './mlp-curvature';
 import { FlatLayout } from './param-symmetries';
 import { alphaLabel, alphaRescalingDirections, alphaSpecs, hiddenActivation, initAlpha, learnsAlpha, quadraticAlphaOptions, refineQuadraticAlpha } from './quadratic-alpha';
 
@@ -171,6 +172,7 @@ export function createMlp(options: MlpOptions, ctx: Pick<ModelCreateContext, 'in
     groups,
     symmetries,
     generatorDirection,
+    curvatureProducts: mlpCurvatureProducts(options, dims),
     info: {
       architecture: `mlp ${dims.join('-')} (${alphaLabel(options)}${bias ? '' : ', no bias'})`,
       activation: options.activation,

@@ -1,9 +1,38 @@
 // Shared by this package's tests (not exported from the package).
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, flatLoss, flattenParams, gradientOf, hvp, hvpFiniteDifference } from '@goldstone/core';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ActivationName } from '@goldstone/core';
 import type { LossName, ModelInstance, Params } from '@goldstone/plugin-api';
 
-export { relErr } from '@goldstone/core/test-support';
+export { relErr, worstColumn } from '@goldstone/core/test-support';
+
+/** A case of the float64 PyTorch fixtures of the plain mlp (`packages/core/test/fixtures/mlp-hvp.json`). */
+export interface MlpFixtureCase {
+  name: string;
+  activation: ActivationName;
+  hidden: number[];
+  bias: boolean;
+  loss: LossName;
+  inputShape: number[];
+  outputSize: number;
+  batch: number;
+  specs: { name: string; shape: number[] }[];
+  x: number[];
+  y: number[];
+  yShape: number[];
+  w: number[];
+  v: number[];
+  lossValue: number;
+  grad: number[];
+  hv: number[];
+}
+
+/** The float64 PyTorch fixtures of the plain mlp (made by packages/core/scripts/make-fixtures.py). */
+export function mlpFixtures(): { cases: MlpFixtureCase[] } {
+  return JSON.parse(readFileSync(fileURLToPath(new URL('../../core/test/fixtures/mlp-hvp.json', import.meta.url)), 'utf8')) as { cases: MlpFixtureCase[] };
+}
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
