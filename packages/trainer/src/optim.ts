@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { sizeOf } from '@goldstone/core';
 import type { OptimizerStateEntry, Params, ParamSpec } from '@goldstone/plugin-api';
+import { fusedUpdate, fusedUpdateAvailable, type FusedRule, type FusedSlot } from './fused-update';
 
 export type OptimizerName = 'sgd' | 'adam' | 'adamw';
 
@@ -77,6 +78,15 @@ export interface ReplicaOptions {
   lr?: readonly number[];
 }
 
+/** How the update is computed (results are bit-identical either way). */
+export interface OptimizerImplOptions {
+  /**
+   * Update every parameter in one fused kernel call on the cpu and wasm backends (default true);
+   * false runs the per-tensor chain of tfjs ops (always used on other backends).
+   */
+  fused?: boolean;
+}
+
 const STEP_KEY = 'step';
 
 function fillDefaults(config: OptimizerConfig): Required<OptimizerConfig> {
@@ -135,8 +145,10 @@ export function createOptimizer(
   specs: readonly ParamSpec[],
   groups: readonly ParamGroup[] = [],
   replicaOptions?: ReplicaOptions,
+  implOptions: OptimizerImplOptions = {},
 ): Optimizer {
   const c = fillDefaults(config);
+  const fused = implOptions.fused ?? true;
   const R = replicaOptions?.replicas;
   if (R !== undefined && !(Number.isInteger(R) && R >= 1)) throw new RangeError(`optimizer: replicas must be an integer ≥ 1, got ${R}`);
   const replicaLr = replicaOptions?.lr;
@@ -182,6 +194,61 @@ export function createOptimizer(
     t += 1;
     const b1t = 1 - Math.pow(c.beta1, t);
     const b2t = 1 - Math.pow(c.beta2, t);
+    const out = fused && fusedUpdateAvailable() && stateComplete() ? fusedStep(params, grads, lrScale, b1t, b2t) : perTensorStep(params, grads, lrScale, b1t, b2t);
+    for (const s of slots) params[s.spec.name].dispose();
+    return out;
+  }
+
+  /** Whether every slot has its state, or none has (the fused kernel takes all or nothing). */
+  function stateComplete(): boolean {
+    return stateMaps().every(([, map]) => map.size === 0 || map.size === slots.length);
+  }
+
+  function fusedStep(params: Params, grads: Params, lrScale: number, b1t: number, b2t: number): Params {
+    const decoupled = c.name === 'adamw';
+    const rule: FusedRule = {
+      name: c.name,
+      momentum: c.momentum,
+      nesterov: c.nesterov,
+      beta1: c.beta1,
+      oneMinusBeta1: 1 - c.beta1,
+      beta2: c.beta2,
+      oneMinusBeta2: 1 - c.beta2,
+      sqrtBias2: Math.sqrt(b2t),
+      eps: c.eps,
+    };
+    // the factors in float64 on the host, exactly as the op chain computes its scalars
+    const fusedSlots: FusedSlot[] = slots.map((s) => {
+      // one base lr per replica (a group's own lr is every replica's)
+      const lrs = (s.replicaLr ?? new Array<number>(R ?? 1).fill(s.lr)).map((b) => b * lrScale);
+      const wd = s.weightDecay;
+      return {
+        size: sizeOf(s.spec.shape),
+        l2: decoupled ? 0 : wd,
+        stepFactor: c.name === 'sgd' ? lrs : lrs.map((lr) => lr / b1t),
+        decay: decoupled && wd > 0 ? lrs.map((lr) => 1 - lr * wd) : [],
+      };
+    });
+    const maps = stateMaps().map(([, map]) => map);
+    const hasState = maps.length > 0 && maps[0].size > 0;
+    const names = slots.map((s) => s.spec.name);
+    const r = fusedUpdate(
+      rule,
+      fusedSlots,
+      names.map((n) => params[n]),
+      names.map((n) => grads[n]),
+      hasState ? names.map((n) => maps.map((map) => map.get(n)!)) : undefined,
+    );
+    const out: Params = {};
+    names.forEach((n, i) => {
+      out[n] = r.params[i];
+      maps.forEach((map, j) => replace(map, n, r.state[i][j]));
+    });
+    return out;
+  }
+
+  /** The reference path: a chain of tfjs ops per parameter tensor. */
+  function perTensorStep(params: Params, grads: Params, lrScale: number, b1t: number, b2t: number): Params {
     const out: Params = {};
     for (const s of slots) {
       const name = s.spec.name;
@@ -218,7 +285,6 @@ export function createOptimizer(
         return tf.sub(base, tf.mul(tf.div(nm, denom), perReplica((b) => lr(b) / b1t)));
       });
     }
-    for (const s of slots) params[s.spec.name].dispose();
     return out;
   }
 
