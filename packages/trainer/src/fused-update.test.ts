@@ -14,6 +14,7 @@ const specs: ParamSpec[] = [
   { name: 'dense0.bias', shape: [7] },
   { name: 'dense1.weight', shape: [7, 3] },
   { name: 'dense1.bias', shape: [3] },
+  { name: 'dense2.weight', shape: [3, 1500] }, // above the default fused size (op chain)
 ];
 const groups: ParamGroup[] = [
   { name: 'head', params: ['dense1.weight', 'dense1.bias'], lr: 0.03, weightDecay: 0.2 },
@@ -38,7 +39,8 @@ interface Run {
 }
 
 /** A few steps of `config` from seeded parameters and gradients (gradients include ±0, huge and tiny values). */
-function run(fused: boolean, config: OptimizerConfig, opts: { groups?: ParamGroup[]; replicas?: ReplicaOptions; resumeAt?: number } = {}): Run {
+function run(fused: boolean | 'all', config: OptimizerConfig, opts: { groups?: ParamGroup[]; replicas?: ReplicaOptions; resumeAt?: number } = {}): Run {
+  const impl = fused === 'all' ? { fused: true, fusedMaxElements: Infinity } : { fused };
   const R = opts.replicas?.replicas;
   const shapeOf = (s: ParamSpec): number[] => (R === undefined ? [...s.shape] : [R, ...s.shape]);
   const rng = new Rng(7);
@@ -51,13 +53,13 @@ function run(fused: boolean, config: OptimizerConfig, opts: { groups?: ParamGrou
     if (n > 4) v[3] = 3e4;
     return tf.tensor(v, shapeOf(s));
   };
-  let opt = createOptimizer(config, specs, opts.groups ?? [], opts.replicas, { fused });
+  let opt = createOptimizer(config, specs, opts.groups ?? [], opts.replicas, impl);
   let params: Params = Object.fromEntries(specs.map((s) => [s.name, draw(s, 0.5)]));
   for (let t = 0; t < 6; t++) {
     if (t === opts.resumeAt) {
       const state = opt.getState();
       opt.dispose();
-      opt = createOptimizer(config, specs, opts.groups ?? [], opts.replicas, { fused });
+      opt = createOptimizer(config, specs, opts.groups ?? [], opts.replicas, impl);
       opt.setState(state);
     }
     const grads: Params = Object.fromEntries(specs.map((s) => [s.name, draw(s, 2)]));
@@ -87,11 +89,13 @@ for (const backend of ['cpu', 'wasm']) {
       it(label, async () => {
         await tf.setBackend(backend);
         const before = tf.memory().numTensors;
-        expect(run(true, config)).toEqual(run(false, config));
+        const reference = run(false, config);
+        expect(run(true, config)).toEqual(reference);
+        expect(run('all', config)).toEqual(reference);
         expect(run(true, config, { groups })).toEqual(run(false, config, { groups }));
         expect(run(true, config, { resumeAt: 3 })).toEqual(run(false, config, { resumeAt: 3 }));
         const replicas: ReplicaOptions = { replicas: 3, lr: [0.001, 0.02, 0.3] };
-        expect(run(true, config, { groups, replicas })).toEqual(run(false, config, { groups, replicas }));
+        expect(run('all', config, { groups, replicas })).toEqual(run(false, config, { groups, replicas }));
         expect(run(true, config, { replicas: { replicas: 2 } })).toEqual(run(false, config, { replicas: { replicas: 2 } }));
         expect(tf.memory().numTensors).toBe(before);
       });

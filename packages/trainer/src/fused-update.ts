@@ -44,8 +44,8 @@ export interface FusedSlot {
 interface FusedAttrs {
   rule: FusedRule;
   slots: readonly FusedSlot[];
-  /** Whether state buffers (momentum, moments) are passed in (false on the first step). */
-  hasState: boolean;
+  /** Per slot: whether its state buffers (momentum, moments) are passed in (not on its first step). */
+  hasState: readonly boolean[];
 }
 
 /** State buffers per parameter: sgd with momentum 1 (`buf`), adam(w) 2 (`m`, `v`), plain sgd 0. */
@@ -89,30 +89,64 @@ function updateSlot(
     return;
   }
   const decoupled = rule.name === 'adamw';
-  const b1 = f32(rule.beta1);
-  const c1 = f32(rule.oneMinusBeta1);
-  const b2 = f32(rule.beta2);
-  const c2 = f32(rule.oneMinusBeta2);
-  const sb2 = f32(rule.sqrtBias2);
-  const eps = f32(rule.eps);
   const [m, v] = state;
   const [outM, outV] = outState;
-  const l2Adam = !decoupled && l2On;
   const decayOn = decoupled && slot.decay.length > 0;
   for (let r = 0; r < replicas; r++) {
-    const step = f32(slot.stepFactor[r]);
-    const decay = decayOn ? f32(slot.decay[r]) : 1;
-    for (let i = r * n, end = i + n; i < end; i++) {
-      const gg = l2Adam ? f32(g[i] + f32(p[i] * l2)) : g[i];
-      const nm = m ? f32(f32(m[i] * b1) + f32(gg * c1)) : f32(gg * c1);
-      const g2 = f32(gg * gg);
-      const nv = v ? f32(f32(v[i] * b2) + f32(g2 * c2)) : f32(g2 * c2);
-      outM[i] = nm;
-      outV[i] = nv;
-      const base = decayOn ? f32(p[i] * decay) : p[i];
-      const denom = f32(f32(f32(Math.sqrt(nv)) / sb2) + eps);
-      outP[i] = f32(base - f32(f32(nm / denom) * step));
-    }
+    const k: AdamConstants = {
+      b1: f32(rule.beta1),
+      c1: f32(rule.oneMinusBeta1),
+      b2: f32(rule.beta2),
+      c2: f32(rule.oneMinusBeta2),
+      sb2: f32(rule.sqrtBias2),
+      eps: f32(rule.eps),
+      step: f32(slot.stepFactor[r]),
+      l2: !decoupled && l2On ? l2 : 0,
+      decay: decayOn ? f32(slot.decay[r]) : 1,
+    };
+    if (m && v) adamSteady(k, !decoupled && l2On, decayOn, p, g, m, v, outP, outM, outV, r * n, (r + 1) * n);
+    else adamFirst(k, !decoupled && l2On, decayOn, p, g, outP, outM, outV, r * n, (r + 1) * n);
+  }
+}
+
+interface AdamConstants {
+  b1: number;
+  c1: number;
+  b2: number;
+  c2: number;
+  sb2: number;
+  eps: number;
+  step: number;
+  l2: number;
+  decay: number;
+}
+
+// Two monomorphic loops (no optional arrays inside), which V8 compiles to tight code.
+function adamSteady(k: AdamConstants, l2On: boolean, decayOn: boolean, p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, outP: Float32Array, outM: Float32Array, outV: Float32Array, start: number, end: number): void {
+  const { b1, c1, b2, c2, sb2, eps, step, l2, decay } = k;
+  for (let i = start; i < end; i++) {
+    const pi = p[i];
+    const gg = l2On ? f32(g[i] + f32(pi * l2)) : g[i];
+    const nm = f32(f32(m[i] * b1) + f32(gg * c1));
+    const nv = f32(f32(v[i] * b2) + f32(f32(gg * gg) * c2));
+    outM[i] = nm;
+    outV[i] = nv;
+    const base = decayOn ? f32(pi * decay) : pi;
+    outP[i] = f32(base - f32(f32(nm / f32(f32(f32(Math.sqrt(nv)) / sb2) + eps)) * step));
+  }
+}
+
+function adamFirst(k: AdamConstants, l2On: boolean, decayOn: boolean, p: Float32Array, g: Float32Array, outP: Float32Array, outM: Float32Array, outV: Float32Array, start: number, end: number): void {
+  const { c1, c2, sb2, eps, step, l2, decay } = k;
+  for (let i = start; i < end; i++) {
+    const pi = p[i];
+    const gg = l2On ? f32(g[i] + f32(pi * l2)) : g[i];
+    const nm = f32(gg * c1);
+    const nv = f32(f32(gg * gg) * c2);
+    outM[i] = nm;
+    outV[i] = nv;
+    const base = decayOn ? f32(pi * decay) : pi;
+    outP[i] = f32(base - f32(f32(nm / f32(f32(f32(Math.sqrt(nv)) / sb2) + eps)) * step));
   }
 }
 
@@ -172,7 +206,7 @@ function kernelFunc(memory: (backend: unknown) => HostMemory): tf.KernelFunc {
     for (let s = 0; s < slots.length; s++) {
       const p = inputs[`p${s}`];
       const replicas = tf.util.sizeFromShape(p.shape) / slots[s].size;
-      const state = Array.from({ length: k }, (_, j) => (hasState ? mem.view(inputs[`s${s}_${j}`]) : undefined));
+      const state = Array.from({ length: k }, (_, j) => (hasState[s] ? mem.view(inputs[`s${s}_${j}`]) : undefined));
       const outState = Array.from({ length: k }, (_, j) => mem.view(outs[s * per + 1 + j]));
       updateSlot(rule, slots[s], replicas, mem.view(p), mem.view(inputs[`g${s}`]), state, mem.view(outs[s * per]), outState);
     }
@@ -200,7 +234,7 @@ export function fusedUpdateAvailable(): boolean {
 
 /**
  * The update of every parameter in one kernel call. `params[s]`, `grads[s]` are slot s's tensors,
- * `state[s]` its state buffers (or `undefined` on the first step). Returns per slot the new
+ * `state[s]` its state buffers (`undefined` before its first step). Returns per slot the new
  * parameter and new state tensors; nothing is disposed.
  */
 export function fusedUpdate(
@@ -208,7 +242,7 @@ export function fusedUpdate(
   slots: readonly FusedSlot[],
   params: readonly tf.Tensor[],
   grads: readonly tf.Tensor[],
-  state: readonly (readonly tf.Tensor[])[] | undefined,
+  state: readonly (readonly tf.Tensor[] | undefined)[],
 ): { params: tf.Tensor[]; state: tf.Tensor[][] } {
   ensureRegistered();
   const k = stateCount(rule);
@@ -216,9 +250,10 @@ export function fusedUpdate(
   slots.forEach((_, s) => {
     inputs[`p${s}`] = params[s];
     inputs[`g${s}`] = grads[s];
-    if (state) for (let j = 0; j < k; j++) inputs[`s${s}_${j}`] = state[s][j];
+    const st = state[s];
+    if (st) for (let j = 0; j < k; j++) inputs[`s${s}_${j}`] = st[j];
   });
-  const attrs: FusedAttrs = { rule, slots, hasState: state !== undefined };
+  const attrs: FusedAttrs = { rule, slots, hasState: slots.map((_, s) => state[s] !== undefined) };
   const out = tf.engine().runKernel(FUSED_UPDATE_KERNEL, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap);
   const flat = Array.isArray(out) ? out : [out];
   const per = 1 + k;
