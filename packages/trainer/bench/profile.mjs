@@ -12,6 +12,8 @@ const CASES = [
 ];
 
 await initBackend(process.argv[2] ?? 'wasm');
+const fastPath = process.argv[3] !== 'apply';
+createOptimizer({ name: 'adam', lr: 1 }, [{ name: 'w', shape: [1] }]).step({ w: tf.zeros([1]) }, { w: tf.zeros([1]) }).w.dispose(); // registers the fused kernel
 const stats = new Map();
 let on = false;
 for (const k of tf.getKernelsForBackend(tf.getBackend())) {
@@ -46,7 +48,8 @@ function build(c, rng) {
 
 const median = (a) => { const s = [...a].sort((p, q) => p - q); return s[s.length >> 1]; };
 for (const c of CASES) {
-  const { model, params: p0, x, y } = build(c, new Rng(1));
+  const { model: m, params: p0, x, y } = build(c, new Rng(1));
+  const model = fastPath ? m : { ...m, applyFirstOrder: undefined };
   const opt = createOptimizer({ name: c.opt, lr: c.opt === 'sgd' ? 0.1 : 1e-3 }, model.specs);
   const stepFn = createTrainStep(model, c.loss, opt);
   let params = p0;

@@ -43,9 +43,10 @@ export async function ab(variants, { steps = 60, warmup = 10, block = 10 } = {})
 }
 
 /** A variant training with `createTrainStep` and `createOptimizer(…, implOptions)`. */
-export function trainerVariant(implOptions = {}, modelOptions = {}) {
+export function trainerVariant(implOptions = {}, { fastPath = true } = {}) {
   return (c) => {
-    const { model, params: p0, x, y } = build(c, new Rng(1), modelOptions);
+    const { model: m, params: p0, x, y } = build(c, new Rng(1));
+    const model = fastPath ? m : { ...m, applyFirstOrder: undefined };
     const opt = createOptimizer({ name: c.opt, lr: c.opt === 'sgd' ? 0.1 : 1e-3 }, model.specs, [], undefined, implOptions);
     const stepFn = createTrainStep(model, c.loss, opt);
     let params = p0;
@@ -60,6 +61,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   await initBackend(process.argv[2] ?? 'wasm');
   const steps = Number(process.argv[3] ?? 60);
   const before = tf.memory().numTensors;
-  await ab({ 'per-tensor': trainerVariant({ fused: false }), fused: trainerVariant({ fused: true }) }, { steps });
+  await ab({
+    'per-tensor optimiser, apply': trainerVariant({ fused: false }, { fastPath: false }),
+    'fused optimiser, apply': trainerVariant({ fused: true }, { fastPath: false }),
+    'fused optimiser, applyFirstOrder': trainerVariant({ fused: true }, { fastPath: true }),
+  }, { steps });
   console.log('leaked tensors:', tf.memory().numTensors - before);
 }
