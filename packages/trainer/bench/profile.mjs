@@ -1,19 +1,21 @@
-// Per-kernel profile of one training step on wasm: kernel counts and time inside kernels.
+// Per-kernel profile of one training step: kernel counts and time inside kernels (nested kernels,
+// such as the transposes inside a flagged matMul, are counted in both).
+// node bench/profile.mjs [wasm|cpu] [apply]   (apply: without the MLP's applyFirstOrder)
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, Rng, lossFunction, disposeParams } from '@goldstone/core';
-import { mlp } from '@goldstone/models';
+import { initBackend, Rng, disposeParams } from '@goldstone/core';
 import { createOptimizer, createTrainStep } from '@goldstone/trainer';
-
-const CASES = [
-  { name: '64-256-256-2 b256 adam ce', sizes: [64, 256, 256, 2], batch: 256, opt: 'adam', loss: 'softmax-cross-entropy' },
-  { name: '784-512-512-10 b128 adam ce', sizes: [784, 512, 512, 10], batch: 128, opt: 'adam', loss: 'softmax-cross-entropy' },
-  { name: '16-32-8 b64 adam mse', sizes: [16, 32, 8], batch: 64, opt: 'adam', loss: 'mse' },
-  { name: '784-50-50-10 b50 sgd ce', sizes: [784, 50, 50, 10], batch: 50, opt: 'sgd', loss: 'softmax-cross-entropy' },
-];
+import { CASES, build } from './step-ab.mjs';
 
 await initBackend(process.argv[2] ?? 'wasm');
 const fastPath = process.argv[3] !== 'apply';
-createOptimizer({ name: 'adam', lr: 1 }, [{ name: 'w', shape: [1] }]).step({ w: tf.zeros([1]) }, { w: tf.zeros([1]) }).w.dispose(); // registers the fused kernel
+{
+  // one update registers the fused optimiser kernel, so that it is wrapped below too
+  const opt = createOptimizer({ name: 'adam', lr: 1 }, [{ name: 'w', shape: [1] }]);
+  const g = tf.zeros([1]);
+  opt.step({ w: tf.zeros([1]) }, { w: g }).w.dispose();
+  g.dispose();
+  opt.dispose();
+}
 const stats = new Map();
 let on = false;
 for (const k of tf.getKernelsForBackend(tf.getBackend())) {
@@ -34,17 +36,6 @@ for (const k of tf.getKernelsForBackend(tf.getBackend())) {
   } });
 }
 
-function build(c, rng) {
-  const [inputSize, ...rest] = c.sizes;
-  const outputSize = rest[rest.length - 1];
-  const model = mlp.create(mlp.options.parse({ hidden: rest.slice(0, -1), activation: 'relu' }), { inputShape: [inputSize], outputSize, outputKind: 'classification' });
-  const params = model.init(rng.split('init'));
-  const x = tf.tensor2d(rng.normalArray(c.batch * inputSize), [c.batch, inputSize]);
-  const labels = new Float32Array(c.batch * outputSize);
-  for (let i = 0; i < c.batch; i++) labels[i * outputSize + rng.int(outputSize)] = 1;
-  const y = tf.tensor2d(labels, [c.batch, outputSize]);
-  return { model, params, x, y };
-}
 
 const median = (a) => { const s = [...a].sort((p, q) => p - q); return s[s.length >> 1]; };
 for (const c of CASES) {

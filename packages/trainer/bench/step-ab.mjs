@@ -1,5 +1,10 @@
-// A/B of training-step variants in one process (wasm by default): median ms per step.
-// node bench/step-ab.mjs [backend] [steps]   (after `pnpm build` of core, models and trainer)
+// A/B of the training-step changes in one process on wasm: median ms per step of each variant,
+// timed in interleaved blocks. The variants add one change at a time:
+//   baseline    per-tensor optimiser, stock wasm Identity and Sum, model.apply
+//   +optimiser  the fused optimiser update
+//   +kernels    wasm Identity sharing its buffer, Sum over the batch without transpose
+//   +fast path  the MLP's applyFirstOrder (fused matMul + bias + relu per layer)
+// node bench/step-ab.mjs [steps]   (after `pnpm build` of core, models and trainer)
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, Rng, disposeParams } from '@goldstone/core';
 import { mlp } from '@goldstone/models';
@@ -24,15 +29,21 @@ export function build(c, rng, modelOptions = {}) {
   return { model, params, x, y };
 }
 
-/** Variants: name → (case) → { step(): number, dispose() }. Timed in interleaved blocks. */
+/**
+ * Variants: name → { make(case) → { step(): number, dispose() }, use?() run before each of its
+ * blocks }. Timed in interleaved blocks.
+ */
 export async function ab(variants, { steps = 60, warmup = 10, block = 10 } = {}) {
   const median = (a) => { const s = [...a].sort((p, q) => p - q); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
   const rows = [];
   for (const c of CASES) {
-    const runs = Object.entries(variants).map(([name, make]) => ({ name, ...make(c), times: [] }));
-    for (const r of runs) for (let i = 0; i < warmup; i++) r.step();
+    const runs = Object.entries(variants).map(([name, v]) => ({ name, use: v.use ?? (() => {}), ...v.make(c), times: [] }));
+    for (const r of runs) { r.use(); for (let i = 0; i < warmup; i++) r.step(); }
     for (let done = 0; done < steps; done += block) {
-      for (const r of runs) for (let i = 0; i < block; i++) { const t0 = performance.now(); r.step(); r.times.push(performance.now() - t0); }
+      for (const r of runs) {
+        r.use();
+        for (let i = 0; i < block; i++) { const t0 = performance.now(); r.step(); r.times.push(performance.now() - t0); }
+      }
     }
     const row = { case: c.name };
     for (const r of runs) { row[r.name] = Number(median(r.times).toFixed(3)); r.dispose(); }
@@ -57,14 +68,30 @@ export function trainerVariant(implOptions = {}, { fastPath = true } = {}) {
   };
 }
 
+/** Switch core's new wasm fixes (Identity, Sum) between ours and the stock kernels. */
+function kernelSwitch() {
+  const NEW = ['Identity', 'Sum'];
+  const fixed = Object.fromEntries(NEW.map((k) => [k, tf.getKernel(k, 'wasm')]));
+  const stock = globalThis[Symbol.for('goldstone.wasmKernelOriginals')];
+  return (which) => () => {
+    for (const k of NEW) {
+      tf.unregisterKernel(k, 'wasm');
+      tf.registerKernel(which === 'fixed' ? fixed[k] : stock.get(k));
+    }
+  };
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await initBackend(process.argv[2] ?? 'wasm');
-  const steps = Number(process.argv[3] ?? 60);
+  await initBackend('wasm');
+  const steps = Number(process.argv[2] ?? 100);
   const before = tf.memory().numTensors;
+  const use = kernelSwitch();
   await ab({
-    'per-tensor optimiser, apply': trainerVariant({ fused: false }, { fastPath: false }),
-    'fused optimiser, apply': trainerVariant({ fused: true }, { fastPath: false }),
-    'fused optimiser, applyFirstOrder': trainerVariant({ fused: true }, { fastPath: true }),
-  }, { steps });
+    baseline: { make: trainerVariant({ fused: false }, { fastPath: false }), use: use('stock') },
+    '+optimiser': { make: trainerVariant({ fused: true }, { fastPath: false }), use: use('stock') },
+    '+kernels': { make: trainerVariant({ fused: true }, { fastPath: false }), use: use('fixed') },
+    '+fast path': { make: trainerVariant({ fused: true }, { fastPath: true }), use: use('fixed') },
+  }, { steps, block: 20 });
+  use('fixed')();
   console.log('leaked tensors:', tf.memory().numTensors - before);
 }
