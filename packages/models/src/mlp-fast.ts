@@ -4,16 +4,15 @@ import type { Params } from '@goldstone/plugin-api';
 
 /**
  * The plain MLP's first-order fast path (`ModelInstance.applyFirstOrder`): every dense layer is one
- * `_FusedMatMul` kernel (matrix product, bias and relu in one XNNPACK call on wasm) with a
- * hand-written gradient, instead of matMul + add + activation and their tape entries.
+ * kernel call (`GoldstoneFusedDense`, the backend's `_FusedMatMul`: matrix product, bias and relu in
+ * one XNNPACK call on wasm) with a registered gradient, instead of matMul + add + relu and their
+ * three tape entries.
  *
- * Its gradient is promised at first order only (custom gradients run their forward pass off the
- * tape, so a second differentiation cannot see through it in general), and it flows to the
- * parameters only, not to `x`. Curvature code uses `apply`, never this. The forward values equal
- * `apply`'s to float32 round-off (the bias enters the product's accumulator instead of being
- * added after it); the backward pass runs the same ops as the tape of `apply`.
+ * It is for first-order parameter gradients (training steps): its gradient is not promised at
+ * second order (it reads the saved output), and curvature code uses `apply`, never this. The
+ * forward values equal `apply`'s to float32 round-off (the bias enters the product's accumulator
+ * instead of being added after it); the backward pass runs the ops the tape of `apply` runs.
  */
-
 /** The activations the fused kernel applies itself. */
 const FUSABLE: Partial<Record<ActivationName, 'relu' | 'linear'>> = { relu: 'relu', identity: 'linear' };
 
@@ -24,77 +23,88 @@ export interface FastMlpLayout {
   activation: ActivationName;
 }
 
-/** `x·w (+ b)`, then the activation, in one kernel call; `x`, `w` 2-D. */
-function fusedDense(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | undefined, activation: 'relu' | 'linear'): tf.Tensor {
-  const rows = x.shape[0] as number;
-  const inner = x.shape[1] as number;
-  const cols = w.shape[1] as number;
-  const inputs: Record<string, tf.Tensor> = { a: tf.reshape(x, [1, rows, inner]), b: tf.reshape(w, [1, inner, cols]) };
-  if (b) inputs.bias = b;
-  const attrs = { transposeA: false, transposeB: false, activation };
-  const y = tf.engine().runKernel('_FusedMatMul', inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
-  return tf.reshape(y, [rows, cols]);
+/** Our kernel: `x·w (+ b)` then the activation, 2-D, by the backend's own `_FusedMatMul`. */
+const DENSE_KERNEL = 'GoldstoneFusedDense';
+const BACKENDS = ['wasm', 'cpu'] as const;
+
+interface DenseAttrs {
+  activation: 'relu' | 'linear';
 }
 
-/**
- * One layer with its gradient: `dz = dy ⊙ step(y)` (relu; y > 0 exactly where the pre-activation
- * is), `dW = xᵀ·dz`, `db = Σ_batch dz`, `dx = dz·Wᵀ` (only when `x` is itself differentiated,
- * i.e. not for the first layer, whose input is data).
- */
-function layer(activation: 'relu' | 'linear', withBias: boolean, xIsData: boolean): (...args: tf.Tensor[]) => tf.Tensor {
-  const op = (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const save = args.pop() as tf.GradSaveFunc;
-    const ts = args as tf.Tensor[];
-    // inputs: [x?, w, b?] (x is closed over for the first layer)
-    const [x, w, b] = xIsData ? [dataInput!, ts[0], ts[1]] : [ts[0], ts[1], ts[2]];
-    const y = fusedDense(x, w, withBias ? b : undefined, activation);
-    save([x, w, y]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sx, sw, sy] = saved;
-        const dz = activation === 'relu' ? tf.mul(dy, tf.step(sy)) : dy;
-        const dw = tf.matMul(sx, dz, true, false);
-        const grads: tf.Tensor[] = xIsData ? [dw] : [tf.matMul(dz, sw, false, true), dw];
-        if (withBias) grads.push(tf.sum(dz, 0));
-        return grads;
+/** A 2-D TensorInfo seen as `[1, rows, cols]` (metadata only: same buffer, no reference taken). */
+const as3d = (t: tf.TensorInfo): tf.TensorInfo => ({ dataId: t.dataId, dtype: t.dtype, shape: [1, ...t.shape] });
+
+function ensureRegistered(): void {
+  for (const backendName of BACKENDS) {
+    if (tf.getKernel(DENSE_KERNEL, backendName)) continue;
+    tf.registerKernel({
+      kernelName: DENSE_KERNEL,
+      backendName,
+      kernelFunc: (args) => {
+        const fused = tf.getKernel('_FusedMatMul', backendName);
+        if (!fused) throw new Error(`${DENSE_KERNEL}: the ${backendName} backend has no _FusedMatMul kernel`);
+        const { a, b, bias } = args.inputs as unknown as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo };
+        const { activation } = args.attrs as unknown as DenseAttrs;
+        const inputs: Record<string, tf.TensorInfo> = { a: as3d(a), b: as3d(b) };
+        if (bias) inputs.bias = bias;
+        const out = fused.kernelFunc({
+          ...args,
+          inputs: inputs as unknown as tf.NamedTensorInfoMap,
+          attrs: { transposeA: false, transposeB: false, activation } as unknown as tf.NamedAttrMap,
+        }) as tf.TensorInfo;
+        return { dataId: out.dataId, dtype: out.dtype, shape: out.shape.slice(1) };
       },
-    };
-  };
-  let dataInput: tf.Tensor | undefined;
-  const custom = tf.customGrad(op as unknown as Parameters<typeof tf.customGrad>[0]);
-  return (...ts: tf.Tensor[]) => {
-    if (xIsData) {
-      dataInput = ts[0];
-      try {
-        return custom(...ts.slice(1));
-      } finally {
-        dataInput = undefined;
-      }
-    }
-    return custom(...ts);
-  };
+    });
+  }
+  if (!tf.getGradient(DENSE_KERNEL)) {
+    // dz = dy ⊙ step(y) (relu: y > 0 exactly where the pre-activation is), dA = dz·Bᵀ, dB = Aᵀ·dz,
+    // dbias = Σ_batch dz: the ops the tape of matMul + add + relu runs. The tape asks only for the
+    // inputs it needs (not the data's gradient of the first layer).
+    tf.registerGradient({
+      kernelName: DENSE_KERNEL,
+      inputsToSave: ['a', 'b'],
+      outputsToSave: [true],
+      gradFunc: (dy, saved, attrs) => {
+        const [a, b, y] = saved;
+        const dz = (attrs as unknown as DenseAttrs).activation === 'relu' ? tf.mul(dy as tf.Tensor, tf.step(y)) : (dy as tf.Tensor);
+        return {
+          a: () => tf.matMul(dz, b, false, true),
+          b: () => tf.matMul(a, dz, true, false),
+          bias: () => tf.sum(dz, 0),
+        };
+      },
+    });
+  }
+}
+
+/** `x·w (+ b)`, then the activation, in one kernel call with a first-order gradient; `x`, `w` 2-D. */
+function fusedDense(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | undefined, activation: 'relu' | 'linear'): tf.Tensor {
+  const inputs: Record<string, tf.Tensor> = { a: x, b: w };
+  if (b) inputs.bias = b;
+  const attrs: DenseAttrs = { activation };
+  return tf.engine().runKernel(DENSE_KERNEL, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
 /**
  * The fast forward pass of a plain MLP whose activation the kernel fuses (relu, identity), or
- * undefined for any other (tanh, sigmoid, quadratic α, …), which keeps `apply` only.
+ * undefined for any other (tanh, sigmoid, quadratic α, …), which keeps `apply` only. On backends
+ * other than wasm and cpu it is `apply`.
  */
-export function fastMlpApply(layout: FastMlpLayout): ((params: Params, x: tf.Tensor) => tf.Tensor) | undefined {
+export function fastMlpApply(layout: FastMlpLayout, apply: (params: Params, x: tf.Tensor) => tf.Tensor): ((params: Params, x: tf.Tensor) => tf.Tensor) | undefined {
   const hidden = FUSABLE[layout.activation];
   if (!hidden) return undefined;
   const depth = layout.dims.length - 2;
   const inputSize = layout.dims[0];
-  const layers = Array.from({ length: depth + 1 }, (_, i) => layer(i < depth ? hidden : 'linear', layout.bias, i === 0));
-  return (params, x) =>
-    tf.tidy(() => {
+  return (params, x) => {
+    if (!(BACKENDS as readonly string[]).includes(tf.getBackend())) return apply(params, x); // no kernel registered there
+    ensureRegistered();
+    return tf.tidy(() => {
       const batch = x.shape[0];
       let h: tf.Tensor = x.rank === 2 ? x : tf.reshape(x, [batch, inputSize]);
       for (let i = 0; i <= depth; i++) {
-        const w = params[`dense${i}.weight`];
-        const args = layout.bias ? [h, w, params[`dense${i}.bias`]] : [h, w];
-        h = layers[i](...args);
+        h = fusedDense(h, params[`dense${i}.weight`], layout.bias ? params[`dense${i}.bias`] : undefined, i < depth ? hidden : 'linear');
       }
       return h;
     });
+  };
 }

@@ -169,7 +169,7 @@ export function createMlp(options: MlpOptions, ctx: Pick<ModelCreateContext, 'in
     paramCount,
     init,
     apply,
-    ...(options.alpha === undefined ? { applyFirstOrder: fastMlpApply({ dims, bias, activation: options.activation }) } : {}),
+    ...(options.alpha === undefined ? { applyFirstOrder: fastMlpApply({ dims, bias, activation: options.activation }, apply) } : {}),
     groups,
     symmetries,
     generatorDirection,

@@ -4,6 +4,8 @@
 //   +optimiser  the fused optimiser update
 //   +kernels    wasm Identity sharing its buffer, Sum over the batch without transpose
 //   +fast path  the MLP's applyFirstOrder (fused matMul + bias + relu per layer)
+// Each variant gets the median wall time per step and the median CPU time per step of its blocks
+// (process.cpuUsage: less sensitive to other processes on a shared machine).
 // node bench/step-ab.mjs [steps]   (after `pnpm build` of core, models and trainer)
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, Rng, disposeParams } from '@goldstone/core';
@@ -37,16 +39,23 @@ export async function ab(variants, { steps = 60, warmup = 10, block = 10 } = {})
   const median = (a) => { const s = [...a].sort((p, q) => p - q); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
   const rows = [];
   for (const c of CASES) {
-    const runs = Object.entries(variants).map(([name, v]) => ({ name, use: v.use ?? (() => {}), ...v.make(c), times: [] }));
+    const runs = Object.entries(variants).map(([name, v]) => ({ name, use: v.use ?? (() => {}), ...v.make(c), times: [], cpu: [] }));
     for (const r of runs) { r.use(); for (let i = 0; i < warmup; i++) r.step(); }
     for (let done = 0; done < steps; done += block) {
       for (const r of runs) {
         r.use();
+        const c0 = process.cpuUsage();
         for (let i = 0; i < block; i++) { const t0 = performance.now(); r.step(); r.times.push(performance.now() - t0); }
+        const dc = process.cpuUsage(c0);
+        r.cpu.push((dc.user + dc.system) / 1000 / block);
       }
     }
     const row = { case: c.name };
-    for (const r of runs) { row[r.name] = Number(median(r.times).toFixed(3)); r.dispose(); }
+    for (const r of runs) {
+      row[r.name] = Number(median(r.times).toFixed(3));
+      row[`${r.name} (cpu)`] = Number(median(r.cpu).toFixed(3));
+      r.dispose();
+    }
     rows.push(row);
     console.log(JSON.stringify(row));
   }
