@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch peer of step-ab.mjs: one training step of the same four MLP cases, median ms.
 
-    /usr/bin/python3 torch_step.py [steps]    (2 threads, float32, ReLU MLPs with biases)
+    /usr/bin/python3 torch_step.py [steps] [threads]    (default 100 steps, 2 threads; float32, ReLU MLPs with biases)
 """
 import json
 import statistics
@@ -10,7 +10,7 @@ import time
 
 import torch
 
-torch.set_num_threads(2)
+torch.set_num_threads(int(sys.argv[2]) if len(sys.argv) > 2 else 2)
 CASES = [
     ("MLP 64-256-256-2, batch 256, adam, CE", [64, 256, 256, 2], 256, "adam", "ce"),
     ("MLP 784-512-512-10, batch 128, adam, CE", [784, 512, 512, 10], 128, "adam", "ce"),
