@@ -259,3 +259,59 @@ describe('a small MLP on wasm', () => {
     expect(Math.abs(wasm.values[0] - cpu.values[0]) / cpu.values[0]).toBeLessThan(1e-6);
   });
 });
+
+describe('Sum over leading axes on wasm', () => {
+  const bitsOf = (h: Host) => Array.from(new Uint32Array(Float32Array.from(h.values).buffer));
+  for (const c of [
+    { shape: [256, 37], axis: 0, keepDims: false },
+    { shape: [5, 7, 3], axis: [0, 1], keepDims: false },
+    { shape: [5, 7, 3], axis: [1, 0], keepDims: false }, // another order: the stock kernel
+    { shape: [64, 9], axis: 0, keepDims: true },
+    { shape: [4, 6, 2], axis: 0, keepDims: false },
+    { shape: [6, 4], axis: 1, keepDims: false }, // innermost: the stock kernel
+    { shape: [6, 4], axis: [0, 1], keepDims: false }, // every axis: the stock kernel
+  ]) {
+    it(`shape [${c.shape}], axis ${JSON.stringify(c.axis)}${c.keepDims ? ', keepDims' : ''}: bit-identical to the stock kernel`, async () => {
+      const v = arr(c.shape.reduce((a, b) => a * b, 1)).map((x, i) => (i % 5 === 0 ? x * 1e4 : x));
+      const f = () => tf.sum(tf.tensor(v, c.shape), c.axis, c.keepDims);
+      const fixed = await on('wasm', f);
+      uninstallWasmKernels();
+      const stock = await on('wasm', f);
+      installWasmKernels();
+      expect(fixed.shape).toEqual(stock.shape);
+      expect(bitsOf(fixed)).toEqual(bitsOf(stock));
+    });
+  }
+
+  it('int32 goes to the stock kernel', async () => {
+    const s = await on('wasm', () => tf.sum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), 0));
+    expect(Array.from(s.values)).toEqual([9, 12]);
+  });
+});
+
+describe('Identity on wasm shares the buffer', () => {
+  it('a clone outlives its source, and nothing is left behind', async () => {
+    await tf.setBackend('wasm');
+    const ids = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+    const buffers = ids();
+    const tensors = tf.memory().numTensors;
+    const x = tf.tensor([1, 2, 3]);
+    const y = tf.clone(x);
+    expect(ids()).toBe(buffers + 1);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
+    y.dispose();
+    expect(ids()).toBe(buffers);
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+
+  it('gradients through ops that save their inputs are unchanged', async () => {
+    const x = arr(12);
+    const f = () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.square(t), tf.exp(t))))(tf.tensor(x, [3, 4]));
+    const fixed = await on('wasm', f);
+    uninstallWasmKernels();
+    const stock = await on('wasm', f);
+    installWasmKernels();
+    expect(Array.from(fixed.values)).toEqual(Array.from(stock.values));
+  });
+});

@@ -10,6 +10,12 @@ import * as tf from '@tensorflow/tfjs-core';
  * 2. wasm has no `UnsortedSegmentSum` kernel, so `tf.unsortedSegmentSum` and the gradient of
  *    `tf.gather` throw. The replacement sums on the host in float64, in index order, and rounds
  *    once to float32, which is what the cpu backend computes.
+ * 3. wasm's `Identity` (every `tf.clone`, and every tensor the gradient tape saves for the
+ *    backward pass) copies the buffer; the replacement shares it by reference count, as the cpu
+ *    backend's `Identity` and wasm's own `Reshape` do (tensors are immutable).
+ * 4. wasm's `Sum` over leading axes (the bias gradient of every dense layer: a sum over the batch)
+ *    transposes its input first so that it can reduce the innermost axis. The replacement adds
+ *    the rows in place, in the same order with float32 accumulators: bit-identical.
  */
 
 /** Names of the fixes `installWasmKernels` registers, as recorded in run provenance. */
@@ -17,6 +23,8 @@ export const WASM_FIXES = [
   'wasm:BatchMatMul explicit transpose',
   'wasm:_FusedMatMul explicit transpose',
   'wasm:UnsortedSegmentSum',
+  'wasm:Identity shares data',
+  'wasm:Sum over leading axes without transpose',
 ] as const;
 
 export type WasmFix = (typeof WASM_FIXES)[number];
@@ -33,6 +41,7 @@ type TensorInfo = tf.TensorInfo;
 
 interface WasmBackendLike {
   disposeData(dataId: object): boolean;
+  incRef(dataId: object): void;
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.backend_util.BackendValues): TensorInfo;
 }
@@ -123,6 +132,46 @@ function unsortedSegmentSumConfig(): KernelConfig {
   return { kernelName: 'UnsortedSegmentSum', backendName: BACKEND, kernelFunc };
 }
 
+/** `Identity` that shares the input's buffer (reference counted) instead of copying it. */
+function identityConfig(original: KernelConfig): KernelConfig {
+  const kernelFunc = mark((args) => {
+    const { x } = args.inputs as unknown as { x: TensorInfo };
+    if (x.dtype === 'string') return original.kernelFunc(args);
+    (args.backend as unknown as WasmBackendLike).incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  });
+  return { ...original, kernelFunc };
+}
+
+/**
+ * `Sum` of float32 over leading axes (`[0, …, k−1]` in that order, not all): rows added in place, in row
+ * order, into float32 accumulators, which is what the stock kernel computes after transposing.
+ * Anything else goes to the stock kernel.
+ */
+function sumConfig(original: KernelConfig): KernelConfig {
+  const kernelFunc = mark((args) => {
+    const { x } = args.inputs as unknown as { x: TensorInfo };
+    const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    const rank = x.shape.length;
+    // in the order given: the stock kernel's transpose puts the reduced axes in that order
+    const axes = tf.util.parseAxisParam(axis, x.shape);
+    const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
+    if (x.dtype !== 'float32' || !leading || tf.util.sizeFromShape(x.shape) === 0) return original.kernelFunc(args);
+    const backend = args.backend as unknown as WasmBackendLike;
+    const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
+    const outShape = keepDims ? x.shape.map((d, i) => (i < axes.length ? 1 : d)) : x.shape.slice(axes.length);
+    const out = backend.makeOutput(outShape, 'float32');
+    const xs = backend.typedArrayFromHeap(x) as Float32Array; // after the allocation (heap growth detaches views)
+    const acc = backend.typedArrayFromHeap(out) as Float32Array;
+    const inner = acc.length;
+    acc.fill(0);
+    // each store rounds to float32, like the stock kernel's float accumulator
+    for (let r = 0, o = 0; r < rows; r++, o += inner) for (let j = 0; j < inner; j++) acc[j] += xs[o + j];
+    return out;
+  });
+  return { ...original, kernelFunc };
+}
+
 function replace(kernelName: string, make: (original: KernelConfig | undefined) => KernelConfig): void {
   const current = tf.getKernel(kernelName, BACKEND);
   if (isOurs(current)) return;
@@ -151,6 +200,14 @@ export function installWasmKernels(): WasmFix[] {
     replace('UnsortedSegmentSum', () => unsortedSegmentSumConfig());
     active.push('wasm:UnsortedSegmentSum');
   }
+  if (tf.getKernel('Identity', BACKEND)) {
+    replace('Identity', (original) => identityConfig(original as KernelConfig));
+    active.push('wasm:Identity shares data');
+  }
+  if (tf.getKernel('Sum', BACKEND)) {
+    replace('Sum', (original) => sumConfig(original as KernelConfig));
+    active.push('wasm:Sum over leading axes without transpose');
+  }
   return active;
 }
 
@@ -160,6 +217,8 @@ export function activeWasmKernels(): WasmFix[] {
   if (isOurs(tf.getKernel('BatchMatMul', BACKEND))) out.push('wasm:BatchMatMul explicit transpose');
   if (isOurs(tf.getKernel('_FusedMatMul', BACKEND))) out.push('wasm:_FusedMatMul explicit transpose');
   if (isOurs(tf.getKernel('UnsortedSegmentSum', BACKEND))) out.push('wasm:UnsortedSegmentSum');
+  if (isOurs(tf.getKernel('Identity', BACKEND))) out.push('wasm:Identity shares data');
+  if (isOurs(tf.getKernel('Sum', BACKEND))) out.push('wasm:Sum over leading axes without transpose');
   return out;
 }
 
@@ -169,7 +228,7 @@ export function activeWasmKernels(): WasmFix[] {
  */
 export function uninstallWasmKernels(): void {
   const saved = originals();
-  for (const name of ['BatchMatMul', '_FusedMatMul', 'UnsortedSegmentSum']) {
+  for (const name of ['BatchMatMul', '_FusedMatMul', 'UnsortedSegmentSum', 'Identity', 'Sum']) {
     const current = tf.getKernel(name, BACKEND);
     if (!isOurs(current)) continue;
     tf.unregisterKernel(name, BACKEND);

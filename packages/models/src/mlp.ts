@@ -7,6 +7,7 @@ import { DENSE_INITS, RELU_LIKE, drawDense, type DenseInit } from './init-scheme
 import { directionOf, generatorSizeIssue, hostValues, transposedTimes } from './generator-direction';
 import { mlpCurvatureProducts } from './mlp-curvature';
 import { FlatLayout } from './param-symmetries';
+import { fastMlpApply } from './mlp-fast';
 import { alphaLabel, alphaRescalingDirections, alphaSpecs, hiddenActivation, initAlpha, learnsAlpha, quadraticAlphaOptions, refineQuadraticAlpha } from './quadratic-alpha';
 
 export { DENSE_INITS, MLP_INITS, RELU_LIKE, initStd, type DenseInit, type MlpInit } from './init-schemes';
@@ -169,6 +170,7 @@ export function createMlp(options: MlpOptions, ctx: Pick<ModelCreateContext, 'in
     paramCount,
     init,
     apply,
+    ...(options.alpha === undefined ? { applyFirstOrder: fastMlpApply({ dims, bias, activation: options.activation }, apply) } : {}),
     groups,
     symmetries,
     generatorDirection,

@@ -223,6 +223,12 @@ export interface ModelInstance {
    */
   applyReplicas?(params: Params, x: tf.Tensor): tf.Tensor;
   /**
+   * Optional: a faster `apply` for first-order parameter gradients only (training steps), e.g.
+   * with fused kernels whose custom gradients are wrong at second order and do not reach `x`.
+   * Equal to `apply` to float32 round-off. Curvature and input-gradient code must use `apply`.
+   */
+  applyFirstOrder?(params: Params, x: tf.Tensor): tf.Tensor;
+  /**
    * Optional: curvature-matrix products for a block of k vectors in one pass (analytic
    * R-operator rules for the layers the model owns). `vectors` is `[k, paramCount]` (one flat
    * direction per row, in `specs` order); returns `[k, paramCount]`, row j the Hessian (`kind:

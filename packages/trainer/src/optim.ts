@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { sizeOf } from '@goldstone/core';
 import type { OptimizerStateEntry, Params, ParamSpec } from '@goldstone/plugin-api';
+import { fusedUpdate, fusedUpdateAvailable, type FusedRule, type FusedSlot } from './fused-update';
 
 export type OptimizerName = 'sgd' | 'adam' | 'adamw';
 
@@ -77,6 +78,22 @@ export interface ReplicaOptions {
   lr?: readonly number[];
 }
 
+/** How the update is computed (results are bit-identical either way). */
+export interface OptimizerImplOptions {
+  /**
+   * Update the small parameter tensors in one fused kernel call on the cpu and wasm backends
+   * (default true); false runs the per-tensor chain of tfjs ops for all (always used on other
+   * backends).
+   */
+  fused?: boolean;
+  /**
+   * Largest tensor (elements, replicas included) the fused kernel updates; larger ones take the op
+   * chain, whose vectorised wasm kernels beat the kernel's scalar loop once a tensor's arithmetic
+   * outweighs the ops' dispatch. Default 4096 (adam, adamw, sgd with momentum), 2048 (plain sgd).
+   */
+  fusedMaxElements?: number;
+}
+
 const STEP_KEY = 'step';
 
 function fillDefaults(config: OptimizerConfig): Required<OptimizerConfig> {
@@ -135,8 +152,11 @@ export function createOptimizer(
   specs: readonly ParamSpec[],
   groups: readonly ParamGroup[] = [],
   replicaOptions?: ReplicaOptions,
+  implOptions: OptimizerImplOptions = {},
 ): Optimizer {
   const c = fillDefaults(config);
+  const fused = implOptions.fused ?? true;
+  const fusedMax = implOptions.fusedMaxElements ?? (config.name === 'sgd' && !(config.momentum && config.momentum > 0) ? 2048 : 4096);
   const R = replicaOptions?.replicas;
   if (R !== undefined && !(Number.isInteger(R) && R >= 1)) throw new RangeError(`optimizer: replicas must be an integer ≥ 1, got ${R}`);
   const replicaLr = replicaOptions?.lr;
@@ -182,8 +202,68 @@ export function createOptimizer(
     t += 1;
     const b1t = 1 - Math.pow(c.beta1, t);
     const b2t = 1 - Math.pow(c.beta2, t);
+    const small = fused && fusedUpdateAvailable() ? slots.filter((s) => sizeOf(shapeOf(s.spec)) <= fusedMax && stateUniform(s)) : [];
+    const large = small.length === 0 ? slots : slots.filter((s) => !small.includes(s));
+    const fromFused = small.length > 0 ? fusedStep(small, params, grads, lrScale, b1t, b2t) : {};
+    const fromChain = perTensorStep(large, params, grads, lrScale, b1t, b2t);
     const out: Params = {};
-    for (const s of slots) {
+    for (const s of slots) out[s.spec.name] = fromFused[s.spec.name] ?? fromChain[s.spec.name];
+    for (const s of slots) params[s.spec.name].dispose();
+    return out;
+  }
+
+  /** Whether all of a slot's state buffers exist, or none does (the fused kernel takes either). */
+  function stateUniform(s: Slot): boolean {
+    const has = stateMaps().map(([, map]) => map.has(s.spec.name));
+    return has.every((h) => h === has[0]);
+  }
+
+  function fusedStep(fusedSlotsOf: readonly Slot[], params: Params, grads: Params, lrScale: number, b1t: number, b2t: number): Params {
+    const decoupled = c.name === 'adamw';
+    const rule: FusedRule = {
+      name: c.name,
+      momentum: c.momentum,
+      nesterov: c.nesterov,
+      beta1: c.beta1,
+      oneMinusBeta1: 1 - c.beta1,
+      beta2: c.beta2,
+      oneMinusBeta2: 1 - c.beta2,
+      sqrtBias2: Math.sqrt(b2t),
+      eps: c.eps,
+    };
+    // the factors in float64 on the host, exactly as the op chain computes its scalars
+    const fusedSlots: FusedSlot[] = fusedSlotsOf.map((s) => {
+      // one base lr per replica (a group's own lr is every replica's)
+      const lrs = (s.replicaLr ?? new Array<number>(R ?? 1).fill(s.lr)).map((b) => b * lrScale);
+      const wd = s.weightDecay;
+      return {
+        size: sizeOf(s.spec.shape),
+        l2: decoupled ? 0 : wd,
+        stepFactor: c.name === 'sgd' ? lrs : lrs.map((lr) => lr / b1t),
+        decay: decoupled && wd > 0 ? lrs.map((lr) => 1 - lr * wd) : [],
+      };
+    });
+    const maps = stateMaps().map(([, map]) => map);
+    const names = fusedSlotsOf.map((s) => s.spec.name);
+    const r = fusedUpdate(
+      rule,
+      fusedSlots,
+      names.map((n) => params[n]),
+      names.map((n) => grads[n]),
+      names.map((n) => (maps.length > 0 && maps[0].has(n) ? maps.map((map) => map.get(n)!) : undefined)),
+    );
+    const out: Params = {};
+    names.forEach((n, i) => {
+      out[n] = r.params[i];
+      maps.forEach((map, j) => replace(map, n, r.state[i][j]));
+    });
+    return out;
+  }
+
+  /** The reference path: a chain of tfjs ops per parameter tensor. */
+  function perTensorStep(chainSlots: readonly Slot[], params: Params, grads: Params, lrScale: number, b1t: number, b2t: number): Params {
+    const out: Params = {};
+    for (const s of chainSlots) {
       const name = s.spec.name;
       const p = params[name];
       const g = grads[name];
@@ -218,7 +298,6 @@ export function createOptimizer(
         return tf.sub(base, tf.mul(tf.div(nm, denom), perReplica((b) => lr(b) / b1t)));
       });
     }
-    for (const s of slots) params[s.spec.name].dispose();
     return out;
   }
 

@@ -61,12 +61,14 @@ export type TrainStep = (params: Params, x: tf.Tensor, y: tf.Tensor, lrScale?: n
 export function createTrainStep(model: ModelInstance, loss: LossName | LossFunction, optimizer: Optimizer, penalty?: Penalty): TrainStep {
   const lossFn = typeof loss === 'function' ? loss : lossFunction(loss);
   const names = model.specs.map((s) => s.name);
+  // a first-order step: the model's fused fast path, when it has one, is valid here
+  const forward = (p: Params, x: tf.Tensor): tf.Tensor => (model.applyFirstOrder ? model.applyFirstOrder(p, x) : model.apply(p, x));
   return (params, x, y, lrScale = 1) => {
     const { value, grads } = tf.tidy(() => {
       const f = (...ts: tf.Tensor[]): tf.Scalar => {
         const p: Params = {};
         names.forEach((n, i) => (p[n] = ts[i]));
-        const base = lossFn(model.apply(p, x), y);
+        const base = lossFn(forward(p, x), y);
         return penalty ? (tf.add(base, penalty(p, x, y)) as tf.Scalar) : base;
       };
       const r = tf.valueAndGrads(f)(names.map((n) => {
