@@ -7,6 +7,7 @@ import { DENSE_INITS, RELU_LIKE, drawDense, type DenseInit } from './init-scheme
 import { directionOf, generatorSizeIssue, hostValues, transposedTimes } from './generator-direction';
 import { FlatLayout } from './param-symmetries';
 import { alphaLabel, alphaRescalingDirections, alphaSpecs, hiddenActivation, initAlpha, learnsAlpha, quadraticAlphaOptions, refineQuadraticAlpha } from './quadratic-alpha';
+import { applyMlpReplicas } from './mlp-replicas';
 
 export { DENSE_INITS, MLP_INITS, RELU_LIKE, initStd, type DenseInit, type MlpInit } from './init-schemes';
 
@@ -168,6 +169,7 @@ export function createMlp(options: MlpOptions, ctx: Pick<ModelCreateContext, 'in
     paramCount,
     init,
     apply,
+    applyReplicas: (params, x) => applyMlpReplicas({ activation: options.activation, alpha: options.alpha, bias, dims, inputShape: ctx.inputShape }, params, x),
     groups,
     symmetries,
     generatorDirection,
