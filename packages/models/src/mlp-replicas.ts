@@ -28,11 +28,11 @@ export function applyMlpReplicas(layout: MlpReplicaLayout, params: Params, x: tf
   if (!w0) throw new Error('mlp applyReplicas: missing parameter "dense0.weight"');
   if (w0.rank !== 3) throw new Error(`mlp applyReplicas: parameters must carry a leading replica axis (dense0.weight [R, ${dims[0]}, ${dims[1]}]), got [${w0.shape}]`);
   const R = w0.shape[0];
-  if (x.rank < 2 || x.shape[0] !== R || x.size !== R * x.shape[1] * inputSize) {
+  const batch = x.shape[1] ?? 0;
+  if (x.rank < 2 || x.shape[0] !== R || x.size !== R * batch * inputSize) {
     throw new Error(`mlp applyReplicas: input of shape [${x.shape}] does not match [${R}, B, ${layout.inputShape.join(', ')}] (R = ${R} replicas)`);
   }
   return tf.tidy(() => {
-    const batch = x.shape[1];
     let h: tf.Tensor = x.rank === 3 ? x : tf.reshape(x, [R, batch, inputSize]);
     for (let i = 0; i <= depth; i++) {
       let zi: tf.Tensor = tf.matMul(h as tf.Tensor3D, params[`dense${i}.weight`] as tf.Tensor3D);
