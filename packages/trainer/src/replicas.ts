@@ -290,16 +290,11 @@ function replicaTrainStep(model: ModelInstance, loss: LossName): ReplicaStep {
       };
       return tf.grads(f)(names.map((n) => params[n]));
     });
-    const g: Params = {};
-    names.forEach((n, i) => (g[n] = grads[i]));
-    let next: Params;
     try {
-      next = optimizer.step(params, g, lrScale);
+      const next = optimizer.step(params, Object.fromEntries(names.map((n, i) => [n, grads[i]])), lrScale);
+      return { params: next, losses: Float32Array.from(perReplica!.dataSync() as Float32Array) };
     } finally {
-      disposeParams(g);
+      tf.dispose([...grads, perReplica!]);
     }
-    const losses = Float32Array.from(perReplica!.dataSync() as Float32Array);
-    perReplica!.dispose();
-    return { params: next, losses };
   };
 }
