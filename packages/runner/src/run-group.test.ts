@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disposeParams, paramsToArray } from '@goldstone/core';
-import { Registry, UsageError, type Json } from '@goldstone/plugin-api';
+import { z } from 'zod';
+import { API_VERSION, defineAnalysis, Registry, UsageError, type Json } from '@goldstone/plugin-api';
 import { RunStore } from '@goldstone/run-store';
 import { blockMlp, mlp } from '@goldstone/models';
 import { clt } from '@goldstone/task-clt';
@@ -111,5 +112,12 @@ describe('runExperimentGroup', () => {
     }
     expect(replicaDifferences(resolveExperiment(experiment(1, 0.01), registry), resolveExperiment(experiment(5, 0.2), registry))).toEqual([]);
     expect(replicaIssue(resolveExperiment(experiment(1, 0.01), registry))).toBeUndefined();
+    // an analysis that records during training keeps its runs apart
+    const hooked = defineAnalysis({ name: 'hooked', apiVersion: API_VERSION, options: z.object({}), trainHooks: () => ({}), run: async () => ({ result: {}, provenance: {} }) as never });
+    const withHooks = new Registry();
+    for (const p of [clt, mlp, hooked]) withHooks.add(p, { package: 'test', version: '0.0.0' });
+    const exp = experiment(1, 0.01);
+    exp.analyses = [{ ...exp.analyses[0], name: 'hooked', options: {} }];
+    expect(replicaIssue(resolveExperiment(exp, withHooks))).toMatch(/analyses "hooked" record during training \(train hooks\)/);
   }, 120_000);
 });
