@@ -6,6 +6,8 @@ import { blockMlp } from './block-mlp';
 import { embeddingDecoder } from './embedding-decoder';
 
 export { mlp, mlpOptions, createMlp, mlpParamCount, initStd, DENSE_INITS, MLP_INITS, RELU_LIKE } from './mlp';
+export { applyMlpReplicas } from './mlp-replicas';
+export type { MlpReplicaLayout } from './mlp-replicas';
 export type { MlpOptions, MlpInit, DenseInit } from './mlp';
 export { gnn, gnnOptions, createGnn, gnnParamCount } from './gnn';
 export type { GnnOptions, GraphModelContext } from './gnn';

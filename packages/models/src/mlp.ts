@@ -9,6 +9,7 @@ import { mlpCurvatureProducts } from './mlp-curvature';
 import { FlatLayout } from './param-symmetries';
 import { fastMlpApply } from './mlp-fast';
 import { alphaLabel, alphaRescalingDirections, alphaSpecs, hiddenActivation, initAlpha, learnsAlpha, quadraticAlphaOptions, refineQuadraticAlpha } from './quadratic-alpha';
+import { applyMlpReplicas } from './mlp-replicas';
 
 export { DENSE_INITS, MLP_INITS, RELU_LIKE, initStd, type DenseInit, type MlpInit } from './init-schemes';
 
@@ -171,6 +172,7 @@ export function createMlp(options: MlpOptions, ctx: Pick<ModelCreateContext, 'in
     init,
     apply,
     ...(options.alpha === undefined ? { applyFirstOrder: fastMlpApply({ dims, bias, activation: options.activation }, apply) } : {}),
+    applyReplicas: (params, x) => applyMlpReplicas({ activation: options.activation, alpha: options.alpha, bias, dims, inputShape: ctx.inputShape }, params, x),
     groups,
     symmetries,
     generatorDirection,

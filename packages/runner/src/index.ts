@@ -10,6 +10,8 @@ export type { LoadOptions } from './plugin-loader';
 export { checkOutFlag, checkOutTarget, createRunDirectory, markInterruptedOnSignal, openRunToResume, outDirError, prepareOutDir } from './run-directory';
 export { analyzeStoredRun, experimentObjective, instantiate, resolvedConfig, runAnalysis, runExperiment, storedAnalysisOptions, type OptionSources } from './run-experiment';
 export type { ParametersUsed } from './parameters';
+export { REPLICA_PATHS, replicaDifferences, replicaIssue, runExperimentGroup } from './run-group';
+export type { GroupMember } from './run-group';
 export { analysisIds, resolveExperiment } from './resolve';
 export { checkAnalysisOptions, prepareExperiment } from './preflight';
 export { MEMORY_FRACTION, MEMORY_LIMIT_ENV, memoryBudget, parseByteSize, trainingBytes, WASM_HEAP_MAX } from './memory-budget';

@@ -4,7 +4,7 @@ import { messageOf, silentProgress, UsageError, type Params, type AnalysisPlugin
 import { experimentToJson, parseOrThrow, setPath } from './experiment';
 import { resolveExperiment, type ResolvedExperiment } from './resolve';
 import type { RunStore } from '@goldstone/run-store';
-import { createSymmetryPenalty, train, trainedObjective, type OptimizerConfig } from '@goldstone/trainer';
+import { createSymmetryPenalty, train, trainedObjective, type OptimizerConfig, type TrainOptions, type TrainResult } from '@goldstone/trainer';
 import { loadResumePoint, resumeConflicts, specMismatches } from './resume';
 import { checkAnalysisOptions, prepareExperiment, type PreparedExperiment } from './preflight';
 import { CHECKPOINTS_DIR, RUN_FILE } from '@goldstone/run-store/format';
@@ -102,6 +102,11 @@ export async function runExperiment(opts: {
    * raised before anything is written.
    */
   resume?: boolean;
+  /**
+   * What trains the model (default: `train` from @goldstone/trainer). `runExperimentGroup` passes
+   * one that trains every run of a vectorised group at once and hands each run its own result.
+   */
+  train?: (options: TrainOptions) => Promise<TrainResult>;
 }): Promise<RunOutcome> {
   const { store } = opts;
   if (!opts.prepared && !opts.resolved) throw new TypeError('runExperiment: pass prepared or resolved');
@@ -214,7 +219,7 @@ export async function runExperiment(opts: {
         startEpoch,
       })
     : undefined;
-  const trained = await train({
+  const trained = await (opts.train ?? train)({
     model,
     task,
     params: params0,

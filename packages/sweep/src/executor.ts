@@ -19,6 +19,32 @@ export interface PointJob {
   report: boolean;
   /** Where plugins come from (the application's built-in map and package folders). */
   env: PluginEnvironment;
+  /**
+   * A vectorised group (`sweep.vectorize`): the points, differing only in seed and train.lr, that
+   * this job trains together as one batched model, each into its own run directory (`id`,
+   * `assignments` and `dir` above are the first's). Executors report `started` and `finished` for
+   * each of them.
+   */
+  group?: PointRef[];
+}
+
+/** One point of a job: its id, assignments and run directory. */
+export interface PointRef {
+  id: string;
+  assignments: Record<string, Json>;
+  dir: string;
+}
+
+/** The points a job runs: its group, or the job itself. */
+export function jobPoints(job: PointJob): PointRef[] {
+  return job.group ?? [{ id: job.id, assignments: job.assignments, dir: job.dir }];
+}
+
+/** The job of `points` (some of `job`'s): a group of two or more, or a lone point's job. */
+export function jobOf(job: PointJob, points: readonly PointRef[]): PointJob {
+  const { group: _group, ...base } = job;
+  const [first] = points;
+  return { ...base, id: first.id, assignments: first.assignments, dir: first.dir, ...(points.length > 1 ? { group: [...points] } : {}) };
 }
 
 /** How a point ended. `interrupted`: stopped before it finished (it runs again next time). */

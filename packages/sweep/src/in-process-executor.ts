@@ -1,8 +1,8 @@
-import type { ExecutorEvents, PointJob, SweepExecutor } from './executor';
+import { jobPoints, type ExecutorEvents, type PointJob, type SweepExecutor } from './executor';
 import { PointRunner } from './run-point';
 
 /**
- * Runs points one after another in this process: no child processes, so unit tests and programs
+ * Runs points (and vectorised groups) one after another in this process: no child processes, so unit tests and programs
  * that embed a sweep can run one cheaply. `stop()` lets the running point finish and hands out no
  * more (what is left is not reported, and runs next time).
  */
@@ -18,8 +18,8 @@ export class InProcessExecutor implements SweepExecutor {
   async run(jobs: readonly PointJob[], events: ExecutorEvents): Promise<void> {
     for (const job of jobs) {
       if (this.stopped) return;
-      events.started(job.id, { pid: process.pid, worker: 'in-process' });
-      events.finished(job.id, await this.runner.run(job));
+      for (const p of jobPoints(job)) events.started(p.id, { pid: process.pid, worker: 'in-process' });
+      await this.runner.runJob(job, (id, result) => events.finished(id, result));
     }
   }
 }

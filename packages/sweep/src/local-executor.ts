@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { messageOf } from '@goldstone/plugin-api';
-import type { ExecutorEvents, PointJob, SweepExecutor } from './executor';
+import { jobOf, jobPoints, type ExecutorEvents, type PointJob, type SweepExecutor } from './executor';
 import type { FromWorker, RunPointMessage } from './protocol';
 
 export interface LocalExecutorOptions {
@@ -20,8 +20,8 @@ function defaultWorkerScript(): string {
 }
 
 /**
- * The local executor: a pool of forked worker processes on this machine, one point at a time per
- * worker. A worker that dies mid-point (killed, out of memory) is replaced and its point handed out
+ * The local executor: a pool of forked worker processes on this machine, one job (a point, or a
+ * vectorised group of points) at a time per worker. A worker that dies mid-point (killed, out of memory) is replaced and its point handed out
  * again, up to `maxAttempts` times; then the point fails with the worker's last words.
  */
 export class LocalExecutor implements SweepExecutor {
@@ -57,7 +57,8 @@ export class LocalExecutor implements SweepExecutor {
       const spawn = () => {
         const child = fork(this.script, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env } });
         this.children.add(child);
-        let inFlight: string | undefined;
+        /** The job running in this worker and its points that have not ended yet. */
+        let inFlight: { job: PointJob; open: Set<string> } | undefined;
         let tail = '';
         const keep = (chunk: Buffer) => {
           tail = (tail + chunk.toString('utf8')).slice(-2000);
@@ -70,18 +71,22 @@ export class LocalExecutor implements SweepExecutor {
             if (child.connected) child.send({ type: 'stop' });
             return;
           }
-          inFlight = id;
+          const job = byId.get(id)!;
+          const points = jobPoints(job);
+          inFlight = { job, open: new Set(points.map((p) => p.id)) };
           attempts.set(id, (attempts.get(id) ?? 0) + 1);
-          events.started(id, { pid: child.pid });
-          const msg: RunPointMessage = { type: 'run', job: byId.get(id)! };
+          for (const p of points) events.started(p.id, { pid: child.pid });
+          const msg: RunPointMessage = { type: 'run', job };
           child.send(msg);
         };
         child.on('message', (msg: FromWorker) => {
           if (msg.type === 'ready') return dispatch();
-          if (msg.type === 'done' && msg.id === inFlight) {
-            inFlight = undefined;
+          if (msg.type === 'done' && inFlight?.open.has(msg.id)) {
+            inFlight.open.delete(msg.id);
             const { type: _type, id, ...result } = msg;
             events.finished(id, result);
+            if (inFlight.open.size > 0) return;
+            inFlight = undefined;
             if (this.stopped) return;
             dispatch();
           }
@@ -90,15 +95,20 @@ export class LocalExecutor implements SweepExecutor {
         child.on('exit', (code, signal) => {
           this.children.delete(child);
           if (inFlight !== undefined) {
-            const id = inFlight;
+            const { job, open } = inFlight;
             inFlight = undefined;
             const how = signal ? `signal ${signal}` : `exit code ${code}`;
             const last = tail.trim().split('\n').slice(-3).join(' | ');
             const error = `worker ${child.pid} died (${how}) while running this point${last ? `: ${last}` : ''}`;
-            if (!this.stopped && (attempts.get(id) ?? 0) < this.maxAttempts) {
-              events.retrying(id, error);
-              this.queue.push(id);
-            } else events.finished(id, { status: this.stopped ? 'interrupted' : 'failed', error });
+            const tried = attempts.get(job.id) ?? 0;
+            if (!this.stopped && tried < this.maxAttempts) {
+              // the points of the job that had not ended run again, as one job (a smaller group)
+              const again = jobOf(job, jobPoints(job).filter((p) => open.has(p.id)));
+              for (const id of open) events.retrying(id, error);
+              byId.set(again.id, again);
+              attempts.set(again.id, tried);
+              this.queue.push(again.id);
+            } else for (const id of open) events.finished(id, { status: this.stopped ? 'interrupted' : 'failed', error });
           }
           if (!this.stopped && this.queue.length > 0 && this.children.size < poolSize) spawn();
           if (this.children.size === 0) resolveAll();

@@ -2,7 +2,7 @@ import type { PointJob, PointResult } from './executor';
 
 /**
  * Messages between the local executor and its worker processes (Node IPC, `child_process.fork`).
- * A worker runs one point at a time.
+ * A worker runs one job at a time (a point, or a vectorised group: then one `done` per point).
  */
 export interface RunPointMessage {
   type: 'run';

@@ -20,19 +20,21 @@ import {
   SWEEP_INDEX_FILE,
   updatePoint,
   updatePoints,
+  vectorizeSetting,
   writeSweepIndex,
   type JsonDifference,
   type SweepIndex,
   type SweepPoint,
   type SweepPointRecord,
 } from './sweep-spec';
-import { checkOutTarget, experimentFileReader, experimentToJson, outDirError, prepareExperiment, registryFor, resolvedConfig, resolveExperiment, startBackend, type Experiment, type PluginEnvironment, type ResolvedExperiment } from '@goldstone/runner';
+import { checkOutTarget, experimentFileReader, experimentToJson, outDirError, prepareExperiment, registryFor, replicaIssue, resolvedConfig, resolveExperiment, startBackend, type Experiment, type PluginEnvironment, type ResolvedExperiment } from '@goldstone/runner';
 import { messageOf, UsageError, type AnalysisResult, type Json, type Registry, type SummaryInput } from '@goldstone/plugin-api';
 import { ANALYSES_DIR, writeFileAtomic } from '@goldstone/run-store/format';
 import { writeSweepReport } from '@goldstone/report';
-import type { PointJob, SweepExecutor } from './executor';
+import { jobOf, type PointJob, type SweepExecutor } from './executor';
 import { LocalExecutor } from './local-executor';
 import { pointDirState, type PointDirState } from './point-dir';
+import { replicaKey, vectorGroups } from './vectorize';
 
 /** What the sweep tells whoever shows its progress. */
 export interface SweepReporter {
@@ -124,8 +126,12 @@ async function validatePoints(
   read: (assignments: Record<string, Json>) => Experiment,
   points: SweepPoint[],
   dirs: ReadonlyMap<string, PointDirState>,
-): Promise<{ resolved: ResolvedExperiment; mismatches: Map<string, JsonDifference[]> }> {
+  vectorize: boolean,
+): Promise<{ resolved: ResolvedExperiment; mismatches: Map<string, JsonDifference[]>; replicas: ReplicaChecks }> {
   const registries = new Map<string, Registry>();
+  const replicas: ReplicaChecks = { keys: new Map(), issues: new Map() };
+  /** Per vectorised group key: a point to build (when none of the checked configurations is in it). */
+  const unbuilt = new Map<string, { point: SweepPoint; resolved: ResolvedExperiment }>();
   const mismatches = new Map<string, JsonDifference[]>();
   const toPrepare = new Map<string, { point: SweepPoint; resolved: ResolvedExperiment }>();
   let first: ResolvedExperiment | undefined;
@@ -139,6 +145,15 @@ async function validatePoints(
       if (!registry) registries.set(key, (registry = await registryFor(env, experiment, resolve(file, '..'), file)));
       const resolved = resolveExperiment(experiment, registry, file);
       first ??= resolved;
+      if (vectorize) {
+        const key = replicaKey(resolved);
+        replicas.keys.set(p.id, key);
+        if (!replicas.issues.has(key)) {
+          const issue = replicaIssue(resolved);
+          if (issue) replicas.issues.set(key, issue);
+          else if (!unbuilt.has(key)) unbuilt.set(key, { point: p, resolved });
+        }
+      }
       const state = dirs.get(p.id);
       if (state?.kind === 'run' && state.run?.config !== undefined) {
         const diffs = jsonDifferences(comparableConfig(state.run.config), comparableConfig(resolvedConfig(resolved)));
@@ -161,12 +176,54 @@ async function validatePoints(
   for (const { point, resolved } of toPrepare.values()) {
     try {
       if (backend !== resolved.experiment.backend) await startBackend((backend = resolved.experiment.backend));
-      await prepareExperiment(resolved, { file });
+      const prepared = await prepareExperiment(resolved, { file });
+      if (vectorize) modelChecked(replicas, unbuilt, replicaKey(resolved), replicaIssue(resolved, prepared.model));
     } catch (err) {
       throw inPoint(point, err);
     }
   }
-  return { resolved: first!, mismatches };
+  // vectorised groups none of whose configurations was built above: one point of each is (for its model)
+  for (const [key, { point, resolved }] of [...unbuilt]) {
+    try {
+      if (backend !== resolved.experiment.backend) await startBackend((backend = resolved.experiment.backend));
+      modelChecked(replicas, unbuilt, key, replicaIssue(resolved, (await prepareExperiment(resolved, { file })).model));
+    } catch (err) {
+      throw inPoint(point, err);
+    }
+  }
+  return { resolved: first!, mismatches, replicas };
+}
+
+/** Per point, its vectorised group key; per key, why its points cannot be stacked (absent: they can). */
+interface ReplicaChecks {
+  keys: Map<string, string>;
+  issues: Map<string, string>;
+}
+
+function modelChecked(replicas: ReplicaChecks, unbuilt: Map<string, unknown>, key: string, issue: string | undefined): void {
+  unbuilt.delete(key);
+  if (issue && !replicas.issues.has(key)) replicas.issues.set(key, issue);
+}
+
+/**
+ * With `sweep.vectorize`: a UsageError (naming the file and `sweep.vectorize`) when two or more
+ * points would share a vectorised group (they differ only in seed and train.lr) that cannot be
+ * trained as stacked replicas. Groups of one run as usual and are never refused.
+ */
+function checkVectorize(file: string, points: readonly SweepPoint[], replicas: ReplicaChecks): void {
+  const byKey = new Map<string, SweepPoint[]>();
+  for (const p of points) {
+    const key = replicas.keys.get(p.id)!;
+    byKey.set(key, [...(byKey.get(key) ?? []), p]);
+  }
+  for (const [key, members] of byKey) {
+    const issue = replicas.issues.get(key);
+    if (!issue || members.length < 2) continue;
+    throw new UsageError(
+      `${file}: sweep.vectorize: points ${members[0].id} and ${members[1].id}${members.length > 2 ? ` (and ${members.length - 2} more)` : ''} differ only in seed and train.lr, so they would train together as stacked replicas, but ${issue}; remove sweep.vectorize to run each point on its own`,
+      { file, field: 'sweep.vectorize' },
+    );
+  }
 }
 
 /** How many distinct configurations (seeds aside) are built and checked before a sweep starts. */
@@ -198,6 +255,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const read = experimentReader(opts.file, quick, set);
   const experiment = read();
   const sweep = resolveSweep(experiment.sweep, { file: opts.file, maxPoints: opts.maxPoints });
+  const vectorize = vectorizeSetting(experiment.sweep, { file: opts.file });
   const points = expandSweep(sweep, { maxPoints: opts.maxPoints });
   const name = experiment.name ?? basename(opts.file, extname(opts.file));
   const dir = resolve(opts.out ?? join('sweeps', name));
@@ -229,7 +287,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     }
   }
 
-  const { resolved, mismatches } = await validatePoints(opts.env, opts.file, read, points, dirs);
+  const { resolved, mismatches, replicas } = await validatePoints(opts.env, opts.file, read, points, dirs, vectorize !== undefined);
+  if (vectorize) checkVectorize(opts.file, points, replicas);
   const setJson = JSON.parse(JSON.stringify(set)) as Record<string, Json>;
   const base = comparableConfig(experimentToJson(experiment));
   if (previous) {
@@ -289,7 +348,11 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
 
   let interrupted = false;
   if (toRun.length > 0) {
-    const jobs: PointJob[] = toRun.map((rec) => ({ id: rec.id, assignments: rec.assignments, dir: join(dir, rec.dir), file, quick, set, report: opts.report !== false, env: opts.env }));
+    const pointJobs: PointJob[] = toRun.map((rec) => ({ id: rec.id, assignments: rec.assignments, dir: join(dir, rec.dir), file, quick, set, report: opts.report !== false, env: opts.env }));
+    // with sweep.vectorize: the points still to run that differ only in seed and train.lr, grouped
+    const jobs = vectorize
+      ? vectorGroups(pointJobs, (j) => replicas.keys.get(j.id)!, vectorize.maxReplicas).map((g) => jobOf(g[0], g))
+      : pointJobs;
     const onSignal = (signal: NodeJS.Signals) => {
       if (interrupted) return;
       interrupted = true;

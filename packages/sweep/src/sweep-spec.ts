@@ -68,7 +68,29 @@ export const SweepSchema = z.strictObject({
   parts: z.array(partSchema).min(1, 'expected at least one part').optional(),
   /** Settings that group runs for summaries and lines (default: every swept path but `seed`). */
   summaryBy: z.array(z.string()).optional(),
+  /**
+   * Train points that differ only in `seed` and `train.lr` together, as one batched model of stacked
+   * replicas (at most `maxReplicas`, default 32, per group): `true`, or `{ maxReplicas: N }`.
+   */
+  vectorize: z
+    .union([z.boolean(), z.strictObject({ maxReplicas: z.number().int().min(1).max(1024).optional() })])
+    .optional()
+    .describe('Train points that differ only in seed and train.lr as one batched model (true, or { maxReplicas: N }, default 32)'),
 });
+
+/** Replicas per vectorised group unless `sweep.vectorize.maxReplicas` says otherwise. */
+export const DEFAULT_MAX_REPLICAS = 32;
+
+/**
+ * The sweep's `vectorize` setting: the largest group, or undefined when points run one by one.
+ * (Not part of `ResolvedSweep`: it changes how points run, never what they compute, so a sweep
+ * directory may be continued with it turned on or off.)
+ */
+export function vectorizeSetting(raw: unknown, opts: { file?: string } = {}): { maxReplicas: number } | undefined {
+  const v = parseOrThrow(SweepSchema.shape.vectorize, isObject(raw) ? raw.vectorize : undefined, { file: opts.file, prefix: ['sweep', 'vectorize'] });
+  if (v === undefined || v === false) return undefined;
+  return { maxReplicas: v === true ? DEFAULT_MAX_REPLICAS : (v.maxReplicas ?? DEFAULT_MAX_REPLICAS) };
+}
 
 export type SweepSpec = z.output<typeof SweepSchema>;
 export type SweepRange = z.output<typeof rangeSchema>;

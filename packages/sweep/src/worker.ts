@@ -1,7 +1,7 @@
 /**
- * A local sweep worker: a child process forked by the local executor that takes points over IPC
- * and runs each exactly as `goldstone run FILE --set path=value …` would, into the point's own run
- * directory. It writes nothing else; the sweep alone writes sweep.json.
+ * A local sweep worker: a child process forked by the local executor that takes jobs over IPC
+ * (a point, or a vectorised group of points) and runs each point exactly as `goldstone run FILE
+ * --set path=value …` would, into the point's own run directory. It writes nothing else; the sweep alone writes sweep.json.
  */
 import type { FromWorker, ToWorker } from './protocol';
 import { PointRunner } from './run-point';
@@ -16,10 +16,11 @@ function send(message: FromWorker): Promise<void> {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  const store = runner.current;
+  const stores = [...runner.running];
   const exit = () => process.exit(130);
-  if (!store) return exit();
-  store.updateRun({ status: 'interrupted', error: `interrupted by ${signal}`, finishedAt: new Date().toISOString() }).then(exit, exit);
+  if (stores.length === 0) return exit();
+  const finishedAt = new Date().toISOString();
+  Promise.all(stores.map((store) => store.updateRun({ status: 'interrupted', error: `interrupted by ${signal}`, finishedAt }))).then(exit, exit);
 }
 
 process.on('SIGINT', onSignal);
@@ -34,7 +35,8 @@ process.on('message', (msg: ToWorker) => {
     return;
   }
   if (msg.type === 'run') {
-    void runner.run(msg.job).then((result) => send({ type: 'done', id: msg.job.id, ...result }));
+    // one `done` per point (a vectorised group's points end one after another)
+    void runner.runJob(msg.job, (id, result) => send({ type: 'done', id, ...result }));
   }
 });
 
