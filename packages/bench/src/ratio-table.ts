@@ -78,7 +78,8 @@ export function ratioTable(src: RatioSources): RatioRow[] {
     const ms = (o: SeedsReport['sequential']) => (o.available ? o.ms : null);
     out.push(row(`${n}-sequential`, s.backend, ms(s.sequential), pool?.train_ms, 'one process, in-process time, vs the 2-process pool without start-up'));
     out.push(row(`${n}-vectorised`, s.backend, ms(s.vectorised), pool?.train_ms, s.vectorised.available ? 'trainReplicas, in-process, vs the pool without start-up' : `unavailable: ${s.vectorised.reason}`));
-    out.push(row(`${n}-2-workers`, s.backend, ms(s.workers), pool?.ms, '2 processes × 8 seeds each side, wall with start-up'));
+    const per = Math.ceil(s.problem.seeds / s.problem.workers);
+    out.push(row(`${n}-${s.problem.workers}-workers`, s.backend, ms(s.workers), pool?.ms, `${s.problem.workers} processes × ${per} seeds each side, wall with start-up`));
   }
   return out;
 }
