@@ -38,6 +38,17 @@ def flat_forward(wf, x, sizes, activation):
     return h
 
 
+def torch_mlp(sizes, activation):
+    """nn.Linear layers of widths `sizes` (PyTorch's own init) with `activation` ("tanh", "relu") between them."""
+    act = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[activation]
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(act())
+    return torch.nn.Sequential(*layers)
+
+
 def median(xs):
     s = sorted(xs)
     m = len(s) // 2

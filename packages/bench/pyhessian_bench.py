@@ -23,7 +23,7 @@ import warnings
 
 import torch
 
-from peer_common import check_layout, load_problem, median
+from peer_common import check_layout, load_problem, median, torch_mlp
 
 ap = argparse.ArgumentParser()
 ap.add_argument("problem")
@@ -39,12 +39,7 @@ sizes, n = prob["sizes"], prob["batch"]
 check_layout(p["specs"], sizes, "pyhessian_bench.py")
 
 # the model: nn.Linear layers holding goldstone's weights (Linear.weight is W transposed)
-layers = []
-for i in range(len(sizes) - 1):
-    layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
-    if i < len(sizes) - 2:
-        layers.append(torch.nn.ReLU())
-model = torch.nn.Sequential(*layers)
+model = torch_mlp(sizes, "relu")
 linears = [m for m in model if isinstance(m, torch.nn.Linear)]
 flat = torch.tensor(p["w"], dtype=torch.float32)
 

@@ -21,7 +21,7 @@ import time
 
 import torch
 
-from peer_common import load_problem
+from peer_common import load_problem, torch_mlp
 
 ap = argparse.ArgumentParser()
 ap.add_argument("problem")
@@ -42,13 +42,7 @@ N, B, EPOCHS = x.shape[0], prob["batchSize"], prob["epochs"]
 def train_seed(s):
     g = torch.Generator().manual_seed(1000 * prob["seed"] + s)
     torch.manual_seed(1000 * prob["seed"] + s)
-    sizes = [SITES, *prob["hidden"], OUT]
-    layers = []
-    for i in range(len(sizes) - 1):
-        layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
-        if i < len(sizes) - 2:
-            layers.append(torch.nn.Tanh())
-    model = torch.nn.Sequential(*layers)
+    model = torch_mlp([SITES, *prob["hidden"], OUT], "tanh")
     opt = torch.optim.Adam(model.parameters(), lr=prob["lr"])
     for _ in range(EPOCHS):
         perm = torch.randperm(N, generator=g)

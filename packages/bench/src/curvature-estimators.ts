@@ -3,7 +3,7 @@ import { Rng, disposeParams, flattenParams, lossFunction } from '@goldstone/core
 import { curvatureOperator, estimator, spectralSum, type LinearOperator } from '@goldstone/curvature';
 import { CASES, buildCase, type BenchCase } from './cases';
 import { median } from './stats';
-import { peerScript, runPeer } from './peer';
+import { peerScript, runPeer, specsOf, type MlpPeerProblem } from './peer';
 
 /**
  * Issue 16 (b): stochastic Lanczos quadrature (10 probes × 80 steps) and Hutchinson's trace
@@ -50,13 +50,8 @@ export interface EstimatorBackendRun {
 }
 
 /** What pyhessian_bench.py reads: the exact problem, in goldstone's parameter layout. */
-export interface EstimatorPeerInput {
+export interface EstimatorPeerInput extends MlpPeerProblem {
   problem: { sizes: number[]; batch: number; slq: EstimatorProblem['slq']; hutchinson: EstimatorProblem['hutchinson']; reps: number };
-  specs: Array<{ name: string; shape: number[] }>;
-  x: number[];
-  y: number[];
-  w: number[];
-  loss: number;
   probe: number[];
   probe_hv: number[];
   seed: number;
@@ -77,7 +72,7 @@ export function setupEstimators(p: EstimatorProblem, rng: Rng): { op: LinearOper
       op,
       peer: {
         problem: { sizes: p.case.sizes, batch: p.case.batch, slq: p.slq, hutchinson: p.hutchinson, reps: p.reps },
-        specs: model.specs.map((s) => ({ name: s.name, shape: [...s.shape] })),
+        specs: specsOf(model.specs),
         x: Array.from(x.dataSync()),
         y: Array.from(y.dataSync()),
         w: weights,

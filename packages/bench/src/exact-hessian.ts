@@ -4,7 +4,7 @@ import { curvatureOperator, denseMatrix, type DenseMatrix, type LinearOperator }
 import type { ModelInstance } from '@goldstone/plugin-api';
 import { mlp } from '@goldstone/models';
 import { median } from './stats';
-import { peerScript, runPeer } from './peer';
+import { peerScript, runPeer, specsOf, type MlpPeerProblem } from './peer';
 
 /**
  * Issue 16 (a): the exact Hessian of the quickstart model (experiments/quickstart.yaml: the CLT
@@ -105,13 +105,8 @@ export interface HessianRun {
 }
 
 /** What hessian_bench.py reads (the matrix itself goes beside it as float32 `hessian.f32`). */
-export interface HessianPeerInput {
+export interface HessianPeerInput extends MlpPeerProblem {
   problem: HessianProblem;
-  specs: Array<{ name: string; shape: number[] }>;
-  x: number[];
-  y: number[];
-  w: number[];
-  loss: number;
 }
 
 /** Build the matrix `reps` times (after one warm-up product); the last matrix is returned. */
@@ -154,7 +149,7 @@ export async function runExactHessian(
       matrix,
       peer: {
         problem: p,
-        specs: s.model.specs.map((sp) => ({ name: sp.name, shape: [...sp.shape] })),
+        specs: specsOf(s.model.specs),
         x: Array.from(s.x),
         y: Array.from(s.y),
         w: Array.from(s.weights),

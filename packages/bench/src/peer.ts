@@ -5,6 +5,22 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { torchMissing } from './torch';
 
+/**
+ * The part of every exported problem a PyTorch peer rebuilds an MLP from: the parameter layout
+ * (`specs`, goldstone's order), the flat weights `w` in that order, the examples (row-major) and
+ * goldstone's mean loss at `w` (the peer checks it computes the same function).
+ */
+export interface MlpPeerProblem {
+  specs: Array<{ name: string; shape: number[] }>;
+  x: number[];
+  y: number[];
+  w: number[];
+  loss: number;
+}
+
+/** A model's parameter layout as the peers read it. */
+export const specsOf = (specs: readonly { name: string; shape: readonly number[] }[]): MlpPeerProblem['specs'] => specs.map((s) => ({ name: s.name, shape: [...s.shape] }));
+
 /** A committed script of this package (a PyTorch peer), by file name. */
 export const peerScript = (name: string): string => fileURLToPath(new URL(`../${name}`, import.meta.url));
 
