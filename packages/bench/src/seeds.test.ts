@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -7,6 +7,8 @@ import { train, type TrainOptions } from '@goldstone/trainer';
 import { BENCH_DIST, SEEDS_SCRIPT, epochsOf, runTorchSeeds, seedsModel, seedsProblem, seedsTask, trainSeedsInWorkers, trainSeedsSequential, workerSeeds, type SeedsProblem } from './seeds';
 import { findTrainReplicas, maxLossDiff, vectorisedSeeds } from './vectorised-seeds';
 
+// the worker processes run the built package (`pnpm build`): skipped when it is missing or predates them
+const distHasWorkers = existsSync(BENCH_DIST) && readFileSync(BENCH_DIST, 'utf8').includes('seedsWorkerMain');
 const torchAvailable = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 
 describe('the seeds problem', () => {
@@ -76,7 +78,7 @@ describe('training the seeds (cpu)', () => {
     }
   }, 120_000);
 
-  it.skipIf(!existsSync(BENCH_DIST))(
+  it.skipIf(!distHasWorkers)(
     'worker processes (the built package) train the same seeds to the same numbers as in-process',
     async () => {
       const seq = await trainSeedsSequential(small);
