@@ -31,7 +31,8 @@ export interface PreparedCase {
 
 const LOSS = 'softmax-cross-entropy' as const;
 
-function build(c: BenchCase, rng: Rng): { model: ModelInstance; params: Params; x: tf.Tensor2D; y: tf.Tensor2D } {
+/** A case's model, seeded initial parameters and data (Gaussian inputs, one-hot random labels) on the current backend. */
+export function buildCase(c: BenchCase, rng: Rng): { model: ModelInstance; params: Params; x: tf.Tensor2D; y: tf.Tensor2D } {
   const [inputSize, ...rest] = c.sizes;
   const outputSize = rest[rest.length - 1];
   const model = mlp.create(mlp.options.parse({ hidden: rest.slice(0, -1), activation: 'relu', bias: true, init: 'auto' }), {
@@ -50,7 +51,7 @@ function build(c: BenchCase, rng: Rng): { model: ModelInstance; params: Params; 
 
 /** Set up a case on the current backend, with data and initial parameters from `rng`. */
 export function prepareCase(c: BenchCase, rng: Rng): PreparedCase {
-  const { model, params: initial, x, y } = build(c, rng);
+  const { model, params: initial, x, y } = buildCase(c, rng);
   const names = model.specs.map((s) => s.name);
   if (c.kind === 'train') {
     const loss = lossFunction(LOSS);

@@ -9,6 +9,7 @@ import { curvatureOperator, lanczos, lanczosDecomposition, powerIteration, tridi
 import type { ModelInstance, Params } from '@goldstone/plugin-api';
 import { mlp } from '@goldstone/models';
 import { torchMissing } from './torch';
+import { specsOf, type MlpPeerProblem } from './peer';
 import { median } from './stats';
 
 /**
@@ -248,7 +249,7 @@ export async function runKrylov(
     }
     const peer: KrylovPeerInput = given?.peer ?? {
       problem: p,
-      specs: s.model.specs.map((sp) => ({ name: sp.name, shape: [...sp.shape] })),
+      specs: specsOf(s.model.specs),
       x: Array.from(s.xs),
       y: Array.from(s.ys),
       w: Array.from(s.weights),
@@ -272,13 +273,8 @@ export async function runKrylov(
 }
 
 /** What krylov_bench.py reads: the exact problem (parameters in `specs` order) and the reference. */
-export interface KrylovPeerInput {
+export interface KrylovPeerInput extends MlpPeerProblem {
   problem: KrylovProblem;
-  specs: Array<{ name: string; shape: number[] }>;
-  x: number[];
-  y: number[];
-  w: number[];
-  loss: number;
   probe: number[];
   probe_hv: number[];
   reference: number[];

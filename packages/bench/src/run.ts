@@ -17,6 +17,11 @@ import {
   type TorchKrylovResult,
 } from './krylov';
 import { runToy, toyProblem, type ToyReport } from './grokking-toy';
+import type { HessianReport } from './exact-hessian';
+import type { EstimatorReport } from './curvature-estimators';
+import type { SeedsReport } from './seeds';
+import { estimatorSection, hessianSection, seedsSection } from './sections';
+import { formatRatioTable, ratioTable, type RatioRow } from './ratio-table';
 
 export interface BenchSettings {
   quick: boolean;
@@ -41,17 +46,31 @@ export interface Row {
   ratio_vs_pytorch: number | null;
 }
 
+/** The parts of a run, in the order they run; `BENCH_ONLY` (comma-separated) picks some. */
+export const SECTIONS = ['cases', 'krylov', 'exact-hessian', 'curvature-estimators', 'seeds', 'grokking-toy'] as const;
+export type Section = (typeof SECTIONS)[number];
+
 export interface BenchReport {
   machine: Record<string, string | number>;
   settings: BenchSettings & { dtype: 'float32'; loss: string; optimizer: string; timing: string };
+  /** The sections this run measured (all, unless `BENCH_ONLY` chose some). */
+  sections: Section[];
   cases: BenchCase[];
   backends: BackendRun[];
   unavailable: Array<{ backend: string; reason: string }>;
-  pytorch: TorchResult;
-  table: Row[];
-  krylov: KrylovReport;
+  pytorch?: TorchResult;
+  table?: Row[];
+  krylov?: KrylovReport;
+  /** Issue 16 (a): the exact Hessian of the quickstart model against torch.autograd.functional.hessian. */
+  'exact-hessian'?: HessianReport;
+  /** Issue 16 (b): SLQ and Hutchinson on the 51k model against PyHessian's loops. */
+  'curvature-estimators'?: EstimatorReport;
+  /** Issue 16 (c): 16 seeds of a tiny model, seeds per second, against PyTorch one process per core. */
+  seeds?: SeedsReport;
   /** Stage A of science.md §3: phase-map cells through `goldstone sweep --workers 2` and PyTorch. */
-  'grokking-toy': ToyReport;
+  'grokking-toy'?: ToyReport;
+  /** Every measured case in one table: goldstone, PyTorch, goldstone / PyTorch (also printed to stderr at the end). */
+  ratios: RatioRow[];
 }
 
 /** The curvature case family: top-k eigenvalues by Lanczos and by deflated power iteration. */
@@ -82,6 +101,15 @@ export function settingsFromEnv(): BenchSettings {
   };
 }
 
+/** The sections `BENCH_ONLY` names (comma-separated), or all of them when it is unset or empty. */
+export function sectionsFromEnv(value: string | undefined = process.env.BENCH_ONLY): Section[] {
+  if (value === undefined || value.trim() === '') return [...SECTIONS];
+  const names = value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  const unknown = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY: expected a comma-separated list of ${SECTIONS.join(', ')} (or unset), got "${value}"`);
+  return SECTIONS.filter((n) => names.includes(n));
+}
+
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
 function runCases(label: string, cases: readonly BenchCase[], s: BenchSettings): BackendRun['cases'] {
@@ -99,64 +127,82 @@ function runCases(label: string, cases: readonly BenchCase[], s: BenchSettings):
   return out;
 }
 
-/** Run every case on every available backend, then the PyTorch peer; return the report. */
-export async function runBench(s: BenchSettings): Promise<BenchReport> {
+/** Initialise the backend the issue-16 sections run on: wasm (what users get), else cpu. */
+async function sectionBackend(): Promise<BackendName> {
+  try {
+    await initBackend('wasm', { log: progress });
+    return 'wasm';
+  } catch (err) {
+    if (!(err instanceof BackendUnavailableError)) throw err;
+    progress(`bench: wasm unavailable (${err.detail}); the issue-16 sections run on cpu`);
+    await initBackend('cpu', { log: progress });
+    return 'cpu';
+  }
+}
+
+/**
+ * Run the chosen sections (default all): the per-call cases and Krylov on every available backend,
+ * the issue-16 sections on wasm, each beside its PyTorch peer; return the report.
+ */
+export async function runBench(s: BenchSettings, sections: readonly Section[] = SECTIONS): Promise<BenchReport> {
+  const want = (x: Section) => sections.includes(x);
   const backends: BackendRun[] = [];
   const unavailable: BenchReport['unavailable'] = [];
   const problem = krylovProblem(s.quick);
   const krylovRuns: KrylovBackendRun[] = [];
   let shared: { reference: KrylovReference; peer: KrylovPeerInput } | null = null;
-  for (const name of ['cpu', 'wasm', 'tensorflow'] as BackendName[]) {
-    try {
-      await initBackend(name, { log: progress });
-    } catch (err) {
-      if (!(err instanceof BackendUnavailableError)) throw err;
-      unavailable.push({ backend: name, reason: err.message });
-      progress(`bench: ${name} unavailable: ${err.detail}`);
-      continue;
-    }
-    backends.push({ backend: name, fixes: backendInfo().fixes, cases: runCases(name, CASES, s) });
-    const k = await runKrylov(problem, s.seed, name, shared ?? undefined);
-    shared ??= { reference: k.reference, peer: k.peer };
-    krylovRuns.push(k.run);
-    progress(
-      `bench: ${name.padEnd(10)} ${problem.name}: lanczos ${k.run.lanczos.products ?? '-'} HVPs ${k.run.lanczos.ms?.toFixed(0) ?? '-'} ms, ` +
-        `power ${k.run.power.products ?? '-'} HVPs ${k.run.power.ms?.toFixed(0) ?? '-'} ms`,
-    );
-    if (name === 'wasm' && !s.quick) {
-      // The same backend without the kernel fixes, to show what they buy (training cases only).
-      uninstallWasmKernels();
+  const report: Partial<BenchReport> = {};
+  const python = process.env.BENCH_PYTHON;
+  if (want('cases') || want('krylov')) {
+    for (const name of ['cpu', 'wasm', 'tensorflow'] as BackendName[]) {
       try {
-        backends.push({ backend: 'wasm-stock', fixes: [], cases: runCases('wasm-stock', CASES.filter((c) => c.kind === 'train'), s) });
-      } finally {
-        installWasmKernels();
+        await initBackend(name, { log: progress });
+      } catch (err) {
+        if (!(err instanceof BackendUnavailableError)) throw err;
+        unavailable.push({ backend: name, reason: err.message });
+        progress(`bench: ${name} unavailable: ${err.detail}`);
+        continue;
+      }
+      if (want('cases')) backends.push({ backend: name, fixes: backendInfo().fixes, cases: runCases(name, CASES, s) });
+      if (want('krylov')) {
+        const k = await runKrylov(problem, s.seed, name, shared ?? undefined);
+        shared ??= { reference: k.reference, peer: k.peer };
+        krylovRuns.push(k.run);
+        progress(
+          `bench: ${name.padEnd(10)} ${problem.name}: lanczos ${k.run.lanczos.products ?? '-'} HVPs ${k.run.lanczos.ms?.toFixed(0) ?? '-'} ms, ` +
+            `power ${k.run.power.products ?? '-'} HVPs ${k.run.power.ms?.toFixed(0) ?? '-'} ms`,
+        );
+      }
+      if (want('cases') && name === 'wasm' && !s.quick) {
+        // The same backend without the kernel fixes, to show what they buy (training cases only).
+        uninstallWasmKernels();
+        try {
+          backends.push({ backend: 'wasm-stock', fixes: [], cases: runCases('wasm-stock', CASES.filter((c) => c.kind === 'train'), s) });
+        } finally {
+          installWasmKernels();
+        }
       }
     }
   }
-  progress('bench: PyTorch peer');
-  const pytorch = runTorch({ python: process.env.BENCH_PYTHON, warmup: s.warmup, reps: s.reps, quick: s.quick });
-  if (!pytorch.available) progress(`bench: ${pytorch.reason}`);
-  progress('bench: PyTorch peer, krylov');
-  const torchKrylov: TorchKrylovResult = shared
-    ? runTorchKrylov(shared.peer, { python: process.env.BENCH_PYTHON })
-    : { available: false, reason: 'no tfjs backend ran the problem' };
-  if (!torchKrylov.available) progress(`bench: ${torchKrylov.reason}`);
-  const toy = runToy(toyProblem(s.quick), { python: process.env.BENCH_PYTHON, log: progress });
-  return {
-    machine: machineInfo(),
-    settings: {
-      ...s,
-      dtype: 'float32',
-      loss: 'softmax-cross-entropy (@goldstone/core lossFunction; torch.nn.CrossEntropyLoss)',
-      optimizer: 'adam lr 1e-3 (@goldstone/core createOptimizer; torch.optim.Adam)',
-      timing: `median of ${s.reps} after ${s.warmup} warm-up calls, wall clock, result read back to the host`,
-    },
-    cases: [...CASES],
-    backends,
-    unavailable,
-    pytorch,
-    table: table(backends, pytorch),
-    krylov: {
+  if (want('exact-hessian') || want('curvature-estimators') || want('seeds')) {
+    const backend = await sectionBackend();
+    const ss = { quick: s.quick, seed: s.seed, python, log: progress };
+    if (want('exact-hessian')) report['exact-hessian'] = await hessianSection(ss, backend);
+    if (want('curvature-estimators')) report['curvature-estimators'] = await estimatorSection(ss, backend);
+    if (want('seeds')) report.seeds = await seedsSection(ss, backend);
+  }
+  if (want('cases')) {
+    progress('bench: PyTorch peer');
+    const pytorch = runTorch({ python, warmup: s.warmup, reps: s.reps, quick: s.quick });
+    if (!pytorch.available) progress(`bench: ${pytorch.reason}`);
+    report.pytorch = pytorch;
+    report.table = table(backends, pytorch);
+  }
+  if (want('krylov')) {
+    progress('bench: PyTorch peer, krylov');
+    const torchKrylov: TorchKrylovResult = shared ? runTorchKrylov(shared.peer, { python }) : { available: false, reason: 'no tfjs backend ran the problem' };
+    if (!torchKrylov.available) progress(`bench: ${torchKrylov.reason}`);
+    report.krylov = {
       problem: {
         ...problem,
         params: shared?.peer.w.length ?? 0,
@@ -166,8 +212,32 @@ export async function runBench(s: BenchSettings): Promise<BenchReport> {
       backends: krylovRuns,
       pytorch: torchKrylov,
       table: krylovTable(krylovRuns, torchKrylov),
+    };
+  }
+  if (want('grokking-toy')) report['grokking-toy'] = runToy(toyProblem(s.quick), { python, log: progress });
+  const ratios = ratioTable({
+    table: report.table,
+    krylov: report.krylov?.table,
+    toy: report['grokking-toy'],
+    hessian: report['exact-hessian'],
+    estimators: report['curvature-estimators'],
+    seeds: report.seeds,
+  });
+  return {
+    machine: machineInfo(),
+    settings: {
+      ...s,
+      dtype: 'float32',
+      loss: 'softmax-cross-entropy (@goldstone/core lossFunction; torch.nn.CrossEntropyLoss)',
+      optimizer: 'adam lr 1e-3 (@goldstone/core createOptimizer; torch.optim.Adam)',
+      timing: `median of ${s.reps} after ${s.warmup} warm-up calls, wall clock, result read back to the host`,
     },
-    'grokking-toy': toy,
+    sections: [...sections],
+    cases: want('cases') ? [...CASES] : [],
+    backends,
+    unavailable,
+    ...report,
+    ratios,
   };
 }
 
@@ -182,7 +252,7 @@ function machineInfo(): Record<string, string | number> {
   };
 }
 
-/** `BENCH_ONLY=grokking-toy`: only the grokking-toy section (machine, settings and the section). */
+/** Only the grokking-toy section (machine, settings and the section), in-process; `BENCH_ONLY=grokking-toy` prints `runBench` of that section. */
 export function runToyOnly(s: BenchSettings): { machine: Record<string, string | number>; settings: BenchSettings; 'grokking-toy': ToyReport } {
   const toy = runToy(toyProblem(s.quick), { python: process.env.BENCH_PYTHON, log: progress });
   return { machine: machineInfo(), settings: s, 'grokking-toy': toy };
@@ -209,8 +279,8 @@ export function table(backends: readonly BackendRun[], pytorch: TorchResult): Ro
 }
 
 export async function main(): Promise<void> {
-  const only = process.env.BENCH_ONLY;
-  if (only !== undefined && only !== '' && only !== 'grokking-toy') throw new Error(`BENCH_ONLY: expected grokking-toy (or unset), got "${only}"`);
-  const report = only === 'grokking-toy' ? runToyOnly(settingsFromEnv()) : await runBench(settingsFromEnv());
+  const sections = sectionsFromEnv();
+  const report = await runBench(settingsFromEnv(), sections);
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  progress(`\n${formatRatioTable(report.ratios)}`);
 }
