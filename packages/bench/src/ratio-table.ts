@@ -1,10 +1,19 @@
-import type { Row } from './run';
 import type { KrylovRow } from './krylov';
 import type { ToyReport } from './grokking-toy';
 import type { HessianReport } from './exact-hessian';
 import type { EstimatorReport } from './curvature-estimators';
 import type { SeedsReport } from './seeds';
 import { ratio } from './stats';
+
+/** A case of the train-step / HVP table, beside PyTorch's median from the same run. */
+export interface Row {
+  case: string;
+  backend: string;
+  median_ms: number;
+  pytorch_median_ms: number | null;
+  /** ours / PyTorch (> 1: slower than PyTorch). */
+  ratio_vs_pytorch: number | null;
+}
 
 /** One line of the summary: a case, goldstone's time, PyTorch's from the same run, goldstone / PyTorch. */
 export interface RatioRow {

@@ -21,7 +21,7 @@ import type { HessianReport } from './exact-hessian';
 import type { EstimatorReport } from './curvature-estimators';
 import type { SeedsReport } from './seeds';
 import { estimatorSection, hessianSection, seedsSection } from './sections';
-import { formatRatioTable, ratioTable, type RatioRow } from './ratio-table';
+import { formatRatioTable, ratioTable, type RatioRow, type Row } from './ratio-table';
 
 export interface BenchSettings {
   quick: boolean;
@@ -37,14 +37,7 @@ export interface BackendRun {
   cases: Record<string, Summary & { params: number }>;
 }
 
-export interface Row {
-  case: string;
-  backend: string;
-  median_ms: number;
-  pytorch_median_ms: number | null;
-  /** ours / PyTorch (> 1: slower than PyTorch). */
-  ratio_vs_pytorch: number | null;
-}
+export type { Row } from './ratio-table';
 
 /** The parts of a run, in the order they run; `BENCH_ONLY` (comma-separated) picks some. */
 export const SECTIONS = ['cases', 'krylov', 'exact-hessian', 'curvature-estimators', 'seeds', 'grokking-toy'] as const;
