@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchIndices, cloneParams, disposeParams, logSoftmax, sizeOf, softplus, yieldToEventLoop } from '@goldstone/core';
 import type { LossName, ModelInstance, OptimizerStateEntry, Params, ParamSpec, Split, TrainStatus } from '@goldstone/plugin-api';
-import { createOptimizer, type ParamGroup } from './optim';
+import { createOptimizer } from './optim';
 import { lrFactor } from './schedule';
-import { evaluate, type EpochRow, type TrainOptions, type TrainResult } from './trainer';
+import { evaluate, resolveGroups, type EpochRow, type TrainOptions, type TrainResult } from './trainer';
 
 /**
  * Vectorised seeds: R runs of one model trained as a single batched model. Each run is given as
@@ -41,7 +41,7 @@ export async function trainReplicas(runs: readonly TrainOptions[]): Promise<Trai
   let params = stackParams(model.specs, runs.map((r) => r.params));
   for (const r of runs) disposeParams(r.params);
   let lastGood: Params | undefined;
-  const optimizer = createOptimizer(config.optimizer, model.specs, groupsOf(model, config.groups), { replicas: R, lr: lrs });
+  const optimizer = createOptimizer(config.optimizer, model.specs, resolveGroups(model, config.groups), { replicas: R, lr: lrs });
   /** Per run: why it diverged (undefined while it trains), and what it ended with. */
   const runState = runs.map(() => ({ diverged: undefined as string | undefined, steps: 0, lastGoodEpoch: 0, params: undefined as Params | undefined }));
   const live = (): number[] => runState.flatMap((s, r) => (s.diverged === undefined ? [r] : []));
@@ -192,14 +192,6 @@ function canonical(value: unknown): string {
   );
 }
 
-/** The optimiser's parameter groups from `config.groups` (the model's group names). */
-function groupsOf(model: ModelInstance, groups: TrainOptions['config']['groups']): ParamGroup[] {
-  return Object.entries(groups ?? {}).map(([name, g]) => {
-    const members = model.groups?.[name];
-    if (!members) throw new Error(`train.groups.${name}: the model has no parameter group "${name}" (it has: ${Object.keys(model.groups ?? {}).join(', ') || 'none'})`);
-    return { name, params: members, lr: g.lr, weightDecay: g.weightDecay };
-  });
-}
 
 /** Every parameter stacked along a new leading replica axis. */
 function stackParams(specs: readonly ParamSpec[], each: readonly Params[]): Params {

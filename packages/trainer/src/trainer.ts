@@ -196,7 +196,8 @@ export interface TrainResult {
   message?: string;
 }
 
-function resolveGroups(model: ModelInstance, groups: TrainConfig['groups']): ParamGroup[] {
+/** The optimiser's parameter groups from `config.groups` (by the model's group names). */
+export function resolveGroups(model: ModelInstance, groups: TrainConfig['groups']): ParamGroup[] {
   if (!groups) return [];
   return Object.entries(groups).map(([name, g]) => {
     const params = model.groups?.[name];
