@@ -57,6 +57,7 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option('--out <dir>', 'run directory')
     .option('--plugin <module>', 'load a third-party plugin module (repeatable)', collect)
     .option('--force', 'replace a run directory goldstone created (only its own files)')
+    .option('--quiet', 'no progress, log or summary lines on stderr (errors still)')
     .option('--json', 'print the outcome as JSON on stdout')
     .addOption(backendOption())
     .action(wrap((opts) => trainCommand(opts)));
@@ -70,6 +71,7 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option('--id <id>', 'the result id: writes analyses/<id>.json (default: the analysis name), so that several results of one analysis can be kept')
     .option('--plugin <module>', 'load a third-party plugin module (repeatable)', collect)
     .option('--trust-plugins', 'also load the plugin modules listed in the run\'s run.json (they run code: only for runs you trust)')
+    .option('--quiet', 'no progress, log or summary lines on stderr (errors still)')
     .option('--json', 'print the result as one JSON object on stdout')
     .addOption(backendOption())
     .action(wrap((dir, opts) => analyzeCommand(dir, opts)));
@@ -85,6 +87,7 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option('--force', 'replace a run directory goldstone created (only its own files)')
     .option('--resume', 'continue an interrupted or diverged run in --out from its last good checkpoint')
     .option('--no-report', 'do not write report.html')
+    .option('--quiet', 'no progress, log or summary lines on stderr (errors still)')
     .option('--json', 'print the outcome as JSON on stdout')
     .addOption(backendOption())
     .action(wrap((file, opts) => runCommand(file, opts)));

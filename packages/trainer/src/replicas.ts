@@ -3,7 +3,7 @@ import { batchIndices, cloneParams, disposeParams, logSoftmax, sizeOf, softplus,
 import type { LossName, ModelInstance, OptimizerStateEntry, Params, ParamSpec, Split, TrainStatus } from '@goldstone/plugin-api';
 import { createOptimizer } from './optim';
 import { lrFactor } from './schedule';
-import { evaluate, resolveGroups, type EpochRow, type TrainOptions, type TrainResult } from './trainer';
+import { evaluate, heldOutMetric, resolveGroups, type EpochRow, type TrainOptions, type TrainResult } from './trainer';
 
 /**
  * Vectorised seeds: R runs of one model trained as a single batched model. Each run is given as
@@ -52,6 +52,8 @@ export async function trainReplicas(runs: readonly TrainOptions[]): Promise<Trai
     const t0 = performance.now();
     lastGood = cloneParams(params);
     progress?.start('train', epochs * batchesPerEpoch);
+    /** Shown beside the progress: the first live replica's last evaluated held-out metric. */
+    let heldOut: Record<string, number> = {};
     let factor = lrFactor(config.schedule, 0, epochs);
     const diverge = (r: number, message: string): void => {
       const s = runState[r];
@@ -85,7 +87,7 @@ export async function trainReplicas(runs: readonly TrainOptions[]): Promise<Trai
         }
         const alive = live();
         if (alive.length === 0) break outer;
-        progress?.tick(1, { loss: Number(losses[alive[0]].toPrecision(4)) });
+        progress?.tick(1, { epoch: `${epoch + 1}/${epochs}`, loss: Number(losses[alive[0]].toPrecision(4)), ...heldOut });
         await yieldToEventLoop();
       }
 
@@ -108,6 +110,7 @@ export async function trainReplicas(runs: readonly TrainOptions[]): Promise<Trai
         try {
           if (evaluating) {
             const metrics = evaluate(runs[r].model, tasks[r], own, undefined, { batchSize: Math.max(batchSize, 1024) });
+            if (r === alive[0]) heldOut = heldOutMetric(tasks[r], metrics);
             const row: EpochRow = { kind: 'epoch', epoch: done, step, time: (performance.now() - t0) / 1000, ...metrics, lr: lrs[r] * factor };
             await runs[r].onMetrics?.(row);
           }

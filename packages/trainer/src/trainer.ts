@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { batchIndices, splitTensors, lossFunction, cloneParams, disposeParams, yieldToEventLoop } from '@goldstone/core';
+import { batchIndices, splitTensors, lossFunction, cloneParams, disposeParams, primaryMetric, yieldToEventLoop } from '@goldstone/core';
 import type { LossName, OptimizerStateEntry, Params, ModelInstance, Progress, TaskInstance, Rng, TrainHooks, TrainStatus } from '@goldstone/plugin-api';
 import { createOptimizer, type Optimizer, type OptimizerConfig, type ParamGroup } from './optim';
 import { lrFactor, type ScheduleConfig } from './schedule';
@@ -251,6 +251,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     lastGood = cloneParams(params);
     for (const h of hooks) await h.onStart?.({ params, model, task });
     progress?.start('train', (epochs - startEpoch) * batchesPerEpoch);
+    /** The held-out metric shown beside the progress: the last evaluated one (test split, primary metric). */
+    let heldOut: Record<string, number> = {};
 
     let diverged: string | undefined;
     outer: for (let epoch = startEpoch; epoch < epochs; epoch++) {
@@ -274,7 +276,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           await opts.onMetrics?.({ kind: 'step', step, epoch: epochFloat, loss, lr });
           break outer;
         }
-        progress?.tick(1, { loss: Number(loss.toPrecision(4)) });
+        progress?.tick(1, { epoch: `${epoch + 1}/${epochs}`, loss: Number(loss.toPrecision(4)), ...heldOut });
         for (const h of hooks) await h.onStep?.({ step, epoch, params, loss });
         if (step % logEvery === 0) await opts.onMetrics?.({ kind: 'step', step, epoch: epochFloat, loss, lr });
         // let a Ctrl-C through between steps even when nothing is written (no store, a long logEvery)
@@ -294,6 +296,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       let metrics: Record<string, number> = {};
       if (done % evalEvery === 0 || isLast) {
         metrics = evaluate(model, task, params, undefined, { batchSize: Math.max(batchSize, 1024), lossFunction: opts.lossFunction });
+        heldOut = heldOutMetric(task, metrics);
         const row: EpochRow = { kind: 'epoch', epoch: done, step, time: (performance.now() - t0) / 1000, ...metrics, lr };
         await opts.onMetrics?.(row);
       }
@@ -331,4 +334,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (lastGood) disposeParams(lastGood);
     optimizer.dispose();
   }
+}
+
+/**
+ * The held-out number progress shows: the test split's primary metric for the task's output kind
+ * (`test.mse`, `test.accuracy`, `test.auc`), or its loss where the task does not report that metric.
+ */
+export function heldOutMetric(task: Pick<TaskInstance, 'outputKind'>, metrics: Record<string, number>): Record<string, number> {
+  for (const key of [`test.${primaryMetric(task.outputKind)}`, 'test.loss']) {
+    const v = metrics[key];
+    if (typeof v === 'number' && Number.isFinite(v)) return { [key]: Number(v.toPrecision(4)) };
+  }
+  return {};
 }

@@ -7,6 +7,7 @@ import type { BackendChoice } from '@goldstone/core';
 import { writeRunReport } from '@goldstone/report';
 import { cliEnvironment } from '../environment';
 import { stderrProgress } from '../progress';
+import { formatHeadline, headlineNumbers } from '../summary';
 import { ANALYSES_DIR, RUN_FILE } from '@goldstone/run-store/format';
 
 export interface AnalyzeFlags {
@@ -17,6 +18,7 @@ export interface AnalyzeFlags {
   backend?: BackendChoice;
   plugin?: string[];
   trustPlugins?: boolean;
+  quiet?: boolean;
 }
 
 /** A plugin specifier as a comparable string: paths absolute (relative to the working directory), package names as given. */
@@ -68,11 +70,15 @@ export async function analyzeCommand(runDir: string, flags: AnalyzeFlags): Promi
     where: runFile,
   });
   const backend = await startBackend(flags.backend ?? experiment.backend);
-  const progress = stderrProgress();
+  const progress = stderrProgress({ quiet: flags.quiet });
   const id = flags.id ?? flags.analysis;
   const result = await analyzeStoredRun({ store, registry, analysis: flags.analysis, id, set, backend, progress });
   await writeRunReport(runDir);
   if (flags.json) process.stdout.write(`${JSON.stringify({ ...(result.result as object), provenance: result.provenance }, null, 2)}\n`);
-  else progress.log(`wrote ${join(runDir, ANALYSES_DIR, `${id}.json`)}`);
+  else {
+    progress.log(`wrote ${join(runDir, ANALYSES_DIR, `${id}.json`)}`);
+    const headline = headlineNumbers(result.result);
+    if (headline.length) progress.log(`  ${id}: ${headline.map(formatHeadline).join('  ')}`);
+  }
   return 0;
 }

@@ -21,6 +21,7 @@ import type { BackendChoice } from '@goldstone/core';
 import { writeRunReport } from '@goldstone/report';
 import { cliEnvironment } from '../environment';
 import { stderrProgress } from '../progress';
+import { runSummary } from '../summary';
 import { CHECKPOINTS_DIR } from '@goldstone/run-store/format';
 
 export interface RunFlags {
@@ -33,6 +34,7 @@ export interface RunFlags {
   force?: boolean;
   report?: boolean;
   resume?: boolean;
+  quiet?: boolean;
 }
 
 /** Where a diverged run's last good checkpoint is, for the message (`checkpoints/<tag>`). */
@@ -59,7 +61,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   // Build the task and model and check everything that needs them before the run directory is touched.
   const prepared = await prepareExperiment(resolved, { file });
 
-  const progress = stderrProgress();
+  const progress = stderrProgress({ quiet: flags.quiet });
   if (resumed) {
     const previous = (await resumed.readRun()) as { status?: string; config?: Json };
     if (previous.status === 'completed') {
@@ -95,5 +97,6 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     return 1;
   }
   progress.log(`done: ${out}${reportPath ? ` (report: ${reportPath})` : ''}`);
+  for (const line of runSummary({ final: outcome.final, outputKind: prepared.task.outputKind, analyses: outcome.analyses })) progress.log(`  ${line}`);
   return 0;
 }

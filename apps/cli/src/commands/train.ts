@@ -15,6 +15,7 @@ import {
 import type { BackendChoice } from '@goldstone/core';
 import { cliEnvironment } from '../environment';
 import { stderrProgress } from '../progress';
+import { runSummary } from '../summary';
 import { lastGoodCheckpoint } from './run';
 
 export interface TrainFlags {
@@ -27,6 +28,7 @@ export interface TrainFlags {
   plugin?: string[];
   json?: boolean;
   force?: boolean;
+  quiet?: boolean;
 }
 
 /** Train a model on a task without analyses: `--set` paths address the experiment (train.lr, model.options.hidden, …). */
@@ -47,7 +49,7 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
   const backend = await startBackend(experiment.backend);
   const prepared = await prepareExperiment(resolved, { file: 'command line' });
   const store = await createRunDirectory(out, flags.force);
-  const progress = stderrProgress();
+  const progress = stderrProgress({ quiet: flags.quiet });
   const release = markInterruptedOnSignal(store);
   const outcome = await runExperiment({ prepared, store, backend, packages: packageVersions(env, registry), progress, skipAnalyses: true }).finally(release);
   if (flags.json) process.stdout.write(`${JSON.stringify({ run: out, status: outcome.status, message: outcome.message, final: outcome.final }, null, 2)}\n`);
@@ -57,5 +59,6 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
     return 1;
   }
   progress.log(`done: ${out}`);
+  for (const line of runSummary({ final: outcome.final, outputKind: prepared.task.outputKind, analyses: {} })) progress.log(`  ${line}`);
   return 0;
 }
