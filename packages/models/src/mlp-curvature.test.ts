@@ -154,11 +154,13 @@ describe('mlp curvature products (R-operator) against one-vector products', () =
     }
   });
 
-  it('has no rules for the quadratic activation z + αz² (null: callers fall back to double backprop)', () => {
+  it('has rules for the quadratic activation z + αz² too (a block, on the curvature tape)', () => {
     for (const alpha of [0.5, 'learned'] as const) {
       const s = setting({ hidden: [4], activation: 'quadratic', alpha }, 'mse', [3], 1);
       const vectors = tf.zeros([2, s.model.paramCount]) as tf.Tensor2D;
-      expect(s.model.curvatureProducts!({ params: s.params, x: s.x, y: s.y, loss: 'mse', kind: 'hessian', vectors })).toBeNull();
+      const block = s.model.curvatureProducts!({ params: s.params, x: s.x, y: s.y, loss: 'mse', kind: 'hessian', vectors });
+      expect(block?.shape).toEqual([2, s.model.paramCount]);
+      block?.dispose();
       vectors.dispose();
       s.dispose();
     }
