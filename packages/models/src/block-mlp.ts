@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ACTIVATIONS, countParams, sizeOf, type ActivationName } from '@goldstone/core';
 import { API_VERSION, defineModel, type ModelCreateContext, type OptionIssue, type SizeEstimate, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
+import { blockMlpCurvatureProducts } from './block-mlp-curvature';
 import { resolveInit } from './dense-chain';
 import { initStd, MLP_INITS } from './init-schemes';
 import { FlatLayout, hiddenSymmetries, homogeneityDegree, rescalingDirections, type ChannelLink } from './param-symmetries';
@@ -222,6 +223,7 @@ export function createBlockMlp(input: z.output<typeof blockMlpOptions>, ctx: Pic
     paramCount,
     init,
     apply,
+    curvatureProducts: blockMlpCurvatureProducts({ activation: o.activation, bias, ...(o.alpha !== undefined ? { alpha: o.alpha } : {}), sign, scale }, L, specs),
     groups: Object.fromEntries(Array.from({ length: depth }, (_, i) => [`dense${i}`, bias ? [`dense${i}.weight`, `dense${i}.bias`] : [`dense${i}.weight`]])),
     symmetries,
     info: {
