@@ -14,24 +14,13 @@ export function blockMlpCurvatureProducts(
   o: { activation: ActivationName; bias: boolean; alpha?: 'learned' | number; sign: string; scale: string },
   L: BlockLayout,
   specs: readonly ParamSpec[],
+  /** The rows the first layer reads, and the blocks per example (`block-mlp`'s own; throws for inputs that do not fit). */
+  firstLayerInputs: (x: tf.Tensor) => { h: tf.Tensor; blocks: number },
 ): (request: CurvatureProductRequest) => tf.Tensor2D | null {
   const { dims, bias } = { dims: L.dims, bias: o.bias };
   const depth = dims.length - 1;
   return tapeCurvatureProducts('block-mlp', specs, (tape, x) => {
-    const B = x.shape[0];
-    const sites = x.size / B;
-    if (L.shared ? !(Number.isInteger(sites) && sites >= L.block && sites % L.block === 0) : sites !== L.sites) {
-      throw new Error(`block-mlp: input of shape [${x.shape}] does not match the layout (${L.shared ? `a multiple of ${L.block} sites` : `${L.sites} sites`})`);
-    }
-    const blocks = sites / L.block;
-    let h0: tf.Tensor;
-    if (L.shared) {
-      h0 = tf.reshape(x, [B * blocks, L.block]);
-      if (L.tied) h0 = tf.sum(h0, 1, true);
-    } else {
-      h0 = tf.reshape(x, [B, L.sites]);
-      if (L.tied) h0 = tf.sum(tf.reshape(h0, [B, L.blocks, L.block]), 2);
-    }
+    const { h: h0, blocks } = firstLayerInputs(x);
     let h: TapeNode = tape.constant(h0);
     for (let i = 0; i < depth; i++) {
       let W = tape.param(`dense${i}.weight`);

@@ -4,12 +4,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LOSSES, Rng, disposeParams } from '@goldstone/core';
 import type { LossName } from '@goldstone/plugin-api';
 import { createDeepSets, deepSetsOptions } from './deep-sets';
-import { blockAgainstSingle, denseFromBlocksDifference, lossTargets } from './test-support';
+import { checkBlocks, denseFromBlocksDifference, lossTargets } from './test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
+// Largest difference measured over the grid below: 3.8e-7 (Hessian), 9.2e-7 (GGN) of the column norm (float32 round-off).
 const TOL = 1e-5;
 const [N, F] = [4, 3];
 
@@ -55,14 +56,9 @@ const CONFIGS: Record<string, unknown>[] = [
 describe('deep-sets curvature products on the tape', () => {
   const grid = CONFIGS.flatMap((o) => LOSSES.filter((l) => !(o.readout === 'element' && l === 'binary-cross-entropy')).map((loss) => ({ o, loss })));
   it.each(grid.map((c, i) => [`${JSON.stringify(c.o)} ${c.loss}`, c, i] as const))('%s: blocks of 5 match hvp / ggnProduct', (_, c, i) => {
-    const before = tf.memory().numTensors;
-    const s = setting(c.o, c.loss, 60 + i);
-    for (const kind of ['hessian', 'ggn'] as const) {
-      const worst = blockAgainstSingle(s.model, s.params, s.x, s.y, c.loss, kind, 5, 11 + i);
-      expect(worst, `${kind}: largest relative difference ${worst.toExponential(2)}`).toBeLessThan(TOL);
-    }
-    s.dispose();
-    expect(tf.memory().numTensors).toBe(before);
+    const r = checkBlocks(() => setting(c.o, c.loss, 60 + i), c.loss, 5, 11 + i);
+    expect(r.leaked).toBe(0);
+    expect(Math.max(r.hessian, r.ggn), r.message).toBeLessThan(TOL);
   });
 
   it('the exact Hessian from blocks equals the one from single products (energy flow, equivariant layer, padding)', async () => {

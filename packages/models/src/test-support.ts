@@ -197,3 +197,32 @@ export async function denseFromBlocksDifference(model: ModelInstance, params: Pa
   ref.dispose();
   return out;
 }
+
+/** A model at a point with a batch, as the curvature tests build them. */
+export interface CurvatureSetting {
+  model: ModelInstance;
+  params: Params;
+  x: tf.Tensor;
+  y: tf.Tensor;
+  dispose(): void;
+}
+
+/** `blockAgainstSingle` for the Hessian and the GGN on a setting made and disposed here, and the number of tensors left behind. */
+export function checkBlocks(make: () => CurvatureSetting, loss: LossName, k: number, seed: number): { hessian: number; ggn: number; leaked: number; message: string } {
+  const before = tf.memory().numTensors;
+  const s = make();
+  const hessian = blockAgainstSingle(s.model, s.params, s.x, s.y, loss, 'hessian', k, seed);
+  const ggn = blockAgainstSingle(s.model, s.params, s.x, s.y, loss, 'ggn', k, seed);
+  s.dispose();
+  return { hessian, ggn, leaked: tf.memory().numTensors - before, message: `largest relative difference: hessian ${hessian.toExponential(2)}, ggn ${ggn.toExponential(2)}` };
+}
+
+/** Hessian blocks (mse, k = 5) of a size-agnostic setting on normal inputs and targets of another size, `[batch, sites]` each. */
+export function blockOnOtherSize(s: CurvatureSetting, batch: number, sites: number, seed: number): number {
+  const rng = new Rng(seed);
+  const x = tf.tensor2d(rng.normalArray(batch * sites), [batch, sites]);
+  const y = tf.tensor2d(rng.normalArray(batch * sites), [batch, sites]);
+  const worst = blockAgainstSingle(s.model, s.params, x, y, 'mse', 'hessian', 5, seed + 1);
+  tf.dispose([x, y]);
+  return worst;
+}
