@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ACTIVATIONS, countParams, sizeOf, type ActivationName } from '@goldstone/core';
 import { API_VERSION, defineModel, type ModelCreateContext, type OptionIssue, type SizeEstimate, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
+import { blockMlpCurvatureProducts } from './block-mlp-curvature';
 import { resolveInit } from './dense-chain';
 import { initStd, MLP_INITS } from './init-schemes';
 import { FlatLayout, hiddenSymmetries, homogeneityDegree, rescalingDirections, type ChannelLink } from './param-symmetries';
@@ -152,26 +153,35 @@ export function createBlockMlp(input: z.output<typeof blockMlpOptions>, ctx: Pic
     return w;
   }
 
+  /** The rows the first layer reads (tied: block sums; shared: one row per block), and the blocks per example. */
+  function firstLayerInputs(x: tf.Tensor): { h: tf.Tensor; blocks: number } {
+    const B = x.shape[0];
+    const sites = x.size / B;
+    if (L.shared ? !(Number.isInteger(sites) && sites >= L.block && sites % L.block === 0) : sites !== L.sites) {
+      throw new Error(
+        L.shared
+          ? `block-mlp: input of shape [${x.shape}] has ${sites} sites per example; a shared block map applies to any multiple of its block of ${L.block} sites (inputs [B, m·${L.block}])`
+          : `block-mlp: input of shape [${x.shape}] does not match inputShape [${ctx.inputShape}]: without shared: true the network has weights per site and is not size-agnostic (info.sizeAgnostic false); only shared block maps apply to other sizes`,
+      );
+    }
+    const blocks = sites / L.block;
+    let h: tf.Tensor;
+    if (L.shared) {
+      h = tf.reshape(x, [B * blocks, L.block]);
+      if (L.tied) h = tf.sum(h, 1, true);
+    } else {
+      h = tf.reshape(x, [B, L.sites]);
+      if (L.tied) h = tf.sum(tf.reshape(h, [B, L.blocks, L.block]), 2);
+    }
+    return { h, blocks };
+  }
+
   function apply(params: Params, x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const B = x.shape[0];
-      const sites = x.size / B;
-      if (L.shared ? !(Number.isInteger(sites) && sites >= L.block && sites % L.block === 0) : sites !== L.sites) {
-        throw new Error(
-          L.shared
-            ? `block-mlp: input of shape [${x.shape}] has ${sites} sites per example; a shared block map applies to any multiple of its block of ${L.block} sites (inputs [B, m·${L.block}])`
-            : `block-mlp: input of shape [${x.shape}] does not match inputShape [${ctx.inputShape}]: without shared: true the network has weights per site and is not size-agnostic (info.sizeAgnostic false); only shared block maps apply to other sizes`,
-        );
-      }
-      const blocks = sites / L.block;
-      let h: tf.Tensor;
-      if (L.shared) {
-        h = tf.reshape(x, [B * blocks, L.block]);
-        if (L.tied) h = tf.sum(h, 1, true);
-      } else {
-        h = tf.reshape(x, [B, L.sites]);
-        if (L.tied) h = tf.sum(tf.reshape(h, [B, L.blocks, L.block]), 2);
-      }
+      const inputs = firstLayerInputs(x);
+      const blocks = inputs.blocks;
+      let h = inputs.h;
       for (let i = 0; i < depth; i++) {
         let zi = tf.matMul(h as tf.Tensor2D, effective(params[`dense${i}.weight`], i) as tf.Tensor2D) as tf.Tensor;
         if (bias) zi = tf.add(zi, params[`dense${i}.bias`]);
@@ -222,6 +232,7 @@ export function createBlockMlp(input: z.output<typeof blockMlpOptions>, ctx: Pic
     paramCount,
     init,
     apply,
+    curvatureProducts: blockMlpCurvatureProducts({ activation: o.activation, bias, ...(o.alpha !== undefined ? { alpha: o.alpha } : {}), sign, scale }, L, specs, firstLayerInputs),
     groups: Object.fromEntries(Array.from({ length: depth }, (_, i) => [`dense${i}`, bias ? [`dense${i}.weight`, `dense${i}.bias`] : [`dense${i}.weight`]])),
     symmetries,
     info: {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ACTIVATIONS, activation as activationOf, countParams, type ActivationName } from '@goldstone/core';
 import { API_VERSION, defineModel, type GeneratorDirection, type ModelCreateContext, type OptionIssue, type SizeEstimate, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
+import { deepSetsCurvatureProducts } from './deep-sets-curvature';
 import { applyChain, chainBias, chainDepth, chainLinks, chainParamCount, chainSpecs, chainWeight, initChain, resolveInit, type DenseChain } from './dense-chain';
 import { initStd, MLP_INITS } from './init-schemes';
 import { FlatLayout, hiddenSymmetries, type ChannelLink } from './param-symmetries';
@@ -195,6 +196,10 @@ export function createDeepSets(options: DeepSetsOptions, ctx: Pick<ModelCreateCo
     init,
     apply,
     generatorDirection,
+    curvatureProducts: deepSetsCurvatureProducts(
+      { elements: N, features: F, channels, ...(wc !== undefined ? { weightChannel: wc } : {}), equivariant: e, phi, rho, pool: options.pool, readout: options.readout, mask: options.mask, activation: options.activation, bias },
+      specs,
+    ),
     groups: {
       equivariant: specs.filter((s) => s.name.startsWith('eq')).map((s) => s.name),
       phi: specs.filter((s) => s.name.startsWith('phi.')).map((s) => s.name),

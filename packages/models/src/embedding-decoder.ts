@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ACTIVATIONS, countParams, type ActivationName } from '@goldstone/core';
 import { API_VERSION, defineModel, type ModelCreateContext, type OptionIssue, type SizeEstimate, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
 import { applyChain, chainBias, chainLinks, chainParamCount, chainSpecs, chainWeight, initChain, type DenseChain } from './dense-chain';
+import { embeddingDecoderCurvatureProducts } from './embedding-decoder-curvature';
 import { DENSE_INITS } from './init-schemes';
 import { FlatLayout, hiddenSymmetries, linearGroupDirections, rescalingDirections, type ChannelLink } from './param-symmetries';
 
@@ -146,6 +147,7 @@ export function createEmbeddingDecoder(options: EmbeddingDecoderOptions, ctx: Pi
     paramCount,
     init,
     apply,
+    curvatureProducts: embeddingDecoderCurvatureProducts({ nodes: n, dim: d, oneHot, combine: options.combine, decoder }, specs),
     groups: { encoder: ['embedding'], decoder: specs.filter((s) => s.name.startsWith('decoder.')).map((s) => s.name) },
     symmetries,
     info: {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ACTIVATIONS, activation as activationOf, countParams, type ActivationName } from '@goldstone/core';
 import { API_VERSION, defineModel, formatCount, type ModelCreateContext, type OptionIssue, type SizeEstimate, type ModelInstance, type ParamSpec, type ParamSymmetry, type Params, type Rng } from '@goldstone/plugin-api';
+import { gnnCurvatureProducts } from './gnn-curvature';
 import { applyChain, chainLinks, chainParamCount, chainSpecs, initChain, resolveInit, type DenseChain } from './dense-chain';
 import { blockIds, blockLocalGraph, buildGraph, graphDirectedEdges, graphNodes, graphSpecSchema, type Graph } from './graph';
 import { gcnEdges, gcnLayer, ginEdges, ginLayer, poolBlocks, poolNodes, type LayerEdges } from './graph-layers';
@@ -130,21 +131,26 @@ export function createGnn(options: GnnOptions, ctx: GraphModelContext): ModelIns
     return p;
   }
 
+  /** The structure for inputs of `sites` nodes: the model's own graph, or (size-agnostic chains) a chain of that length. */
+  function structureFor(sites: number, x: tf.Tensor): GnnStructure {
+    if (sites !== N) {
+      if (!chain) {
+        throw new Error(
+          `gnn: input of shape [${x.shape}] does not match inputShape [${ctx.inputShape}]: only a gnn on a 1-D lattice with a node or block readout is size-agnostic (info.sizeAgnostic); this one is on ${graph.kind} with a ${options.readout} readout`,
+        );
+      }
+      if (!(Number.isInteger(sites) && sites >= unitSites && sites % unitSites === 0)) {
+        throw new Error(`gnn: input of shape [${x.shape}] has ${sites} sites of ${F} features; this gnn applies to chains of any multiple of ${unitSites} sites ([B, m·${unitSites}]${F > 1 ? ` × ${F} features` : ''})`);
+      }
+    }
+    return structure(sites);
+  }
+
   function apply(params: Params, x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const B = x.shape[0];
       const sites = x.size / (B * F);
-      if (sites !== N) {
-        if (!chain) {
-          throw new Error(
-            `gnn: input of shape [${x.shape}] does not match inputShape [${ctx.inputShape}]: only a gnn on a 1-D lattice with a node or block readout is size-agnostic (info.sizeAgnostic); this one is on ${graph.kind} with a ${options.readout} readout`,
-          );
-        }
-        if (!(Number.isInteger(sites) && sites >= unitSites && sites % unitSites === 0)) {
-          throw new Error(`gnn: input of shape [${x.shape}] has ${sites} sites of ${F} features; this gnn applies to chains of any multiple of ${unitSites} sites ([B, m·${unitSites}]${F > 1 ? ` × ${F} features` : ''})`);
-        }
-      }
-      const st = structure(sites);
+      const st = structureFor(sites, x);
       let H = tf.transpose(tf.reshape(x, [B, sites, F]), [1, 0, 2]); // [N′, B, F]
       for (let i = 0; i < hidden.length; i++) {
         const b = bias ? params[`gnn${i}.bias`] : undefined;
@@ -194,6 +200,10 @@ export function createGnn(options: GnnOptions, ctx: GraphModelContext): ModelIns
     apply,
     groups,
     symmetries,
+    curvatureProducts: gnnCurvatureProducts(
+      { layer, hidden, features: F, bias, skip: options.skip, learnEps: options.learnEps, activation: options.activation, readout: options.readout, pool: options.pool, head, structure: structureFor },
+      specs,
+    ),
     info: {
       architecture: `gnn ${layer} ${f.join('-')} on ${graph.kind} (${N} nodes, ${graph.senders.length} directed edges${options.messages === 'block' ? `, messages inside blocks of ${options.block}: ${base.messageEdges}` : ''})${options.skip ? ' with skip' : ''}, ${options.readout} readout (${options.pool}) → ${head.dims.join('-')}`,
       graph: { kind: graph.kind, nodes: N, edges: graph.senders.length / 2 },

@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ACTIVATIONS, LOSSES, Rng, disposeParams, flatLoss, flattenParams, hvp, paramsFromArray, type ActivationName } from '@goldstone/core';
-import { curvatureOperator, denseMatrix, ggnProduct } from '@goldstone/curvature';
+import { curvatureOperator, ggnProduct } from '@goldstone/curvature';
 import type { LossName, ModelInstance, Params } from '@goldstone/plugin-api';
 import { createMlp, mlpOptions } from './mlp';
-import { mlpFixtures, relErr, worstColumn } from './test-support';
+import { blockAgainstSingle, denseFromBlocksDifference, mlpFixtures, relErr, worstColumn } from './test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -53,24 +53,7 @@ function setting(options: Record<string, unknown>, loss: LossName, inputShape: n
 
 /** Block products against one-vector double backprop (`hvp`) or `ggnProduct`: the worst column's relative difference. */
 function compare(s: Setting, loss: LossName, kind: 'hessian' | 'ggn', k: number, seed: number): number {
-  const { model, params, x, y } = s;
-  const rng = new Rng(seed);
-  const dirs = Array.from({ length: k }, () => rng.normalArray(model.paramCount));
-  const vectors = tf.tensor2d(dirs.map((d) => Array.from(d)), [k, model.paramCount]);
-  const block = model.curvatureProducts!({ params, x, y, loss, kind, vectors });
-  expect(block).not.toBeNull();
-  expect(block!.shape).toEqual([k, model.paramCount]);
-  const got = block!.arraySync();
-  const w = flattenParams(params, model.specs);
-  const f = flatLoss(model, loss, x, y);
-  const want = dirs.map((d) =>
-    tf.tidy(() => {
-      const v = tf.tensor1d(d);
-      return Float32Array.from((kind === 'hessian' ? hvp(f, w, v) : ggnProduct(model, loss, w, x, y, v)).dataSync());
-    }),
-  );
-  tf.dispose([vectors, block!, w]);
-  return worstColumn(got, want);
+  return blockAgainstSingle(s.model, s.params, s.x, s.y, loss, kind, k, seed);
 }
 
 const TOL = 1e-5;
@@ -154,11 +137,13 @@ describe('mlp curvature products (R-operator) against one-vector products', () =
     }
   });
 
-  it('has no rules for the quadratic activation z + αz² (null: callers fall back to double backprop)', () => {
+  it('has rules for the quadratic activation z + αz² too (a block, on the curvature tape)', () => {
     for (const alpha of [0.5, 'learned'] as const) {
       const s = setting({ hidden: [4], activation: 'quadratic', alpha }, 'mse', [3], 1);
       const vectors = tf.zeros([2, s.model.paramCount]) as tf.Tensor2D;
-      expect(s.model.curvatureProducts!({ params: s.params, x: s.x, y: s.y, loss: 'mse', kind: 'hessian', vectors })).toBeNull();
+      const block = s.model.curvatureProducts!({ params: s.params, x: s.x, y: s.y, loss: 'mse', kind: 'hessian', vectors });
+      expect(block?.shape).toEqual([2, s.model.paramCount]);
+      block?.dispose();
       vectors.dispose();
       s.dispose();
     }
@@ -230,20 +215,10 @@ describe('curvatureOperator on an mlp: block products', () => {
 
   it('denseMatrix from blocks of columns equals the double-backprop dense Hessian to round-off', async () => {
     const s = setting({ hidden: [5, 4], activation: 'tanh' }, 'mse', [3], 8, 10);
-    const op = curvatureOperator({ model: s.model, loss: 'mse', params: s.params, data: { x: s.x, y: s.y } });
-    const ref = curvatureOperator({ model: { ...s.model, curvatureProducts: undefined }, loss: 'mse', params: s.params, data: { x: s.x, y: s.y } });
-    expect(op.blockSize).toBeGreaterThanOrEqual(op.dim);
-    const [a, b] = [await denseMatrix(op), await denseMatrix(ref)];
-    let diff = 0;
-    let scale = 0;
-    for (let i = 0; i < a.values.length; i++) {
-      diff = Math.max(diff, Math.abs(a.values[i] - b.values[i]));
-      scale = Math.max(scale, Math.abs(b.values[i]));
-    }
-    expect(diff / scale, `largest difference ${(diff / scale).toExponential(2)} of the largest entry`).toBeLessThan(TOL);
-    expect(a.products).toBe(s.model.paramCount);
-    op.dispose();
-    ref.dispose();
+    const r = await denseFromBlocksDifference(s.model, s.params, s.x, s.y, 'mse');
+    expect(r.blockSize).toBeGreaterThanOrEqual(s.model.paramCount);
+    expect(r.difference, `largest difference ${r.difference.toExponential(2)} of the largest entry`).toBeLessThan(TOL);
+    expect(r.products).toBe(s.model.paramCount);
     s.dispose();
   });
 });

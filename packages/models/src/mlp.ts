@@ -6,6 +6,7 @@ import { blockLayoutIssues, blockStructureOptions, createBlockMlp, estimateBlock
 import { DENSE_INITS, RELU_LIKE, drawDense, type DenseInit } from './init-schemes';
 import { directionOf, generatorSizeIssue, hostValues, transposedTimes } from './generator-direction';
 import { mlpCurvatureProducts } from './mlp-curvature';
+import { quadraticAlphaMlpCurvatureProducts } from './quadratic-alpha-curvature';
 import { FlatLayout } from './param-symmetries';
 import { fastMlpApply } from './mlp-fast';
 import { alphaLabel, alphaRescalingDirections, alphaSpecs, hiddenActivation, initAlpha, learnsAlpha, quadraticAlphaOptions, refineQuadraticAlpha } from './quadratic-alpha';
@@ -176,7 +177,7 @@ export function createMlp(options: MlpOptions, ctx: Pick<ModelCreateContext, 'in
     groups,
     symmetries,
     generatorDirection,
-    curvatureProducts: mlpCurvatureProducts(options, dims),
+    curvatureProducts: options.alpha === undefined ? mlpCurvatureProducts(options, dims) : quadraticAlphaMlpCurvatureProducts({ ...options, alpha: options.alpha }, dims, specs),
     info: {
       architecture: `mlp ${dims.join('-')} (${alphaLabel(options)}${bias ? '' : ', no bias'})`,
       activation: options.activation,

@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url';
 import type { ActivationName } from '@goldstone/core';
 import type { LossName, ModelInstance, Params } from '@goldstone/plugin-api';
 
-export { relErr, worstColumn } from '@goldstone/core/test-support';
+import { relErr, worstColumn } from '@goldstone/core/test-support';
+import { curvatureOperator, denseMatrix, ggnProduct } from '@goldstone/curvature';
+
+export { relErr, worstColumn };
 
 /** A case of the float64 PyTorch fixtures of the plain mlp (`packages/core/test/fixtures/mlp-hvp.json`). */
 export interface MlpFixtureCase {
@@ -130,4 +133,96 @@ export function zeroModeReport(model: ModelInstance, params: Params, x: tf.Tenso
 /** Apply a node permutation to inputs [B, N] or [B, N, F]: x′[:, i] = x[:, perm[i]]. */
 export function permuteAxis1(x: tf.Tensor, perm: ArrayLike<number>): tf.Tensor {
   return tf.tidy(() => tf.gather(x, tf.tensor1d(Int32Array.from(perm), 'int32'), 1));
+}
+
+/**
+ * A block of k random directions through `model.curvatureProducts` against the one-vector path
+ * (double-backprop `hvp`, or `ggnProduct` for the Gauss–Newton kind): the worst column's relative
+ * difference. Fails the test if the model has no rules (null).
+ */
+export function blockAgainstSingle(
+  model: ModelInstance,
+  params: Params,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  loss: LossName,
+  kind: 'hessian' | 'ggn',
+  k: number,
+  seed: number,
+): number {
+  const rng = new Rng(seed);
+  const dirs = Array.from({ length: k }, () => rng.normalArray(model.paramCount));
+  const vectors = tf.tensor2d(dirs.map((d) => Array.from(d)), [k, model.paramCount]);
+  const block = model.curvatureProducts?.({ params, x, y, loss, kind, vectors });
+  if (!block) {
+    vectors.dispose();
+    throw new Error('curvatureProducts returned no block');
+  }
+  if (block.shape[0] !== k || block.shape[1] !== model.paramCount) throw new Error(`block of shape [${block.shape}]`);
+  const got = block.arraySync();
+  const w = flattenParams(params, model.specs);
+  const f = flatLoss(model, loss, x, y);
+  const want = dirs.map((d) =>
+    tf.tidy(() => {
+      const v = tf.tensor1d(d);
+      return Float32Array.from((kind === 'hessian' ? hvp(f, w, v) : ggnProduct(model, loss, w, x, y, v)).dataSync());
+    }),
+  );
+  tf.dispose([vectors, block, w]);
+  return worstColumn(got, want);
+}
+
+/** Targets for `loss`: normal values (mse), one-hot classes (softmax), 0/1 labels (binary, `out` 1). */
+export function lossTargets(loss: LossName, rng: Rng, batch: number, out: number): tf.Tensor {
+  if (loss === 'mse') return tf.tensor2d(rng.normalArray(batch * out), [batch, out]);
+  if (loss === 'binary-cross-entropy') return tf.tensor2d(Array.from({ length: batch * out }, () => (rng.uniform() < 0.5 ? 0 : 1)), [batch, out]);
+  const t = new Float32Array(batch * out);
+  for (let b = 0; b < batch; b++) t[b * out + rng.int(out)] = 1;
+  return tf.tensor2d(t, [batch, out]);
+}
+
+/** The exact Hessian from blocks of columns (`denseMatrix` with the model's rules) against the one from single double-backprop products: the largest difference relative to the largest entry. */
+export async function denseFromBlocksDifference(model: ModelInstance, params: Params, x: tf.Tensor, y: tf.Tensor, loss: LossName): Promise<{ difference: number; products: number; blockSize: number }> {
+  const op = curvatureOperator({ model, loss, params, data: { x, y } });
+  const ref = curvatureOperator({ model: { ...model, curvatureProducts: undefined }, loss, params, data: { x, y } });
+  const [a, b] = [await denseMatrix(op), await denseMatrix(ref)];
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.values.length; i++) {
+    diff = Math.max(diff, Math.abs(a.values[i] - b.values[i]));
+    scale = Math.max(scale, Math.abs(b.values[i]));
+  }
+  const out = { difference: diff / scale, products: a.products, blockSize: op.blockSize ?? 1 };
+  op.dispose();
+  ref.dispose();
+  return out;
+}
+
+/** A model at a point with a batch, as the curvature tests build them. */
+export interface CurvatureSetting {
+  model: ModelInstance;
+  params: Params;
+  x: tf.Tensor;
+  y: tf.Tensor;
+  dispose(): void;
+}
+
+/** `blockAgainstSingle` for the Hessian and the GGN on a setting made and disposed here, and the number of tensors left behind. */
+export function checkBlocks(make: () => CurvatureSetting, loss: LossName, k: number, seed: number): { hessian: number; ggn: number; leaked: number; message: string } {
+  const before = tf.memory().numTensors;
+  const s = make();
+  const hessian = blockAgainstSingle(s.model, s.params, s.x, s.y, loss, 'hessian', k, seed);
+  const ggn = blockAgainstSingle(s.model, s.params, s.x, s.y, loss, 'ggn', k, seed);
+  s.dispose();
+  return { hessian, ggn, leaked: tf.memory().numTensors - before, message: `largest relative difference: hessian ${hessian.toExponential(2)}, ggn ${ggn.toExponential(2)}` };
+}
+
+/** Hessian blocks (mse, k = 5) of a size-agnostic setting on normal inputs and targets of another size, `[batch, sites]` each. */
+export function blockOnOtherSize(s: CurvatureSetting, batch: number, sites: number, seed: number): number {
+  const rng = new Rng(seed);
+  const x = tf.tensor2d(rng.normalArray(batch * sites), [batch, sites]);
+  const y = tf.tensor2d(rng.normalArray(batch * sites), [batch, sites]);
+  const worst = blockAgainstSingle(s.model, s.params, x, y, 'mse', 'hessian', 5, seed + 1);
+  tf.dispose([x, y]);
+  return worst;
 }
