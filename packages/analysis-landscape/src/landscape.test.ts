@@ -147,7 +147,7 @@ describe('landscape analysis', () => {
     const metricsAt = (ps: Params, split: 'train' | 'test') => {
       const { x, y } = splitTensors(task.splits[split]);
       const out = tf.tidy(() => model.apply(ps, x));
-      const m = { ...task.metrics(out, y), loss: tf.tidy(() => createAnalysisContext({ task, model, params: ps, seed: 1, backend: 'cpu' }).loss(ps, x, y).dataSync()[0]) };
+      const m: Record<string, number> = { ...task.metrics(out, y), loss: tf.tidy(() => createAnalysisContext({ task, model, params: ps, seed: 1, backend: 'cpu' }).loss(ps, x, y).dataSync()[0]) };
       tf.dispose([x, y, out]);
       return m;
     };

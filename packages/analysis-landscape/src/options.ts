@@ -62,8 +62,13 @@ export const landscapeOptions = z.strictObject({
   split: z.string().default('train').describe('The split the slices are evaluated on (interpolations: train and test)'),
   /** Examples per split the losses are averaged over (a seeded random subset when the split is larger). */
   maxExamples: z.number().int().positive().default(512).describe('Examples per split (a seeded random subset when larger)'),
-  /** Parameter points per batched call (models with `applyReplicas`); 0: as many as fit a 16 M-value input budget (≤ 64). */
-  replicas: z.number().int().min(0).default(0).describe('Parameter points per batched forward call (0: auto, ≤ 64)'),
+  /**
+   * Parameter points per forward call (models with `applyReplicas`): 1, one `apply` per point; n,
+   * n points stacked along a replica axis; 0 (auto), stacked (up to 64, within a 16 M-value input
+   * budget) when examples × parameters ≤ 2¹⁸, where dispatch dominates, else one per point (the
+   * stacked products of tfjs are slower for larger models).
+   */
+  replicas: z.number().int().min(0).default(0).describe('Parameter points per forward call (0: auto, stacked for small models; 1: one per point)'),
   /** Maximum Krylov dimension of the Lanczos run for the Hessian directions. */
   lanczosSteps: z.number().int().min(4).default(60).describe('Maximum Krylov dimension of the Lanczos run (hessian directions)'),
   /** Lanczos stops when the top two Ritz residuals are below tol · |λ_max|. */
