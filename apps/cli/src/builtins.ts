@@ -31,6 +31,7 @@ export const BUILTIN_PLUGINS: BuiltinPlugins = {
     cumulants: '@goldstone/analysis-cumulants',
     geneft: '@goldstone/analysis-geneft',
     grokking: '@goldstone/analysis-grokking',
+    landscape: '@goldstone/analysis-landscape',
   },
 };
 
