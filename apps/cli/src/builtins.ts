@@ -23,6 +23,7 @@ export const BUILTIN_PLUGINS: BuiltinPlugins = {
   },
   analysis: {
     hessian: '@goldstone/analysis-hessian',
+    sharpness: '@goldstone/analysis-hessian',
     robustness: '@goldstone/analysis-robustness',
     compressibility: '@goldstone/analysis-compressibility',
     distillation: '@goldstone/analysis-distillation',

@@ -8,6 +8,7 @@ import { testPlugin, toyRegressionTask } from '@goldstone/testkit';
 import { defineEstimator, registerEstimator, settingsOf } from '@goldstone/curvature';
 import { hessian } from './hessian';
 import { plugins } from './index';
+import { sharpness } from './sharpness';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -49,7 +50,7 @@ async function runHessian(s: { task: TaskInstance; model: ModelInstance; params:
 
 describe('hessian analysis', () => {
   it('exports the plugin', () => {
-    expect(plugins).toEqual([hessian]);
+    expect(plugins).toEqual([hessian, sharpness]);
     expect(hessian.kind).toBe('analysis');
   });
 
