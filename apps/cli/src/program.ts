@@ -3,6 +3,7 @@ import { BACKEND_CHOICES } from '@goldstone/core';
 import { RunFailedError, UsageError } from '@goldstone/plugin-api';
 import { cliVersion } from './environment';
 import { analyzeCommand } from './commands/analyze';
+import { exportCommand } from './commands/export';
 import { listCommand } from './commands/list';
 import { reportCommand } from './commands/report';
 import { runCommand } from './commands/run';
@@ -114,6 +115,15 @@ export function createProgram(setExit: (code: number) => void): Command {
     .description('(re)write report.html for a run directory')
     .argument('<run-dir>', 'run directory')
     .action(wrap((dir) => reportCommand(dir)));
+
+  program
+    .command('export')
+    .description('write a run\'s metrics and analysis tables as CSV files')
+    .argument('<run-dir>', 'run directory')
+    .option('--csv', 'write CSV (RFC 4180): metrics.csv and <analysis>[.<table>].csv')
+    .option('--out <dir>', 'where to write the files (default <run-dir>/export)')
+    .option('--json', 'print the files written as JSON on stdout')
+    .action(wrap((dir, opts) => exportCommand(dir, opts)));
 
   return program;
 }

@@ -10,7 +10,7 @@ export { pathExists, writeFileAtomic } from './atomic-write';
  * never loads tfjs: reports, exporters and other readers use it.
  *
  * ```
- * run.json               resolved config, seed, backend, package versions, status, timestamps
+ * run.json               resolved config, seed, backend, package versions, git commit, status, timestamps
  * metrics.jsonl          one JSON line per logged step or epoch
  * checkpoints/<tag>/     tfjs weights manifest (model.json + weights.bin [+ optimizer.bin])
  * checkpoints/last.json  { tag } of the last good checkpoint
@@ -106,6 +106,8 @@ export interface RunInfo {
   error?: Json;
   /** Headline numbers of the run. */
   summary?: Record<string, number | null>;
+  /** The git work tree the experiment came from (HEAD and whether it had changes); absent outside a work tree or without git. */
+  git?: { commit: string; dirty: boolean };
   [key: string]: unknown;
 }
 

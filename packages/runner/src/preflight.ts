@@ -28,6 +28,8 @@ export interface PreparedExperiment {
   groups?: PreparedGroup[];
   /** What the run is estimated to take (bytes) and what it may take. */
   memory: { data: number; training: number; budget: MemoryBudget };
+  /** The experiment file it was read from, if any: run.json's `git` field describes the work tree holding it. */
+  file?: string;
 }
 
 const where = (file: string | undefined) => (file ? `${file}: ` : '');
@@ -193,7 +195,7 @@ export async function prepareExperiment(resolved: ResolvedExperiment, opts: { fi
 
   const analysisIssues = resolved.analyses.flatMap((a, i) => analysisOptionIssues(a.plugin, a.options, `analyses[${i}].options`, { task, model, train: exp.train, memoryLimit: budget.total }));
   if (analysisIssues.length) throw usageError(file, analysisIssues);
-  return { resolved, task, model, rng, ...(groups ? { groups } : {}), memory: { data, training: training.bytes, budget } };
+  return { resolved, task, model, rng, ...(groups ? { groups } : {}), memory: { data, training: training.bytes, budget }, ...(file ? { file } : {}) };
 }
 
 /** An analysis plugin's `check` hook on its (parsed) options: its issues under `prefix`, none without a hook. */

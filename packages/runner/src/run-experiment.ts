@@ -9,6 +9,7 @@ import { loadResumePoint, resumeConflicts, specMismatches } from './resume';
 import { checkAnalysisOptions, prepareExperiment, type PreparedExperiment } from './preflight';
 import { CHECKPOINTS_DIR, RUN_FILE } from '@goldstone/run-store/format';
 import type { ParametersUsed } from './parameters';
+import { gitProvenance } from './git-provenance';
 
 
 /** Build the task and the model of a resolved experiment (deterministic in the experiment's seed), checked. */
@@ -107,6 +108,12 @@ export async function runExperiment(opts: {
    * one that trains every run of a vectorised group at once and hands each run its own result.
    */
   train?: (options: TrainOptions) => Promise<TrainResult>;
+  /**
+   * Where to look for the git work tree whose commit and dirty flag run.json records as `git`
+   * (default: the experiment file's directory, else the working directory). Outside a work tree,
+   * or without git, the field is left out.
+   */
+  gitDir?: string;
 }): Promise<RunOutcome> {
   const { store } = opts;
   if (!opts.prepared && !opts.resolved) throw new TypeError('runExperiment: pass prepared or resolved');
@@ -168,6 +175,7 @@ export async function runExperiment(opts: {
     }
   }
   const now = new Date().toISOString();
+  const git = gitProvenance(opts.gitDir ?? prepared.file ?? process.cwd());
   await store.updateRun({
     name: exp.name ?? null,
     status: 'running',
@@ -179,6 +187,7 @@ export async function runExperiment(opts: {
     packages: opts.packages ?? {},
     model: { paramCount: model.paramCount, ...(model.info ?? {}) },
     task: { inputShape: task.inputShape, outputSize: task.outputSize, outputKind: task.outputKind, loss: task.loss, ...(task.info ?? {}) },
+    ...(git ? { git: { ...git } } : {}),
     createdAt: (previousRun.createdAt as string | undefined) ?? now,
     ...(opts.resume ? { resumedAt: now } : {}),
   } as Record<string, Json>);
