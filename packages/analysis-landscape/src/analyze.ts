@@ -6,7 +6,8 @@ import { loadCheckpoint } from '@goldstone/run-store';
 import { packageInfo, UsageError, type AnalysisContext, type AnalysisResult, type Json, type Rng } from '@goldstone/plugin-api';
 import { cosine, norm, randomDirections } from './directions';
 import { landscapeFigures } from './figures';
-import { GridEvaluator, linspace, type EvalData, type PointValues } from './grid';
+import type { Interpolation, Line, Plane, Slice } from './slice-types';
+import { GridEvaluator, linspace, type EvalData } from './grid';
 import { hessianDirections } from './hessian-directions';
 import type { DirectionKind, LandscapeOptions } from './options';
 import { projectTrajectory, trajectoryPca } from './pca';
@@ -15,48 +16,7 @@ import { landscapeRecordingFor } from './recorder';
 /** This package's version, for provenance (read from its package.json). */
 export const VERSION = packageInfo(import.meta.url).version;
 
-/** A 1-D slice: the loss along one direction. */
-export interface Line {
-  axis: number;
-  t: number[];
-  loss: number[];
-  accuracy: number[] | null;
-}
-
-/** A 2-D slice: `loss[i][j]` at (a[j], b[i]). */
-export interface Plane {
-  a: number[];
-  b: number[];
-  loss: number[][];
-  accuracy: number[][] | null;
-}
-
-/** One direction set's slices. */
-export interface Slice {
-  kind: DirectionKind;
-  /** Half-width of each axis. */
-  ranges: number[];
-  /** Norms of the directions and the cosine between the first two. */
-  norms: number[];
-  cosine: number | null;
-  lines: Line[];
-  plane: Plane | null;
-  /** The recorded trajectory projected onto the directions (pca), with the steps of its snapshots. */
-  trajectory: { steps: number[]; coords: number[][]; inPlane: number } | null;
-  /** What the directions are: eigenvalues, explained variance, normalisation. */
-  info: Record<string, Json>;
-}
-
-/** One interpolation between two parameter sets. */
-export interface Interpolation {
-  from: string;
-  to: string;
-  alpha: number[];
-  /** ‖θ_B − θ_A‖. */
-  distance: number;
-  train: PointValues;
-  test: PointValues;
-}
+export type { Interpolation, Line, Plane, Slice } from './slice-types';
 
 /** A split's examples for the losses (a seeded subset when larger), as tensors. */
 function evalData(ctx: AnalysisContext, name: string, max: number, rng: Rng): EvalData {

@@ -1,6 +1,6 @@
 import { lineChart } from '@goldstone/core';
 import type { Figure } from '@goldstone/plugin-api';
-import type { Interpolation, Plane, Slice } from './analyze';
+import type { Interpolation, Plane, Slice } from './slice-types';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ActivationName } from '@goldstone/core';
 import type { CurvatureProductRequest, ParamSpec } from '@goldstone/plugin-api';
 import { tapeCurvatureProducts, type TapeNode } from './curvature-tape';
-import type { BlockLayout } from './block-mlp';
+import type { BlockLayout } from './block-layout';
 
 /**
  * Curvature products of a block-mlp in one pass on the curvature tape. Tying and sharing only

@@ -1,3 +1,4 @@
+import type { BlockLayout } from './block-layout';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ACTIVATIONS, countParams, sizeOf, type ActivationName } from '@goldstone/core';
@@ -74,17 +75,8 @@ export const blockMlpOptions = z
 export type BlockMlpOptions = z.input<typeof blockMlpOptions>;
 
 /** Resolved structure of a block MLP: the widths of the per-unit network and how inputs reach it. */
-export interface BlockLayout {
-  sites: number;
-  block: number;
-  blocks: number;
-  tied: boolean;
-  shared: boolean;
-  /** Widths [in, ...hidden, out] of the dense chain (per block when shared). */
-  dims: number[];
-  /** Outputs per block (shared) or total. */
-  k: number;
-}
+
+export type { BlockLayout };
 
 export function blockLayout(o: z.output<typeof blockMlpOptions>, inputSize: number, outputSize: number): BlockLayout {
   const tied = o.tied ?? false;
