@@ -36,7 +36,9 @@ function redisOptions(target: RedisTarget): RedisOptions {
  */
 export async function connectOnce(target: RedisTarget, timeoutMs = CONNECT_TIMEOUT_MS, flag = '--redis'): Promise<Redis> {
   const client = new Redis({ ...redisOptions(target), lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, enableOfflineQueue: false });
-  client.on('error', () => undefined);
+  // with no retries, connect() rejects with "Connection is closed."; the cause came as an 'error' event
+  let cause: unknown;
+  client.on('error', (err) => (cause ??= err));
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -46,7 +48,7 @@ export async function connectOnce(target: RedisTarget, timeoutMs = CONNECT_TIMEO
     return client;
   } catch (err) {
     client.disconnect();
-    throw new UsageError(`${flag} ${target.display}: cannot connect to Redis: ${describeConnectError(err)}`, { field: flag.replace(/^--/, '') });
+    throw new UsageError(`${flag} ${target.display}: cannot connect to Redis: ${describeConnectError(cause ?? err)}`, { field: flag.replace(/^--/, '') });
   } finally {
     clearTimeout(timer);
   }

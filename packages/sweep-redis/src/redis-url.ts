@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { UsageError } from '@goldstone/plugin-api';
 
 /** Where and how to connect: what `redis://` and `rediss://` URLs say, as ioredis options. */
@@ -42,7 +43,7 @@ export function parseRedisUrl(text: string, flag = '--redis'): RedisTarget {
     db,
     ...(username ? { username } : {}),
     ...(password ? { password } : {}),
-    ...(url.protocol === 'rediss:' ? { tls: { servername: host } } : {}),
+    ...(url.protocol === 'rediss:' ? { tls: isIP(host) ? {} : { servername: host } } : {}),
     display: mask(text),
   };
 }
