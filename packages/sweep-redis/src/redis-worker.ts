@@ -81,10 +81,12 @@ export class RedisWorker {
       await worker.close();
       return 'idle';
     }
-    void worker.close(true).catch(() => undefined);
+    void worker.pause(true).catch(() => undefined);
     const finishedAt = new Date().toISOString();
     await Promise.all([...this.runner.running].map((store) => store.updateRun({ status: 'interrupted', error: reason, finishedAt }).catch(() => undefined)));
+    // back to waiting at once (no attempt counted), before the connection closes
     await current.job.moveToWait(current.token).catch((err: unknown) => this.options.log?.(`worker ${this.name}: could not hand back ${current.job.id}: ${messageOf(err)}`));
+    void worker.close(true).catch(() => undefined);
     return 'handed-back';
   }
 
