@@ -1,5 +1,6 @@
 import { didYouMean, UsageError, type BuiltinPlugins } from '@goldstone/plugin-api';
 import { InProcessExecutor, LocalExecutor, type SweepExecutor } from '@goldstone/sweep';
+import { parseRedisUrl, queueNameIssue, RedisExecutor } from '@goldstone/sweep-redis';
 
 /**
  * The one map of built-in plugins: short name → the package that provides it. A package is
@@ -36,17 +37,39 @@ export const BUILTIN_PLUGINS: BuiltinPlugins = {
   },
 };
 
+/** What `goldstone sweep` passes to an executor's factory. */
+export interface ExecutorFlags {
+  workers?: number;
+  /** `--redis URL` (the redis executor). */
+  redis?: string;
+  /** `--queue NAME` (the redis executor; default: derived from the sweep directory). */
+  queue?: string;
+}
+
+function redisExecutor(options: ExecutorFlags): SweepExecutor {
+  if (options.redis === undefined || options.redis.trim() === '') {
+    throw new UsageError('--redis: expected a redis://[user:password@]host[:port][/db] or rediss:// URL with --executor redis, found nothing', { field: 'redis' });
+  }
+  const issue = options.queue === undefined ? undefined : queueNameIssue(options.queue);
+  if (issue) throw new UsageError(`--queue ${options.queue}: expected ${issue}`, { field: 'queue' });
+  return new RedisExecutor({ target: parseRedisUrl(options.redis), queue: options.queue });
+}
+
 /** Sweep executors by `--executor` name. */
-export const SWEEP_EXECUTORS: Readonly<Record<string, (options: { workers?: number }) => SweepExecutor>> = {
+export const SWEEP_EXECUTORS: Readonly<Record<string, (options: ExecutorFlags) => SweepExecutor>> = {
   local: (options) => new LocalExecutor({ workers: options.workers }),
   'in-process': () => new InProcessExecutor(),
+  redis: redisExecutor,
 };
 
 /** The executor `--executor NAME` asks for. */
-export function createExecutor(name: string, options: { workers?: number }): SweepExecutor {
+export function createExecutor(name: string, options: ExecutorFlags): SweepExecutor {
   // own names only: `constructor` or `__proto__` is an unknown executor, not Object's
   if (!Object.hasOwn(SWEEP_EXECUTORS, name)) {
     throw new UsageError(`--executor ${name}: unknown executor${didYouMean(name, Object.keys(SWEEP_EXECUTORS))}; known: ${Object.keys(SWEEP_EXECUTORS).join(', ')}`, { field: 'executor' });
+  }
+  if (name !== 'redis' && (options.redis !== undefined || options.queue !== undefined)) {
+    throw new UsageError(`--${options.redis !== undefined ? 'redis' : 'queue'}: only with --executor redis, found --executor ${name}`, { field: options.redis !== undefined ? 'redis' : 'queue' });
   }
   return SWEEP_EXECUTORS[name](options);
 }

@@ -9,6 +9,7 @@ import { reportCommand } from './commands/report';
 import { runCommand } from './commands/run';
 import { sweepCommand } from './commands/sweep';
 import { trainCommand } from './commands/train';
+import { workerCommand } from './commands/worker';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -99,7 +100,9 @@ export function createProgram(setExit: (code: number) => void): Command {
     .argument('<experiment>', 'experiment file with a sweep: block (.yaml, .yml or .json)')
     .option('--out <dir>', 'sweep directory (default sweeps/<experiment name>)')
     .option('--workers <n>', 'worker processes of the local executor (default: the number of cores)')
-    .option('--executor <name>', 'where points run: local (a process pool on this machine) or in-process (one after another, in this process)', 'local')
+    .option('--executor <name>', 'where points run: local (a process pool on this machine), in-process (one after another, in this process) or redis (a queue that `goldstone worker` processes on any machine take points from)', 'local')
+    .option('--redis <url>', 'with --executor redis: redis://[user:password@]host[:port][/db] or rediss:// (TLS); the sweep directory and the experiment must be on a filesystem every worker shares')
+    .option('--queue <name>', 'with --executor redis: the queue (default: derived from the sweep directory)')
     .option('--quick', 'apply the experiment\'s quick: overrides to every point')
     .option('--set <key=value>', 'override an experiment field for every point (repeatable)', collect)
     .option('--dry-run', 'list the points (run/skip, id, assignments; one a line on stdout) and write nothing')
@@ -109,6 +112,15 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print the sweep index (sweep.json) on stdout (with --dry-run: the index it would write)')
     .addOption(backendOption())
     .action(wrap((file, opts) => sweepCommand(file, opts)));
+
+  program
+    .command('worker')
+    .description('take sweep points from a Redis queue (goldstone sweep --executor redis) and run them until stopped; the sweep directory and the experiment must be on a filesystem this machine shares')
+    .option('--redis <url>', 'redis://[user:password@]host[:port][/db] or rediss:// (TLS; a private CA through NODE_EXTRA_CA_CERTS)')
+    .option('--concurrency <n>', 'points run at once: one worker process each (default 1)')
+    .option('--queue <name>', 'the queue (default: the one sweep queued on this Redis; waits for one)')
+    .option('--lock-duration <ms>', 'how long a point stays with a worker that stopped answering before it is handed out again (default 30000)')
+    .action(wrap((opts) => workerCommand(opts)));
 
   program
     .command('report')

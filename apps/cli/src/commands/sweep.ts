@@ -3,6 +3,7 @@ import { UsageError } from '@goldstone/plugin-api';
 import type { BackendChoice } from '@goldstone/core';
 import { parseAssignments } from '@goldstone/runner';
 import { needsRun, runSweep, type SweepReporter } from '@goldstone/sweep';
+import { RedisExecutor } from '@goldstone/sweep-redis';
 import { createExecutor } from '../builtins';
 import { cliEnvironment } from '../environment';
 
@@ -17,6 +18,8 @@ export interface SweepFlags {
   dryRun?: boolean;
   maxPoints?: string;
   force?: boolean;
+  redis?: string;
+  queue?: string;
   backend?: BackendChoice;
 }
 
@@ -33,7 +36,8 @@ function stderrReporter(): SweepReporter {
   };
   return {
     start({ total, done, toRun, workers, dir, executor }) {
-      process.stderr.write(`sweep ${dir}: ${total} points, ${done} already finished, ${toRun} to run on ${workers} ${executor} worker${workers === 1 ? '' : 's'}\n`);
+      const where = executor === 'redis' ? 'the workers of a Redis queue' : `${workers} ${executor} worker${workers === 1 ? '' : 's'}`;
+      process.stderr.write(`sweep ${dir}: ${total} points, ${done} already finished, ${toRun} to run on ${where}\n`);
       if (!tty || toRun === 0) return;
       bar = new cliProgress.SingleBar(
         { stream: process.stderr, format: 'sweep      [{bar}] {value}/{total} {info}', hideCursor: true, clearOnComplete: false, barsize: 30 },
@@ -69,7 +73,7 @@ function stderrReporter(): SweepReporter {
 }
 
 /** A whole number ≥ 1 from a flag, or a usage error naming it. */
-function wholeNumber(flag: string, text: string | undefined): number | undefined {
+export function wholeNumber(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
   if (text.trim() === '' || !Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${text}: expected a whole number ≥ 1`, { field: flag.replace(/^--/, '') });
@@ -83,7 +87,9 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
   const workers = wholeNumber('--workers', flags.workers);
   const maxPoints = wholeNumber('--max-points', flags.maxPoints);
   const reporter = stderrReporter();
-  const executor = createExecutor(flags.executor ?? 'local', { workers });
+  const executor = createExecutor(flags.executor ?? 'local', { workers, redis: flags.redis, queue: flags.queue });
+  // Redis unreachable: exit 2 before anything is written
+  if (!flags.dryRun && executor instanceof RedisExecutor) await executor.open();
   const outcome = await runSweep({
     file,
     env: cliEnvironment(),
