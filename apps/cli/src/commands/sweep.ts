@@ -5,8 +5,9 @@ import { parseAssignments } from '@goldstone/runner';
 import { needsRun, runSweep, type SweepReporter } from '@goldstone/sweep';
 import { createExecutor } from '../builtins';
 import { cliEnvironment } from '../environment';
+import { slurmSweepCommand, usesScheduler, type SlurmSweepFlags } from './sweep-slurm';
 
-export interface SweepFlags {
+export interface SweepFlags extends SlurmSweepFlags {
   out?: string;
   workers?: string;
   executor?: string;
@@ -82,6 +83,7 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
   if (flags.backend) set.backend = flags.backend;
   const workers = wholeNumber('--workers', flags.workers);
   const maxPoints = wholeNumber('--max-points', flags.maxPoints);
+  if (usesScheduler(flags)) return slurmSweepCommand(file, flags, set, maxPoints);
   const reporter = stderrReporter();
   const executor = createExecutor(flags.executor ?? 'local', { workers });
   const outcome = await runSweep({
