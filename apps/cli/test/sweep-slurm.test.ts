@@ -28,19 +28,10 @@ function arrayTask(script: string, i: number) {
 const tmp = () => mkdtempSync(join(tmpdir(), 'goldstone-slurm-'));
 const readJson = (path: string): any => JSON.parse(readFileSync(path, 'utf8'));
 
+/** `dir/exp.json`: the tiny experiment of fixtures/slurm-tiny.json with `overrides` on top. */
 function experiment(dir: string, overrides: Record<string, unknown> = {}): string {
   const file = join(dir, 'exp.json');
-  const body = {
-    name: 'tiny',
-    backend: 'cpu',
-    task: { name: 'clt', options: { sites: 8, block: 2, trainSize: 128, testSize: 64 } },
-    model: { name: 'mlp', options: { hidden: [8], activation: 'relu' } },
-    train: { optimizer: 'adam', lr: 0.01, epochs: 3, batchSize: 32 },
-    quick: { train: { epochs: 1 } },
-    sweep: { grid: { 'train.lr': [0.01, 0.03] }, seeds: [1, 2] },
-    ...overrides,
-  };
-  writeFileSync(file, JSON.stringify(body, null, 2));
+  writeFileSync(file, JSON.stringify({ ...readJson(join(here, 'fixtures', 'slurm-tiny.json')), ...overrides }, null, 2));
   return file;
 }
 

@@ -1,36 +1,17 @@
 import '@tensorflow/tfjs-backend-cpu';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '@goldstone/plugin-api';
-import type { PluginEnvironment } from '@goldstone/runner';
 import { InProcessExecutor } from './in-process-executor';
 import { runSweep } from './run-sweep';
 import { checkSlurmFlags, checkSlurmTime, emitSlurm, runArrayTask, shellQuote } from './slurm';
+import { testEnv, writeExperiment } from './test-support';
 
-const env: PluginEnvironment = {
-  builtins: { task: { clt: '@goldstone/task-clt' }, model: { mlp: '@goldstone/models' }, analysis: {} },
-  bases: [join(dirname(fileURLToPath(import.meta.url)), '..')],
-};
+const env = testEnv;
 const command = ['/opt/node/bin/node', '/opt/goldstone/dist/bin.js'];
-
-function experiment(dir: string, overrides: Record<string, unknown> = {}): string {
-  const file = join(dir, 'exp.json');
-  const body = {
-    name: 'tiny-slurm',
-    backend: 'cpu',
-    task: { name: 'clt', options: { sites: 4, block: 2, trainSize: 32, testSize: 16 } },
-    model: { name: 'mlp', options: { hidden: [4], activation: 'relu' } },
-    train: { optimizer: 'adam', lr: 0.01, epochs: 1, batchSize: 16 },
-    sweep: { grid: { 'train.lr': [0.01, 0.03] }, seeds: [1, 2] },
-    quick: { train: { epochs: 1 } },
-    ...overrides,
-  };
-  writeFileSync(file, JSON.stringify(body));
-  return file;
-}
+const experiment = (dir: string, overrides: Record<string, unknown> = {}) => writeExperiment(dir, { name: 'tiny-slurm', quick: { train: { epochs: 1 } }, ...overrides });
 
 const readJson = (path: string): any => JSON.parse(readFileSync(path, 'utf8'));
 const tmp = () => mkdtempSync(join(tmpdir(), 'goldstone-slurm-unit-'));
