@@ -111,6 +111,13 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option('--no-report', 'write no report.html per run and no sweep-report.html')
     .option('--json', 'print the sweep index (sweep.json) on stdout (with --dry-run: the index it would write)')
     .addOption(backendOption())
+    .option('--emit <scheduler>', 'run nothing: write the index and a job array for the points that need a run (slurm: DIR/slurm/sweep.sbatch)')
+    .option('--partition <name>', 'with --emit slurm: #SBATCH --partition')
+    .option('--time <limit>', 'with --emit slurm: #SBATCH --time per array task (MM, HH:MM:SS, D-HH, …)')
+    .option('--cpus <n>', 'with --emit slurm: #SBATCH --cpus-per-task')
+    .option('--mem <size>', 'with --emit slurm: #SBATCH --mem per array task (e.g. 4G)')
+    .option('--array-task <i>', 'run entry i of an emitted job array (DIR/slurm/points.json) into its run directory; never writes sweep.json')
+    .option('--reconcile', 'run nothing: update sweep.json, summaries and the report from the run directories (after a job array)')
     .action(wrap((file, opts) => sweepCommand(file, opts)));
 
   program

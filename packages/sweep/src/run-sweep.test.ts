@@ -2,35 +2,16 @@ import '@tensorflow/tfjs-backend-cpu';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { MARKER_FILE } from '@goldstone/run-store/format';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '@goldstone/plugin-api';
-import type { PluginEnvironment } from '@goldstone/runner';
 import type { ExecutorEvents, PointJob, SweepExecutor } from './executor';
 import { InProcessExecutor } from './in-process-executor';
 import { runSweep } from './run-sweep';
+import { testEnv, TINY_TRAIN, writeExperiment } from './test-support';
 
-// Built-in plugins resolve from this package's folder (its dev dependencies), as the CLI's do from its own.
-const env: PluginEnvironment = {
-  builtins: { task: { clt: '@goldstone/task-clt' }, model: { mlp: '@goldstone/models' }, analysis: {} },
-  bases: [join(dirname(fileURLToPath(import.meta.url)), '..')],
-};
-
-function experiment(dir: string, overrides: Record<string, unknown> = {}): string {
-  const file = join(dir, 'exp.json');
-  const body = {
-    name: 'tiny',
-    backend: 'cpu',
-    task: { name: 'clt', options: { sites: 4, block: 2, trainSize: 32, testSize: 16 } },
-    model: { name: 'mlp', options: { hidden: [4], activation: 'relu' } },
-    train: { optimizer: 'adam', lr: 0.01, epochs: 1, batchSize: 16 },
-    sweep: { grid: { 'train.lr': [0.01, 0.03] }, seeds: [1, 2] },
-    ...overrides,
-  };
-  writeFileSync(file, JSON.stringify(body));
-  return file;
-}
+const env = testEnv;
+const experiment = writeExperiment;
 
 const readJson = (path: string): any => JSON.parse(readFileSync(path, 'utf8'));
 
@@ -114,7 +95,7 @@ describe('runSweep on the in-process executor', () => {
 });
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'goldstone-sweep-unit-'));
-const TRAIN = { optimizer: 'adam', lr: 0.01, epochs: 1, batchSize: 16 };
+const TRAIN = TINY_TRAIN;
 
 async function usageError(promise: Promise<unknown>): Promise<UsageError> {
   try {

@@ -81,7 +81,18 @@ export interface SweepOptions {
   reporter?: SweepReporter;
   /** Local executor: the worker entry (default: `worker.js` beside this package's build). */
   workerScript?: string;
+  /**
+   * What to do once everything is checked (default `run`):
+   * - `run`: run the points that need a run on the executor, then summaries and the report;
+   * - `plan`: write the index and return the jobs that need a run (`SweepOutcome.jobs`), in order;
+   *   run nothing (for a scheduler that runs them elsewhere, e.g. a Slurm job array);
+   * - `reconcile`: run nothing; take each point's outcome from its run directory into the index,
+   *   then summaries and the report. The sweep directory must hold the index already.
+   */
+  mode?: SweepMode;
 }
+
+export type SweepMode = 'run' | 'plan' | 'reconcile';
 
 export interface SweepOutcome {
   dir: string;
@@ -98,15 +109,22 @@ export interface SweepOutcome {
   replaced: string[];
   /** Run directories of points that are no longer in the sweep: kept on disk, left out of the index. */
   kept: string[];
+  /** With mode `plan`: the jobs that need a run (a point, or a vectorised group), in the order of the index. */
+  jobs?: PointJob[];
 }
 
 const describePoint = (p: SweepPoint) => Object.entries(p.assignments).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
+
+/** A sweep's default directory: `sweeps/<experiment name>` (the file's name when it has none). */
+export function sweepDirOf(experiment: Experiment, file: string): string {
+  return join('sweeps', experiment.name ?? basename(file, extname(file)));
+}
 
 /**
  * The experiment file read and parsed once; each point is the parsed file with its assignments
  * applied to a copy, as `goldstone run FILE --set …` applies them (plugin paths made absolute).
  */
-function experimentReader(file: string, quick: boolean, set: Record<string, unknown>): (assignments?: Record<string, Json>) => Experiment {
+export function experimentReader(file: string, quick: boolean, set: Record<string, unknown>): (assignments?: Record<string, Json>) => Experiment {
   const read = experimentFileReader(file);
   return (assignments = {}) => {
     // a swept value is blamed on its point: `exp.yaml: sweep point train.lr=-1: train.lr: …`
@@ -258,7 +276,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const vectorize = vectorizeSetting(experiment.sweep, { file: opts.file });
   const points = expandSweep(sweep, { maxPoints: opts.maxPoints });
   const name = experiment.name ?? basename(opts.file, extname(opts.file));
-  const dir = resolve(opts.out ?? join('sweeps', name));
+  const dir = resolve(opts.out ?? sweepDirOf(experiment, opts.file));
   const indexFile = join(dir, SWEEP_INDEX_FILE);
   // a file in the way, a directory that cannot be written: refused before anything is written
   checkOutTarget(opts.out ?? dir);
@@ -275,6 +293,10 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     // A damaged record may be replaced with --force; a file that is no goldstone index at all never is.
     if (!(opts.force && err instanceof UsageError && err.field?.startsWith('points'))) throw err;
     differences.push(`its index cannot be read (${err.message})`);
+  }
+  const mode: SweepMode = opts.mode ?? 'run';
+  if (mode === 'reconcile' && !existsSync(indexFile)) {
+    throw new UsageError(`--reconcile: ${opts.out ?? dir} holds no sweep index (${SWEEP_INDEX_FILE}): run or emit the sweep there first`, { file: indexFile, field: 'out' });
   }
   const dirs = new Map<string, PointDirState>();
   if (existsSync(indexFile)) {
@@ -342,17 +364,22 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   await persist();
 
   const toRun = index.points.filter((p) => needsRun(p.status));
-  const executor = opts.executor ?? new LocalExecutor({ workers: opts.workers, maxAttempts: opts.maxAttempts, workerScript: opts.workerScript });
-  const workers = executor instanceof LocalExecutor ? Math.min(executor.workers, toRun.length) : 1;
-  reporter.start({ total: points.length, done: points.length - toRun.length, toRun: toRun.length, workers, dir, executor: executor.name });
+  const pointJobs: PointJob[] = toRun.map((rec) => ({ id: rec.id, assignments: rec.assignments, dir: join(dir, rec.dir), file, quick, set, report: opts.report !== false, env: opts.env }));
+  // with sweep.vectorize: the points still to run that differ only in seed and train.lr, grouped
+  const jobs = vectorize ? vectorGroups(pointJobs, (j) => replicas.keys.get(j.id)!, vectorize.maxReplicas).map((g) => jobOf(g[0], g)) : pointJobs;
+  if (mode === 'plan') {
+    await writing;
+    return { dir, index, failed: index.counts.failed, interrupted: false, summaries: [], differences, replaced, kept, jobs };
+  }
 
   let interrupted = false;
-  if (toRun.length > 0) {
-    const pointJobs: PointJob[] = toRun.map((rec) => ({ id: rec.id, assignments: rec.assignments, dir: join(dir, rec.dir), file, quick, set, report: opts.report !== false, env: opts.env }));
-    // with sweep.vectorize: the points still to run that differ only in seed and train.lr, grouped
-    const jobs = vectorize
-      ? vectorGroups(pointJobs, (j) => replicas.keys.get(j.id)!, vectorize.maxReplicas).map((g) => jobOf(g[0], g))
-      : pointJobs;
+  // reconcile: nothing runs (the index above already holds what the run directories say)
+  const executor = mode === 'run' ? (opts.executor ?? new LocalExecutor({ workers: opts.workers, maxAttempts: opts.maxAttempts, workerScript: opts.workerScript })) : undefined;
+  if (executor) {
+    const workers = executor instanceof LocalExecutor ? Math.min(executor.workers, toRun.length) : 1;
+    reporter.start({ total: points.length, done: points.length - toRun.length, toRun: toRun.length, workers, dir, executor: executor.name });
+  }
+  if (executor && toRun.length > 0) {
     const onSignal = (signal: NodeJS.Signals) => {
       if (interrupted) return;
       interrupted = true;

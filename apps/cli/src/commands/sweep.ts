@@ -6,8 +6,9 @@ import { needsRun, runSweep, type SweepReporter } from '@goldstone/sweep';
 import { RedisExecutor } from '@goldstone/sweep-redis';
 import { createExecutor } from '../builtins';
 import { cliEnvironment } from '../environment';
+import { slurmSweepCommand, usesScheduler, type SlurmSweepFlags } from './sweep-slurm';
 
-export interface SweepFlags {
+export interface SweepFlags extends SlurmSweepFlags {
   out?: string;
   workers?: string;
   executor?: string;
@@ -86,6 +87,7 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
   if (flags.backend) set.backend = flags.backend;
   const workers = wholeNumber('--workers', flags.workers);
   const maxPoints = wholeNumber('--max-points', flags.maxPoints);
+  if (usesScheduler(flags)) return slurmSweepCommand(file, flags, set, maxPoints);
   const reporter = stderrReporter();
   const executor = createExecutor(flags.executor ?? 'local', { workers, redis: flags.redis, queue: flags.queue });
   // Redis unreachable: exit 2 before anything is written
