@@ -1,6 +1,6 @@
 import { didYouMean, UsageError, type BuiltinPlugins } from '@goldstone/plugin-api';
 import { InProcessExecutor, LocalExecutor, type SweepExecutor } from '@goldstone/sweep';
-import { parseRedisUrl, queueNameIssue, RedisExecutor } from '@goldstone/sweep-redis';
+import { loadSweepRedis } from './sweep-redis';
 
 /**
  * The one map of built-in plugins: short name → the package that provides it. A package is
@@ -46,24 +46,25 @@ export interface ExecutorFlags {
   queue?: string;
 }
 
-function redisExecutor(options: ExecutorFlags): SweepExecutor {
+async function redisExecutor(options: ExecutorFlags): Promise<SweepExecutor> {
   if (options.redis === undefined || options.redis.trim() === '') {
     throw new UsageError('--redis: expected a redis://[user:password@]host[:port][/db] or rediss:// URL with --executor redis, found nothing', { field: 'redis' });
   }
+  const { parseRedisUrl, queueNameIssue, RedisExecutor } = await loadSweepRedis('--executor redis');
   const issue = options.queue === undefined ? undefined : queueNameIssue(options.queue);
   if (issue) throw new UsageError(`--queue ${options.queue}: expected ${issue}`, { field: 'queue' });
   return new RedisExecutor({ target: parseRedisUrl(options.redis), queue: options.queue });
 }
 
 /** Sweep executors by `--executor` name. */
-export const SWEEP_EXECUTORS: Readonly<Record<string, (options: ExecutorFlags) => SweepExecutor>> = {
+export const SWEEP_EXECUTORS: Readonly<Record<string, (options: ExecutorFlags) => SweepExecutor | Promise<SweepExecutor>>> = {
   local: (options) => new LocalExecutor({ workers: options.workers }),
   'in-process': () => new InProcessExecutor(),
   redis: redisExecutor,
 };
 
 /** The executor `--executor NAME` asks for. */
-export function createExecutor(name: string, options: ExecutorFlags): SweepExecutor {
+export async function createExecutor(name: string, options: ExecutorFlags): Promise<SweepExecutor> {
   // own names only: `constructor` or `__proto__` is an unknown executor, not Object's
   if (!Object.hasOwn(SWEEP_EXECUTORS, name)) {
     throw new UsageError(`--executor ${name}: unknown executor${didYouMean(name, Object.keys(SWEEP_EXECUTORS))}; known: ${Object.keys(SWEEP_EXECUTORS).join(', ')}`, { field: 'executor' });

@@ -41,7 +41,7 @@ describe('experiments/glowacki-jets.yaml --quick', () => {
     const total = readJson(join(dir, 'analyses', 'hessian-total.json'));
     expect(total.provenance.objective).toBe('total');
     expect(total.provenance.objectiveTerms.symmetryPenalty).toMatchObject({ form: 'generator', lambda: 1 });
-    expect(readdirSync(join(dir, 'analyses')).sort()).toEqual(['compressibility.json', 'correlations.json', 'distillation.json', 'hessian-total.json', 'hessian.json', 'robustness.json']);
+    expect(readdirSync(join(dir, 'analyses')).sort()).toEqual(['compressibility.json', 'correlations.json', 'distillation.json', 'hessian-total.json', 'hessian.json', 'robustness.json', 'sharpness.json']);
     const robustness = readJson(join(dir, 'analyses', 'robustness.json'));
     expect(robustness.result.headline.invariance.rotation).toBeGreaterThan(0);
     expect(robustness.result.headline.perturbationDrop['soft-particles']).not.toBeNull();

@@ -44,7 +44,7 @@ describe('goldstone run, interrupted during an exact Hessian', () => {
     // the state to wait for: the analysis' progress line as the dense estimator starts its products
     child.stderr.on('data', (d) => {
       stderr += d;
-      if (!signalled && /hessian: dense \(eigenpairs, trace, density\)…/.test(stderr)) {
+      if (!signalled && /hessian: dense \(eigenpairs, trace, density\): \d+ steps…/.test(stderr)) {
         signalled = true;
         child.kill('SIGINT');
       }

@@ -3,7 +3,6 @@ import { UsageError } from '@goldstone/plugin-api';
 import type { BackendChoice } from '@goldstone/core';
 import { parseAssignments } from '@goldstone/runner';
 import { needsRun, runSweep, type SweepReporter } from '@goldstone/sweep';
-import { RedisExecutor } from '@goldstone/sweep-redis';
 import { createExecutor } from '../builtins';
 import { cliEnvironment } from '../environment';
 import { slurmSweepCommand, usesScheduler, type SlurmSweepFlags } from './sweep-slurm';
@@ -89,9 +88,10 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
   const maxPoints = wholeNumber('--max-points', flags.maxPoints);
   if (usesScheduler(flags)) return slurmSweepCommand(file, flags, set, maxPoints);
   const reporter = stderrReporter();
-  const executor = createExecutor(flags.executor ?? 'local', { workers, redis: flags.redis, queue: flags.queue });
+  const executor = await createExecutor(flags.executor ?? 'local', { workers, redis: flags.redis, queue: flags.queue });
   // Redis unreachable: exit 2 before anything is written
-  if (!flags.dryRun && executor instanceof RedisExecutor) await executor.open();
+  const opens = executor as { open?: () => Promise<unknown> };
+  if (!flags.dryRun && typeof opens.open === 'function') await opens.open();
   const outcome = await runSweep({
     file,
     env: cliEnvironment(),

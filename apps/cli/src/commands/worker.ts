@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { UsageError } from '@goldstone/plugin-api';
-import { parseRedisUrl, queueNameIssue, RedisWorker } from '@goldstone/sweep-redis';
+import type { RedisTarget } from '@goldstone/sweep-redis';
+import { loadSweepRedis } from '../sweep-redis';
 import { cliEnvironment } from '../environment';
 import { wholeNumber } from './sweep';
 
@@ -24,16 +25,17 @@ function slotArgs(flags: WorkerFlags): string[] {
  */
 export async function workerCommand(flags: WorkerFlags): Promise<number> {
   if (flags.redis === undefined || flags.redis.trim() === '') throw new UsageError('--redis: expected a redis://[user:password@]host[:port][/db] or rediss:// URL, found nothing', { field: 'redis' });
+  const { parseRedisUrl, queueNameIssue, RedisWorker } = await loadSweepRedis('--redis');
   const target = parseRedisUrl(flags.redis);
   const concurrency = wholeNumber('--concurrency', flags.concurrency) ?? 1;
   const lockDuration = wholeNumber('--lock-duration', flags.lockDuration);
   if (lockDuration !== undefined && lockDuration < 1000) throw new UsageError(`--lock-duration ${lockDuration}: expected milliseconds ≥ 1000`, { field: 'lock-duration' });
   const issue = flags.queue === undefined ? undefined : queueNameIssue(flags.queue);
   if (issue) throw new UsageError(`--queue ${flags.queue}: expected ${issue}`, { field: 'queue' });
-  return concurrency > 1 ? pool(flags, concurrency) : slot(flags, target, lockDuration);
+  return concurrency > 1 ? pool(flags, concurrency) : slot(flags, target, lockDuration, RedisWorker);
 }
 
-async function slot(flags: WorkerFlags, target: ReturnType<typeof parseRedisUrl>, lockDuration: number | undefined): Promise<number> {
+async function slot(flags: WorkerFlags, target: RedisTarget, lockDuration: number | undefined, RedisWorker: typeof import('@goldstone/sweep-redis').RedisWorker): Promise<number> {
   const log = (message: string) => process.stderr.write(`${message}\n`);
   const worker = new RedisWorker({ target, queue: flags.queue, env: cliEnvironment(), lockDuration, log });
   const abort = new AbortController();
