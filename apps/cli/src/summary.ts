@@ -1,3 +1,4 @@
+import { higherIsBetter, primaryMetric } from '@goldstone/core';
 import type { AnalysisResult, Json, OutputKind } from '@goldstone/plugin-api';
 import { formatInfoValue } from './progress';
 
@@ -44,17 +45,13 @@ export function formatHeadline(h: HeadlineNumber): string {
   return `${h.name}=${formatInfoValue(h.value)}${h.stderr !== undefined ? `±${formatInfoValue(h.stderr)}` : ''}`;
 }
 
-/** The metric a task is judged by, and whether larger is better. */
-function primary(kind: OutputKind): { metric: string; up: boolean } {
-  return kind === 'classification' ? { metric: 'accuracy', up: true } : kind === 'binary' ? { metric: 'auc', up: true } : { metric: 'mse', up: false };
-}
-
 /**
  * The end-of-run summary: held-out metrics (the test split's primary metric and loss), the worst
  * out-of-distribution split by the primary metric, and each analysis' headline numbers.
  */
 export function runSummary(opts: { final: Record<string, number | null>; outputKind: OutputKind; analyses: Record<string, AnalysisResult> }): string[] {
-  const { metric, up } = primary(opts.outputKind);
+  const metric = primaryMetric(opts.outputKind);
+  const up = higherIsBetter(metric);
   const lines: string[] = [];
   const value = (key: string): number | undefined => {
     const v = opts.final[key];
