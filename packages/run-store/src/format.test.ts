@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFixtureRun } from './test-support';
-import { parseMetrics, readRun } from './format';
+import { otherProcessAlive, parseMetrics, readRun } from './format';
 
 let root: string;
 beforeAll(async () => {
@@ -80,5 +82,25 @@ describe('parseMetrics', () => {
     const { rows, warnings } = parseMetrics('{"a":1}\n\n[1,2]\n{"b":2}\n', 'm.jsonl');
     expect(rows).toEqual([{ a: 1 }, { b: 2 }]);
     expect(warnings).toEqual(['m.jsonl line 3 is not a JSON object and was skipped']);
+  });
+});
+
+describe('otherProcessAlive', () => {
+  it('counts this process, unused ids and a zombie as dead, and a running process as alive', async () => {
+    expect(otherProcessAlive(process.pid)).toBe(false);
+    expect(otherProcessAlive(0)).toBe(false);
+    expect(otherProcessAlive(2 ** 22 + 1)).toBe(false);
+    // `sleep 30` (the shell, exec'd) never reaps its child `sleep 0`, which stays a zombie
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const zombie = await new Promise<number>((resolve) => parent.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+      expect(otherProcessAlive(parent.pid!)).toBe(true);
+      if (process.platform !== 'linux') return; // no /proc: a zombie cannot be told from a live process
+      for (let i = 0; i < 200 && !/\) Z/.test(readFileSync(`/proc/${zombie}/stat`, 'utf8')); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(readFileSync(`/proc/${zombie}/stat`, 'utf8')).toMatch(/\) Z/);
+      expect(otherProcessAlive(zombie)).toBe(false);
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 });

@@ -58,17 +58,32 @@ export function temporaryOf(entry: string): { name: string; kind: 'tmp' | 'old';
 }
 
 /**
- * Whether another live process has this id (this process, and an id no process has, count as
- * dead): whether the writer of a temporary file (`temporaryOf(entry).pid`) may still be writing it.
+ * Whether another live process has this id (this process, an id no process has, and a zombie, one
+ * that has exited but whose parent has not yet reaped it, count as dead): whether the writer of a
+ * temporary file (`temporaryOf(entry).pid`) may still be writing it. A worker orphaned by a killed
+ * sweep stays a zombie until something reaps it, and `kill(pid, 0)` alone cannot tell.
  */
 export function otherProcessAlive(pid: number): boolean {
   if (pid === process.pid || !Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return !exitedUnreaped(pid);
+}
+
+/** Whether the process is a zombie (or being torn down), read from /proc where there is one; false where there is none. */
+function exitedUnreaped(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  // pid (comm) state …: comm may hold spaces and parentheses, so the state follows the last ')'
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state === 'Z' || state === 'X';
 }
 
 /** The marker of a run directory, or undefined when it has none (or one that is not a goldstone marker). */
