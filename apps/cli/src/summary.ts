@@ -1,48 +1,22 @@
 import { higherIsBetter, primaryMetric } from '@goldstone/core';
-import type { AnalysisResult, Json, OutputKind } from '@goldstone/plugin-api';
+import { readHeadline, type AnalysisResult, type HeadlineNumber, type OutputKind } from '@goldstone/plugin-api';
 import { formatInfoValue } from './progress';
-
-/** One headline number of an analysis: `trace=15.03±0.2`. */
-export interface HeadlineNumber {
-  name: string;
-  value: number;
-  stderr?: number;
-}
 
 const MAX_PER_ANALYSIS = 4;
 
-const isRecord = (v: Json | undefined): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const finite = (v: Json | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
-
-/** `{ value, stderr? }` (an estimate with its error bar) as a number, or undefined. */
-function estimate(name: string, v: Json | undefined): HeadlineNumber | undefined {
-  if (finite(v)) return { name, value: v };
-  if (isRecord(v) && finite(v.value)) return { name, value: v.value, ...(finite(v.stderr) && v.stderr > 0 ? { stderr: v.stderr } : {}) };
-  // a list of estimates (the top eigenvalues): its first
-  if (Array.isArray(v) && v.length > 0) return estimate(`${name}[0]`, v[0]);
-  return undefined;
-}
-
 /**
- * The numbers a researcher reads first in an analysis result: the entries of its `headline`
- * object (each a number or `{ value, stderr }`), where the analysis declares one; otherwise its
- * top-level finite numbers. At most `max`.
+ * The numbers a researcher reads first in an analysis result: its declared headline (see
+ * HeadlineNumber in @goldstone/plugin-api), or a reading of older results' shapes. At most `max`.
  */
-export function headlineNumbers(result: Json, max = MAX_PER_ANALYSIS): HeadlineNumber[] {
-  if (!isRecord(result)) return [];
-  const source = isRecord(result.headline) ? result.headline : result;
-  const out: HeadlineNumber[] = [];
-  for (const [name, v] of Object.entries(source)) {
-    if (source === result && !finite(v)) continue;
-    const h = estimate(name, v);
-    if (h) out.push(h);
-    if (out.length >= max) break;
-  }
-  return out;
+export function headlineNumbers(entry: Pick<AnalysisResult, 'result' | 'headline'>, max = MAX_PER_ANALYSIS): HeadlineNumber[] {
+  return readHeadline(entry, max);
 }
 
+/** `trace=15.03±0.2`, `N_eff=3.2 [2.9, 3.6]`, `pgdDrop=—` (the key, the value, its error bar). */
 export function formatHeadline(h: HeadlineNumber): string {
-  return `${h.name}=${formatInfoValue(h.value)}${h.stderr !== undefined ? `±${formatInfoValue(h.stderr)}` : ''}`;
+  if (h.value === null) return `${h.key}=—`;
+  const bar = h.stderr !== undefined && h.stderr > 0 ? `±${formatInfoValue(h.stderr)}` : h.interval ? ` [${formatInfoValue(h.interval[0])}, ${formatInfoValue(h.interval[1])}]` : '';
+  return `${h.key}=${formatInfoValue(h.value)}${bar}${h.unit ? ` ${h.unit}` : ''}`;
 }
 
 /**
@@ -70,7 +44,7 @@ export function runSummary(opts: { final: Record<string, number | null>; outputK
     lines.push(`worst OOD  ${worst.split}: ${metric}=${formatInfoValue(worst.v)} (of ${ood.length} out-of-distribution split${ood.length === 1 ? '' : 's'})`);
   }
   for (const [id, a] of Object.entries(opts.analyses)) {
-    const hs = headlineNumbers(a.result);
+    const hs = headlineNumbers(a);
     if (hs.length) lines.push(`${id.padEnd(10)} ${hs.map(formatHeadline).join('  ')}`);
   }
   return lines;

@@ -1,5 +1,7 @@
 // Public surface of @goldstone/plugin-api: named re-exports only. The goldstone plugin contract.
 export { didYouMean, editDistance, messageOf, nearestName, RunFailedError, UsageError } from './errors';
+export { headlineIssues, readHeadline } from './headline';
+export type { HeadlineNumber } from './headline';
 export { isObject, settingOf } from './json';
 export { API_VERSION, defineAnalysis, defineModel, defineTask } from './plugin';
 export type { AnalysisCheckContext, AnalysisContext, AnalysisPlugin, AnalysisResult, AnalysisStore, CurvatureProductRequest, Figure, GeneratorDirection, GraphData, InputPerturbation, InputSymmetry, ModelCreateContext, ModelInstance, ModelPlugin, OptionIssue, OutputKind, ParamSymmetry, Plugin, PluginKind, Progress, Provenance, SizeEstimate, SummaryClaim, SummaryInput, TaskCreateContext, TaskInstance, TaskPlugin, TrainedObjective, TrainHooks, TrainPlan } from './plugin';

@@ -1,3 +1,4 @@
+import type { HeadlineNumber } from './headline';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { z } from 'zod';
 import type { Json, LossName, Params, ParamSpec, Rng, Split, TrainStatus } from './types';
@@ -335,6 +336,13 @@ export interface Provenance {
 
 export interface AnalysisResult {
   result: Json;
+  /**
+   * The numbers to read first, each with its error bar (see HeadlineNumber), in the order they
+   * matter: at most ~6. Shown by the end-of-run summary, `goldstone compare` and the report's
+   * headline card. A headline that breaks the contract (`headlineIssues`) is dropped by the
+   * runner with a warning, and the testkit fails on it.
+   */
+  headline?: HeadlineNumber[];
   figures?: Figure[];
   provenance: Provenance;
 }

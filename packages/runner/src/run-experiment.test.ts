@@ -107,6 +107,38 @@ describe('train.symmetryPenalty in experiments', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+  it('stores a declared headline, and drops one that breaks the contract with a warning naming the problem', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'goldstone-headline-'));
+    try {
+      const declaring = (name: string, headline: unknown) =>
+        defineAnalysis({
+          name,
+          apiVersion: API_VERSION,
+          options: z.object({}),
+          run: async (ctx) => ({ result: { x: 1 }, headline: headline as never, provenance: { analysis: name, seed: ctx.seed, backend: ctx.backend } }),
+        });
+      const reg = new Registry();
+      reg.add(task(false), { package: 'test', version: '0.0.0' });
+      reg.add(toyMlp, { package: 'test', version: '0.0.0' });
+      const good = [{ key: 'x', label: 'the x', value: 1, exact: true }];
+      reg.add(declaring('good', good), { package: 'test', version: '0.0.0' });
+      reg.add(declaring('bad', [{ key: 'x', label: 'the x', value: 1 }]), { package: 'test', version: '0.0.0' });
+      const exp = parseExperiment({ task: { name: 'plain' }, model: { name: 'toy-mlp', options: { hidden: 2 } }, train: { epochs: 1, batchSize: 10 }, analyses: [{ name: 'good' }, { name: 'bad' }] });
+      const logged: string[] = [];
+      const progress = { start: () => {}, tick: () => {}, stop: () => {}, log: (m: string) => logged.push(m) } as never;
+      const store = await RunStore.create(join(dir, 'run'));
+      const out = await runExperiment({ resolved: resolveExperiment(exp, reg), store, backend: 'cpu', progress });
+      expect(out.analyses.good.headline).toEqual(good);
+      expect(out.analyses.bad.headline).toBeUndefined();
+      expect(out.analyses.bad.result).toEqual({ x: 1 });
+      const stored = await store.readAnalyses();
+      expect(stored.good.headline).toEqual(good);
+      expect('headline' in stored.bad).toBe(false);
+      expect(logged.join('\n')).toContain('warning: analysis "bad" declared a headline that breaks the contract, so it is not stored: [0] (x): give exactly one of stderr, interval (with level) or exact: true, got none');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('analysis result ids', () => {
@@ -178,4 +210,5 @@ describe('analysis result ids', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { backendInfo, createAnalysisContext, disposeParams, parameterFingerprint } from '@goldstone/core';
-import { messageOf, silentProgress, UsageError, type Params, type AnalysisPlugin, type AnalysisResult, type Json, type ModelInstance, type Progress, type TaskInstance, type OptimizerStateEntry, type Registry, type TrainHooks, type TrainedObjective, type Rng } from '@goldstone/plugin-api';
+import { headlineIssues, messageOf, silentProgress, UsageError, type Params, type AnalysisPlugin, type AnalysisResult, type Json, type ModelInstance, type Progress, type TaskInstance, type OptimizerStateEntry, type Registry, type TrainHooks, type TrainedObjective, type Rng } from '@goldstone/plugin-api';
 import { experimentToJson, parseOrThrow, setPath } from './experiment';
 import { resolveExperiment, type ResolvedExperiment } from './resolve';
 import type { RunStore } from '@goldstone/run-store';
@@ -44,6 +44,15 @@ export async function runAnalysis(opts: {
   const leaked = tf.memory().numTensors - before;
   if (leaked > 0) ctx.progress.log(`warning: analysis "${opts.plugin.name}" left ${leaked} tensor(s) undisposed`);
   const stored: AnalysisResult = JSON.parse(JSON.stringify(result));
+  // a headline that breaks the contract is a plugin bug: the result is kept (it may have cost an
+  // hour), without the headline, and the problems are named
+  if (stored.headline !== undefined) {
+    const issues = headlineIssues(stored.headline);
+    if (issues.length) {
+      ctx.progress.log(`warning: analysis "${opts.plugin.name}" declared a headline that breaks the contract, so it is not stored: ${issues.slice(0, 3).join('; ')}${issues.length > 3 ? ` (and ${issues.length - 3} more)` : ''}`);
+      delete stored.headline;
+    }
+  }
   // what the numbers were measured at: an analysis that reuses an earlier result compares this
   stored.provenance.parameters = { ...(opts.parameters ?? { source: 'given' }), fingerprint: parameterFingerprint(opts.params, opts.model.specs) };
   if (opts.optionSources) stored.provenance.optionSources = opts.optionSources as unknown as Json;

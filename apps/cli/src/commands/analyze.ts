@@ -77,7 +77,7 @@ export async function analyzeCommand(runDir: string, flags: AnalyzeFlags): Promi
   if (flags.json) process.stdout.write(`${JSON.stringify({ ...(result.result as object), provenance: result.provenance }, null, 2)}\n`);
   else {
     progress.log(`wrote ${join(runDir, ANALYSES_DIR, `${id}.json`)}`);
-    const headline = headlineNumbers(result.result);
+    const headline = headlineNumbers(result);
     if (headline.length) progress.log(`  ${id}: ${headline.map(formatHeadline).join('  ')}`);
   }
   return 0;
