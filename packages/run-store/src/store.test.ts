@@ -136,12 +136,21 @@ describe('RunStore', () => {
     const diag = paramsFromArray(values(9), specs);
     await store.saveCheckpoint('diagnostic', diag, specs, { epoch: 9 }, { markLast: false });
     disposeParams(diag);
-    expect(await store.listCheckpoints()).toEqual(['diagnostic', 'epoch-1', 'epoch-2']);
+    // training order, from each checkpoint's metadata (epoch 9 after epoch 2)
+    expect(await store.listCheckpoints()).toEqual(['epoch-1', 'epoch-2', 'diagnostic']);
     expect(await store.lastCheckpointTag()).toBe('epoch-2');
     const last = await store.loadCheckpoint();
     expect(last.meta).toEqual({ epoch: 2 });
     expect(paramsToArray(last.params, specs)).toEqual(values(2));
     disposeParams(last.params);
+    // init first and last at the end; epoch-10 after epoch-9 (by step, or by the tag's number without metadata)
+    for (const [tag, meta] of [['epoch-10', { epoch: 10, step: 100 }], ['init', { epoch: 0, step: 0 }], ['last', { step: 200 }], ['epoch-3', { epoch: 3, step: 30 }]] as const) {
+      const p = paramsFromArray(values(3), specs);
+      await store.saveCheckpoint(tag, p, specs, meta, { markLast: false });
+      disposeParams(p);
+    }
+    await fsp.mkdir(store.path('checkpoints', 'snapshot-7'));
+    expect(await store.listCheckpoints()).toEqual(['init', 'epoch-1', 'epoch-2', 'snapshot-7', 'diagnostic', 'epoch-3', 'epoch-10', 'last']);
     const first = await store.loadCheckpoint('epoch-1');
     expect(paramsToArray(first.params, specs)).toEqual(values(1));
     disposeParams(first.params);

@@ -384,10 +384,29 @@ export class RunStore {
     return tag;
   }
 
-  /** Tags of the checkpoints in the store, sorted. */
+  /**
+   * Tags of the checkpoints in the store in training order: `init` first, then by the step (else
+   * the epoch) recorded in each checkpoint's metadata, else the first number in the tag
+   * (`epoch-10` after `epoch-9`), with `last` at the end; ties by name.
+   */
   async listCheckpoints(): Promise<string[]> {
     const entries = await fsp.readdir(this.path(CHECKPOINTS), { withFileTypes: true }).catch(() => []);
-    return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+    const tags = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+    const position = async (tag: string): Promise<number> => {
+      if (tag === 'init') return Number.NEGATIVE_INFINITY;
+      if (tag === 'last') return Number.POSITIVE_INFINITY;
+      try {
+        const meta = (JSON.parse(await fsp.readFile(this.path(CHECKPOINTS, tag, 'model.json'), 'utf8')) as { meta?: { step?: unknown; epoch?: unknown } }).meta;
+        const at = typeof meta?.step === 'number' ? meta.step : meta?.epoch;
+        if (typeof at === 'number' && Number.isFinite(at)) return at;
+      } catch {
+        // no readable metadata: the tag's number says where it goes
+      }
+      const n = /(\d+)/.exec(tag);
+      return n ? Number(n[1]) : Number.MAX_VALUE;
+    };
+    const placed = await Promise.all(tags.map(async (tag) => ({ tag, at: await position(tag) })));
+    return placed.sort((a, b) => (a.at === b.at ? (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0) : a.at < b.at ? -1 : 1)).map((p) => p.tag);
   }
 
   /** Load `checkpoints/<tag>/`; `'last'` follows the pointer to the last good checkpoint. */
