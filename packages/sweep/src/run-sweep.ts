@@ -90,6 +90,11 @@ export interface SweepOptions {
    *   then summaries and the report. The sweep directory must hold the index already.
    */
   mode?: SweepMode;
+  /**
+   * A last check of the caller's, given the sweep directory, once the sweep's own checks have
+   * passed and before anything is written (it throws a UsageError to refuse).
+   */
+  checkBeforeWrite?: (dir: string) => void;
 }
 
 export type SweepMode = 'run' | 'plan' | 'reconcile';
@@ -349,6 +354,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     if (kept.length) reporter.log(`--force: ${kept.length} run director${kept.length === 1 ? 'y' : 'ies'} of points not in this sweep ${kept.length === 1 ? 'is' : 'are'} kept, not in the index: ${kept.slice(0, 5).join(', ')}${kept.length > 5 ? ', …' : ''}`);
   }
   if (opts.dryRun) return { dir, index, failed: index.counts.failed, interrupted: false, summaries: [], differences, replaced, kept };
+  opts.checkBeforeWrite?.(dir);
 
   try {
     await mkdir(dir, { recursive: true });

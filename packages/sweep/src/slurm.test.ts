@@ -1,5 +1,5 @@
 import '@tensorflow/tfjs-backend-cpu';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,6 +39,12 @@ describe('Slurm flags', () => {
   it('checks partition, cpus and mem, each error naming its flag and what was found', () => {
     expect(checkSlurmFlags({ partition: 'gpu,cpu', time: '1:00:00', cpus: '4', mem: '4g' })).toEqual({ partition: 'gpu,cpu', time: '1:00:00', cpus: 4, mem: '4G' });
     expect(checkSlurmFlags({})).toEqual({});
+    expect(checkSlurmFlags({ maxRunning: '8' })).toEqual({ maxRunning: 8 });
+    for (const k of ['0', '2.5', 'all']) {
+      const err = usageError(() => checkSlurmFlags({ maxRunning: k }));
+      expect(err.message).toBe(`--max-running: expected a whole number ≥ 1 (array tasks running at once: --array=0-N%K), found "${k}"`);
+      expect(err.field).toBe('max-running');
+    }
     const cases: [Record<string, string>, string][] = [
       [{ partition: 'a b' }, 'partition'],
       [{ partition: '' }, 'partition'],
@@ -68,7 +74,7 @@ describe('emitSlurm and runArrayTask', () => {
     const dir = tmp();
     const file = experiment(dir);
     const out = join(dir, 'with space');
-    const emitted = await emitSlurm({ file, env, out, quick: true, set: { 'train.batchSize': 8 }, report: false, command, slurm: { partition: 'short', time: '10:00', cpus: '2', mem: '1G' } });
+    const emitted = await emitSlurm({ file, env, out, quick: true, set: { 'train.batchSize': 8 }, report: false, command, slurm: { partition: 'short', time: '10:00', cpus: '2', mem: '1G', maxRunning: 2 } });
     expect(emitted.tasks).toBe(4);
     expect(emitted.index.counts).toMatchObject({ pending: 4, completed: 0 });
     expect(readJson(join(out, 'sweep.json')).counts.pending).toBe(4);
@@ -76,7 +82,7 @@ describe('emitSlurm and runArrayTask', () => {
     const directives = script.split('\n').filter((l) => l.startsWith('#SBATCH'));
     expect(directives).toEqual([
       '#SBATCH --job-name=tiny-slurm',
-      '#SBATCH --array=0-3',
+      '#SBATCH --array=0-3%2',
       `#SBATCH --output="${join(out, 'slurm', 'logs', '%x-%A_%a.out')}"`,
       '#SBATCH --partition=short',
       '#SBATCH --time=10:00',
@@ -155,6 +161,15 @@ describe('emitSlurm and runArrayTask', () => {
     await expect(runSweep({ file, env, out, mode: 'reconcile' })).rejects.toThrow(/^--reconcile: .* holds no sweep index/);
     await expect(runArrayTask({ file, env, out, task: 0 })).rejects.toThrow(/points\.json: not found: emit the array first/);
     expect(existsSync(out)).toBe(false);
+
+    // a file where slurm/ goes is refused before the index is touched
+    await emitSlurm({ file, env, out, command, report: false });
+    const index = readFileSync(join(out, 'sweep.json'), 'utf8');
+    rmSync(join(out, 'slurm'), { recursive: true });
+    writeFileSync(join(out, 'slurm'), 'mine');
+    await expect(emitSlurm({ file, env, out, command, report: false, slurm: { partition: 'other' } })).rejects.toThrow(`${join(out, 'slurm')}: a file is in the way of the Slurm folder`);
+    expect(readFileSync(join(out, 'sweep.json'), 'utf8')).toBe(index);
+    expect(readFileSync(join(out, 'slurm'), 'utf8')).toBe('mine');
   });
 
   it('with sweep.vectorize, a task runs a vectorised group of points', async () => {

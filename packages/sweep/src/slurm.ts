@@ -24,6 +24,8 @@ export interface SlurmFlags {
   time?: string;
   cpus?: string | number;
   mem?: string;
+  /** At most this many array tasks at once (`--array=0-N%K`). */
+  maxRunning?: string | number;
 }
 
 /** Checked settings: each absent one is left to the cluster's default. */
@@ -32,6 +34,7 @@ export interface SlurmSettings {
   time?: string;
   cpus?: number;
   mem?: string;
+  maxRunning?: number;
 }
 
 const flagError = (flag: string, expected: string, found: unknown) =>
@@ -83,6 +86,12 @@ export function checkSlurmFlags(flags: SlurmFlags): SlurmSettings {
     const m = flags.mem.trim();
     if (!/^[1-9]\d*[KMGT]?$/i.test(m)) throw flagError('mem', 'a memory size as sbatch --mem takes it: a whole number with an optional unit K, M, G or T (e.g. 4G)', flags.mem);
     out.mem = m.toUpperCase();
+  }
+  if (flags.maxRunning !== undefined) {
+    const text = String(flags.maxRunning).trim();
+    const k = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(k) || k < 1) throw flagError('max-running', 'a whole number ≥ 1 (array tasks running at once: --array=0-N%K)', flags.maxRunning);
+    out.maxRunning = k;
   }
   return out;
 }
@@ -161,7 +170,12 @@ interface PointsFile {
 export async function emitSlurm(opts: SlurmEmitOptions): Promise<SlurmEmission> {
   const settings = checkSlurmFlags(opts.slurm ?? {});
   if (opts.command.length === 0) throw new Error('emitSlurm: no command to call goldstone with');
-  const planned = await runSweep({ ...opts, mode: 'plan' });
+  // a file where the Slurm folder goes is refused before the sweep index is written
+  const folderFree = (dir: string) => {
+    const at = join(dir, SLURM_DIR);
+    if (existsSync(at) && !statSync(at).isDirectory()) throw new UsageError(`${at}: a file is in the way of the Slurm folder`, { file: at, field: 'out' });
+  };
+  const planned = await runSweep({ ...opts, mode: 'plan', checkBeforeWrite: folderFree });
   const { dir, index } = planned;
   const slurmDir = join(dir, SLURM_DIR);
   const script = join(slurmDir, SLURM_SCRIPT);
@@ -172,7 +186,6 @@ export async function emitSlurm(opts: SlurmEmitOptions): Promise<SlurmEmission> 
   const reconcile = goldstone(['--reconcile']);
   const jobs = planned.jobs ?? [];
   const warnings: string[] = [];
-  if (existsSync(slurmDir) && !statSync(slurmDir).isDirectory()) throw new UsageError(`${slurmDir}: a file is in the way of the Slurm folder`, { file: slurmDir, field: 'out' });
   if (jobs.length === 0) {
     rmSync(script, { force: true });
     rmSync(pointsFile, { force: true });
@@ -189,7 +202,7 @@ export async function emitSlurm(opts: SlurmEmitOptions): Promise<SlurmEmission> 
   const taskCommand = `${[...opts.command, 'sweep', file, '--out', dir].map(shellQuote).join(' ')} --array-task "$SLURM_ARRAY_TASK_ID"${sharedArgs(opts).length ? ` ${sharedArgs(opts).map(shellQuote).join(' ')}` : ''}`;
   const directives = [
     `--job-name=${jobName}`,
-    `--array=0-${tasks.length - 1}`,
+    `--array=0-${tasks.length - 1}${settings.maxRunning ? `%${settings.maxRunning}` : ''}`,
     `--output=${directiveValue(join(logs, '%x-%A_%a.out'))}`,
     ...(settings.partition ? [`--partition=${settings.partition}`] : []),
     ...(settings.time ? [`--time=${settings.time}`] : []),
@@ -242,6 +255,7 @@ function slurmArgs(s: SlurmSettings): string[] {
     ...(s.time ? ['--time', s.time] : []),
     ...(s.cpus ? ['--cpus', String(s.cpus)] : []),
     ...(s.mem ? ['--mem', s.mem] : []),
+    ...(s.maxRunning ? ['--max-running', String(s.maxRunning)] : []),
   ];
 }
 
