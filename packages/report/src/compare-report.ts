@@ -1,17 +1,21 @@
-import { isObject, type Json } from '@goldstone/plugin-api';
-import type { AnalysisEntry, MetricRow, RunData } from '@goldstone/run-store/format';
+import { basename, resolve } from 'node:path';
+import { isObject, readHeadline, type HeadlineNumber, type Json } from '@goldstone/plugin-api';
+import type { MetricRow, RunData } from '@goldstone/run-store/format';
 import { figureGrid } from './figure-html';
-import { columnTable, escapeHtml, formatNumber, page, section } from './html';
+import { details, escapeHtml, formatNumber, page, section } from './html';
 import type { RenderOptions } from './render-svg';
-import { formatDuration, orderAnalyses } from './run-report';
-import { blockAverage, orderSplits, splitMetricKey, type ReportFigure } from './training-curves';
+import { orderAnalyses } from './run-report';
+import { orderSplits, splitMetricKey, type ReportFigure } from './training-curves';
 
 /**
- * Runs side by side: what differs in their resolved configs, their final metrics, and each
- * analysis' headline numbers, as data (`compareRuns`, what `goldstone compare --json` prints) and as
- * a self-contained HTML page with the runs' training curves overlaid (`buildCompareReport`).
- * Reads the run-store format only (never tfjs).
+ * Runs side by side: the resolved config paths whose values differ, the final metrics and each
+ * analysis' headline numbers, as data (`compareRuns`, what `goldstone compare --json` prints), as
+ * plain tables (`compareTables`, what the terminal and the page show) and as a self-contained HTML
+ * page with the runs' training curves overlaid (`buildCompareReport`). Reads the run-store format
+ * only (never tfjs).
  */
+
+export type Better = 'higher' | 'lower';
 
 /** One run's column: a short unique label (the column head) and what identifies the run. */
 export interface ComparedRun {
@@ -30,13 +34,8 @@ export interface ComparedRun {
   /** finishedAt (else updatedAt) − createdAt, in seconds. */
   wallTimeSeconds: number | null;
   paramCount: number | null;
-}
-
-/** A headline number: its value and, where the analysis gave one, its standard error or interval. */
-export interface HeadlineValue {
-  value: number | string | boolean | null;
-  stderr?: number;
-  interval?: [number, number];
+  /** The run's primary metric (see `CompareOptions.primaryMetric`), or null when not known. */
+  primaryMetric: string | null;
 }
 
 /** A row of a comparison table: a key and one value per run (null where the run lacks it). */
@@ -45,17 +44,35 @@ export interface ComparisonRow<V = Json> {
   values: (V | null)[];
 }
 
-/** How an analysis' headline numbers were picked (see `headlineNumbers`). */
-export type HeadlineRule = 'list' | 'headline' | 'summary' | 'top-level';
+/** A final metric across runs, with the run(s) holding the best value where the metric has a direction. */
+export interface MetricComparison extends ComparisonRow<number> {
+  split: string;
+  metric: string;
+  /** Which way is better, or null when the metric's direction is not known. */
+  better: Better | null;
+  /** Indices of the runs with the best value (several on a tie; empty when there is no direction, fewer than two values or all are equal). */
+  best: number[];
+  /** The metric is the loss or a run's primary metric (the rows the terminal shows). */
+  primary: boolean;
+}
+
+/** A run's reading of a headline number: its value and error bar (the row holds its key, label, unit and direction). */
+export type HeadlineValue = Omit<HeadlineNumber, 'key' | 'label' | 'unit' | 'better'>;
+
+/** One headline number across runs, aligned by its key (null where a run lacks it). */
+export interface HeadlineComparison extends ComparisonRow<HeadlineValue> {
+  label: string;
+  unit: string | null;
+  better: Better | null;
+  best: number[];
+}
 
 export interface AnalysisComparison {
   /** The result id (analyses/<id>.json). */
   id: string;
-  /** The analysis plugin's name, where the run's config records it. */
-  analysis: string;
-  /** The rule of each run's pick, in run order (null where the run lacks this analysis). */
-  rules: (HeadlineRule | null)[];
-  rows: ComparisonRow<HeadlineValue>[];
+  /** Whether each run has this analysis. */
+  present: boolean[];
+  rows: HeadlineComparison[];
 }
 
 export interface RunComparison {
@@ -64,132 +81,76 @@ export interface RunComparison {
   tasks: string[];
   /** Things to know when reading the tables: runs of different tasks, unfinished runs, read problems. */
   notes: string[];
-  /** Run facts (status, steps, wall time, backend, parameters); every row, whether it differs or not. */
-  overview: ComparisonRow[];
-  /** Resolved config keys (`config.<dotted path>`) and package versions (`packages.<name>`) whose values differ. */
-  differences: ComparisonRow[];
-  /** Final metrics: every `<split>.<metric>` any run has, from run.json's summary (else the last epoch row). */
-  metrics: (ComparisonRow<number> & { split: string; metric: string })[];
-  analyses: AnalysisComparison[];
+  /** Resolved config paths (`train.lr`, `model.options.hidden`, `analyses[hessian].options.topK`) whose values differ; null where a run lacks the path. */
+  configs: ComparisonRow[];
+  /** Package versions (`@goldstone/core`) and git state (`git.commit`, `git.dirty`) that differ. */
+  versions: ComparisonRow[];
+  /** Final metrics: every `<split>.<metric>` any run has; splits train, test, then the rest; in a split the loss, primary metrics, then the rest. */
+  metrics: MetricComparison[];
+  /** Each analysis id present in any run, with its headline numbers (`readHeadline`) aligned by key. */
+  headlines: AnalysisComparison[];
 }
 
 export interface CompareOptions {
-  /** Column heads, one per run (default: from the directory names, made unique). */
+  /** Column heads, one per run (default: `runLabels`). */
   labels?: string[];
+  /**
+   * Which way a metric is better. The stored run says nothing about task metrics, so by default only
+   * `loss` (what training minimises) has a direction; the CLI passes core's `higherIsBetter`.
+   */
+  better?: (metric: string) => Better | undefined;
+  /** A run's primary metric (the CLI passes core's `primaryMetric` of the stored output kind); default none. */
+  primaryMetric?: (run: RunData) => string | undefined;
+  /** At most this many headline numbers per analysis and run (default 16). */
+  maxHeadlines?: number;
 }
 
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const defaultBetter = (metric: string): Better | undefined => (metric === 'loss' ? 'lower' : undefined);
 
 /**
- * Per-analysis picks for analyses without a `headline` object: dotted paths into the result,
- * each flattened like a headline. The others follow the generic rule of `headlineNumbers`.
+ * Flatten a config to paths: objects by key, arrays of objects by their `id` (else `name`) when those
+ * are distinct (`analyses[hessian].options.topK`), else by index; other arrays are one value.
  */
-export const HEADLINE_PATHS: Readonly<Record<string, readonly string[]>> = {
-  grokking: ['phase', 'final.trainAccuracy', 'final.testAccuracy', 'final.rqi', 'reach.train', 'reach.test'],
-  'variance-flatness': ['psi', 'psiExcludesZero', 'gamma'],
-  cumulants: ['summary.meanOodMse', 'summary.mse', 'summary.meanAbsOodError'],
-  distillation: ['teacher.value', 'summary'],
-};
-
-/** Keys never shown as headline numbers (lists of exclusions and remarks, not numbers). */
-const SKIPPED_KEYS = new Set(['excluded', 'notes', 'reason', 'description']);
-/** At most this many headline numbers per analysis and run. */
-const MAX_HEADLINES = 16;
-/** Arrays in a headline show their first elements only (the top eigenvalues, κ₁…κ₃). */
-const MAX_ARRAY_ITEMS = 3;
-const MAX_STRING = 40;
-
-function getPath(value: unknown, path: string): unknown {
-  let node = value;
-  for (const part of path.split('.')) {
-    if (!isObject(node)) return undefined;
-    node = node[part];
-  }
-  return node;
-}
-
-/** A `{ value, stderr?, interval? }` estimate as a headline value, or undefined for other values. */
-function estimateOf(v: unknown): HeadlineValue | undefined {
-  if (!isObject(v) || !('value' in v)) return undefined;
-  const value = v.value;
-  if (!(typeof value === 'number' || value === null)) return undefined;
-  const out: HeadlineValue = { value };
-  if (isFiniteNumber(v.stderr)) out.stderr = v.stderr;
-  if (Array.isArray(v.interval) && v.interval.length === 2 && v.interval.every(isFiniteNumber)) out.interval = [v.interval[0], v.interval[1]];
-  else if (Array.isArray(v.ci) && v.ci.length === 2 && v.ci.every(isFiniteNumber)) out.interval = [v.ci[0], v.ci[1]];
-  return out;
-}
-
-/** Flatten a headline value into rows: scalars, estimates, the first items of arrays, nested objects by dotted key. */
-function headlineRows(key: string, v: unknown, out: [string, HeadlineValue][]): void {
-  if (out.length >= MAX_HEADLINES || v === undefined) return;
-  if (v === null || typeof v === 'number' || typeof v === 'boolean') return void out.push([key, { value: v }]);
-  if (typeof v === 'string') {
-    if (v.length <= MAX_STRING) out.push([key, { value: v }]);
-    return;
-  }
-  const estimate = estimateOf(v);
-  if (estimate) return void out.push([key, estimate]);
-  if (Array.isArray(v)) {
-    v.slice(0, MAX_ARRAY_ITEMS).forEach((item, i) => headlineRows(`${key}[${i}]`, item, out));
-    return;
-  }
-  if (isObject(v)) for (const [k, child] of Object.entries(v)) if (!SKIPPED_KEYS.has(k)) headlineRows(key ? `${key}.${k}` : k, child, out);
-}
-
-/**
- * The headline numbers of one analysis result, the scalars a researcher reads first:
- * - `list`: the analysis is in `HEADLINE_PATHS`: those paths;
- * - `headline`: the result has a `headline` object (hessian, robustness): its numbers;
- * - `summary`: the result has a `summary` object (compressibility): its numbers;
- * - `top-level`: otherwise the numbers, booleans, short strings and `{ value, stderr }` estimates at
- *   the top level of the result.
- * Estimates keep their stderr and interval; arrays show their first 3 items; at most 16 numbers.
- */
-export function headlineNumbers(analysis: string, result: unknown): { rule: HeadlineRule; rows: [string, HeadlineValue][] } {
-  const rows: [string, HeadlineValue][] = [];
-  const paths = HEADLINE_PATHS[analysis];
-  if (paths) {
-    for (const path of paths) headlineRows(path, getPath(result, path), rows);
-    return { rule: 'list', rows };
-  }
-  if (isObject(result) && isObject(result.headline)) {
-    headlineRows('', result.headline, rows);
-    return { rule: 'headline', rows };
-  }
-  if (isObject(result) && isObject(result.summary)) {
-    headlineRows('', result.summary, rows);
-    return { rule: 'summary', rows };
-  }
-  if (isObject(result)) {
-    for (const [k, v] of Object.entries(result)) {
-      if (SKIPPED_KEYS.has(k)) continue;
-      if (v === null || typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= MAX_STRING) || estimateOf(v)) headlineRows(k, v, rows);
-    }
-  } else headlineRows('value', result, rows);
-  return { rule: 'top-level', rows };
-}
-
-/** Flatten a config to dotted paths: objects by key, arrays of objects by index (`analyses[0].name`), other arrays whole. */
 export function flattenConfig(value: unknown, prefix = '', out = new Map<string, Json>()): Map<string, Json> {
   if (isObject(value)) {
     const entries = Object.entries(value);
     if (entries.length === 0 && prefix) out.set(prefix, {});
     for (const [k, v] of entries) flattenConfig(v, prefix ? `${prefix}.${k}` : k, out);
   } else if (Array.isArray(value) && value.length > 0 && value.every(isObject)) {
-    value.forEach((v, i) => flattenConfig(v, `${prefix}[${i}]`, out));
+    const names = value.map((v) => (typeof v.id === 'string' ? v.id : typeof v.name === 'string' ? v.name : undefined));
+    const named = names.every((n) => n !== undefined) && new Set(names).size === names.length;
+    value.forEach((v, i) => flattenConfig(v, `${prefix}[${named ? names[i] : i}]`, out));
   } else if (value !== undefined) out.set(prefix, value as Json);
   return out;
 }
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-/** Short unique column heads: the directory's name, else the run's; clashes get their parent folder, then a number. */
+/** Keys in first-seen order over several lists. */
+function unionKeys(lists: Iterable<string>[]): string[] {
+  const seen = new Set<string>();
+  for (const list of lists) for (const k of list) seen.add(k);
+  return [...seen];
+}
+
+/** The rows of several path → value maps whose values differ (or that some map lacks). */
+function differing(maps: Map<string, Json>[]): ComparisonRow[] {
+  const rows: ComparisonRow[] = [];
+  for (const key of unionKeys(maps.map((m) => m.keys()))) {
+    const values = maps.map((m) => (m.has(key) ? m.get(key)! : null));
+    if (maps.some((m) => !m.has(key)) || values.some((v) => !sameJson(v, values[0]))) rows.push({ key, values });
+  }
+  return rows;
+}
+
+/** Short unique column heads: the directory's name (else the run's); clashes get their parent folder, then a number. */
 export function runLabels(runs: RunData[]): string[] {
-  const parts = runs.map((r) => (r.dir ?? '').split(/[\\/]/).filter(Boolean));
-  const base = runs.map((r, i) => parts[i].at(-1) ?? r.run.name);
-  const labels = base.map((b, i) => (base.filter((x) => x === b).length > 1 && parts[i].length > 1 ? parts[i].slice(-2).join('/') : b));
-  return labels.map((l, i) => (labels.filter((x) => x === l).length > 1 ? `${l} (${labels.slice(0, i + 1).filter((x) => x === l).length})` : l));
+  const parts = runs.map((r) => (r.dir === undefined ? [] : resolve(r.dir).split(/[\\/]/).filter(Boolean)));
+  const base = runs.map((r) => (r.dir === undefined ? r.run.name : basename(resolve(r.dir)) || r.run.name));
+  const count = (list: string[], x: string) => list.filter((y) => y === x).length;
+  const labels = base.map((b, i) => (count(base, b) > 1 && parts[i].length > 1 ? parts[i].slice(-2).join('/') : b));
+  return labels.map((l, i) => (count(labels, l) > 1 ? `${l} (${count(labels.slice(0, i + 1), l)})` : l));
 }
 
 function lastNumber(rows: MetricRow[], kind: string, field: 'step' | 'epoch'): number | null {
@@ -197,20 +158,27 @@ function lastNumber(rows: MetricRow[], kind: string, field: 'step' | 'epoch'): n
   return null;
 }
 
-/** The final `<split>.<metric>` values of a run: run.json's summary, else the last epoch row of metrics.jsonl. */
+/**
+ * The final `<split>.<metric>` values of a run: run.json's `summary` (what training ended with),
+ * else the last epoch row of metrics.jsonl. Keys whose split no epoch row has are left out when
+ * there are epoch rows (a summary may hold other numbers).
+ */
 export function finalMetrics(data: RunData): Map<string, number | null> {
   const out = new Map<string, number | null>();
   const summary = isObject(data.run.summary) ? data.run.summary : undefined;
   const epochs = data.metrics.filter((r) => r.kind === 'epoch');
-  const source: Record<string, unknown> = summary && Object.keys(summary).length > 0 ? summary : (epochs.at(-1) ?? {});
+  const splits = new Set(epochs.flatMap((r) => Object.keys(r).flatMap((k) => splitMetricKey(k)?.[0] ?? [])));
+  const fromSummary = summary !== undefined && Object.keys(summary).length > 0;
+  const source: Record<string, unknown> = fromSummary ? summary : (epochs.at(-1) ?? {});
   for (const [key, value] of Object.entries(source)) {
-    if (!splitMetricKey(key)) continue;
-    if (typeof value === 'number' || value === null) out.set(key, value);
+    const sm = splitMetricKey(key);
+    if (!sm || (fromSummary && splits.size > 0 && !splits.has(sm[0]))) continue;
+    if (typeof value === 'number' || value === null) out.set(key, isFiniteNumber(value) ? value : null);
   }
   return out;
 }
 
-function describeRun(data: RunData, label: string): ComparedRun {
+function describeRun(data: RunData, label: string, primary: string | undefined): ComparedRun {
   const run = data.run;
   const config = isObject(run.config) ? run.config : {};
   const nameOf = (v: unknown) => (isObject(v) && typeof v.name === 'string' ? v.name : null);
@@ -225,251 +193,310 @@ function describeRun(data: RunData, label: string): ComparedRun {
     model: nameOf(config.model),
     seed: isFiniteNumber(run.seed) ? run.seed : isFiniteNumber(config.seed) ? config.seed : null,
     backend: typeof run.backend === 'string' ? run.backend : null,
-    steps: lastNumber(data.metrics, 'step', 'step') ?? lastNumber(data.metrics, 'epoch', 'step'),
+    steps: lastNumber(data.metrics, 'epoch', 'step') ?? lastNumber(data.metrics, 'step', 'step'),
     epochs: lastNumber(data.metrics, 'epoch', 'epoch'),
     wallTimeSeconds: Number.isFinite(duration) && duration >= 0 ? duration / 1000 : null,
     paramCount: isFiniteNumber(model.paramCount) ? model.paramCount : null,
+    primaryMetric: primary ?? null,
   };
 }
 
-/** The analysis plugin name of a result id, from the run's `config.analyses` (the id itself when not listed). */
-function analysisNameOf(data: RunData, id: string): string {
-  const list = isObject(data.run.config) ? data.run.config.analyses : undefined;
-  if (Array.isArray(list)) {
-    for (const item of list) {
-      if (item === id) return id;
-      if (isObject(item) && typeof item.name === 'string' && (item.id ?? item.name) === id) return item.name;
-    }
-  }
-  const prov = data.analyses.find((a) => a.name === id)?.provenance;
-  return isObject(prov) && typeof prov.analysis === 'string' ? prov.analysis : id;
+/** Indices of the best finite values by `better`; empty without a direction, with fewer than two values, or when all are equal. */
+export function bestOf(values: (number | null)[], better: Better | null | undefined): number[] {
+  if (!better) return [];
+  const finite = values.flatMap((v, i) => (isFiniteNumber(v) ? [[v, i] as const] : []));
+  if (finite.length < 2) return [];
+  const top = better === 'higher' ? Math.max(...finite.map(([v]) => v)) : Math.min(...finite.map(([v]) => v));
+  const best = finite.filter(([v]) => v === top).map(([, i]) => i);
+  return best.length === finite.length ? [] : best;
 }
 
-/** Keys in first-seen order over several lists. */
-function unionKeys(lists: Iterable<string>[]): string[] {
-  const out: string[] = [];
-  const seen = new Set<string>();
-  for (const list of lists) for (const k of list) if (!seen.has(k)) (seen.add(k), out.push(k));
-  return out;
-}
+const metricRank = (metric: string, primaries: Set<string>) => (metric === 'loss' ? 0 : primaries.has(metric) ? 1 : 2);
 
 /**
- * Compare runs: their overview, the resolved config keys and package versions that differ, the final
- * metrics (every split × metric any run has; null where a run lacks one) and each analysis'
- * headline numbers (see `headlineNumbers`). Runs of different tasks are compared by key and say so in `notes`.
+ * Compare runs: the resolved config paths and versions that differ, the final metrics (every
+ * split × metric any run has; null where a run lacks one; the best marked where the metric has a
+ * direction) and each analysis' headline numbers (`readHeadline`, aligned by key; the best marked by
+ * the number's `better`). Runs of different tasks are compared by key and say so in `notes`.
  */
 export function compareRuns(runs: RunData[], options: CompareOptions = {}): RunComparison {
   const labels = options.labels ?? runLabels(runs);
-  const described = runs.map((r, i) => describeRun(r, labels[i]));
+  const better = options.better ?? defaultBetter;
+  const described = runs.map((r, i) => describeRun(r, labels[i], options.primaryMetric?.(r)));
   const tasks = [...new Set(described.map((r) => r.task ?? 'unknown'))];
   const notes: string[] = [];
-  if (tasks.length > 1) notes.push(`These runs are of different tasks (${tasks.join(', ')}): metrics and analyses are compared by name only.`);
+  if (tasks.length > 1) notes.push(`These runs are of different tasks (${tasks.join(', ')}): metrics and headline numbers are compared by name only.`);
   for (const r of described) if (r.status !== 'completed') notes.push(`${r.label} is ${r.status}: its numbers are what it saved.`);
   runs.forEach((r, i) => r.warnings.forEach((w) => notes.push(`${labels[i]}: ${w}`)));
 
-  const overview: ComparisonRow[] = [
-    ['name', (r: ComparedRun) => r.name],
-    ['status', (r: ComparedRun) => r.status],
-    ['task', (r: ComparedRun) => r.task],
-    ['model', (r: ComparedRun) => r.model],
-    ['seed', (r: ComparedRun) => r.seed],
-    ['steps', (r: ComparedRun) => r.steps],
-    ['epochs', (r: ComparedRun) => r.epochs],
-    ['wall time (s)', (r: ComparedRun) => (r.wallTimeSeconds === null ? null : Number(r.wallTimeSeconds.toFixed(1)))],
-    ['backend', (r: ComparedRun) => r.backend],
-    ['parameters', (r: ComparedRun) => r.paramCount],
-  ].map(([key, get]) => ({ key: key as string, values: described.map((r) => (get as (r: ComparedRun) => Json)(r)) }));
-
-  const configs = runs.map((r) => flattenConfig(r.run.config, 'config'));
-  const packages = runs.map((r) => new Map(Object.entries(isObject(r.run.packages) ? r.run.packages : {}).map(([k, v]) => [`packages.${k}`, String(v)] as [string, Json])));
-  const differences: ComparisonRow[] = [];
-  for (const maps of [configs, packages]) {
-    for (const key of unionKeys(maps.map((m) => m.keys()))) {
-      const values = maps.map((m) => (m.has(key) ? m.get(key)! : null));
-      if (values.some((v) => !sameJson(v, values[0])) || maps.some((m) => !m.has(key))) differences.push({ key, values });
-    }
-  }
+  const configs = differing(runs.map((r) => flattenConfig(r.run.config)));
+  const versions = differing(
+    runs.map((r) => {
+      const m = new Map<string, Json>(Object.entries(isObject(r.run.packages) ? r.run.packages : {}).map(([k, v]) => [k, String(v)]));
+      if (isObject(r.run.git)) for (const [k, v] of Object.entries(r.run.git)) m.set(`git.${k}`, v as Json);
+      return m;
+    }),
+  );
 
   const finals = runs.map(finalMetrics);
-  const metricKeys = unionKeys(finals.map((m) => m.keys()));
-  const splits = orderSplits(metricKeys.map((k) => splitMetricKey(k)![0]));
-  const metricNames = unionKeys([metricKeys.map((k) => splitMetricKey(k)![1])]).sort((a, b) => (a === 'loss' ? -1 : b === 'loss' ? 1 : 0));
-  const metrics: RunComparison['metrics'] = [];
-  for (const split of splits) {
-    for (const metric of metricNames) {
+  const keys = unionKeys(finals.map((m) => m.keys()));
+  const primaries = new Set(described.flatMap((r) => r.primaryMetric ?? []));
+  const names = unionKeys([keys.map((k) => splitMetricKey(k)![1])]);
+  names.sort((a, b) => metricRank(a, primaries) - metricRank(b, primaries));
+  const metrics: MetricComparison[] = [];
+  for (const split of orderSplits(keys.map((k) => splitMetricKey(k)![0]))) {
+    for (const metric of names) {
       const key = `${split}.${metric}`;
-      if (!metricKeys.includes(key)) continue;
-      metrics.push({ key, split, metric, values: finals.map((m) => m.get(key) ?? null) });
+      if (!keys.includes(key)) continue;
+      const values = finals.map((m) => m.get(key) ?? null);
+      const direction = better(metric) ?? null;
+      metrics.push({ key, split, metric, values, better: direction, best: bestOf(values, direction), primary: metricRank(metric, primaries) < 2 });
     }
   }
 
+  const max = options.maxHeadlines ?? 16;
   const ids = unionKeys(runs.map((r) => orderAnalyses(r.analyses, r.run.config).map((a) => a.name)));
-  const analyses: AnalysisComparison[] = ids.map((id) => {
-    const picks = runs.map((r) => {
-      const entry: AnalysisEntry | undefined = r.analyses.find((a) => a.name === id);
-      return entry ? headlineNumbers(analysisNameOf(r, id), entry.result) : null;
+  const headlines = ids.map((id): AnalysisComparison => {
+    const entries = runs.map((r) => r.analyses.find((a) => a.name === id));
+    const maps = entries.map((e) => new Map((e ? readHeadline(e, max) : []).map((h) => [h.key, h])));
+    const rows = unionKeys(maps.map((m) => m.keys())).map((key): HeadlineComparison => {
+      const found = maps.map((m) => m.get(key) ?? null);
+      const direction = found.find((h) => h?.better)?.better ?? null;
+      const values = found.map((h) => {
+        if (!h) return null;
+        const { key: _k, label: _l, unit: _u, better: _b, ...value } = h;
+        return value;
+      });
+      const label = found.find((h) => h !== null)!.label;
+      return { key, label, unit: found.find((h) => h?.unit)?.unit ?? null, better: direction, best: bestOf(values.map((h) => h?.value ?? null), direction), values };
     });
-    const maps = picks.map((p) => new Map(p?.rows ?? []));
-    const owner = runs.findIndex((r) => r.analyses.some((a) => a.name === id));
-    return {
-      id,
-      analysis: analysisNameOf(runs[owner], id),
-      rules: picks.map((p) => p?.rule ?? null),
-      rows: unionKeys(maps.map((m) => m.keys())).map((key) => ({ key, values: maps.map((m) => m.get(key) ?? null) })),
-    };
+    return { id, present: entries.map((e) => e !== undefined), rows };
   });
-  return { runs: described, tasks, notes, overview, differences, metrics, analyses };
+  for (const a of headlines) {
+    const missing = a.present.flatMap((p, i) => (p ? [] : [labels[i]]));
+    if (missing.length) notes.push(`${missing.join(', ')} ${missing.length === 1 ? 'has' : 'have'} no ${a.id} analysis.`);
+  }
+  return { runs: described, tasks, notes, configs, versions, metrics, headlines };
 }
 
-/** A value for a comparison table: numbers with 4 significant digits, estimates as `value ± stderr`, missing as empty. */
-export function formatCompareValue(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return formatNumber(v);
+/** A config value for a table: strings as they are, other values as compact JSON; missing as —. */
+export function formatConfigValue(v: Json | null | undefined): string {
+  if (v === null || v === undefined) return '—';
   if (typeof v === 'string') return v;
-  if (typeof v === 'boolean') return String(v);
-  if (isObject(v) && 'value' in v) {
-    const h = v as unknown as HeadlineValue;
-    const base = formatCompareValue(h.value);
-    if (h.stderr !== undefined && h.stderr > 0) return `${base} ± ${formatNumber(h.stderr)}`;
-    if (h.interval && h.interval[0] !== h.interval[1]) return `${base} [${formatNumber(h.interval[0])}, ${formatNumber(h.interval[1])}]`;
-    return base;
-  }
+  if (typeof v === 'number') return formatNumber(v);
   return JSON.stringify(v);
 }
 
-/** Vega's tableau10: one colour per run, the same in every figure. */
-const RUN_COLORS = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
+/** A headline number for a table: `15.03 ± 0.2`, `3.2 [2.9, 3.6] (90%)`, with its unit; — when missing or null. */
+export function formatHeadlineValue(h: HeadlineValue | null | undefined, unit?: string | null): string {
+  if (!h || h.value === null) return '—';
+  let text = formatNumber(h.value);
+  if (h.stderr !== undefined && h.stderr > 0) text += ` ± ${formatNumber(h.stderr)}`;
+  else if (h.interval) text += ` [${formatNumber(h.interval[0])}, ${formatNumber(h.interval[1])}]${h.level !== undefined ? ` (${formatNumber(100 * h.level)}%)` : ''}`;
+  return unit ? `${text} ${unit}` : text;
+}
 
-export interface CompareCurveOptions {
-  /** Step-level series longer than this are block-averaged (default 1000 points per run). */
-  maxPoints?: number;
+/** A table as text cells, shared by the terminal and the page: a head, rows with a key and one cell per run, the best cells marked. */
+export interface CompareTable {
+  id: string;
+  title: string;
+  head: string[];
+  /** `label`: what the key is, when it says more than the key; `hint`: which way is better. */
+  rows: { key: string; cells: string[]; best: boolean[]; label?: string; hint?: string }[];
+  /** What the best mark means, when a row has one (the renderer puts its mark before it). */
+  note?: string;
+  /** Rows left out (with `metrics: 'primary'`). */
+  hidden?: number;
+  /** Said instead of an empty table. */
+  empty: string;
+}
+
+export interface CompareTablesOptions {
+  /** Metric rows to show: all (the page) or only the loss and primary metrics (the terminal). Default all. */
+  metrics?: 'all' | 'primary';
 }
 
 /**
- * The runs' training curves overlaid, one colour per run (legend: the run labels): the minibatch
- * loss per step, and each logged `<split>.<metric>` against step with a panel per split.
+ * The tables of a comparison as text: runs, config paths and versions that differ, final metrics
+ * and one table per analysis of its headline numbers. `best` marks the best run(s) of a row.
  */
-export function compareCurveFigures(runs: RunData[], labels: string[], options: CompareCurveOptions = {}): ReportFigure[] {
-  const maxPoints = options.maxPoints ?? 1000;
-  const color = { field: 'run', type: 'nominal', title: 'run', scale: { domain: labels, range: labels.map((_, i) => RUN_COLORS[i % RUN_COLORS.length]) }, sort: labels };
-  const figures: ReportFigure[] = [];
-
-  const loss: Record<string, Json>[] = [];
-  runs.forEach((r, i) => {
-    const points = r.metrics.filter((m) => m.kind === 'step' && isFiniteNumber(m.step) && isFiniteNumber(m.loss)).map((m) => ({ x: m.step as number, y: m.loss as number }));
-    for (const p of blockAverage(points, maxPoints).points) loss.push({ run: labels[i], step: p.x, loss: p.y });
+export function compareTables(cmp: RunComparison, options: CompareTablesOptions = {}): CompareTable[] {
+  const head = (first: string) => [first, ...cmp.runs.map((r) => r.label)];
+  const none = cmp.runs.map(() => false);
+  const mark = (best: number[]) => cmp.runs.map((_, i) => best.includes(i));
+  const num = (v: number | null) => (v === null ? '—' : formatNumber(v));
+  const runRow = (key: string, get: (r: ComparedRun) => string) => ({ key, cells: cmp.runs.map(get), best: none });
+  const tables: CompareTable[] = [
+    {
+      id: 'runs',
+      title: 'Runs',
+      head: head('run'),
+      rows: [
+        runRow('directory', (r) => r.dir ?? '—'),
+        runRow('status', (r) => r.status),
+        runRow('task', (r) => r.task ?? '—'),
+        runRow('model', (r) => r.model ?? '—'),
+        runRow('parameters', (r) => num(r.paramCount)),
+        runRow('seed', (r) => num(r.seed)),
+        runRow('backend', (r) => r.backend ?? '—'),
+        runRow('epochs', (r) => num(r.epochs)),
+        runRow('steps', (r) => num(r.steps)),
+        runRow('wall time (s)', (r) => (r.wallTimeSeconds === null ? '—' : r.wallTimeSeconds.toFixed(1))),
+      ],
+      empty: '',
+    },
+    {
+      id: 'configs',
+      title: 'Config differences',
+      head: head('path'),
+      rows: [...cmp.configs, ...cmp.versions].map((row) => ({ key: row.key, cells: row.values.map(formatConfigValue), best: none })),
+      empty: 'The resolved configs, package versions and git state are the same.',
+    },
+  ];
+  const shown = options.metrics === 'primary' ? cmp.metrics.filter((m) => m.primary) : cmp.metrics;
+  const hidden = cmp.metrics.length - shown.length;
+  tables.push({
+    id: 'metrics',
+    title: 'Final metrics',
+    head: head('split.metric'),
+    rows: shown.map((m) => ({ key: m.key, cells: m.values.map(num), best: mark(m.best), hint: m.better ? `${m.better} is better` : undefined })),
+    note: shown.some((m) => m.best.length) ? 'best of the runs, where the metric has a direction' : undefined,
+    hidden,
+    empty: 'No final metrics were recorded.',
   });
-  if (loss.length > 0) {
-    const log = loss.every((p) => (p.loss as number) > 0);
-    figures.push({
-      name: 'compare-loss-per-step',
-      title: 'Training loss per step',
-      caption: `Minibatch loss, one line per run${log ? '; log scale' : ''}.`,
-      spec: {
-        data: { values: loss },
-        mark: { type: 'line' },
-        encoding: {
-          x: { field: 'step', type: 'quantitative', title: 'step' },
-          y: { field: 'loss', type: 'quantitative', title: log ? 'minibatch loss (log scale)' : 'minibatch loss', scale: log ? { type: 'log', nice: false } : { zero: false } },
-          color,
-        },
-      },
+  for (const a of cmp.headlines) {
+    tables.push({
+      id: `analysis-${a.id}`,
+      title: `Analysis: ${a.id}`,
+      head: head('headline'),
+      rows: a.rows.map((h) => ({
+        key: h.key,
+        cells: h.values.map((v) => formatHeadlineValue(v, h.unit)),
+        best: mark(h.best),
+        label: h.label !== h.key ? h.label : undefined,
+        hint: h.better ? `${h.better} is better` : undefined,
+      })),
+      note: a.rows.some((h) => h.best.length) ? 'best value of the runs (by value: read the error bars before calling it a difference)' : undefined,
+      empty: 'No headline numbers.',
     });
   }
+  return tables;
+}
 
-  const byMetric = new Map<string, Record<string, Json>[]>();
+/** Vega's tableau10: one colour per run, the same in every panel. */
+const RUN_COLORS = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
+const CURVE_SPLITS = ['train', 'test'];
+
+/**
+ * The runs' training curves overlaid in one figure: a panel per metric (the loss, then each run's
+ * primary metric), one line per run (colour) and split (train solid, test dashed) against epoch.
+ * Log y scale for a loss whose values are all positive. Undefined when no run logged epoch metrics.
+ */
+export function compareCurveFigure(runs: RunData[], cmp: RunComparison): ReportFigure | undefined {
+  const labels = cmp.runs.map((r) => r.label);
+  const metrics = ['loss', ...new Set(cmp.runs.flatMap((r) => (r.primaryMetric && r.primaryMetric !== 'loss' ? [r.primaryMetric] : [])))];
+  const byMetric = new Map<string, Record<string, Json>[]>(metrics.map((m) => [m, []]));
   runs.forEach((r, i) => {
     for (const row of r.metrics) {
-      if (row.kind !== 'epoch' || !isFiniteNumber(row.step)) continue;
-      for (const [key, value] of Object.entries(row)) {
-        const sm = splitMetricKey(key);
-        if (!sm || !isFiniteNumber(value)) continue;
-        let list = byMetric.get(sm[1]);
-        if (!list) byMetric.set(sm[1], (list = []));
-        list.push({ run: labels[i], split: sm[0], step: row.step, value });
+      if (row.kind !== 'epoch' || !isFiniteNumber(row.epoch)) continue;
+      for (const split of CURVE_SPLITS) {
+        for (const metric of metrics) {
+          const value = row[`${split}.${metric}`];
+          if (isFiniteNumber(value)) byMetric.get(metric)!.push({ run: labels[i], split, epoch: row.epoch, value });
+        }
       }
     }
   });
-  const names = [...byMetric.keys()].sort((a, b) => (a === 'loss' ? -1 : b === 'loss' ? 1 : a.localeCompare(b)));
-  for (const metric of names) {
+  const panels = metrics.filter((m) => byMetric.get(m)!.length > 0);
+  if (panels.length === 0) return undefined;
+  const logs: string[] = [];
+  const specs = panels.map((metric) => {
     const values = byMetric.get(metric)!;
-    const splits = orderSplits(values.map((v) => v.split as string));
-    const log = (metric === 'loss' || metric.endsWith('loss')) && values.every((v) => (v.value as number) > 0);
-    const few = new Set(values.map((v) => v.step)).size <= 30;
-    figures.push({
-      name: `compare-${metric}`,
-      title: `${metric} per split against step`,
-      caption: `One line per run, a panel per split (${splits.join(', ')})${log ? '; log scale' : ''}; y scales are per panel.`,
-      spec: {
-        data: { values },
-        facet: { field: 'split', type: 'nominal', title: 'split', sort: splits },
-        columns: Math.min(4, splits.length),
-        resolve: { scale: { y: 'independent' } },
-        spec: {
-          width: 180,
-          height: 120,
-          mark: few ? { type: 'line', point: true } : { type: 'line' },
-          encoding: {
-            x: { field: 'step', type: 'quantitative', title: 'step' },
-            y: { field: 'value', type: 'quantitative', title: log ? `${metric} (log scale)` : metric, scale: log ? { type: 'log', nice: false } : { zero: false } },
-            color,
-          },
-        },
+    const log = metric.endsWith('loss') && values.every((v) => (v.value as number) > 0);
+    if (log) logs.push(metric);
+    const epochs = new Set(values.map((v) => v.epoch as number));
+    const few = epochs.size <= 30;
+    const whole = [...epochs].every(Number.isInteger);
+    return {
+      width: 300,
+      height: 200,
+      title: metric,
+      data: { values },
+      mark: few ? { type: 'line', point: true } : { type: 'line' },
+      encoding: {
+        x: { field: 'epoch', type: 'quantitative', title: 'epoch', ...(whole ? { axis: { format: 'd', tickMinStep: 1 } } : {}) },
+        y: { field: 'value', type: 'quantitative', title: log ? `${metric} (log scale)` : metric, scale: log ? { type: 'log', nice: false } : { zero: false } },
+        color: { field: 'run', type: 'nominal', title: 'run', scale: { domain: labels, range: labels.map((_, i) => RUN_COLORS[i % RUN_COLORS.length]) }, sort: labels },
+        strokeDash: { field: 'split', type: 'nominal', title: 'split', scale: { domain: CURVE_SPLITS, range: [[1, 0], [6, 3]] }, sort: CURVE_SPLITS, legend: { symbolType: 'stroke' } },
       },
-    });
-  }
-  return figures;
+    };
+  });
+  return {
+    name: 'compare-curves',
+    title: 'Training curves, runs overlaid',
+    caption:
+      `${panels.join(' and ')} per epoch on the train (solid) and test (dashed) splits, one colour per run` +
+      `${logs.length ? `; ${logs.join(', ')} on a log scale` : ''}; each panel has its own y scale.`,
+    spec: { hconcat: specs, resolve: { scale: { color: 'shared', strokeDash: 'shared' } } },
+  };
 }
 
-export interface CompareReportOptions extends CompareOptions, CompareCurveOptions {
+function tableHtml(t: CompareTable): string {
+  if (t.rows.length === 0) return `<p class="muted">${escapeHtml(t.empty)}</p>`;
+  const head = t.head.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('');
+  const body = t.rows
+    .map((row) => {
+      const key = `<th scope="row"${row.hint ? ` title="${escapeHtml(row.hint)}"` : ''}><code>${escapeHtml(row.key)}</code>${row.label ? `<br><span class="muted">${escapeHtml(row.label)}</span>` : ''}</th>`;
+      const cells = row.cells.map((c, i) => (row.best[i] ? `<td><strong class="num" title="best of the runs">${escapeHtml(c)} ★</strong></td>` : `<td><span class="num">${escapeHtml(c)}</span></td>`));
+      return `<tr>${key}${cells.join('')}</tr>`;
+    })
+    .join('');
+  const note = t.note ? `<p class="muted">★ ${escapeHtml(t.note)}.</p>` : '';
+  return `<table class="cols"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>${note}`;
+}
+
+export interface CompareReportOptions extends CompareOptions {
   /** Options for every plot. */
   render?: RenderOptions;
 }
 
-function rowsTable(runs: ComparedRun[], rows: ComparisonRow<unknown>[], first = 'key'): string {
-  return columnTable(
-    [first, ...runs.map((r) => r.label)],
-    rows.map((row) => [row.key, ...row.values.map((v) => (v === null ? null : typeof v === 'number' ? v : formatCompareValue(v)))]),
-  );
-}
-
 /**
- * A self-contained HTML page comparing runs: the runs (label, directory, status, …), the config keys
- * and versions that differ, the final metrics and analysis headlines side by side, and the training
- * curves overlaid. Inline SVG only, under the reports' strict Content-Security-Policy (no scripts, no network).
+ * A self-contained HTML page comparing runs: the runs, the config paths and versions that differ,
+ * the final metrics and analysis headlines side by side (best marked ★), and the training curves
+ * overlaid. Inline SVG only, under the reports' strict Content-Security-Policy (no scripts, no network).
  */
 export async function buildCompareReport(runs: RunData[], options: CompareReportOptions = {}): Promise<string> {
   const cmp = compareRuns(runs, options);
   const labels = cmp.runs.map((r) => r.label);
+  const tables = compareTables(cmp, { metrics: 'primary' });
+  const allMetrics = compareTables(cmp)[2];
   const notes = cmp.notes.length ? `<div class="alert warn" role="status"><h2>Notes</h2><ul>${cmp.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></div>` : '';
-  const legend = columnTable(
-    ['run', 'directory', 'name', 'status', 'took'],
-    runs.map((r, i) => [labels[i], r.dir ?? '', r.run.name, String(r.run.status), formatDuration(r.run.createdAt, r.run.finishedAt ?? r.run.updatedAt) ?? null]),
-  );
-  const diff = cmp.differences.length ? rowsTable(cmp.runs, cmp.differences) : '<p class="muted">The resolved configs and package versions are the same.</p>';
-  const metrics = cmp.metrics.length ? rowsTable(cmp.runs, cmp.metrics, 'split.metric') : '<p class="muted">No final metrics were recorded.</p>';
-  const analyses = cmp.analyses.length
-    ? cmp.analyses
-        .map((a) => `<h3>${escapeHtml(a.id)}${a.analysis !== a.id ? ` <span class="muted">(${escapeHtml(a.analysis)})</span>` : ''}</h3>${rowsTable(cmp.runs, a.rows)}`)
-        .join('')
-    : '<p class="muted">No analyses were run.</p>';
-  const figures = compareCurveFigures(runs, labels, options);
-  const curves = figures.length ? await figureGrid(figures, 'compare', options.render) : '<p class="muted">No metrics were recorded.</p>';
+  const figure = compareCurveFigure(runs, cmp);
+  const curves = figure ? await figureGrid([figure], 'compare', options.render) : '<p class="muted">No run logged epoch metrics.</p>';
+  const [runTable, configTable, metricTable, ...analysisTables] = tables;
   const toc: [string, string][] = [
     ['runs', 'Runs'],
     ['differences', 'Differences'],
     ['metrics', 'Final metrics'],
-    ['analyses', 'Analyses'],
+    ['headlines', 'Headline numbers'],
     ['curves', 'Training curves'],
   ];
   const body = [
     `<header class="top"><h1>Comparing ${runs.length} runs</h1><p class="meta">${escapeHtml(labels.join(' · '))}</p>` +
       `<nav class="toc">${toc.map(([id, t]) => `<a href="#${id}">${escapeHtml(t)}</a>`).join('')}</nav></header>`,
     notes,
-    section('Runs', legend + rowsTable(cmp.runs, cmp.overview), 'runs'),
-    section('Differences', diff, 'differences'),
-    section('Final metrics', metrics, 'metrics'),
-    section('Analyses', analyses, 'analyses'),
+    section('Runs', tableHtml(runTable), 'runs'),
+    section('Differences', tableHtml(configTable), 'differences'),
+    section(
+      'Final metrics',
+      tableHtml(metricTable) + (metricTable.hidden ? details(`All ${allMetrics.rows.length} final metrics`, tableHtml(allMetrics)) : ''),
+      'metrics',
+    ),
+    section(
+      'Headline numbers',
+      analysisTables.length ? analysisTables.map((t) => `<h3 id="${escapeHtml(t.id)}">${escapeHtml(t.title)}</h3>${tableHtml(t)}`).join('') : '<p class="muted">No analyses were run.</p>',
+      'headlines',
+    ),
     section('Training curves', curves, 'curves'),
     '<footer>Made by @goldstone/report. Self-contained: no scripts, no network.</footer>',
   ];
