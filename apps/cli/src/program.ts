@@ -3,6 +3,7 @@ import { BACKEND_CHOICES } from '@goldstone/core';
 import { RunFailedError, UsageError } from '@goldstone/plugin-api';
 import { cliVersion } from './environment';
 import { analyzeCommand } from './commands/analyze';
+import { compareCommand } from './commands/compare';
 import { exportCommand } from './commands/export';
 import { listCommand } from './commands/list';
 import { reportCommand } from './commands/report';
@@ -143,6 +144,14 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option('--out <dir>', 'where to write the files (default <run-dir>/export)')
     .option('--json', 'print the files written as JSON on stdout')
     .action(wrap((dir, opts) => exportCommand(dir, opts)));
+
+  program
+    .command('compare')
+    .description('runs side by side: config paths that differ, final metrics and analysis headlines; an HTML page with their curves overlaid')
+    .argument('<run-dirs...>', 'two or more run directories')
+    .option('--out <file>', 'the HTML page to write (default ./compare.html)')
+    .option('--json', 'print the comparison (runs, configs, versions, metrics, headlines, notes) as JSON on stdout, nothing else there')
+    .action(wrap((dirs, opts) => compareCommand(dirs, opts)));
 
   return program;
 }

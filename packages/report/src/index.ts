@@ -11,3 +11,4 @@ export type { ScalarRow, FlattenOptions } from './flatten';
 export { escapeHtml } from './html';
 export { buildSweepReport, writeSweepReport, readSweep, sweepFigures, heatmapFigure, lineFigure, groupMetric, sweepMetrics, settingLabel } from './sweep-report';
 export type { SweepData, SweepInfo, SweepPointInfo, SweepSummaryEntry, SweepReportOptions } from './sweep-report';
+export { compareRuns, compareTables, buildCompareReport, compareCurveFigure, finalMetrics, flattenConfig, runLabels, bestOf, formatConfigValue, formatHeadlineValue, type RunComparison, type ComparedRun, type ComparisonRow, type MetricComparison, type HeadlineComparison, type AnalysisComparison, type Better, type CompareOptions, type CompareReportOptions, type CompareTable, type CompareTablesOptions, type HeadlineValue } from './compare-report';
