@@ -3,6 +3,7 @@ import { BACKEND_CHOICES } from '@goldstone/core';
 import { RunFailedError, UsageError } from '@goldstone/plugin-api';
 import { cliVersion } from './environment';
 import { analyzeCommand } from './commands/analyze';
+import { createCommand } from './commands/create';
 import { exportCommand } from './commands/export';
 import { listCommand } from './commands/list';
 import { reportCommand } from './commands/report';
@@ -143,6 +144,16 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option('--out <dir>', 'where to write the files (default <run-dir>/export)')
     .option('--json', 'print the files written as JSON on stdout')
     .action(wrap((dir, opts) => exportCommand(dir, opts)));
+
+  program
+    .command('create')
+    .description('scaffold a plugin package (outside this repository) that builds, loads and passes the testkit as generated')
+    .argument('<what>', 'what to create: plugin')
+    .argument('<name>', 'the npm package name, e.g. goldstone-analysis-my-measure or @lab/my-task')
+    .option('--kind <kind>', 'the plugin kind: analysis, task or model')
+    .option('--dir <dir>', 'the folder to write (new or empty; default ./NAME without its scope)')
+    .option('--json', 'print what was written as JSON on stdout')
+    .action(wrap((what, name, opts) => createCommand(what, name, opts)));
 
   return program;
 }
