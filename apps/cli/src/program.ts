@@ -4,6 +4,7 @@ import { RunFailedError, UsageError } from '@goldstone/plugin-api';
 import { cliVersion } from './environment';
 import { analyzeCommand } from './commands/analyze';
 import { compareCommand } from './commands/compare';
+import { createCommand } from './commands/create';
 import { exportCommand } from './commands/export';
 import { listCommand } from './commands/list';
 import { reportCommand } from './commands/report';
@@ -152,6 +153,16 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option('--out <file>', 'the HTML page to write (default ./compare.html)')
     .option('--json', 'print the comparison (runs, configs, versions, metrics, headlines, notes) as JSON on stdout, nothing else there')
     .action(wrap((dirs, opts) => compareCommand(dirs, opts)));
+
+  program
+    .command('create')
+    .description('scaffold a plugin package (outside this repository) that builds, loads and passes the testkit as generated')
+    .argument('<what>', 'what to create: plugin')
+    .argument('<name>', 'the npm package name, e.g. goldstone-analysis-my-measure or @lab/my-task')
+    .option('--kind <kind>', 'the plugin kind: analysis, task or model')
+    .option('--dir <dir>', 'the folder to write (new or empty; default ./NAME without its scope)')
+    .option('--json', 'print what was written as JSON on stdout')
+    .action(wrap((what, name, opts) => createCommand(what, name, opts)));
 
   return program;
 }

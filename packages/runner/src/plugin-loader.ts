@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isObject, messageOf, pluginsOf, Registry, UsageError, type BuiltinPlugins, type Plugin, type PluginKind, type PluginSource } from '@goldstone/plugin-api';
+import { shareHostModules } from './host-modules';
 
 interface ResolvedModule {
   url: string;
@@ -78,7 +79,9 @@ export interface LoadOptions {
 
 /**
  * Import a plugin module given as a package name or a path (relative to `relativeTo`) and return its
- * plugins with their source. Fails with a UsageError naming what to install.
+ * plugins with their source. Fails with a UsageError naming what to install. The plugin's imports
+ * of the engine and of goldstone's contract resolve to the host's copies (`shareHostModules`), so
+ * one tfjs engine serves host and plugins.
  */
 export async function loadPluginModule(
   specifier: string,
@@ -99,6 +102,9 @@ export async function loadPluginModule(
   }
   let mod: Record<string, unknown>;
   try {
+    // A plugin folder with its own node_modules (installed for its build and tests) would load a
+    // second tfjs engine and contract: its imports of those get the host's copies instead.
+    shareHostModules(fileURLToPath(resolved.url));
     mod = await import(resolved.url);
   } catch (err) {
     const msg = messageOf(err);
