@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, removeRedisDir, startRedis, waitUntil, type TestRedis } from '../../../packages/sweep-redis/src/test-support';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -26,23 +26,15 @@ function goldstone(args: string[], opts: { cwd?: string } = {}) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A two-point sweep on the cpu backend (the one that would print tfjs's banner); `analyses` optional. */
+/**
+ * A two-point sweep on the cpu backend (the one whose first tensor would print tfjs's banner): the
+ * Slurm tests' tiny experiment with one axis, optionally with analyses.
+ */
 function experiment(analyses: unknown[] = [], plugins: string[] = []): { dir: string; file: string } {
   const dir = mkdtempSync(join(tmpdir(), 'goldstone-quiet-'));
   const file = join(dir, 'exp.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      name: 'tiny',
-      backend: 'cpu',
-      plugins,
-      task: { name: 'clt', options: { sites: 8, block: 2, trainSize: 64, testSize: 32 } },
-      model: { name: 'mlp', options: { hidden: [8], activation: 'relu' } },
-      train: { optimizer: 'adam', lr: 0.01, epochs: 1, batchSize: 32 },
-      analyses,
-      sweep: { grid: { 'train.lr': [0.01, 0.03] } },
-    }),
-  );
+  const tiny = JSON.parse(readFileSync(join(here, 'fixtures', 'slurm-tiny.json'), 'utf8'));
+  writeFileSync(file, JSON.stringify({ ...tiny, train: { ...tiny.train, epochs: 1 }, plugins, analyses, sweep: { grid: { 'train.lr': [0.01, 0.03] } } }));
   return { dir, file };
 }
 
@@ -93,6 +85,21 @@ describe('goldstone sweep --quiet and --json', () => {
     expect(JSON.parse(failing.stdout).counts.failed).toBe(2);
   });
 
+  it('--quiet with Slurm: --emit prints nothing on stderr (--json has the commands), --reconcile still names what did not run', () => {
+    const { dir, file } = experiment();
+    const out = join(dir, 'out');
+    const emit = goldstone(['sweep', file, '--out', out, '--emit', 'slurm', '--quiet', '--json']);
+    expect(emit.code, emit.stderr).toBe(0);
+    expect(emit.stderr).toBe('');
+    expect(JSON.parse(emit.stdout)).toMatchObject({ tasks: 2, points: 2 });
+    expect(existsSync(join(out, 'slurm', 'sweep.sbatch'))).toBe(true);
+    const reconcile = goldstone(['sweep', file, '--out', out, '--reconcile', '--quiet']);
+    expect(reconcile.code).toBe(1);
+    expect(reconcile.stdout).toBe('');
+    expect(reconcile.stderr).toMatch(/^error: lr=0\.01-[0-9a-f]{8} did not run/m);
+    expect(reconcile.stderr).not.toMatch(/^reconciled /m);
+  });
+
   it('`goldstone run` on the cpu backend prints no tfjs-node banner', () => {
     const { dir, file } = experiment();
     const r = goldstone(['run', file, '--out', join(dir, 'run'), '--json']);
@@ -138,28 +145,29 @@ function start(args: string[]): Proc {
 }
 
 describe('goldstone worker --quiet against a real redis-server', () => {
-  let redis: TestRedis;
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
-  afterEach(async () => {
-    for (const p of started.splice(0)) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+  let redis: TestRedis | undefined;
+  /** A Redis with no queue on it (each test discovers its own sweep), started once for the file. */
+  async function emptyRedis(): Promise<TestRedis> {
+    redis ??= await startRedis();
     const client = new Redis({ port: redis.port, host: '127.0.0.1' });
     await client.flushall();
     client.disconnect();
-  });
+    return redis;
+  }
   afterAll(async () => {
+    for (const p of started) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     await redis?.stop();
     if (redis) removeRedisDir(redis);
   });
 
   it('quiet workers (one, and a pool of two) and a quiet sweep: every point completes, and nothing is printed on stderr', async () => {
+    const server = await emptyRedis();
     const { dir, file } = experiment();
     const out = join(dir, 'out');
     // started before the sweep: the "waiting for a sweep" line is left out too
-    const one = start(['worker', '--redis', redis.url, '--quiet']);
-    const pool = start(['worker', '--redis', redis.url, '--concurrency', '2', '--quiet']);
-    const sweep = start(['sweep', file, '--executor', 'redis', '--redis', redis.url, '--out', out, '--quiet', '--json']);
+    const one = start(['worker', '--redis', server.url, '--quiet']);
+    const pool = start(['worker', '--redis', server.url, '--concurrency', '2', '--quiet']);
+    const sweep = start(['sweep', file, '--executor', 'redis', '--redis', server.url, '--out', out, '--quiet', '--json']);
     expect(await sweep.exit, sweep.stderr()).toBe(0);
     expect(sweep.stderr()).toBe('');
     expect(JSON.parse(sweep.stdout()).counts).toMatchObject({ completed: 2, failed: 0 });
@@ -172,9 +180,10 @@ describe('goldstone worker --quiet against a real redis-server', () => {
   });
 
   it('a worker without --quiet says where it takes points from, and nothing about tfjs-node', async () => {
+    const server = await emptyRedis();
     const { dir, file } = experiment();
-    const worker = start(['worker', '--redis', redis.url]);
-    const sweep = start(['sweep', file, '--executor', 'redis', '--redis', redis.url, '--out', join(dir, 'out'), '--quiet']);
+    const worker = start(['worker', '--redis', server.url]);
+    const sweep = start(['sweep', file, '--executor', 'redis', '--redis', server.url, '--out', join(dir, 'out'), '--quiet']);
     expect(await sweep.exit, sweep.stderr()).toBe(0);
     await waitUntil(() => /taking points from queue/.test(worker.stderr()), `the worker's start line\n${worker.stderr()}`);
     worker.child.kill('SIGTERM');
