@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""PyTorch peer of goldstone's grokking-toy bench: stage A of science.md §3 (Liu et al. 2022).
+"""PyTorch peer of goldstone's grokking-toy bench (docs/grokking-toy.md, Liu et al. 2022).
 
 Prints one JSON object on stdout, progress on stderr. Run with Debian's own python3:
 
     /usr/bin/python3 grokking_toy_bench.py --cells '[[1e-3, 1e-4], [1e-2, 1e-3]]' --steps 10000
 
-The protocol, written from science.md §3 (not from the reference code): p = 10 symbols, the 55
+The protocol, as docs/grokking-toy.md describes it (not from the reference code): p = 10 symbols, the 55
 unordered pairs (i, j), i <= j, one example each; 45 train, 10 test, chosen at random. Every sum
 class c = i + j (19 classes) has a fixed template Y_c ~ N(0, 1)^30; the target of (i, j) is Y_{i+j}.
 Model: embeddings E [10, 2] ~ (U(0, 1) - 1/2), summed E_i + E_j, decoder 2 -> 200 -> 200 -> 30 with

@@ -112,6 +112,7 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option('--force', 'carry on in a sweep directory that holds a different sweep: replace its index; runs that differ run again, directories of points not in this sweep are kept')
     .option('--no-report', 'write no report.html per run and no sweep-report.html')
     .option('--json', 'print the sweep index (sweep.json) on stdout (with --dry-run: the index it would write)')
+    .option('--quiet', 'no progress or status lines on stderr (warnings and errors still); stdout unchanged')
     .addOption(backendOption())
     .option('--emit <scheduler>', 'run nothing: write the index and a job array for the points that need a run (slurm: DIR/slurm/sweep.sbatch)')
     .option('--partition <name>', 'with --emit slurm: #SBATCH --partition')
@@ -129,6 +130,7 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option('--concurrency <n>', 'points run at once: one worker process each (default 1)')
     .option('--queue <name>', 'the queue (default: the one sweep queued on this Redis; waits for one)')
     .option('--lock-duration <ms>', 'how long a point stays with a worker that stopped answering before it is handed out again (default 30000)')
+    .option('--quiet', 'no start, waiting or stop lines on stderr (errors still)')
     .action(wrap((opts) => workerCommand(opts)));
 
   program

@@ -16,6 +16,9 @@ export interface StderrProgressOptions {
   minGapMs?: number;
 }
 
+/** With `--quiet`: the lines that still reach stderr (warnings and errors, never progress or status). */
+export const isProblemLine = (message: string): boolean => /^(warning|error)\b/.test(message);
+
 /** A value beside the progress: numbers to 4 significant digits (exponent outside [1e-3, 1e4)), text as is. */
 export function formatInfoValue(v: number | string): string {
   if (typeof v !== 'number') return v;

@@ -1,5 +1,5 @@
 /**
- * The learned-RG-map study (experiments/ashworth-clt.yaml, science.md §4) at its `--quick` size, end
+ * The learned-RG-map study (experiments/ashworth-clt.yaml, docs/learned-rg-maps.md) at its `--quick` size, end
  * to end on the built binary: a sweep of 10 runs (sign-constrained and tied + shared ReLU block maps,
  * the linear tied + shared map, free ReLU and tanh MLPs, 2 seeds each) on uniform spins, each with
  * the cumulants analysis; then the sweep-level cumulants summary (headline and RG-flow figures, the

@@ -1,5 +1,5 @@
 /**
- * GenEFT stage B (experiments/geneft-graphs.yaml, science.md §3) at its `--quick` size, end to end on
+ * GenEFT stage B (experiments/geneft-graphs.yaml, docs/geneft-graphs.md) at its `--quick` size, end to end on
  * the built binary: a sweep with three parts (p-scan: the order on 30 nodes at three train fractions,
  * two seeds; width-depth: three decoder widths at p = 0.1; lr-phase: a 2 × 2 grid of encoder and
  * decoder learning rates), each run with the geneft analysis; then the sweep-level geneft summary

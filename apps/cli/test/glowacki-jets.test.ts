@@ -1,5 +1,5 @@
 /**
- * The jet study (experiments/glowacki-jets.yaml, science.md §1) at its `--quick` size, end to end on
+ * The jet study (experiments/glowacki-jets.yaml, docs/jets-soft-symmetry.md) at its `--quick` size, end to end on
  * the built binary: a sweep of 16 runs (two models × λ ∈ {0, 1} × ε ∈ {0, 0.05} × 2 seeds), each
  * training with the soft rotation penalty and running the Hessian of the data loss and of the
  * trained objective, compressibility, robustness, distillation and the correlations row; then the

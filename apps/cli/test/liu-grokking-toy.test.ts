@@ -1,5 +1,5 @@
 /**
- * The grokking-toy study (experiments/liu-grokking-toy.yaml, science.md §3 stage A) at its `--quick`
+ * The grokking-toy study (experiments/liu-grokking-toy.yaml, docs/grokking-toy.md) at its `--quick`
  * size, end to end on the built binary: a sweep of two parts (3 train_num values, a 2 × 2 corner of
  * the (η_r, η_d) phase map) of 500 steps each, every run with the grokking analysis; then the
  * sweep-level grokking summary (phase map with the predicted boundary, accuracy against train_num

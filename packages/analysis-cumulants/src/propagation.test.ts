@@ -74,7 +74,7 @@ describe('moments and cumulants', () => {
 });
 
 describe('quadratic activation y = z + αz², scalar', () => {
-  it("agrees with science.md's κ₁ and κ₂ formulas for arbitrary input cumulants", () => {
+  it("agrees with the κ₁ and κ₂ formulas of docs/learned-rg-maps.md for arbitrary input cumulants", () => {
     const rng = new Rng(3);
     for (let t = 0; t < 20; t++) {
       const k = Array.from({ length: 8 }, () => rng.normal());

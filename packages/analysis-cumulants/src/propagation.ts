@@ -1,7 +1,7 @@
 import { binomial, cumulantsFromMoments, momentsFromCumulants } from './stats';
 
 /*
- * Analytic cumulant propagation (science.md §4).
+ * Analytic cumulant propagation (docs/learned-rg-maps.md).
  *
  * Affine layers z = Wᵀx + c: κ₁ ↦ Wᵀκ₁ + c, and the order-n joint cumulant tensor is contracted
  * with W on every index (orders never mix): `affineCumulantTensors`.
@@ -323,7 +323,7 @@ export function pooledCumulants(perOutput: readonly (readonly number[])[]): numb
 
 /**
  * Scalar quadratic activation y = z + αz²: κ₁…κ₄ of y from κ₁…κ₈ of z (exact), through
- * E[yⁿ] = Σₖ C(n, k) αᵏ E[z^(n+k)]. For n = 1, 2 this is science.md's
+ * E[yⁿ] = Σₖ C(n, k) αᵏ E[z^(n+k)]. For n = 1, 2 this is the pair of formulas in docs/learned-rg-maps.md:
  * κ₁(y) = κ₁ + α(κ₂ + κ₁²), κ₂(y) = κ₂ + 2α(κ₃ + 2κ₁κ₂) + α²(κ₄ + 4κ₁κ₃ + 2κ₂² + 4κ₁²κ₂).
  */
 export function quadraticScalarCumulants(kappaZ: readonly number[], alpha: number): [number, number, number, number] {

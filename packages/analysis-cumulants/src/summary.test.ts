@@ -95,7 +95,7 @@ describe('summarize (cumulants)', () => {
     expect(result.groups.find((x: any) => x.class === 'tied+shared' && x.line === 'identity').exact).toBe(true);
   });
 
-  it('judges the three claims of science.md §4 against the constructed ground truth', () => {
+  it('judges the three claims of docs/learned-rg-maps.md against the constructed ground truth', () => {
     const { result } = summarizeCumulants(inputs, opts()) as { result: any };
     const [over, expressive, flow] = result.claims;
     for (const c of result.claims) for (const f of ['claim', 'x', 'y', 'expect', 'verdict', 'reason']) expect(typeof c[f]).toBe('string');

@@ -264,7 +264,7 @@ function verdictOf(units: ('for' | 'partly' | 'against' | 'none')[]): ClaimRow['
   return 'not reproduced';
 }
 
-/** The sweep summary of the cumulants analysis: per (model class, activation) errors, the headline and RG-flow figures, and the claims of science.md §4. */
+/** The sweep summary of the cumulants analysis: per (model class, activation) errors, the headline and RG-flow figures, and the claims of docs/learned-rg-maps.md. */
 export function summarizeCumulants(inputs: SummaryInput[], opts: CumulantsOptions): { result: Json; figures: Figure[] } {
   const notes: string[] = [];
   const runs: Run[] = [];

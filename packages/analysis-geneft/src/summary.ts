@@ -248,7 +248,7 @@ export function verdictOf(units: Unit[]): ClaimRow['verdict'] {
 const interval = (lo: number | null, hi: number | null) => (lo === null || hi === null ? 'no interval' : `[${fmt(lo)}, ${fmt(hi)}]`);
 
 /**
- * The sweep summary of science.md §3 stage B: (a) test accuracy against p per relation with the
+ * The sweep summary of docs/geneft-graphs.md: (a) test accuracy against p per relation with the
  * fitted p_c (bootstrap over seeds within each p) beside p_c^info; (b) the Goldilocks zone in
  * decoder width per depth; (c) the embedding geometry against p; (d) the claims with verdicts.
  */

@@ -217,7 +217,7 @@ async function runGrokking(ctx: AnalysisContext, options: unknown): Promise<Anal
 }
 
 /**
- * The grokking toy's measurements (Liu et al. 2022, science.md §3 stage A): accuracies, RQI and ℓ_eff
+ * The grokking toy's measurements (Liu et al. 2022, docs/grokking-toy.md): accuracies, RQI and ℓ_eff
  * over training, the phase, the ideal accuracy the training set implies and the effective (repon)
  * theory's predicted phase; over a sweep, phase maps and accuracy curves.
  */

@@ -150,7 +150,7 @@ export interface VarianceFlatness {
 }
 
 /**
- * The variance–flatness analysis of a trajectory (science.md §2), on host arrays. `snapshots` are
+ * The variance–flatness analysis of a trajectory (docs/variance-flatness.md), on host arrays. `snapshots` are
  * the recorded parameter-subset vectors; `lossAt(w)` is the full-training-set loss with the subset
  * set to `w` (everything else fixed); `center` is w₀, where the loss profiles are centred (default
  * ⟨w⟩). PCA gives σᵢ² and pᵢ; for each of the top `components` PCs the profile Lᵢ(δ) = L(w₀ + δpᵢ)

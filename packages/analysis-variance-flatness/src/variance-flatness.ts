@@ -293,7 +293,7 @@ async function runTrain(ctx: AnalysisContext): Promise<{ lr?: number; batchSize?
 }
 
 /**
- * The inverse variance–flatness relation of SGD (science.md §2): records a parameter subset in one
+ * The inverse variance–flatness relation of SGD (docs/variance-flatness.md): records a parameter subset in one
  * or several windows placed in learning time t = α·steps (or the last epochs of training), then for
  * each window PCA of that trajectory, flatness of the full-training-set loss along each PC at e·L₀ by
  * root-finding, and the exponent ψ of σᵢ² ∝ Fᵢ^(−ψ) by OLS, reverse regression and reduced major

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { torchMissing } from './torch';
 
 /**
- * The grokking toy of science.md §3, stage A (Liu et al. 2022): a list of (η_r, η_d) cells of the
+ * The grokking toy of docs/grokking-toy.md (Liu et al. 2022): a list of (η_r, η_d) cells of the
  * phase map, each trained `steps` full-batch steps, timed through `goldstone sweep --workers 2` and
  * through a PyTorch implementation of the same protocol (grokking_toy_bench.py).
  */
@@ -51,7 +51,7 @@ export function toyProblem(quick: boolean, env: Record<string, string | undefine
 export function toyExperiment(p: ToyProblem): Record<string, unknown> {
   return {
     name: 'grokking-toy-bench',
-    description: 'Stage A of science.md §3 (the grokking toy), for the bench: wall time of the phase-map cells.',
+    description: 'The grokking toy (docs/grokking-toy.md), for the bench: wall time of the phase-map cells.',
     seed: p.seed,
     backend: 'wasm',
     task: { name: 'relations', options: { relation: 'addition', nodes: 10, trainNum: 45, encoding: 'index', target: 'template', orientations: 'one' } },

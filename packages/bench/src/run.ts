@@ -60,7 +60,7 @@ export interface BenchReport {
   'curvature-estimators'?: EstimatorReport;
   /** Issue 16 (c): 16 seeds of a tiny model, seeds per second, against PyTorch one process per core. */
   seeds?: SeedsReport;
-  /** Stage A of science.md §3: phase-map cells through `goldstone sweep --workers 2` and PyTorch. */
+  /** The grokking toy (docs/grokking-toy.md): phase-map cells through `goldstone sweep --workers 2` and PyTorch. */
   'grokking-toy'?: ToyReport;
   /** Every measured case in one table: goldstone, PyTorch, goldstone / PyTorch (also printed to stderr at the end). */
   ratios: RatioRow[];

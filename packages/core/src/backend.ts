@@ -124,10 +124,22 @@ function load(backend: BackendName, importer: (s: string) => Promise<unknown>): 
   return p;
 }
 
+/**
+ * tfjs's cpu backend prints a banner on its first tensor under Node ("install our node backend …",
+ * console.warn: several lines on every process's stderr, cut off by progress bars). goldstone says
+ * how to get the native backend in its own words (README, `--backend`), so the banner is marked as
+ * shown before the backend's first use. Only this flag changes: other tfjs warnings still print.
+ */
+function silenceNodeBanner(backend: BackendName): void {
+  if (backend !== 'cpu') return;
+  const instance = tf.findBackend('cpu') as { firstUse?: boolean } | null;
+  if (instance && typeof instance.firstUse === 'boolean') instance.firstUse = false;
+}
+
 async function activate(backend: BackendName, importer: (s: string) => Promise<unknown>): Promise<void> {
   await load(backend, importer);
   if (backend === 'wasm') installWasmKernels();
-  if (tf.getBackend() === backend && tf.findBackend(backend)) return;
+  if (tf.getBackend() === backend && tf.findBackend(backend)) return silenceNodeBanner(backend);
   let ok: boolean;
   try {
     ok = await tf.setBackend(backend);
@@ -135,6 +147,7 @@ async function activate(backend: BackendName, importer: (s: string) => Promise<u
     throw new BackendUnavailableError(backend, 'broken', `initialisation failed: ${firstLine(err)}`);
   }
   if (!ok) throw new BackendUnavailableError(backend, 'broken', 'initialisation failed');
+  silenceNodeBanner(backend);
   await tf.ready();
 }
 

@@ -156,7 +156,7 @@ export function estimateClt(o: CltOptions): SizeEstimate {
 
 /**
  * The central-limit coarse-graining task: inputs are N i.i.d. standardised spins, targets the
- * block sums over blocks of b consecutive sites divided by √b (science.md §4).
+ * block sums over blocks of b consecutive sites divided by √b (docs/learned-rg-maps.md).
  */
 export const clt = defineTask({
   name: 'clt',

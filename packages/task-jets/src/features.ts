@@ -2,7 +2,7 @@
 export const FEATURES = ['logz', 'deta', 'dphi', 'z'] as const;
 export type FeatureName = (typeof FEATURES)[number];
 
-/** The default channels: (log z, Δη, Δφ), science.md §1. */
+/** The default channels: (log z, Δη, Δφ), docs/jets-soft-symmetry.md. */
 export const DEFAULT_FEATURES: FeatureName[] = ['logz', 'deta', 'dphi'];
 
 /** Where each channel sits in a constituent's row (−1: absent). */

@@ -218,7 +218,7 @@ export function binaryMetrics(pred: tf.Tensor, y: tf.Tensor): Record<string, num
 }
 
 /**
- * Jet tagging on a toy parton shower (science.md §1): W-like two-prong signal against QCD-like
+ * Jet tagging on a toy parton shower (docs/jets-soft-symmetry.md): W-like two-prong signal against QCD-like
  * background at equal jet-mass histograms, inputs (log z, Δη, Δφ) of the N hardest constituents.
  */
 export const jets = defineTask({

@@ -1,4 +1,4 @@
-/** Exact counting for the information threshold b = log₂(n!/|Aut G|) (science.md §3). */
+/** Exact counting for the information threshold b = log₂(n!/|Aut G|) (docs/geneft-graphs.md). */
 
 /** n! exactly. */
 export function factorial(n: number): bigint {

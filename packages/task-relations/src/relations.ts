@@ -224,7 +224,7 @@ export function splitPairs(o: RelationsOptions, rng: Rng): { train: [number, num
   return { train: shuffled.slice(0, t), test: shuffled.slice(t) };
 }
 
-/** b, p_c^info and the quantities behind them (science.md §3). */
+/** b, p_c^info and the quantities behind them (docs/geneft-graphs.md). */
 export function informationOf(o: RelationsOptions): Record<string, Json> {
   const n = nodesOf(o);
   const aut = automorphismCount(o);
@@ -260,7 +260,7 @@ export function estimateRelations(o: RelationsOptions): SizeEstimate {
 }
 
 /**
- * Relations and addition tables on n nodes (science.md §3, GenEFT and the grokking toy): inputs are
+ * Relations and addition tables on n nodes (GenEFT and the grokking toy: docs/geneft-graphs.md, docs/grokking-toy.md): inputs are
  * node pairs, targets related-or-not or the sum's class; the split is by unordered pairs.
  */
 export const relations = defineTask({

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { UsageError } from '@goldstone/plugin-api';
 import { checkSlurmFlags, emitSlurm, runArrayTask, runSweep, silentReporter, type SweepPointRecord } from '@goldstone/sweep';
 import { cliDir, cliEnvironment } from '../environment';
+import { isProblemLine } from '../progress';
 
 /** The flags of `goldstone sweep` that hand points to a scheduler (Slurm) instead of running them. */
 export interface SlurmSweepFlags {
@@ -21,6 +22,8 @@ export interface SlurmSweepFlags {
   mem?: string;
   arrayTask?: string;
   reconcile?: boolean;
+  /** Warnings and errors only on stderr: no status lines, no submit hints (`--json` carries them). */
+  quiet?: boolean;
 }
 
 /** Does this invocation ask for a scheduler mode (`--emit`, `--array-task`, `--reconcile`) or give one of its flags? */
@@ -65,11 +68,12 @@ export async function slurmSweepCommand(file: string, flags: SlurmSweepFlags, se
   const shared = { file, env, out: flags.out, quick: flags.quick, set, report: flags.report, maxPoints };
   if (flags.emit !== undefined) {
     const slurm = checkSlurmFlags({ partition: flags.partition, time: flags.time, cpus: flags.cpus, mem: flags.mem });
-    const reporter = { ...silentReporter, log: (m: string) => process.stderr.write(`${m}\n`) };
+    const reporter = { ...silentReporter, log: (m: string) => (flags.quiet && !isProblemLine(m) ? undefined : process.stderr.write(`${m}\n`)) };
     const e = await emitSlurm({ ...shared, force: flags.force, reporter, command: selfCommand(), slurm });
     if (flags.json) process.stdout.write(`${JSON.stringify({ dir: e.dir, tasks: e.tasks, points: e.points, script: e.script, pointsFile: e.pointsFile, readme: e.readme, submit: e.submit, reconcile: e.reconcile }, null, 2)}\n`);
     for (const w of e.warnings) process.stderr.write(`warning: ${w}\n`);
     const total = e.index.points.length;
+    if (flags.quiet) return 0;
     if (e.tasks === 0) {
       process.stderr.write(`sweep ${e.dir}: all ${total} points have finished; no job array written\nreconcile: ${e.reconcile}\n`);
       return 0;
@@ -85,17 +89,19 @@ export async function slurmSweepCommand(file: string, flags: SlurmSweepFlags, se
   if (flags.arrayTask !== undefined) {
     const r = await runArrayTask({ ...shared, task: flags.arrayTask });
     if (flags.json) process.stdout.write(`${JSON.stringify({ dir: r.dir, task: r.task, points: r.results.map((x) => ({ id: x.id, dir: x.dir, ...x.result })) }, null, 2)}\n`);
-    for (const { dir, result } of r.results) process.stderr.write(`array task ${r.task}: ${result.status} ${dir}${result.error && result.status !== 'completed' ? `: ${result.error}` : ''}\n`);
+    for (const { dir, result } of r.results) if (!flags.quiet || result.status !== 'completed') process.stderr.write(`array task ${r.task}: ${result.status} ${dir}${result.error && result.status !== 'completed' ? `: ${result.error}` : ''}\n`);
     return r.results.every((x) => x.result.status === 'completed') ? 0 : 1;
   }
   const outcome = await runSweep({ ...shared, mode: 'reconcile' });
   const c = outcome.index.counts;
   if (flags.json) process.stdout.write(`${JSON.stringify(outcome.index, null, 2)}\n`);
   const open = outcome.index.points.filter(notFinished);
-  process.stderr.write(
-    `reconciled ${outcome.dir}: ${c.completed} completed, ${c.diverged} diverged, ${c.failed} failed, ${open.length - c.failed} did not run or finish` +
-      `${outcome.report ? ` (report: ${outcome.report})` : ''}\n`,
-  );
+  if (!flags.quiet) {
+    process.stderr.write(
+      `reconciled ${outcome.dir}: ${c.completed} completed, ${c.diverged} diverged, ${c.failed} failed, ${open.length - c.failed} did not run or finish` +
+        `${outcome.report ? ` (report: ${outcome.report})` : ''}\n`,
+    );
+  }
   for (const p of open) {
     if (p.status === 'failed') process.stderr.write(`error: ${p.id} failed: ${p.error ?? 'no message'}\n`);
     else process.stderr.write(`error: ${p.id} did not ${p.status === 'pending' ? 'run' : 'finish'} (${p.status}${p.error ? `: ${p.error}` : ''})\n`);

@@ -5,6 +5,7 @@ import { parseAssignments } from '@goldstone/runner';
 import { needsRun, runSweep, type SweepReporter } from '@goldstone/sweep';
 import { createExecutor } from '../builtins';
 import { cliEnvironment } from '../environment';
+import { isProblemLine } from '../progress';
 import { slurmSweepCommand, usesScheduler, type SlurmSweepFlags } from './sweep-slurm';
 
 export interface SweepFlags extends SlurmSweepFlags {
@@ -21,6 +22,19 @@ export interface SweepFlags extends SlurmSweepFlags {
   redis?: string;
   queue?: string;
   backend?: BackendChoice;
+  quiet?: boolean;
+}
+
+/** With `--quiet`, a reporter that prints only the warnings and errors it is given (no bar, no status lines). */
+function quietReporter(): SweepReporter {
+  return {
+    start() {},
+    point() {},
+    log(message) {
+      if (isProblemLine(message)) process.stderr.write(`${message}\n`);
+    },
+    stop() {},
+  };
 }
 
 /**
@@ -87,7 +101,7 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
   const workers = wholeNumber('--workers', flags.workers);
   const maxPoints = wholeNumber('--max-points', flags.maxPoints);
   if (usesScheduler(flags)) return slurmSweepCommand(file, flags, set, maxPoints);
-  const reporter = stderrReporter();
+  const reporter = flags.quiet ? quietReporter() : stderrReporter();
   const executor = await createExecutor(flags.executor ?? 'local', { workers, redis: flags.redis, queue: flags.queue });
   // Redis unreachable: exit 2 before anything is written
   const opens = executor as { open?: () => Promise<unknown> };
@@ -114,17 +128,21 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
       process.stdout.write(lines.length ? `${lines.join('\n')}\n` : '');
     }
     const finished = c.completed + c.diverged;
-    process.stderr.write(`dry run: ${outcome.index.points.length} points in ${outcome.dir}, ${finished} finished, ${outcome.index.points.length - finished} would run; nothing was written\n`);
+    if (!flags.quiet) process.stderr.write(`dry run: ${outcome.index.points.length} points in ${outcome.dir}, ${finished} finished, ${outcome.index.points.length - finished} would run; nothing was written\n`);
     return 0;
   }
   if (flags.json) process.stdout.write(`${JSON.stringify(outcome.index, null, 2)}\n`);
-  process.stderr.write(
-    `sweep ${outcome.dir}: ${c.completed} completed, ${c.diverged} diverged, ${c.failed} failed, ${c.interrupted + c.running + c.pending} not finished` +
-      `${outcome.report ? ` (report: ${outcome.report})` : ''}\n`,
-  );
+  if (!flags.quiet) {
+    process.stderr.write(
+      `sweep ${outcome.dir}: ${c.completed} completed, ${c.diverged} diverged, ${c.failed} failed, ${c.interrupted + c.running + c.pending} not finished` +
+        `${outcome.report ? ` (report: ${outcome.report})` : ''}\n`,
+    );
+  }
   if (outcome.interrupted) return 130;
   if (outcome.failed > 0 || c.interrupted + c.running + c.pending > 0) {
     for (const p of outcome.index.points) if (p.status === 'failed') process.stderr.write(`error: ${p.id} failed: ${p.error ?? 'no message'}\n`);
+    const open = c.interrupted + c.running + c.pending;
+    if (flags.quiet && outcome.failed === 0 && open > 0) process.stderr.write(`error: ${open} point${open === 1 ? '' : 's'} did not finish\n`);
     return 1;
   }
   return 0;

@@ -10,11 +10,16 @@ export interface WorkerFlags {
   concurrency?: string;
   queue?: string;
   lockDuration?: string;
+  /** Errors only on stderr: no start, waiting or stop lines. */
+  quiet?: boolean;
 }
+
+/** RedisWorker's one status line (no sweep queued yet), left out with --quiet. */
+const WAITING = /^no sweep is queued on this Redis yet/;
 
 /** The flags every worker process of a pool is started with (one slot each). */
 function slotArgs(flags: WorkerFlags): string[] {
-  return ['worker', '--redis', flags.redis!, '--concurrency', '1', ...(flags.queue ? ['--queue', flags.queue] : []), ...(flags.lockDuration ? ['--lock-duration', flags.lockDuration] : [])];
+  return ['worker', '--redis', flags.redis!, '--concurrency', '1', ...(flags.queue ? ['--queue', flags.queue] : []), ...(flags.lockDuration ? ['--lock-duration', flags.lockDuration] : []), ...(flags.quiet ? ['--quiet'] : [])];
 }
 
 /**
@@ -37,7 +42,11 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
 
 async function slot(flags: WorkerFlags, target: RedisTarget, lockDuration: number | undefined, RedisWorker: typeof import('@goldstone/sweep-redis').RedisWorker): Promise<number> {
   const log = (message: string) => process.stderr.write(`${message}\n`);
-  const worker = new RedisWorker({ target, queue: flags.queue, env: cliEnvironment(), lockDuration, log });
+  /** Status lines of this worker (start, stop); errors go through `log` even with --quiet. */
+  const say = flags.quiet ? () => undefined : log;
+  // the worker's own lines: a failure (a lost connection, a point not handed back) or, once, that it waits for a sweep
+  const workerLog = flags.quiet ? (message: string) => (WAITING.test(message) ? undefined : log(message)) : log;
+  const worker = new RedisWorker({ target, queue: flags.queue, env: cliEnvironment(), lockDuration, log: workerLog });
   const abort = new AbortController();
   let resolveStop: (code: number) => void = () => undefined;
   const stopped = new Promise<number>((resolve) => (resolveStop = resolve));
@@ -48,7 +57,7 @@ async function slot(flags: WorkerFlags, target: RedisTarget, lockDuration: numbe
     abort.abort();
     void worker.stop(`interrupted by ${signal}`).then(
       (how) => {
-        log(`worker ${worker.name}: ${signal}: ${how === 'handed-back' ? 'the running point was handed back to the queue' : 'stopped'}`);
+        say(`worker ${worker.name}: ${signal}: ${how === 'handed-back' ? 'the running point was handed back to the queue' : 'stopped'}`);
         resolveStop(how === 'handed-back' ? 130 : 0);
       },
       () => resolveStop(130),
@@ -57,7 +66,7 @@ async function slot(flags: WorkerFlags, target: RedisTarget, lockDuration: numbe
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const queue = await worker.start(abort.signal);
-  if (!abort.signal.aborted) log(`worker ${worker.name}: taking points from queue ${queue} on ${target.display}; stop with SIGTERM or Ctrl-C`);
+  if (!abort.signal.aborted) say(`worker ${worker.name}: taking points from queue ${queue} on ${target.display}; stop with SIGTERM or Ctrl-C`);
   const code = await stopped;
   // BullMQ's sockets may linger after a hand-back: leave once the exit code is set
   setTimeout(() => process.exit(code), 100).unref();
