@@ -27,6 +27,10 @@ describe('weight-norms', () => {
     expect(b.frobenius).toBeCloseTo(Math.SQRT2, 6);
     expect(b.spectral).toBeNull();
     expect((out.result as any).total).toBeCloseTo(Math.sqrt(27), 5);
+    expect(out.headline).toEqual([
+      { key: 'total', label: expect.any(String), value: (out.result as any).total, exact: true },
+      { key: 'maxSpectral', label: expect.any(String), value: w.spectral, exact: true, note: 'power iteration, 200 steps' },
+    ]);
     tf.dispose(Object.values(params));
   });
 });

@@ -35,8 +35,17 @@ export const weightNorms = defineAnalysis({
       rows.push({ param: spec.name, shape: spec.shape, frobenius, maxAbs, spectral });
     }
     const total = Math.sqrt(rows.reduce((s, r) => s + r.frobenius ** 2, 0));
+    const spectral = rows.flatMap((r) => (r.spectral === null ? [] : [r.spectral]));
     return {
       result: { total, params: rows } as unknown as Json,
+      // the numbers the run summary, `goldstone compare` and the report card show first, each
+      // with its error bar: these are computed from the weights, with no sampling, so exact
+      headline: [
+        { key: 'total', label: 'Frobenius norm of all parameters', value: total, exact: true },
+        spectral.length > 0
+          ? { key: 'maxSpectral', label: 'largest spectral norm of a weight matrix', value: Math.max(...spectral), exact: true, note: `power iteration, ${options.iterations} steps` }
+          : { key: 'maxSpectral', label: 'largest spectral norm of a weight matrix', value: null, note: 'the model has no weight matrix' },
+      ],
       figures: [
         {
           name: 'norms',

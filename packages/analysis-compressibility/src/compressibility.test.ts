@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng, createAnalysisContext, disposeParams, paramsFromArray, paramsToArray } from '@goldstone/core';
-import type { ModelInstance, Params, TaskInstance } from '@goldstone/plugin-api';
+import { headlineIssues, type HeadlineNumber, type ModelInstance, type Params, type TaskInstance } from '@goldstone/plugin-api';
 import { expectNoLeaks, silentProgress, testPlugin, blobsTask, trainedPluginModel } from '@goldstone/testkit';
 import { compressibility } from './compressibility';
 import { mlp } from '@goldstone/models';
@@ -18,7 +18,7 @@ beforeAll(async () => {
 
 function run(task: TaskInstance, model: ModelInstance, params: Params, options: Record<string, unknown>) {
   const ctx = createAnalysisContext({ task, model, params, seed: 5, backend: 'cpu', analysis: 'compressibility', progress: silentProgress });
-  return compressibility.run(ctx, compressibility.options.parse(options)) as Promise<{ result: any; provenance: any; figures?: any[] }>;
+  return compressibility.run(ctx, compressibility.options.parse(options)) as Promise<{ result: any; headline: HeadlineNumber[]; provenance: any; figures?: any[] }>;
 }
 
 describe('compressibility analysis (3 balanced classes, trained MLP)', () => {
@@ -30,7 +30,7 @@ describe('compressibility analysis (3 balanced classes, trained MLP)', () => {
   afterAll(() => disposeParams(setting.params));
 
   it('pruning starts at the unpruned accuracy and ends at chance; 32 bits change nothing', async () => {
-    const { result, provenance, figures } = await run(task, setting.model, setting.params, {
+    const { result, headline, provenance, figures } = await run(task, setting.model, setting.params, {
       sparsities: [0, 0.3, 0.6, 0.9, 1],
       bits: [32, 8, 2],
       fineTune: { epochs: 2, sparsities: [0.9] },
@@ -69,6 +69,18 @@ describe('compressibility analysis (3 balanced classes, trained MLP)', () => {
     expect(full.value).toBe(result.base.value);
     expect(provenance.samples.examples).toBe(90);
     expect(figures!.map((f) => f.name)).toEqual(['compressibility-pruning', 'compressibility-quantization', 'compressibility-low-rank']);
+    // the declared headline: the summary's numbers, exact counts and thresholds, accuracies with their binomial stderr
+    expect(headlineIssues(headline)).toEqual([]);
+    const h = Object.fromEntries(headline.map((x) => [x.key, x]));
+    expect(headline.map((x) => x.key)).toEqual(['bitsPerParameter', 'maxSparsity', 'maxSparsityFineTuned', 'minBits', 'compressedMetric', 'baseMetric']);
+    expect(h.bitsPerParameter).toMatchObject({ value: dl.bitsPerParameter, exact: true, unit: 'bits', better: 'lower' });
+    expect(h.maxSparsity).toMatchObject({ value: result.summary.maxSparsity.global, exact: true });
+    expect(h.maxSparsityFineTuned.value).toBe(result.summary.maxSparsity['global+fine-tune']);
+    expect(h.minBits).toMatchObject({ value: result.summary.minBits, exact: true });
+    expect(h.compressedMetric.value).toBe(dl.value);
+    const p = result.base.value;
+    expect(h.baseMetric).toMatchObject({ value: p, better: 'higher' });
+    expect(h.baseMetric.stderr).toBeCloseTo(Math.sqrt((p * (1 - p)) / 90), 12);
   });
 
   it('a model whose smallest weights are exactly zero loses nothing when they are pruned', async () => {

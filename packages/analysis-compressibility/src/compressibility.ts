@@ -3,6 +3,7 @@ import { API_VERSION, packageInfo, UsageError, defineAnalysis, type AnalysisCont
 import { paramsFromArray, paramsToArray, disposeParams, sizeOf, splitTensors, sampleSplit, lineChart, chanceScore, higherIsBetter, primaryMetric, scoreTensors, withinTolerance, type MetricName } from '@goldstone/core';
 import { descriptionLength, type TensorCode } from './description-length';
 import { fineTuneMasked } from './fine-tune';
+import { compressibilityHeadline } from './headline';
 import { autoRanks, svdOf, truncateRank } from './low-rank';
 import { compressibilityIssues, compressibilityOptions, type CompressibilityOptions } from './options';
 import { magnitudePrune, sparsityOf, type Slot } from './pruning';
@@ -200,6 +201,16 @@ export async function analyzeCompressibility(ctx: AnalysisContext, opts: Compres
 
     return {
       result: result as Json,
+      headline: compressibilityHeadline({
+        metric,
+        higherIsBetter: higherIsBetter(metric),
+        split: opts.split,
+        examples: evalSplit.n,
+        tolerance: tol,
+        base,
+        sections,
+        summary: summary as unknown as Parameters<typeof compressibilityHeadline>[0]['summary'],
+      }),
       figures,
       provenance: {
         analysis: 'compressibility',

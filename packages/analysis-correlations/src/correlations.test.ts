@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAnalysisContext, disposeParams, predictSplit, scoreArrays } from '@goldstone/core';
 import { mlp } from '@goldstone/models';
-import type { AnalysisResult, Json } from '@goldstone/plugin-api';
+import { headlineIssues, type AnalysisResult, type Json } from '@goldstone/plugin-api';
 import { blobsTask, expectNoLeaks, silentProgress, testPlugin, trainedPluginModel } from '@goldstone/testkit';
 import { correlations } from './correlations';
 import type { CorrelationRow } from './summary';
@@ -57,6 +57,37 @@ describe('correlations.run', () => {
       expect(row.notes).toEqual([expect.stringMatching(/^outcome distillation: distillation\.result\.efficiency: no analysis "distillation" ran before this one \(ran: hessian, robustness\)/)]);
       expect(out.provenance).toMatchObject({ analysis: 'correlations', seed: 4, performance: { metric: 'auc', examples: { train: 80, test: 80, 'ood-shift': 80 } }, previous: ['hessian', 'robustness'] });
       await expectNoLeaks(() => correlations.run(ctx, opts), 2);
+      // the declared headline: the row's own outcomes (AUC on fixed examples: exact, with a note) and the measures read
+      expect(headlineIssues(out.headline)).toEqual([]);
+      expect(out.headline!.map((h) => h.key)).toEqual(['test.auc', 'gap.auc', 'ood-shift.auc', 'measuresRead']);
+      expect(out.headline![0]).toMatchObject({ value: row.outcomes['test.auc'], exact: true, better: 'higher' });
+      expect(out.headline![1]).toMatchObject({ value: row.outcomes['gap.auc'], exact: true, better: 'lower' });
+      expect(out.headline![2].value).toBe(row.outcomes['ood-shift.auc']);
+      expect(out.headline![3]).toMatchObject({ value: 5, exact: true });
+    } finally {
+      disposeParams(params);
+    }
+  }, 120_000);
+
+  it('declares an accuracy and its gap with binomial stderrs over the scored examples', async () => {
+    const task = blobsTask({ classes: 3, perClass: 30, seed: 2 });
+    const { model, params } = await trainedPluginModel(mlp, task, { hidden: [8] }, { epochs: 5 });
+    try {
+      const ctx = createAnalysisContext({ task, model, params, seed: 4, backend: 'cpu', analysis: 'correlations', progress: silentProgress, previous: {} });
+      const out = await correlations.run(ctx, correlations.options.parse({}));
+      const row = out.result as unknown as CorrelationRow;
+      expect(headlineIssues(out.headline)).toEqual([]);
+      const h = Object.fromEntries(out.headline!.map((x) => [x.key, x]));
+      const test = row.outcomes['test.accuracy']!;
+      const train = test + row.outcomes['gap.accuracy']!;
+      const n = task.splits.test.n;
+      const m = task.splits.train.n;
+      expect(h['test.accuracy'].value).toBe(test);
+      expect(h['test.accuracy'].stderr).toBeCloseTo(Math.sqrt((test * (1 - test)) / n), 12);
+      expect(h['gap.accuracy'].value).toBe(row.outcomes['gap.accuracy']);
+      expect(h['gap.accuracy'].stderr).toBeCloseTo(Math.sqrt((test * (1 - test)) / n + (train * (1 - train)) / m), 10);
+      // no earlier analyses: none of the default measures resolves, and the note names them
+      expect(h.measuresRead).toMatchObject({ value: 0, note: expect.stringMatching(/^missing: lambdaMax/) });
     } finally {
       disposeParams(params);
     }

@@ -1,5 +1,6 @@
 import { higherIsBetter, predictSplit, primaryMetric, sampleSplit, scoreArrays } from '@goldstone/core';
 import { API_VERSION, defineAnalysis, packageInfo, type AnalysisContext, type AnalysisResult, type Json } from '@goldstone/plugin-api';
+import { correlationsHeadline } from './headline';
 import { correlationsOptions, type CorrelationsOptions } from './options';
 import { resolvePath } from './paths';
 import { summarizeCorrelations, type CorrelationRow } from './summary';
@@ -48,6 +49,7 @@ export async function measureRun(ctx: AnalysisContext, opts: CorrelationsOptions
   const row: CorrelationRow = { metric: perf?.metric ?? null, complexity, outcomes, notes };
   return {
     result: row as unknown as Json,
+    headline: correlationsHeadline({ metric: row.metric, outcomes, complexity, examples: perf?.examples ?? {} }),
     provenance: {
       analysis: 'correlations',
       version: VERSION,

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng, createAnalysisContext, disposeParams } from '@goldstone/core';
-import type { ModelInstance, Params, TaskInstance } from '@goldstone/plugin-api';
+import { headlineIssues, type HeadlineNumber, type ModelInstance, type Params, type TaskInstance } from '@goldstone/plugin-api';
 import { expectNoLeaks, silentProgress, testPlugin, toyRegressionTask } from '@goldstone/testkit';
 import { clt } from '@goldstone/task-clt';
 import { blockMlp, mlp } from '@goldstone/models';
@@ -40,7 +40,7 @@ async function cltTask(seed = 1, size = 4000): Promise<TaskInstance> {
 
 function run(task: TaskInstance, model: ModelInstance, params: Params, options: Record<string, unknown> = {}) {
   const ctx = createAnalysisContext({ task, model, params, seed: 7, backend: 'cpu', analysis: 'cumulants', progress: silentProgress });
-  return cumulants.run(ctx, cumulants.options.parse(options)) as Promise<{ result: any; provenance: any; figures?: any[] }>;
+  return cumulants.run(ctx, cumulants.options.parse(options)) as Promise<{ result: any; headline: HeadlineNumber[]; provenance: any; figures?: any[] }>;
 }
 
 const exact = blockMap(0);
@@ -59,8 +59,23 @@ describe('cumulants analysis', () => {
   });
 
   it('the exact tied linear map: every cumulant error at sampling noise, flow on theory, propagation exact', async () => {
-    const { result, figures } = await run(task, exact, exactParams, { splits: ['test', 'ood-laplace', 'ood-exponential'] });
+    const { result, headline, figures } = await run(task, exact, exactParams, { splits: ['test', 'ood-laplace', 'ood-exponential'] });
     expect(result.block).toBe(2);
+    // the declared headline: the result's numbers with their paired bootstrap intervals; the
+    // learned κ₄ on the test split lies within twice its interval of the theory −0.6
+    expect(headlineIssues(headline)).toEqual([]);
+    const h = Object.fromEntries(headline.map((x) => [x.key, x]));
+    expect(headline.map((x) => x.key)).toEqual(['meanOodMse', 'kappa4', 'kappa4Error', 'flowKappa4Error', 'mse']);
+    expect(h.meanOodMse).toMatchObject({ value: result.summary.meanOodMse, exact: true, better: 'lower' });
+    const k4 = result.splits.test.orders[3];
+    expect(h.kappa4).toMatchObject({ value: k4.predicted.value, level: 0.95 });
+    expect(h.kappa4.interval).toEqual(k4.predicted.interval);
+    expect(Math.abs(h.kappa4.value! - -0.6)).toBeLessThanOrEqual(h.kappa4.interval![1] - h.kappa4.interval![0] + 1e-3);
+    expect(h.kappa4Error.value).toBe(k4.error.value);
+    expect(h.kappa4Error.interval![0]).toBeLessThanOrEqual(1e-4);
+    expect(h.kappa4Error.interval![1]).toBeGreaterThanOrEqual(-1e-4);
+    expect(h.flowKappa4Error.value).toBe(result.flow.steps[2].orders[3].error.value);
+    expect(h.mse.value).toBe(result.splits.test.mse);
     for (const s of ['test', 'ood-laplace', 'ood-exponential']) {
       for (const o of result.splits[s].orders) {
         // outputs equal the targets up to float32 rounding

@@ -3,6 +3,7 @@ import { API_VERSION, packageInfo, UsageError, defineAnalysis, type AnalysisCont
 import { ACTIVATIONS, activation as activationOf, lineChart, predictSplit, sampleSplit, type ActivationName } from '@goldstone/core';
 import { blockSumArray, sampleCumulants } from '@goldstone/task-clt';
 import { compileQuadraticForm, evaluateCompiled, gaussianClosure, pooledCumulants, type CompiledForm, type DenseLayer } from './propagation';
+import { cumulantsHeadline, type CumulantsHeadlineSource } from './headline';
 import { summarizeCumulants } from './summary';
 import { blockOf, cumulantsIssues, cumulantsOptions, type CumulantsOptions } from './options';
 import { coversZero, estimate, gatherRows, plugInCumulants, resampleRows, roundingTolerance, rowKStatistics, type Estimate } from './stats';
@@ -441,6 +442,20 @@ export async function analyzeCumulants(ctx: AnalysisContext, opts: CumulantsOpti
   }
   ctx.progress.stop();
 
+  const headSplit = names.includes('test') ? 'test' : names[0];
+  const headRow = splits[headSplit] as unknown as { examples: number; mse: number | null; orders: OrderRow[] };
+  const headline = cumulantsHeadline({
+    confidence: opts.confidence,
+    resamples: opts.resamples,
+    split: headSplit,
+    orders: headRow.orders,
+    mse: headRow.mse,
+    examples: headRow.examples,
+    meanOodMse: summary.meanOodMse,
+    oodSplits: ood.length,
+    flow: flow as unknown as CumulantsHeadlineSource['flow'],
+  });
+
   return {
     result: {
       block: b,
@@ -452,6 +467,7 @@ export async function analyzeCumulants(ctx: AnalysisContext, opts: CumulantsOpti
       propagation,
       summary: summary as unknown as Json,
     },
+    headline,
     figures,
     provenance: {
       analysis: 'cumulants',

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng, createAnalysisContext, disposeParams } from '@goldstone/core';
-import type { ModelInstance, Params, TaskInstance } from '@goldstone/plugin-api';
+import { headlineIssues, type HeadlineNumber, type ModelInstance, type Params, type TaskInstance } from '@goldstone/plugin-api';
 import { expectNoLeaks, silentProgress, testPlugin, toyRegressionTask, blobsTask, trainedPluginModel } from '@goldstone/testkit';
 import { distillation } from './distillation';
 import { fidelity, softTargets } from './fidelity';
@@ -18,7 +18,7 @@ beforeAll(async () => {
 
 function run(task: TaskInstance, model: ModelInstance, params: Params, options: Record<string, unknown>) {
   const ctx = createAnalysisContext({ task, model, params, seed: 5, backend: 'cpu', analysis: 'distillation', progress: silentProgress });
-  return distillation.run(ctx, distillation.options.parse(options)) as Promise<{ result: any; provenance: any; figures?: any[] }>;
+  return distillation.run(ctx, distillation.options.parse(options)) as Promise<{ result: any; headline: HeadlineNumber[]; provenance: any; figures?: any[] }>;
 }
 
 describe('fidelity and soft targets', () => {
@@ -49,7 +49,7 @@ describe('distillation analysis', () => {
   afterAll(() => disposeParams(teacher.params));
 
   it('a student identical in architecture to the teacher reaches fidelity near 1', async () => {
-    const { result, provenance, figures } = await run(task, teacher.model, teacher.params, {
+    const { result, headline, provenance, figures } = await run(task, teacher.model, teacher.params, {
       students: [[1], [8]],
       activation: 'tanh',
       temperature: 2,
@@ -71,6 +71,20 @@ describe('distillation analysis', () => {
     expect(result.summary.compressionRatio).toBe(1);
     expect(provenance.samples.pool).toBe(120);
     expect(figures!.map((f) => f.name)).toEqual(['distillation-size', 'distillation-fidelity', 'distillation-samples']);
+    // the declared headline: the summary's numbers; agreement and accuracy with their binomial
+    // stderr over the 120 examples, the mean gain with its stderr over the two student sizes
+    expect(headlineIssues(headline)).toEqual([]);
+    const h = Object.fromEntries(headline.map((x) => [x.key, x]));
+    expect(headline.map((x) => x.key)).toEqual(['fidelity', 'meanGain', 'compressionRatio', 'minSamples', 'teacherMetric']);
+    const f = result.summary.largestStudentFidelity;
+    expect(h.fidelity.value).toBe(f);
+    expect(h.fidelity.stderr).toBeCloseTo(Math.sqrt((f * (1 - f)) / 120), 12);
+    const gains = result.students.map((s: any) => s.distilled.value - s.labels.value);
+    expect(h.meanGain.value).toBe(result.summary.meanGain);
+    expect(h.meanGain.stderr).toBeCloseTo(Math.abs(gains[0] - gains[1]) / 2, 12);
+    expect(h.compressionRatio).toMatchObject({ value: 1, exact: true });
+    expect(h.minSamples.value).toBe(result.summary.minSamples);
+    expect(h.teacherMetric.value).toBe(result.teacher.value);
   });
 
   it('distils a regression teacher by its outputs (fidelity = R²), leaking no tensors', async () => {
@@ -80,6 +94,11 @@ describe('distillation analysis', () => {
     expect(result.metric).toBe('mse');
     expect(result.temperature).toBe(1);
     expect(result.students[0].distilled.fidelity).toBeGreaterThan(0.9);
+    // R² is not a proportion: exact on the fixed examples, with a note; one student: an exact gain
+    const h = Object.fromEntries(((await run(reg, t.model, t.params, SMALL)).headline).map((x) => [x.key, x]));
+    expect(h.fidelity).toMatchObject({ exact: true, note: expect.stringMatching(/R²/) });
+    expect(h.meanGain.exact).toBe(true);
+    expect(h.teacherMetric).toMatchObject({ exact: true, better: 'lower' });
     await expectNoLeaks(() => run(reg, t.model, t.params, SMALL), 2);
     disposeParams(t.params);
   });

@@ -4,6 +4,7 @@ import { cloneParams, disposeParams, lossFunction, sampleSplit, subsetSplit, lin
 import { train } from '@goldstone/trainer';
 import { createMlp } from '@goldstone/models';
 import { fidelity, outputMse, softTargets } from './fidelity';
+import { distillationHeadline } from './headline';
 import { distillationIssues, distillationOptions, type DistillationOptions } from './options';
 
 /** This package's version, for provenance (read from its package.json). */
@@ -166,6 +167,7 @@ export async function analyzeDistillation(ctx: AnalysisContext, opts: Distillati
       samples: samples.map((s) => ({ ...s, student: largest.hidden })) as unknown as Json,
       summary,
     },
+    headline: distillationHeadline({ kind, metric, higherIsBetter: up, split: opts.split, examples: evalSplit.n, students, summary }),
     figures,
     provenance: {
       analysis: 'distillation',

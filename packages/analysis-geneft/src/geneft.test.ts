@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng, createAnalysisContext, disposeParams } from '@goldstone/core';
-import { UsageError, type ModelInstance, type Params, type TaskInstance } from '@goldstone/plugin-api';
+import { headlineIssues, UsageError, type HeadlineNumber, type ModelInstance, type Params, type TaskInstance } from '@goldstone/plugin-api';
 import { expectNoLeaks, silentProgress, testPlugin, trainedPluginModel } from '@goldstone/testkit';
 import { embeddingDecoder, mlp } from '@goldstone/models';
 import { relations } from '@goldstone/task-relations';
@@ -16,7 +16,7 @@ const relationTask = (options: Record<string, unknown>, seed = 1): Promise<TaskI
 
 function analyse(task: TaskInstance, model: ModelInstance, params: Params, options: Record<string, unknown> = {}) {
   const ctx = createAnalysisContext({ task, model, params, seed: 7, backend: 'cpu', analysis: 'geneft', progress: silentProgress });
-  return geneft.run(ctx, geneft.options.parse({ resamples: 200, ...options })) as Promise<{ result: any; provenance: any }>;
+  return geneft.run(ctx, geneft.options.parse({ resamples: 200, ...options })) as Promise<{ result: any; headline: HeadlineNumber[]; provenance: any }>;
 }
 
 const checkCtx = (task: TaskInstance, model: ModelInstance) => ({ task, model, train: { epochs: 1, batchSize: 1, optimizer: 'adam' }, memoryLimit: 1e9 });
@@ -30,8 +30,18 @@ describe('geneft on a trained order of 10 nodes', async () => {
   testPlugin(geneft, { options: { resamples: 100 }, badOptions: { resamples: 3 }, context: { task, model: trained.model, params: trained.params } });
 
   it('records accuracy from the task metrics, the task information, and the embedding geometry', async () => {
-    const { result: r, provenance } = await analyse(task, trained.model, trained.params);
+    const { result: r, headline, provenance } = await analyse(task, trained.model, trained.params);
     expect(r.relation).toBe('order');
+    // the declared headline: accuracies with their binomial stderr over the split, the order's ρs with their bootstrap intervals
+    expect(headlineIssues(headline)).toEqual([]);
+    const h = Object.fromEntries(headline.map((x) => [x.key, x]));
+    expect(headline.map((x) => x.key)).toEqual(['testAccuracy', 'trainAccuracy', 'principalRho', 'distanceRho']);
+    expect(h.testAccuracy.value).toBe(r.accuracy.test);
+    expect(h.testAccuracy.stderr).toBeCloseTo(Math.sqrt((r.accuracy.test * (1 - r.accuracy.test)) / 18), 12);
+    expect(h.trainAccuracy.stderr).toBeCloseTo(Math.sqrt((r.accuracy.train * (1 - r.accuracy.train)) / 72), 12);
+    expect(h.principalRho).toMatchObject({ value: r.geometry.principal.rho, level: 0.95 });
+    expect(h.principalRho.interval![0]).toBeLessThanOrEqual(r.geometry.principal.lo);
+    expect(h.distanceRho.value).toBe(r.geometry.distance.rho);
     expect(r.nodes).toBe(10);
     expect(r.trainFraction).toBeCloseTo(36 / 45, 12);
     expect(r.information.bits).toBeCloseTo(Math.log2(3628800), 10);
@@ -59,8 +69,12 @@ describe('geneft on an equivalence', () => {
     const model = embeddingDecoder.create(embeddingDecoder.options.parse({ dim: 4, hidden: [8] }), { inputShape: task.inputShape, outputSize: task.outputSize, outputKind: task.outputKind });
     const params = model.init(new Rng(1));
     try {
-      const { result: r } = await analyse(task, model, params);
+      const { result: r, headline } = await analyse(task, model, params);
       expect(r.k).toBe(3);
+      expect(headlineIssues(headline)).toEqual([]);
+      expect(headline.map((x) => x.key)).toEqual(['testAccuracy', 'trainAccuracy', 'parallelogramResidual', 'classRatio']);
+      expect(headline[2]).toMatchObject({ value: r.geometry.parallelogram.residual, exact: true });
+      expect(headline[3]).toMatchObject({ value: r.geometry.classRatio, exact: true });
       expect(r.geometry.parallelogram.k).toBe(3);
       expect(r.geometry.parallelogram.residual).toBeGreaterThan(0.5);
       expect(r.geometry.classRatio).toBeGreaterThan(0.4);

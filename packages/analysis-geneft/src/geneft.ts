@@ -3,6 +3,7 @@ import { predictSplit } from '@goldstone/core';
 import { API_VERSION, defineAnalysis, packageInfo, UsageError, type AnalysisContext, type AnalysisResult, type Json } from '@goldstone/plugin-api';
 import { classDistanceRatio, distanceCorrelation, firstPrincipalCoordinate, parallelogramResidual, rankCorrelationInterval, type Embedding } from './geometry';
 import { embeddingShape, geneftIssues, geneftOptions, relationInfo, type GeneftOptions } from './options';
+import { geneftHeadline } from './headline';
 import { summarizeGeneft } from './summary';
 
 /** This package's version, for provenance (read from its package.json). */
@@ -73,6 +74,7 @@ export async function analyzeGeneft(ctx: AnalysisContext, opts: GeneftOptions): 
   };
   return {
     result: result as unknown as Json,
+    headline: geneftHeadline({ relation: rel.relation, accuracy: result.accuracy, examples: { train: train.examples, test: test.examples }, confidence: opts.confidence, geometry }),
     provenance: {
       analysis: 'geneft',
       version: VERSION,

@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, createAnalysisContext, disposeParams } from '@goldstone/core';
 import { embeddingDecoder } from '@goldstone/models';
-import type { ModelInstance, Params, TaskInstance } from '@goldstone/plugin-api';
+import { headlineIssues, type HeadlineNumber, type ModelInstance, type Params, type TaskInstance } from '@goldstone/plugin-api';
 import { relations } from '@goldstone/task-relations';
 import { silentProgress, testPlugin } from '@goldstone/testkit';
 import { train } from '@goldstone/trainer';
@@ -38,7 +38,7 @@ async function trainedSetting(opts: { relation?: 'addition' | 'order'; steps?: n
 
 async function analyse(task: TaskInstance, model: ModelInstance, params: Params, options: unknown) {
   const ctx = createAnalysisContext({ task, model, params, seed: 1, backend: 'cpu', analysis: 'grokking', progress: silentProgress });
-  return (await grokking.run(ctx, grokkingOptions.parse(options))) as { result: any; provenance: any; figures?: any[] };
+  return (await grokking.run(ctx, grokkingOptions.parse(options))) as { result: any; headline: HeadlineNumber[]; provenance: any; figures?: any[] };
 }
 
 describe('grokking on the addition toy (tens of steps)', () => {
@@ -76,6 +76,20 @@ describe('grokking on the addition toy (tens of steps)', () => {
     expect(typeof res.repon.agree).toBe('boolean');
     expect(r.figures?.map((f) => f.name)).toEqual(['grokking-training']);
     expect(r.provenance.effectiveLoss).toContain('standardised');
+    // the declared headline: the final test accuracy with its binomial stderr over the test
+    // examples, the reach steps, RQI and the ideal accuracy, each the result's own number
+    expect(headlineIssues(r.headline)).toEqual([]);
+    const h = Object.fromEntries(r.headline.map((x) => [x.key, x]));
+    expect(r.headline.map((x) => x.key)).toEqual(['testAccuracy', 'stepsToTest', 'stepsToTrain', 'rqi', 'idealTestAccuracy']);
+    const p = res.final.testAccuracy;
+    const n = task.splits.test.n;
+    expect(h.testAccuracy.value).toBe(p);
+    expect(h.testAccuracy.stderr).toBeCloseTo(Math.sqrt((p * (1 - p)) / n), 12);
+    expect(h.stepsToTest.value).toBe(res.reach.test);
+    expect(h.stepsToTrain.value).toBe(res.reach.train);
+    for (const k of ['stepsToTest', 'stepsToTrain']) expect(h[k].value === null ? h[k].note : h[k].exact).toBeTruthy();
+    expect(h.rqi).toMatchObject({ value: res.final.rqi, exact: true });
+    expect(h.idealTestAccuracy).toMatchObject({ value: res.ideal.testAccuracy, exact: true });
     disposeParams(params);
     expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
@@ -99,6 +113,9 @@ describe('grokking on the addition toy (tens of steps)', () => {
     expect(r.result.trajectory.rqi.every((v: unknown) => v === null)).toBe(true);
     expect(r.result.trajectory.testAccuracy.every((v: unknown) => typeof v === 'number')).toBe(true);
     expect(r.result.notes[0]).toMatch(/relation is "order"/);
+    const h = Object.fromEntries(r.headline.map((x) => [x.key, x]));
+    expect(h.rqi).toMatchObject({ value: null, note: expect.any(String) });
+    expect(h.idealTestAccuracy).toMatchObject({ value: null, note: expect.stringMatching(/addition table/) });
     disposeParams(params);
   }, 120_000);
 

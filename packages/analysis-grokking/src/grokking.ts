@@ -3,6 +3,7 @@ import { API_VERSION, checkSplit, defineAnalysis, isObject, packageInfo, type An
 import type { OptimizerConfig, ParamGroup } from '@goldstone/trainer';
 import { decoderMemorisation, simulateEffective } from './effective';
 import { trainingFigure } from './figures';
+import { grokkingHeadline } from './headline';
 import { standardize, trainParallelograms } from './geometry';
 import { idealAccuracy, predictedAccuracy } from './ideal';
 import { grokkingOptions, readTrainSettings, type GrokkingOptions, type TrainSettings } from './options';
@@ -198,6 +199,15 @@ async function runGrokking(ctx: AnalysisContext, options: unknown): Promise<Anal
   };
   return {
     result: JSON.parse(JSON.stringify(result)) as Json,
+    headline: grokkingHeadline({
+      ...result,
+      every: rec.every,
+      testSplit: o.testSplit,
+      trainSplit: o.trainSplit,
+      testExamples: ctx.task.splits[o.testSplit].n,
+      trainExamples: ctx.task.splits[o.trainSplit].n,
+      ideal: ideal as { testAccuracy: number } | null,
+    }),
     figures: [trainingFigure(result.trajectory, effectiveTrajectory ? thinSeries(effectiveTrajectory, o.maxPoints) : null, o)],
     provenance: {
       analysis: 'grokking',

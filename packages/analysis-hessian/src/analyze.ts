@@ -27,6 +27,7 @@ import {
   type SpectralQuadratures,
 } from '@goldstone/curvature';
 import { hessianFigures } from './figures';
+import { hessianHeadline } from './headline';
 import { generatorCurvatures, type GeneratorEntry } from './generators';
 import { estimatorsFor, type HessianOptions } from './options';
 
@@ -409,6 +410,7 @@ export async function analyzeHessian(ctx: AnalysisContext, opts: HessianOptions)
     ctx.progress.log(`hessian: ${method}, ${n} parameters, ${hvpCount} HVPs, ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return {
       result: result as unknown as Json,
+      headline: hessianHeadline({ ...result, split: opts.split, traceEstimator: opts.traceEstimator, traceProbes: opts.traceProbes }),
       figures: opts.figures ? hessianFigures(result) : undefined,
       provenance: provenance as unknown as AnalysisResult['provenance'],
     };

@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, createAnalysisContext, disposeParams, flatLoss, flattenParams, gradientOf, splitTensors, unflattenParams } from '@goldstone/core';
-import type { ModelInstance, Params, TaskInstance } from '@goldstone/plugin-api';
+import { headlineIssues, type HeadlineNumber, type ModelInstance, type Params, type TaskInstance } from '@goldstone/plugin-api';
 import { mlp } from '@goldstone/models';
 import { testPlugin, toyRegressionTask } from '@goldstone/testkit';
 import { defineEstimator, registerEstimator, settingsOf } from '@goldstone/curvature';
@@ -45,7 +45,7 @@ async function setting(opts: { hidden: number[]; activation: string; steps: numb
 
 async function runHessian(s: { task: TaskInstance; model: ModelInstance; params: Params }, raw: Record<string, unknown>) {
   const ctx = createAnalysisContext({ ...s, seed: 5, backend: 'cpu', analysis: 'hessian' });
-  return hessian.run(ctx, hessian.options.parse(raw)) as Promise<{ result: any; provenance: any; figures?: any[] }>;
+  return hessian.run(ctx, hessian.options.parse(raw)) as Promise<{ result: any; headline: HeadlineNumber[]; provenance: any; figures?: any[] }>;
 }
 
 describe('hessian analysis', () => {
@@ -68,6 +68,27 @@ describe('hessian analysis', () => {
     (lz.result.topEigenvalues as number[]).forEach((v, i) => expect(Math.abs(v - e[i]) / e[i]).toBeLessThan(1e-4));
     expect(lz.result.eigenpairs.topConverged).toBe(true);
     expect(Math.abs(lz.result.trace.value - exact.result.trace.value)).toBeLessThan(3 * lz.result.trace.stderr);
+    // the declared headline: its numbers are the result's, exact in exact mode, the Hutchinson
+    // stderr in Lanczos mode, whose bar covers the dense trace
+    for (const r of [exact, lz]) {
+      expect(headlineIssues(r.headline)).toEqual([]);
+      const h = Object.fromEntries(r.headline.map((x) => [x.key, x]));
+      expect(r.headline.map((x) => x.key)).toEqual(['lambdaMax', 'trace', 'lambdaMin', 'effectiveDimension', 'nearZeroModes', 'negativeFraction']);
+      expect(h.lambdaMax.value).toBe(r.result.topEigenvalues[0]);
+      expect(h.lambdaMax.exact).toBe(true);
+      expect(h.lambdaMin.value).toBe(r.result.eigenpairs.bottom[0] ? r.result.bottomEigenvalues[0] : null);
+      expect(h.trace.value).toBe(r.result.trace.value);
+      for (const k of ['effectiveDimension', 'nearZeroModes', 'negativeFraction']) {
+        const field = k === 'effectiveDimension' ? 'effectiveDimensionRelative' : k;
+        expect(h[k].value).toBe(r.result[field].reliable ? r.result[field].value : null);
+      }
+    }
+    const hx = Object.fromEntries(exact.headline.map((x) => [x.key, x]));
+    const hl = Object.fromEntries(lz.headline.map((x) => [x.key, x]));
+    expect(hx.trace.exact).toBe(true);
+    expect(hx.effectiveDimension.exact).toBe(true);
+    expect(hl.trace.stderr).toBe(lz.result.trace.stderr);
+    expect(Math.abs(hl.trace.value! - hx.trace.value!)).toBeLessThan(3 * hl.trace.stderr!);
     // SLQ density: unit mass, first moment × n ≈ the trace
     for (const r of [exact.result, lz.result]) {
       const { grid, values } = r.density;
@@ -102,7 +123,8 @@ describe('hessian analysis', () => {
       const exact = (await runHessian(s, { ...common, method: 'exact' })).result;
       for (const m of metrics) expect(exact[m].interval[0]).toBe(exact[m].interval[1]);
       for (let seed = 0; seed < 10; seed++) {
-        const lz = (await runHessian(s, { ...common, method: 'lanczos', seed, densitySteps: 20 })).result;
+        const declared = await runHessian(s, { ...common, method: 'lanczos', seed, densitySteps: 20 });
+        const lz = declared.result;
         for (const k of metrics) {
           const e = lz[k];
           const truth = exact[k].value;
@@ -113,6 +135,17 @@ describe('hessian analysis', () => {
           const slack = 1e-6 * Math.max(1, Math.abs(truth));
           if (e.interval[0] - slack <= truth && truth <= e.interval[1] + slack) covered++;
           total++;
+        }
+        // the declared headline states the same SLQ intervals, or null with the reason
+        expect(headlineIssues(declared.headline)).toEqual([]);
+        for (const h of declared.headline.filter((x) => ['effectiveDimension', 'nearZeroModes', 'negativeFraction'].includes(x.key))) {
+          const e = declared.result[h.key === 'effectiveDimension' ? 'effectiveDimensionRelative' : h.key];
+          if (e.reliable && e.exact && e.stderr === 0) expect(h).toMatchObject({ value: e.value, exact: true });
+          else if (e.reliable) {
+            expect(h.value).toBe(e.value);
+            expect(h.interval).toEqual(e.interval);
+            expect(h.level).toBe(e.level);
+          } else expect(h.value === null && h.note).toBeTruthy();
         }
         expect(lz.effectiveDimensionRelative.scale).toBe('relative');
         expect(lz.effectiveDimensionRelative.zRelative).toBeCloseTo(1e-3, 12);
@@ -144,6 +177,11 @@ describe('hessian analysis', () => {
     });
     expect(lean.result.headline.topEigenvalues).toHaveLength(3);
     for (const e of lean.result.headline.excluded) expect(e.reason).toEqual(expect.any(String));
+    // the declared headline: an unconverged λ_min is null, with the bound it is
+    const lambdaMin = lean.headline.find((x) => x.key === 'lambdaMin')!;
+    expect(headlineIssues(lean.headline)).toEqual([]);
+    if (ep.bottom[0]) expect(lambdaMin.value).toBe(lean.result.bottomEigenvalues[0]);
+    else expect(lambdaMin).toMatchObject({ value: null, note: expect.stringMatching(/Lanczos did not converge.*upper bound/) });
     for (const k of ['nearZeroModes', 'effectiveDimensionRelative', 'logDetRelative', 'negativeFraction']) {
       expect(k in lean.result.headline !== excluded.includes(k)).toBe(true);
     }

@@ -6,7 +6,7 @@ import { curvatureOperator, exactSpectrum } from '@goldstone/curvature';
 import { mlp } from '@goldstone/models';
 import { expectNoLeaks, testPlugin, toyRegressionTask } from '@goldstone/testkit';
 import { createOptimizer, train, type OptimizerConfig } from '@goldstone/trainer';
-import type { ModelInstance, Params, TaskInstance, TrainHooks } from '@goldstone/plugin-api';
+import { headlineIssues, type HeadlineNumber, type ModelInstance, type Params, type TaskInstance, type TrainHooks } from '@goldstone/plugin-api';
 import { sharpness, sharpnessOptions, sharpnessSettings, stabilityThreshold } from './sharpness';
 import { BudgetPacer, recordSharpness } from './sharpness-recorder';
 
@@ -32,7 +32,7 @@ async function trainWith(
   const hooks = sharpness.trainHooks!(options, { model: s.model, task: s.task, rng: s.rng.split('hooks'), train: { epochs: t.epochs, batchSize: t.batchSize, optimizer: t.optimizer.name, lr: t.optimizer.lr } });
   const r = await train({ model: s.model, task: s.task, params: s.model.init(s.rng.split('init')), rng: s.rng.split('train'), config: { optimizer: t.optimizer, epochs: t.epochs, batchSize: t.batchSize }, hooks: [hooks, ...extra] });
   const ctx = createAnalysisContext({ task: s.task, model: s.model, params: r.params, seed: 3, backend: 'cpu', analysis: 'sharpness' });
-  const out = (await sharpness.run(ctx, options)) as { result: any; provenance: any; figures?: any[] };
+  const out = (await sharpness.run(ctx, options)) as { result: any; headline: HeadlineNumber[]; provenance: any; figures?: any[] };
   return { out, params: r.params, status: r.status };
 }
 
@@ -83,6 +83,19 @@ describe('sharpness against the dense Hessian', () => {
         cases++;
         if (Math.abs(r.trace - d.trace) <= 2 * r.traceStderr) covered++;
       }
+      // the declared headline: the last step's λ_max (exact) and trace (its Hutchinson stderr),
+      // the peak and the ratios to 2/η, each the result's own number
+      expect(headlineIssues(out.headline)).toEqual([]);
+      const h = Object.fromEntries(out.headline.map((x) => [x.key, x]));
+      const last = series[series.length - 1];
+      expect(h.lambdaMaxLast).toMatchObject({ value: last.lambdaMax, exact: true });
+      expect(h.lambdaMaxPeak.value).toBe(out.result.summary.lambdaMaxPeak);
+      expect(h.lastOverThreshold.value).toBe(out.result.summary.lastOverThreshold);
+      expect(h.peakOverThreshold.value).toBe(out.result.summary.peakOverThreshold);
+      expect(h.traceLast).toMatchObject({ value: last.trace, stderr: last.traceStderr });
+      const dLast = await denseAt(s, kept.get(last.step)!);
+      expect(Math.abs(h.lambdaMaxLast.value! - dLast.lambdaMax)).toBeLessThan(1e-3 * Math.abs(dLast.lambdaMax) + 1e-6);
+      expect(Math.abs(h.traceLast.value! - dLast.trace)).toBeLessThan(4 * h.traceLast.stderr!);
       for (const p of kept.values()) disposeParams(p);
     }
     // ±2 sem of 12 Rademacher probes: nominally ~93 % (t with 11 d.o.f.); here 18 of the 21 steps

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { API_VERSION, checkSplit, defineAnalysis, type AnalysisCheckContext, type AnalysisContext, type AnalysisResult, type Figure, type Json, type OptionIssue } from '@goldstone/plugin-api';
 import { recordSharpness, sharpnessRecordingFor, type SharpnessRecording, type SharpnessSettings } from './sharpness-recorder';
 import { VERSION } from './analyze';
+import { sharpnessHeadline } from './headline';
 
 /** Options of the `sharpness` analysis. */
 export const sharpnessOptions = z.strictObject({
@@ -284,6 +285,7 @@ export async function analyzeSharpness(ctx: AnalysisContext, options: SharpnessO
   };
   return {
     result: result as unknown as Json,
+    headline: sharpnessHeadline({ ...result, probes: o.probes }),
     figures: o.figures ? sharpnessFigures(series, threshold) : undefined,
     provenance: provenance as unknown as AnalysisResult['provenance'],
   };

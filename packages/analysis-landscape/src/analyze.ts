@@ -9,6 +9,7 @@ import { landscapeFigures } from './figures';
 import type { Interpolation, Line, Plane, Slice } from './slice-types';
 import { GridEvaluator, linspace, type EvalData } from './grid';
 import { hessianDirections } from './hessian-directions';
+import { landscapeHeadline } from './headline';
 import type { DirectionKind, LandscapeOptions } from './options';
 import { projectTrajectory, trajectoryPca } from './pca';
 import { landscapeRecordingFor } from './recorder';
@@ -266,6 +267,7 @@ export async function analyzeLandscape(ctx: AnalysisContext, opts: LandscapeOpti
     ctx.progress.log(`landscape: ${cost.evaluations} loss evaluations in ${cost.calls} calls (${cost.replicasPerCall} per call), ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return {
       result: result as unknown as Json,
+      headline: landscapeHeadline(result),
       figures: opts.figures ? landscapeFigures(result) : undefined,
       provenance: provenance as unknown as AnalysisResult['provenance'],
     };

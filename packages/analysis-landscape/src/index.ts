@@ -10,6 +10,7 @@ export { hessianDirections, type HessianDirections } from './hessian-directions'
 export { projectTrajectory, trajectoryPca, type TrajectoryPca } from './pca';
 export { landscapeRecordingFor, recordLandscape, type LandscapeRecording } from './recorder';
 export { contourLevels, contourSegments, landscapeFigures, type FigureInput, type Segment } from './figures';
+export { interpolationBarrier } from './headline';
 
 /** goldstone loads a module's `plugins` export. */
 export const plugins = [landscape];

@@ -8,7 +8,7 @@ import { Rng, createAnalysisContext, disposeParams, paramsFromArray, paramsToArr
 import { symmetricEigenDecomposition } from '@goldstone/curvature';
 import { mlp } from '@goldstone/models';
 import { saveCheckpoint } from '@goldstone/run-store';
-import type { ModelInstance, Params, TaskInstance } from '@goldstone/plugin-api';
+import { headlineIssues, type HeadlineNumber, type ModelInstance, type Params, type TaskInstance } from '@goldstone/plugin-api';
 import { blobsTask, expectNoLeaks, testPlugin, toyRegressionTask, usageErrorOf } from '@goldstone/testkit';
 import { dot } from './directions';
 import { hessianDirections } from './hessian-directions';
@@ -29,7 +29,7 @@ type Setting = { task: TaskInstance; model: ModelInstance; params: Params };
 
 async function runLandscape(s: Setting, raw: Record<string, unknown>) {
   const ctx = createAnalysisContext({ ...s, seed: 5, backend: 'cpu', analysis: 'landscape' });
-  return landscape.run(ctx, landscape.options.parse({ timing: false, ...raw })) as Promise<{ result: any; provenance: any; figures?: any[] }>;
+  return landscape.run(ctx, landscape.options.parse({ timing: false, ...raw })) as Promise<{ result: any; headline: HeadlineNumber[]; provenance: any; figures?: any[] }>;
 }
 
 function maxRelErr(a: number[], b: number[], floor: number): number {
@@ -92,6 +92,12 @@ describe('landscape analysis', () => {
     expect(s.lines[0].loss.map((v: number, i: number) => v - 1.5 * s.lines[0].t[i] ** 2).every((e: number) => Math.abs(e) < 1e-5)).toBe(true);
     expect(r.result.cost.hvps).toBeGreaterThan(0);
     expect(r.result.cost.batched).toBe(true);
+    // the declared headline: the loss at the minimum and λ₁ = 3 of the known quadratic, exact
+    expect(headlineIssues(r.headline)).toEqual([]);
+    expect(r.headline.map((h) => h.key)).toEqual(['loss', 'lambdaMax']);
+    expect(r.headline[0]).toMatchObject({ value: r.result.loss, exact: true, better: 'lower' });
+    expect(r.headline[1]).toMatchObject({ value: s.info.eigenvalues[0], exact: true });
+    expect(r.headline[1].value).toBeCloseTo(3, 4);
     disposeParams(q.params);
   });
 
@@ -128,6 +134,13 @@ describe('landscape analysis', () => {
     expect([ip.from, ip.to]).toEqual(['init', 'trained']);
     expect(ip.train.loss[0]).toBeCloseTo(lossAt(init), 4);
     expect(ip.train.loss[ip.train.loss.length - 1]).toBeCloseTo(lossAt(final), 4);
+    // the declared headline: the in-plane share and the barrier, read off the same numbers
+    expect(headlineIssues(r.headline)).toEqual([]);
+    const h = Object.fromEntries(r.headline.map((x) => [x.key, x]));
+    expect(h.trajectoryInPlane).toMatchObject({ value: s.trajectory.inPlane, exact: true });
+    const ends = Math.max(ip.train.loss[0], ip.train.loss[ip.train.loss.length - 1]);
+    expect(h.barrier).toMatchObject({ value: Math.max(...ip.train.loss) - ends, exact: true, better: 'lower' });
+    expect(h.barrier.value).toBeGreaterThanOrEqual(0);
     tf.dispose([x, y]);
     disposeParams(init);
     disposeParams(final);
@@ -158,6 +171,9 @@ describe('landscape analysis', () => {
       expect(ip[split].accuracy[0]).toBeCloseTo(ma.accuracy, 6);
       expect(ip[split].accuracy[4]).toBeCloseTo(mb.accuracy, 6);
     }
+    // no slices: the headline is the barrier of the path alone
+    expect(headlineIssues(r.headline)).toEqual([]);
+    expect(r.headline.map((h) => h.key)).toEqual(['barrier']);
     expect(ip.distance).toBeCloseTo(Math.hypot(...Array.from(paramsToArray(a, model.specs), (v, i) => v - paramsToArray(b, model.specs)[i])), 3);
     expect(r.figures!.map((f) => f.name)).toEqual(['interpolation-1-loss', 'interpolation-1-accuracy']);
     await expectNoLeaks(() => runLandscape({ task, model, params: a }, { directions: ['random'], dims: [2], points2d: 3, interpolate: [path.join(tmp, 'other-run')], interpolationPoints: 3 }));

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, createAnalysisContext, scoreTensors, splitTensors } from '@goldstone/core';
-import type { InputPerturbation, InputSymmetry, ModelInstance, Params, Split, TaskInstance } from '@goldstone/plugin-api';
+import { headlineIssues, type HeadlineNumber, type InputPerturbation, type InputSymmetry, type ModelInstance, type Params, type Split, type TaskInstance } from '@goldstone/plugin-api';
 import { expectNoLeaks, silentProgress, toyLinearModel } from '@goldstone/testkit';
 import { fgsm, pgd } from './attacks';
 import { inputDomain } from './domain';
@@ -111,7 +111,7 @@ function setModel(invariant: boolean, seen?: (x: tf.Tensor) => void): { model: M
 
 function run(task: TaskInstance, m: { model: ModelInstance; params: Params }, options: Record<string, unknown>) {
   const ctx = createAnalysisContext({ task, model: m.model, params: m.params, seed: 5, backend: 'cpu', analysis: 'robustness', progress: silentProgress });
-  return robustness.run(ctx, robustness.options.parse(options)) as Promise<{ result: any; provenance: any; figures?: any[] }>;
+  return robustness.run(ctx, robustness.options.parse(options)) as Promise<{ result: any; headline: HeadlineNumber[]; provenance: any; figures?: any[] }>;
 }
 
 /** The padding values of a batch [B, P, F] of the task's examples in index order that are not exactly 0. */
@@ -254,7 +254,7 @@ describe('mask-aware perturbations on a padded set task', () => {
 
   it('fills the headline from the reference σ and ε (the nearest swept value)', async () => {
     const task = paddedTask();
-    const { result } = await run(task, setModel(false), { ...FAST, sections: ['noise', 'smearing', 'fgsm', 'pgd'], noiseSigmas: [0, 0.05, 0.2], smearSigmas: [0, 0.3], epsilons: [0.1, 0.3], referenceSigma: 0.15, referenceEpsilon: 0.3 });
+    const { result, headline } = await run(task, setModel(false), { ...FAST, sections: ['noise', 'smearing', 'fgsm', 'pgd'], noiseSigmas: [0, 0.05, 0.2], smearSigmas: [0, 0.3], epsilons: [0.1, 0.3], referenceSigma: 0.15, referenceEpsilon: 0.3 });
     const h = result.headline;
     expect(h.metric).toBe('auc');
     expect(h.clean).toBe(result.clean.value);
@@ -267,6 +267,14 @@ describe('mask-aware perturbations on a padded set task', () => {
     expect(h.pgdValue).toBe(result.pgd[1].value);
     expect(h.fgsmDrop).toBe(result.fgsm[1].drop);
     expect(h.invariance).toEqual({});
+    // the declared headline: the same numbers; AUC of a fixed split and one-draw drops are exact, with a note
+    expect(headlineIssues(headline)).toEqual([]);
+    const d = Object.fromEntries(headline.map((x) => [x.key, x]));
+    expect(d.clean).toMatchObject({ value: h.clean, exact: true, better: 'higher' });
+    expect(d.pgdDrop.value).toBe(h.pgdDrop);
+    expect(d.fgsmDrop.value).toBe(h.fgsmDrop);
+    expect(d.noiseDrop).toMatchObject({ value: h.noiseDrop, exact: true, note: expect.stringMatching(/one draw/) });
+    expect(d.smearDrop.value).toBe(h.smearDrop);
   });
 
   it("IBP boxes leave padding at its value: a linear model's bound width is 2ε·Σ|W| over the real inputs only", async () => {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng, createAnalysisContext, disposeParams, splitTensors, scoreTensors } from '@goldstone/core';
-import type { AnalysisResult, ModelInstance, Params, TaskInstance } from '@goldstone/plugin-api';
+import { headlineIssues, type AnalysisResult, type HeadlineNumber, type ModelInstance, type Params, type TaskInstance } from '@goldstone/plugin-api';
 import { expectNoLeaks, silentProgress, testPlugin, toyLinearModel, toyRegressionTask, blobsTask, trainedPluginModel } from '@goldstone/testkit';
 import { robustness } from './robustness';
 import { mlp } from '@goldstone/models';
@@ -31,7 +31,7 @@ beforeAll(async () => {
 
 function run(task: TaskInstance, model: ModelInstance, params: Params, options: Record<string, unknown>, previous: Record<string, AnalysisResult> = {}) {
   const ctx = createAnalysisContext({ task, model, params, seed: 5, backend: 'cpu', analysis: 'robustness', progress: silentProgress, previous });
-  return robustness.run(ctx, robustness.options.parse(options)) as Promise<{ result: any; provenance: any; figures?: any[] }>;
+  return robustness.run(ctx, robustness.options.parse(options)) as Promise<{ result: any; headline: HeadlineNumber[]; provenance: any; figures?: any[] }>;
 }
 
 describe('weight noise against ½σ²·tr H', () => {
@@ -95,6 +95,24 @@ describe('robustness analysis', () => {
     expect(result.weightNoise.trace.source).toBe('hutchinson');
     expect(provenance.samples.examples).toBe(90);
     expect(figures!.map((f) => f.name)).toEqual(['robustness-noise', 'robustness-smearing', 'robustness-symmetries', 'robustness-symmetry-generator', 'robustness-attacks', 'robustness-ibp-width', 'robustness-weight-noise']);
+  });
+
+  it('declares the clean accuracy with its binomial stderr and the drops at the reference σ and ε', async () => {
+    const { result, headline } = await run(task, setting.model, setting.params, { ...SMALL, sections: ['noise', 'fgsm', 'pgd'], maxExamples: 90, noiseSigmas: [0, 0.5], noiseDraws: 4, epsilons: [0.1, 0.5], referenceSigma: 0.5, referenceEpsilon: 0.5 });
+    expect(headlineIssues(headline)).toEqual([]);
+    const h = Object.fromEntries(headline.map((x) => [x.key, x]));
+    expect(headline.map((x) => x.key)).toEqual(['clean', 'pgdDrop', 'fgsmDrop', 'noiseDrop', 'smearDrop']);
+    const p = result.clean.value;
+    expect(h.clean).toMatchObject({ value: p, better: 'higher' });
+    expect(h.clean.stderr).toBeCloseTo(Math.sqrt((p * (1 - p)) / 90), 12);
+    expect(h.pgdDrop).toMatchObject({ value: result.headline.pgdDrop, exact: true, better: 'lower' });
+    expect(h.pgdDrop.value).toBe(result.pgd[1].drop);
+    expect(h.fgsmDrop.value).toBe(result.fgsm[1].drop);
+    // four noise draws at σ = 0.5: the stderr of their mean (the examples held fixed)
+    expect(h.noiseDrop.value).toBe(result.noise[1].drop);
+    expect(h.noiseDrop.stderr).toBeGreaterThan(0);
+    expect(h.noiseDrop.stderr).toBeLessThan(0.5);
+    expect(h.smearDrop).toMatchObject({ value: null, note: expect.stringMatching(/smearing section did not run/) });
   });
 
   describe('reusing an earlier Hessian trace', () => {

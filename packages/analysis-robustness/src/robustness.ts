@@ -6,6 +6,7 @@ import { domainJson, inputDomain, clipToDomain, onRealValues, type InputDomain }
 import { invarianceScores, predictionChange, type PredictionChange } from './invariance';
 import { featureScales, smear } from './smearing';
 import { checkChain, denseChain, intervalBounds } from './interval-bounds';
+import { robustnessHeadline, stderrOfMean, summaryOf } from './headline';
 import { robustnessIssues, robustnessOptions, type RobustnessOptions } from './options';
 import { hutchinsonReason, hutchinsonTrace, traceFromHessian, weightNoiseSweep, type TraceSource, type TraceWanted } from './weight-noise';
 
@@ -95,18 +96,23 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
   };
 
   /** Metric and loss averaged over `draws` perturbed copies of x (each made by `perturb`, disposed here). */
-  const averaged = (draws: number, perturb: (d: number) => tf.Tensor): { value: number; loss: number } => {
+  const averaged = (draws: number, perturb: (d: number) => tf.Tensor): { value: number; loss: number; stderr: number | null } => {
     let value = 0;
     let loss = 0;
+    const values: number[] = [];
     for (let d = 0; d < draws; d++) {
       const xp = perturb(d);
       const e = evaluate(xp);
       xp.dispose();
       value += e.value / draws;
       loss += e.loss / draws;
+      values.push(e.value);
     }
-    return { value, loss };
+    // the drop's stderr over draws equals the metric's: the clean value is the same for every draw
+    return { value, loss, stderr: stderrOfMean(values) };
   };
+  /** The stderr over draws of each noise and smearing row (kept out of the result, read by the headline). */
+  const drawStderr = new Map<object, number | null>();
 
   try {
     const clean = evaluate(x);
@@ -135,14 +141,16 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
     if (sections.has('noise')) {
       const rows = opts.noiseSigmas.map((sigma) => {
         const r = ctx.rng.split(`noise:${sigma}`);
-        const { value, loss } = averaged(opts.noiseDraws, () =>
+        const { value, loss, stderr } = averaged(opts.noiseDraws, () =>
           tf.tidy(() => {
             const noise = tf.tensor(r.normalArray(x.size, sigma), x.shape, 'float32');
             return tf.add(x, mask ? tf.mul(noise, mask) : noise);
           }),
         );
         ctx.progress.tick();
-        return { sigma, value, loss, drop: dropOf(value) };
+        const row = { sigma, value, loss, drop: dropOf(value) };
+        drawStderr.set(row, stderr);
+        return row;
       });
       result.noise = rows;
       figures.push(
@@ -154,9 +162,11 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
       const scales = featureScales(task.splits.train, trainMask);
       const rows = opts.smearSigmas.map((sigma) => {
         const r = ctx.rng.split(`smear:${sigma}`);
-        const { value, loss } = averaged(opts.smearDraws, () => smear(x, sigma, scales, mask, r));
+        const { value, loss, stderr } = averaged(opts.smearDraws, () => smear(x, sigma, scales, mask, r));
         ctx.progress.tick();
-        return { sigma, value, loss, drop: dropOf(value) };
+        const row = { sigma, value, loss, drop: dropOf(value) };
+        drawStderr.set(row, stderr);
+        return row;
       });
       result.smearing = { featureScales: Array.from(scales), masked: mask !== null, points: rows };
       figures.push(
@@ -338,9 +348,20 @@ export async function analyzeRobustness(ctx: AnalysisContext, opts: RobustnessOp
     }
     ctx.progress.stop();
     result.headline = headline(result, opts, metric);
+    const noiseRow = nearest(result.noise as Row[] | undefined, 'sigma', opts.referenceSigma);
+    const smearRow = nearest((result.smearing as { points: Row[] } | undefined)?.points, 'sigma', opts.referenceSmear);
 
     return {
       result: result as Json,
+      headline: robustnessHeadline({
+        summary: summaryOf(result.headline),
+        higherIsBetter: higherIsBetter(metric),
+        split: opts.split,
+        examples: evalSplit.n,
+        sections,
+        drawStderr: { noise: noiseRow ? (drawStderr.get(noiseRow) ?? null) : null, smearing: smearRow ? (drawStderr.get(smearRow) ?? null) : null },
+        pgd: { steps: opts.pgdSteps, restarts: opts.pgdRestarts },
+      }),
       figures,
       provenance: {
         analysis: 'robustness',

@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, createAnalysisContext, paramsFromArray, paramsToArray, disposeParams } from '@goldstone/core';
-import { silentProgress, type ModelInstance, type Params, type TaskInstance } from '@goldstone/plugin-api';
+import { headlineIssues, silentProgress, type ModelInstance, type Params, type TaskInstance } from '@goldstone/plugin-api';
 import { train } from '@goldstone/trainer';
 import { mlp, mlpOptions } from '@goldstone/models';
 import { testPlugin, toyRegressionTask } from '@goldstone/testkit';
@@ -119,6 +119,21 @@ describe('variance-flatness plugin', () => {
     }
     expect(r.figures!.map((f) => f.name)).toEqual(['variance-vs-flatness', 'psi-convergence', 'psi-vs-pcs', 'rank-variance', 'loss-profiles']);
     expect(r.provenance.lossEvaluations).toBeGreaterThan(10);
+    // the declared headline: the reported window's ψ by each fit with its bootstrap interval over
+    // PCs (whose coverage fit.test.ts measures), r², γ with its slope stderr, the top-K fraction
+    expect(headlineIssues(r.headline)).toEqual([]);
+    const h = Object.fromEntries(r.headline!.map((x) => [x.key, x]));
+    expect(r.headline!.map((x) => x.key)).toEqual(['psi', 'psiRma', 'psiReverse', 'r2', 'gamma', 'topVariance']);
+    for (const [key, fit] of [['psi', 'ols'], ['psiRma', 'rma'], ['psiReverse', 'reverse']]) {
+      expect(h[key].value).toBe(res.fits[fit].value);
+      expect(h[key].level).toBe(res.fits.level);
+      const [lo, hi] = res.fits[fit].ci;
+      if (lo <= res.fits[fit].value && res.fits[fit].value <= hi) expect(h[key].interval).toEqual([lo, hi]);
+      else expect(h[key].note).toMatch(/widened/);
+    }
+    expect(h.r2).toMatchObject({ value: res.fits.r2, exact: true });
+    expect(h.gamma).toMatchObject({ value: res.gamma.value, stderr: res.gamma.stdErr });
+    expect(h.topVariance).toMatchObject({ value: res.fractions.top, exact: true });
   });
 
   it('fails with a clear message when no trajectory was recorded', async () => {

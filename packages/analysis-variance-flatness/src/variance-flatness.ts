@@ -8,6 +8,7 @@ import { SLOPE_ESTIMATORS } from './fit';
 import { convergenceFigure, lossProfilesFigure, psiByFitToFigure, rankVarianceFigure, varianceFlatnessFigure } from './figures';
 import { defaultSubset, recordTrajectory, recordingFor, type WindowRecording, type WindowSpec } from './recorder';
 import { summarizeVarianceFlatness } from './summarize';
+import { varianceFlatnessHeadline } from './headline';
 import { PUBLISHED } from './published';
 
 export { PUBLISHED } from './published';
@@ -428,6 +429,7 @@ export const varianceFlatness = defineAnalysis({
     const evaluations = analysed.reduce((a, x) => a + x.r.evaluations, 0);
     return {
       result: JSON.parse(JSON.stringify(result)) as Json,
+      headline: varianceFlatnessHeadline(r),
       figures: [varianceFlatnessFigure(r, excluded), convergenceFigure(windows), psiByFitToFigure(r.psiByFitTo), rankVarianceFigure(r), lossProfilesFigure(r)],
       provenance: {
         analysis: 'variance-flatness',

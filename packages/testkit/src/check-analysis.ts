@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, createAnalysisContext, disposeParams, flatLoss, flattenParams, gradientOf, unflattenParams } from '@goldstone/core';
-import { silentProgress, type AnalysisPlugin, type AnalysisResult, type ModelInstance, type Params, type Split, type TaskInstance } from '@goldstone/plugin-api';
+import { headlineIssues, silentProgress, type AnalysisPlugin, type AnalysisResult, type ModelInstance, type Params, type Split, type TaskInstance } from '@goldstone/plugin-api';
 import type { Check, TestPluginOptions } from './check';
 import { checkIssuesShape, fail, parsedOptions } from './check-common';
 import { assertJson } from './json';
@@ -93,6 +93,23 @@ export function analysisChecks(plugin: AnalysisPlugin, opts: TestPluginOptions):
       },
     },
     {
+      name: 'declares its headline numbers, each with an error bar (headlineIssues finds nothing)',
+      async run() {
+        const r = await firstRun();
+        if (r.headline === undefined) {
+          fail(
+            `${plugin.name} declares no headline: return \`headline: HeadlineNumber[]\` beside \`result\` (2–6 numbers a reader quotes first, ` +
+              'each with stderr, interval + level, or exact: true; value: null with a note when it could not be measured). ' +
+              'The run summary, `goldstone compare` and the report card show them; see HeadlineNumber in @goldstone/plugin-api.',
+          );
+        }
+        const issues = headlineIssues(r.headline);
+        if (issues.length > 0) fail(`the headline breaks the contract (the runner would drop it):\n  ${issues.join('\n  ')}`);
+        if (r.headline.length === 0) fail('the headline is empty: declare at least one number a reader quotes first');
+        assertJson(r.headline, '$headline');
+      },
+    },
+    {
       name: 'figures, if any, are named Vega-Lite specs',
       async run() {
         const r = await firstRun();
@@ -115,8 +132,8 @@ export function analysisChecks(plugin: AnalysisPlugin, opts: TestPluginOptions):
       async run() {
         const a = await firstRun();
         const b = await run();
-        const ja = JSON.stringify({ result: a.result, provenance: a.provenance, figures: a.figures });
-        const jb = JSON.stringify({ result: b.result, provenance: b.provenance, figures: b.figures });
+        const ja = JSON.stringify({ result: a.result, headline: a.headline, provenance: a.provenance, figures: a.figures });
+        const jb = JSON.stringify({ result: b.result, headline: b.headline, provenance: b.provenance, figures: b.figures });
         if (ja !== jb) fail('two runs with the same seed gave different results');
       },
     },

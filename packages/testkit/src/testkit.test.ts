@@ -33,8 +33,14 @@ const toyCurvature = defineAnalysis({
     }
     const loss = tf.tidy(() => f(w).dataSync()[0]);
     tf.dispose([x, y, w]);
+    const mean = quotients.reduce((a, q) => a + q, 0) / quotients.length;
+    const sd = Math.sqrt(quotients.reduce((a, q) => a + (q - mean) ** 2, 0) / Math.max(1, quotients.length - 1));
     return {
       result: { loss, quotients },
+      headline: [
+        { key: 'loss', label: 'training loss', value: loss, exact: true, better: 'lower' },
+        { key: 'meanQuotient', label: 'mean Rayleigh quotient (tr H / n)', value: mean, stderr: sd / Math.sqrt(quotients.length) },
+      ],
       figures: [{ name: 'quotients', title: 'Rayleigh quotients', spec: { mark: 'point', data: { values: quotients.map((q, i) => ({ i, q })) } } }],
       provenance: { analysis: 'toy-curvature', seed: ctx.seed, backend: ctx.backend, estimator: 'rademacher probes', probes: opts.probes },
     };
@@ -205,6 +211,44 @@ describe('the checks catch broken plugins', () => {
       },
     }) as AnalysisPlugin;
     await expect(runCheck(badFigure, 'figures')).rejects.toThrow(/no spec object/);
+  });
+});
+
+describe('the headline check', () => {
+  const withHeadline = (headline: unknown): AnalysisPlugin =>
+    defineAnalysis({
+      ...toyCurvature,
+      async run(ctx, o) {
+        const { headline: _, ...r } = await toyCurvature.run(ctx, o);
+        return (headline === undefined ? r : { ...r, headline }) as never;
+      },
+    }) as AnalysisPlugin;
+
+  it('passes a declared headline that keeps the contract', async () => {
+    await expect(runCheck(toyCurvature, 'headline numbers')).resolves.toBeUndefined();
+  });
+
+  it('fails an analysis that declares no headline, telling the author what to return', async () => {
+    await expect(runCheck(withHeadline(undefined), 'headline numbers')).rejects.toThrow(/toy-curvature declares no headline: return `headline: HeadlineNumber\[\]`/);
+    await expect(runCheck(withHeadline([]), 'headline numbers')).rejects.toThrow(/the headline is empty/);
+  });
+
+  it('fails a headline that breaks the contract, naming each problem', async () => {
+    const err = runCheck(withHeadline([{ key: 'a', label: 'A', value: 1 }, { key: 'b', label: 'B', value: 2, stderr: -1 }, { key: 'c', label: 'C', value: null }]), 'headline numbers');
+    await expect(err).rejects.toThrow(/\[0\] \(a\): give exactly one of stderr, interval \(with level\) or exact: true, got none/);
+    await expect(err).rejects.toThrow(/\[1\] \(b\): stderr must be a finite number ≥ 0, got -1/);
+    await expect(err).rejects.toThrow(/\[2\] \(c\): a null value needs a note/);
+  });
+
+  it('counts a headline that changes between runs with the same seed as nondeterminism', async () => {
+    const random = withHeadline(undefined);
+    const flaky = defineAnalysis({
+      ...random,
+      async run(ctx, o) {
+        return { ...(await random.run(ctx, o)), headline: [{ key: 'r', label: 'R', value: Math.random(), exact: true }] };
+      },
+    }) as AnalysisPlugin;
+    await expect(runCheck(flaky, 'same seed')).rejects.toThrow(/different results/);
   });
 });
 
