@@ -119,6 +119,7 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option('--time <limit>', 'with --emit slurm: #SBATCH --time per array task (MM, HH:MM:SS, D-HH, …)')
     .option('--cpus <n>', 'with --emit slurm: #SBATCH --cpus-per-task')
     .option('--mem <size>', 'with --emit slurm: #SBATCH --mem per array task (e.g. 4G)')
+    .option('--max-running <k>', 'with --emit slurm: at most K array tasks at once (#SBATCH --array=0-N%K)')
     .option('--array-task <i>', 'run entry i of an emitted job array (DIR/slurm/points.json) into its run directory; never writes sweep.json')
     .option('--reconcile', 'run nothing: update sweep.json, summaries and the report from the run directories (after a job array)')
     .action(wrap((file, opts) => sweepCommand(file, opts)));

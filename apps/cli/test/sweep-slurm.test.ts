@@ -46,7 +46,7 @@ describe('goldstone sweep --emit slurm', () => {
     const dir = tmp();
     const file = experiment(dir);
     const out = join(dir, 'slurm-sweep');
-    const emit = goldstone(['sweep', file, '--quick', '--set', 'model.options.hidden=[6]', '--out', out, '--emit', 'slurm', '--partition', 'short', '--time', '0-00:10', '--cpus', '1', '--mem', '2G']);
+    const emit = goldstone(['sweep', file, '--quick', '--set', 'model.options.hidden=[6]', '--out', out, '--emit', 'slurm', '--partition', 'short', '--time', '0-00:10', '--cpus', '1', '--mem', '2G', '--max-running', '2']);
     expect(emit.stderr).not.toMatch(/at .*\.js:\d+/);
     expect(emit.code).toBe(0);
     const script = join(out, 'slurm', 'sweep.sbatch');
@@ -60,7 +60,7 @@ describe('goldstone sweep --emit slurm', () => {
     expect(text).toContain(`#   afterwards: ${reconcile}`);
     const d = directives(script);
     expect(d.get('--job-name')).toBe('tiny');
-    expect(d.get('--array')).toBe('0-3');
+    expect(d.get('--array')).toBe('0-3%2');
     expect(d.get('--output')).toBe(join(out, 'slurm', 'logs', '%x-%A_%a.out'));
     expect(d.get('--partition')).toBe('short');
     expect(d.get('--time')).toBe('0-00:10');
@@ -156,6 +156,8 @@ describe('goldstone sweep --emit slurm', () => {
       [['--emit', 'slurm', '--mem', '4GB'], /--mem: expected a memory size/],
       [['--emit', 'slurm', '--partition', 'a b'], /--partition: expected a partition name/],
       [['--time', '10'], /--time: only with --emit slurm/],
+      [['--emit', 'slurm', '--max-running', '0'], /--max-running: expected a whole number ≥ 1/],
+      [['--max-running', '2'], /--max-running: only with --emit slurm/],
       [['--emit', 'slurm', '--reconcile'], /--emit and --reconcile exclude each other/],
       [['--emit', 'slurm', '--workers', '2'], /--workers: not with --emit/],
       [['--emit', 'slurm', '--set', 'train.lr=-1'], /train\.lr/],

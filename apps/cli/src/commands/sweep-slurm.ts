@@ -20,6 +20,7 @@ export interface SlurmSweepFlags {
   time?: string;
   cpus?: string;
   mem?: string;
+  maxRunning?: string;
   arrayTask?: string;
   reconcile?: boolean;
   /** Warnings and errors only on stderr: no status lines, no submit hints (`--json` carries them). */
@@ -28,7 +29,7 @@ export interface SlurmSweepFlags {
 
 /** Does this invocation ask for a scheduler mode (`--emit`, `--array-task`, `--reconcile`) or give one of its flags? */
 export function usesScheduler(flags: SlurmSweepFlags): boolean {
-  return [flags.emit, flags.arrayTask, flags.partition, flags.time, flags.cpus, flags.mem].some((f) => f !== undefined) || Boolean(flags.reconcile);
+  return [flags.emit, flags.arrayTask, flags.partition, flags.time, flags.cpus, flags.mem, flags.maxRunning].some((f) => f !== undefined) || Boolean(flags.reconcile);
 }
 
 const EMIT_TARGETS = ['slurm'];
@@ -42,6 +43,7 @@ function checkCombination(flags: SlurmSweepFlags): void {
   for (const flag of ['partition', 'time', 'cpus', 'mem'] as const) {
     if (flags[flag] !== undefined && flags.emit === undefined) throw new UsageError(`--${flag}: only with --emit slurm (it sets the job array's #SBATCH --${flag === 'cpus' ? 'cpus-per-task' : flag})`, { field: flag });
   }
+  if (flags.maxRunning !== undefined && flags.emit === undefined) throw new UsageError(`--max-running: only with --emit slurm (it sets the job array's #SBATCH --array=0-N%K)`, { field: 'max-running' });
   if (!mode) return;
   if (flags.dryRun) throw new UsageError(`--dry-run and ${mode} exclude each other`, { field: 'dry-run' });
   if (flags.workers !== undefined) throw new UsageError(`--workers: not with ${mode} (the scheduler decides where points run)`, { field: 'workers' });
@@ -67,7 +69,7 @@ export async function slurmSweepCommand(file: string, flags: SlurmSweepFlags, se
   const env = cliEnvironment();
   const shared = { file, env, out: flags.out, quick: flags.quick, set, report: flags.report, maxPoints };
   if (flags.emit !== undefined) {
-    const slurm = checkSlurmFlags({ partition: flags.partition, time: flags.time, cpus: flags.cpus, mem: flags.mem });
+    const slurm = checkSlurmFlags({ partition: flags.partition, time: flags.time, cpus: flags.cpus, mem: flags.mem, maxRunning: flags.maxRunning });
     const reporter = { ...silentReporter, log: (m: string) => (flags.quiet && !isProblemLine(m) ? undefined : process.stderr.write(`${m}\n`)) };
     const e = await emitSlurm({ ...shared, force: flags.force, reporter, command: selfCommand(), slurm });
     if (flags.json) process.stdout.write(`${JSON.stringify({ dir: e.dir, tasks: e.tasks, points: e.points, script: e.script, pointsFile: e.pointsFile, readme: e.readme, submit: e.submit, reconcile: e.reconcile }, null, 2)}\n`);
