@@ -9,5 +9,6 @@ export type { ReportFigure, TrainingCurveOptions } from './training-curves';
 export { flattenScalars } from './flatten';
 export type { ScalarRow, FlattenOptions } from './flatten';
 export { escapeHtml } from './html';
+export { labelAxes, axisIssues, symlogTicks, sqrtTicks } from './axes';
 export { buildSweepReport, writeSweepReport, readSweep, sweepFigures, heatmapFigure, lineFigure, groupMetric, sweepMetrics, settingLabel } from './sweep-report';
 export type { SweepData, SweepInfo, SweepPointInfo, SweepSummaryEntry, SweepReportOptions } from './sweep-report';
