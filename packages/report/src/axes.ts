@@ -50,15 +50,19 @@ function decades(lo: number, hi: number, max: number): number[] {
   return ks.filter((k) => (k1 - k) % step === 0).map((k) => 10 ** k);
 }
 
-/** Tick values for a symlog axis over [min, max]: 0 and whole decades either side, at most ~5 a side. */
+/**
+ * Tick values for a symlog axis over [min, max] with its `constant` C: 0 where the axis reaches it
+ * (or comes within C of it), and whole decades either side from 10·C outwards (below that the
+ * scale is nearly linear and decades would crowd 0), at most 5 a side.
+ */
 export function symlogTicks(min: number, max: number, constant = 1): number[] {
-  const floor = Math.max(constant, 1e-300);
+  const floor = 10 * Math.max(constant, 1e-300);
   const ticks = new Set<number>();
-  if (min <= 0 && max >= 0) ticks.add(0);
+  if ((min <= 0 && max >= 0) || (min > 0 && min < constant) || (max < 0 && -max < constant)) ticks.add(0);
   const posHi = Math.max(max, 0);
   const negHi = Math.max(-min, 0);
-  const posLo = min > 0 ? min : floor;
-  const negLo = max < 0 ? -max : floor;
+  const posLo = Math.max(min > 0 ? min : 0, floor);
+  const negLo = Math.max(max < 0 ? -max : 0, floor);
   if (posHi >= posLo) for (const d of decades(posLo, posHi, 5)) ticks.add(d);
   if (negHi >= negLo) for (const d of decades(negLo, negHi, 5)) ticks.add(-d);
   // a narrow range with no whole decade inside: its ends
