@@ -11,4 +11,7 @@ export type { ScalarRow, FlattenOptions } from './flatten';
 export { escapeHtml } from './html';
 export { labelAxes, axisIssues, symlogTicks, sqrtTicks } from './axes';
 export { buildSweepReport, writeSweepReport, readSweep, sweepFigures, heatmapFigure, lineFigure, groupMetric, sweepMetrics, settingLabel } from './sweep-report';
+export { curvesFigure, sweepCurveFigures, sweptAxes } from './sweep-report';
+export { exactComparisons, finalMetrics, metricGrid, worstOod } from './headline-card';
+export type { ExactComparison } from './headline-card';
 export type { SweepData, SweepInfo, SweepPointInfo, SweepSummaryEntry, SweepReportOptions } from './sweep-report';
