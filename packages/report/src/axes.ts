@@ -87,8 +87,8 @@ export function sqrtTicks(min: number, max: number): number[] {
   return [...out].filter((v) => v <= max * 1.0001).sort((a, b) => a - b);
 }
 
-/** Tick labels: plain numbers between 0.01 and 10 000, one-digit exponents outside. */
-const LABEL_EXPR = "datum.value == 0 ? '0' : abs(datum.value) >= 0.01 && abs(datum.value) < 10000 ? format(datum.value, '~g') : format(datum.value, '.0e')";
+/** Tick labels: plain numbers from 0.001 to below 100 000, one-digit exponents outside. */
+const LABEL_EXPR = "datum.value == 0 ? '0' : abs(datum.value) >= 0.001 && abs(datum.value) < 100000 ? format(datum.value, '~g') : format(datum.value, '.0e')";
 
 function fieldValues(values: unknown[] | undefined, field: string): number[] {
   if (!values) return [];
@@ -155,10 +155,9 @@ export function labelAxes<T extends Spec>(spec: T): T {
       const axis: Spec = isRecord(enc.axis) ? enc.axis : {};
       if (enc.axis === null) continue;
       if (scale.type === 'log') {
-        if (axis.labelOverlap === undefined) axis.labelOverlap = 'greedy';
+        // overlapping labels on a log axis are never what a reader wants, even where a spec turned the check off
+        if (axis.labelOverlap === undefined || axis.labelOverlap === false) axis.labelOverlap = 'greedy';
         if (axis.labelSeparation === undefined) axis.labelSeparation = 6;
-        if (axis.tickCount === undefined && axis.values === undefined) axis.tickCount = 6;
-        if (axis.format === undefined && axis.labelExpr === undefined) axis.labelExpr = LABEL_EXPR;
       } else if ((scale.type === 'symlog' || scale.type === 'sqrt') && axis.values === undefined) {
         const vs = allValues.get(ch) ?? [];
         if (vs.length > 0) {
