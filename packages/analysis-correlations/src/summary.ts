@@ -176,7 +176,7 @@ export function trendFigure(metric: string, points: TrendPoint[], trend: TrendOp
   const zeroAside = positive && xs.some((x) => x === 0);
   const main = points.filter((p) => !zeroAside || p.x !== 0).map((p) => ({ ...p, lo: p.mean - p.sd, hi: p.mean + p.sd }));
   const zeros = zeroAside ? points.filter((p) => p.x === 0).map((p) => ({ ...p, lo: p.mean - p.sd, hi: p.mean + p.sd })) : [];
-  const xEnc = { field: 'x', type: numeric ? 'quantitative' : 'ordinal', title: trend.x, ...(positive ? { scale: { type: 'log' } } : {}) };
+  const xEnc = { field: 'x', type: numeric ? 'quantitative' : 'ordinal', title: positive ? `${trend.x} (log scale)` : trend.x, ...(positive ? { scale: { type: 'log' } } : {}) };
   // Measures that span more than two decades (curvatures) read on a log axis; bars below it are cut at the smallest mean.
   const means = points.map((p) => p.mean);
   const logY = means.every((m) => m > 0) && Math.max(...means) / Math.min(...means) > 100;
@@ -186,7 +186,7 @@ export function trendFigure(metric: string, points: TrendPoint[], trend: TrendOp
   }
   const yScale = logY ? { type: 'log' } : { zero: false };
   const color = { field: 'line', type: 'nominal', title: trend.lines ?? '', legend: { titleLimit: 400 } };
-  const yTitle = `${metric} (mean ± s.d.)`;
+  const yTitle = `${metric} (mean ± s.d.${logY ? ', log scale' : ''})`;
   const layer: Record<string, unknown>[] = [
     { data: { values: main }, mark: { type: 'line', point: true }, encoding: { x: xEnc, y: { field: 'mean', type: 'quantitative', title: yTitle, scale: yScale }, color } },
     { data: { values: main }, mark: { type: 'errorbar', ticks: true }, encoding: { x: xEnc, y: { field: 'lo', type: 'quantitative', title: yTitle, scale: yScale }, y2: { field: 'hi' }, color } },

@@ -196,8 +196,8 @@ export function headlineFigure(groups: GroupRow[], classOrder: string[], lineTit
       height: 200,
       data: { values },
       layer: [
-        { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'value', type: 'quantitative', title: p.title, scale: yScale }, color, tooltip: [{ field: 'class' }, { field: 'line' }, { field: 'mean', format: '.3e' }, { field: 'sd', format: '.2e' }, { field: 'runs' }] } },
-        { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: p.title, scale: yScale }, y2: { field: 'hi' }, color } },
+        { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'value', type: 'quantitative', title: logY ? `${p.title} (log scale)` : p.title, scale: yScale }, color, tooltip: [{ field: 'class' }, { field: 'line' }, { field: 'mean', format: '.3e' }, { field: 'sd', format: '.2e' }, { field: 'runs' }] } },
+        { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: logY ? `${p.title} (log scale)` : p.title, scale: yScale }, y2: { field: 'hi' }, color } },
       ],
     };
   });

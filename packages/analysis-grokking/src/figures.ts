@@ -43,7 +43,7 @@ export function trainingFigure(t: Trajectory, eff: { step: number[]; effectiveLo
       height: 220,
       data: { values: loss },
       mark: { type: 'line' },
-      encoding: { x, y: { field: 'value', type: 'quantitative', title: 'ℓ_eff', scale: { type: 'log' } }, color: { field: 'series', type: 'nominal', title: null }, strokeDash: dash },
+      encoding: { x, y: { field: 'value', type: 'quantitative', title: 'ℓ_eff (log scale)', scale: { type: 'log' } }, color: { field: 'series', type: 'nominal', title: null }, strokeDash: dash },
     });
   }
   return { name: 'grokking-training', title: 'Accuracy, RQI and effective loss over training', spec: { $schema: SCHEMA, hconcat: panels, resolve: { scale: { color: 'independent' } } } };

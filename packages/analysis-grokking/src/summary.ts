@@ -139,8 +139,8 @@ export function phaseMapFigure(cells: PhaseCell[], x: string, y: string, title: 
   const xScale = logX ? { type: 'log', domain: [ex[0], ex[ex.length - 1]], nice: false } : { domain: [ex[0], ex[ex.length - 1]], nice: false, zero: false };
   const yScale = logY ? { type: 'log', domain: [ey[0], ey[ey.length - 1]], nice: false } : { domain: [ey[0], ey[ey.length - 1]], nice: false, zero: false };
   // ticks at the swept values themselves (the cell centres)
-  const xAxis = { field: 'x0', type: 'quantitative', title: x, scale: xScale, axis: { values: xs, format: logX ? '.1e' : '~g', labelAngle: -45 } };
-  const yAxis = { field: 'y0', type: 'quantitative', title: y, scale: yScale, axis: { values: ys, format: logY ? '.1e' : '~g' } };
+  const xAxis = { field: 'x0', type: 'quantitative', title: logX ? `${x} (log scale)` : x, scale: xScale, axis: { values: xs, format: logX ? '.1e' : '~g', labelAngle: -45 } };
+  const yAxis = { field: 'y0', type: 'quantitative', title: logY ? `${y} (log scale)` : y, scale: yScale, axis: { values: ys, format: logY ? '.1e' : '~g' } };
   const layer: Record<string, unknown>[] = [
     {
       data: { values: rects },
@@ -247,7 +247,7 @@ export function curveFigure(points: CurvePoint[], x: string, title: string, thre
           height: 220,
           data: { values: steps },
           mark: { type: 'line', point: true },
-          encoding: { x: xEnc, y: { field: 'steps', type: 'quantitative', title: 'steps', scale: { type: 'log' } }, color, tooltip: [{ field: 'x' }, { field: 'series' }, { field: 'steps' }, { field: 'reached' }] },
+          encoding: { x: xEnc, y: { field: 'steps', type: 'quantitative', title: 'steps (log scale)', scale: { type: 'log' } }, color, tooltip: [{ field: 'x' }, { field: 'series' }, { field: 'steps' }, { field: 'reached' }] },
         },
       ],
       resolve: { scale: { color: 'independent' } },

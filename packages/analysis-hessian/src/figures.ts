@@ -28,7 +28,7 @@ function generatorRules(r: FigureInput): { generator: string; value: number }[] 
 
 /**
  * The report's figures: the eigenvalue spectrum (all eigenvalues in exact mode, the extreme ones
- * otherwise, on a symmetric-log axis), the spectral density on linear and log-|λ| axes, and the
+ * otherwise, on a symmetric-log axis titled so), the spectral density on linear and log-|λ| axes, and the
  * loss along the top eigenvectors against its quadratic model L₀ + λt²/2.
  */
 export function hessianFigures(r: FigureInput): Figure[] {
@@ -39,7 +39,7 @@ export function hessianFigures(r: FigureInput): Figure[] {
         ...r.topEigenvalues.map((value, i) => ({ rank: i + 1, value, kind: r.eigenpairs?.top[i] === false ? 'top (not converged: lower bound)' : 'top' })),
         ...r.bottomEigenvalues.map((value, i) => ({ rank: -(i + 1), value, kind: r.eigenpairs?.bottom[i] === false ? 'bottom (not converged: upper bound)' : 'bottom' })),
       ];
-  const y = { field: 'value', type: 'quantitative', title: 'eigenvalue λ', scale: { type: 'symlog', constant: Math.max(r.nearZeroModes.threshold, 1e-12) } };
+  const y = { field: 'value', type: 'quantitative', title: 'eigenvalue λ (symlog scale)', scale: { type: 'symlog', constant: Math.max(r.nearZeroModes.threshold, 1e-12) } };
   const points = {
     data: { values: eig },
     mark: { type: 'point', filled: true },
@@ -65,7 +65,7 @@ export function hessianFigures(r: FigureInput): Figure[] {
       mark: 'line',
       encoding: {
         x: { field: 'lambda', type: 'quantitative', title: 'eigenvalue λ' },
-        y: { field: 'density', type: 'quantitative', title: 'density', scale: { type: 'symlog', constant: 1e-3 } },
+        y: { field: 'density', type: 'quantitative', title: 'density (symlog scale)', scale: { type: 'symlog', constant: 1e-3 } },
       },
     },
   });

@@ -178,7 +178,7 @@ export function sharpnessFigures(rows: Row[], threshold: StabilityThreshold | nu
         mark: { type: 'line', point: true },
         encoding: {
           x: { field: 'step', type: 'quantitative', title: 'training step' },
-          y: { field: 'value', type: 'quantitative', title: 'curvature', scale: { type: 'log' } },
+          y: { field: 'value', type: 'quantitative', title: 'curvature (log scale)', scale: { type: 'log' } },
           color: { field: 'series', type: 'nominal', title: null },
           strokeDash: { condition: { test: "datum.series !== 'λ_max'", value: [4, 3] }, value: [1, 0] },
         },

@@ -100,13 +100,13 @@ function planeFigures(slice: Slice): Figure[] {
   const heat = {
     data: { values: cells },
     mark: { type: 'rect' },
-    encoding: { x, x2: { field: 'x2' }, y, y2: { field: 'y2' }, color: { field: 'loss', type: 'quantitative', title: 'loss', scale: { type: 'symlog', scheme: 'viridis' } }, tooltip: [{ field: 'loss', type: 'quantitative' }] },
+    encoding: { x, x2: { field: 'x2' }, y, y2: { field: 'y2' }, color: { field: 'loss', type: 'quantitative', title: 'loss (symlog scale)', scale: { type: 'symlog', scheme: 'viridis' } }, tooltip: [{ field: 'loss', type: 'quantitative' }] },
   };
   const segments = contourSegments(plane, plane.loss, contourLevels(plane.loss));
   const contour = {
     data: { values: segments },
     mark: { type: 'rule' },
-    encoding: { x, y, x2: { field: 'x2' }, y2: { field: 'y2' }, color: { field: 'level', type: 'quantitative', title: 'loss', scale: { type: 'symlog', scheme: 'viridis' } } },
+    encoding: { x, y, x2: { field: 'x2' }, y2: { field: 'y2' }, color: { field: 'level', type: 'quantitative', title: 'loss (symlog scale)', scale: { type: 'symlog', scheme: 'viridis' } } },
   };
   const origin = { data: { values: [{ x: 0, y: 0 }] }, mark: { type: 'point', shape: 'cross', color: 'red', size: 80 }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } } };
   const traj = trajectoryLayer(slice);

@@ -31,7 +31,7 @@ export function psiDomain(rows: readonly Record<string, unknown>[]): [number, nu
 /** Layers of ψ by fit against x: interval rules, points, numbers on the points, the dashed published ψ ≈ 4. */
 export function psiLayers(rows: readonly Record<string, unknown>[], xTitle: string, xScale: Record<string, unknown> = {}): Record<string, unknown>[] {
   const y = { field: 'psi', type: 'quantitative', title: 'ψ', scale: { domain: psiDomain(rows) } };
-  const x = { field: 'x', type: 'quantitative', title: xTitle, scale: xScale.type === 'log' ? xScale : { zero: false, ...xScale } };
+  const x = { field: 'x', type: 'quantitative', title: xScale.type === 'log' ? `${xTitle} (log scale)` : xTitle, scale: xScale.type === 'log' ? xScale : { zero: false, ...xScale } };
   const color = { field: 'fit', type: 'nominal', title: 'fit' };
   return [
     { data: { values: rows }, mark: 'rule', encoding: { x, y: { field: 'lo', type: 'quantitative', scale: y.scale, title: 'ψ' }, y2: { field: 'hi' }, color } },
@@ -88,8 +88,8 @@ export function varianceFlatnessFigure(r: VarianceFlatness, excluded: number[]):
       data: { values: points },
       mark: { type: 'point', filled: true },
       encoding: {
-        x: { field: 'flatness', type: 'quantitative', scale: { type: 'log' }, title: 'flatness Fᵢ' },
-        y: { field: 'variance', type: 'quantitative', scale: { type: 'log' }, title: 'variance σᵢ²' },
+        x: { field: 'flatness', type: 'quantitative', scale: { type: 'log' }, title: 'flatness Fᵢ (log scale)' },
+        y: { field: 'variance', type: 'quantitative', scale: { type: 'log' }, title: 'variance σᵢ² (log scale)' },
         color: { field: 'role', type: 'nominal', title: null },
         tooltip: [{ field: 'rank' }, { field: 'flatness' }, { field: 'variance' }],
       },
@@ -123,8 +123,8 @@ export function rankVarianceFigure(r: VarianceFlatness): Figure {
       data: { values },
       mark: { type: 'line', point: true },
       encoding: {
-        x: { field: 'rank', type: 'quantitative', scale: { type: 'log' }, title: 'rank i' },
-        y: { field: 'variance', type: 'quantitative', scale: { type: 'log' }, title: 'variance σᵢ²' },
+        x: { field: 'rank', type: 'quantitative', scale: { type: 'log' }, title: 'rank i (log scale)' },
+        y: { field: 'variance', type: 'quantitative', scale: { type: 'log' }, title: 'variance σᵢ² (log scale)' },
       },
     },
   ];
@@ -160,7 +160,7 @@ export function lossProfilesFigure(r: VarianceFlatness): Figure {
           mark: { type: 'line', point: true },
           encoding: {
             x: { field: 'delta', type: 'quantitative', title: 'δ along pᵢ' },
-            y: { field: 'loss', type: 'quantitative', title: 'full-training-set loss', scale: { type: 'log' } },
+            y: { field: 'loss', type: 'quantitative', title: 'full-training-set loss (log scale)', scale: { type: 'log' } },
             color: { field: 'pc', type: 'nominal', title: 'PC' },
           },
         },

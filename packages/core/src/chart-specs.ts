@@ -17,9 +17,11 @@ export function lineChart(
   y: { field: string; title: string; scale?: 'log' | 'symlog' },
   series?: string,
 ): Figure {
+  // a non-linear axis says so in its title
+  const titled = (a: typeof x) => (a.scale ? `${a.title} (${a.scale} scale)` : a.title);
   const encoding: Record<string, unknown> = {
-    x: { field: x.field, type: 'quantitative', title: x.title, ...(x.scale ? { scale: { type: x.scale } } : {}) },
-    y: { field: y.field, type: 'quantitative', title: y.title, ...(y.scale ? { scale: { type: y.scale } } : {}) },
+    x: { field: x.field, type: 'quantitative', title: titled(x), ...(x.scale ? { scale: { type: x.scale } } : {}) },
+    y: { field: y.field, type: 'quantitative', title: titled(y), ...(y.scale ? { scale: { type: y.scale } } : {}) },
   };
   if (series) encoding.color = { field: series, type: 'nominal', title: null };
   return {

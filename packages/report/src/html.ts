@@ -59,8 +59,8 @@ export function section(title: string, body: string, id = slug(title)): string {
 }
 
 /** A collapsible block; `body` is trusted HTML. */
-export function details(summary: string, body: string, open = false): string {
-  return `<details${open ? ' open' : ''}><summary>${escapeHtml(summary)}</summary>${body}</details>`;
+export function details(summary: string, body: string, open = false, className?: string): string {
+  return `<details${className ? ` class="${escapeHtml(className)}"` : ''}${open ? ' open' : ''}><summary>${escapeHtml(summary)}</summary>${body}</details>`;
 }
 
 /** Pretty-printed JSON in a <pre> block. */
@@ -111,6 +111,14 @@ figcaption { font-size: 13px; color: var(--muted); margin-top: 4px; }
 figure.error { border: 1px dashed var(--bad); padding: 8px 12px; border-radius: 6px; }
 figure.error figcaption { color: var(--bad); }
 .analysis { margin-top: 8px; }
+.headline-card { border: 1px solid var(--line); border-radius: 8px; padding: 4px 20px 12px; margin: 16px 0; background: var(--bg-soft); }
+.headline-card h2 { margin-top: 12px; }
+.facts { display: flex; flex-wrap: wrap; gap: 8px 32px; margin: 4px 0 12px; }
+.fact-label { font-size: 12px; color: var(--muted); }
+.fact-value { font-size: 16px; }
+table.headline { background: #fff; }
+.scroll { overflow-x: auto; }
+.nowrap th, .nowrap td:first-child { white-space: nowrap; }
 footer { margin-top: 48px; font-size: 12px; color: var(--muted); border-top: 1px solid var(--line); padding-top: 8px; }
 @media print { details { display: block; } details > summary { display: none; } }
 `;

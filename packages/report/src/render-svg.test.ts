@@ -40,7 +40,8 @@ describe('renderSvg', () => {
     // one M and 19 L commands for 20 points
     const commands = path![1].match(/[ML]/g) ?? [];
     expect(commands.length).toBe(20);
-    expect(svg).toContain('>loss<');
+    // a log axis says so in its title
+    expect(svg).toContain('>loss (log scale)<');
     expect(svg).toContain('>step<');
   });
 

@@ -1,6 +1,7 @@
 import { View, parse, loader as vegaLoader } from 'vega';
 import { compile, type Config, type TopLevelSpec } from 'vega-lite';
 import { isObject } from '@goldstone/plugin-api';
+import { labelAxes } from './axes';
 
 /** A Vega-Lite specification with inline data, as analyses put in their figures. */
 export type VegaLiteSpec = Record<string, unknown>;
@@ -12,6 +13,8 @@ export interface RenderOptions {
   height?: number;
   /** Vega-Lite config merged over the default theme (the spec's own `config` wins over both). */
   config?: Config;
+  /** Name non-linear scales in axis titles, tick symlog/square-root axes explicitly, thin log labels (default true; see `labelAxes`). */
+  labelAxes?: boolean;
 }
 
 /** The report's plot theme: quiet axes, system fonts, white background. */
@@ -84,7 +87,8 @@ function mergeConfig(base: Config, over: unknown): Config {
  * The spec is compiled to Vega with vega-lite's `compile` and run in a vega `View` with
  * `renderer: 'none'`. Plots without an explicit size get `width`×`height` for continuous axes;
  * `width: 'container'` (meaningless without a page layout) is replaced by the default width.
- * External data URLs are refused: figures carry their data inline.
+ * External data URLs are refused: figures carry their data inline. Axes are made readable first
+ * (`labelAxes`: non-linear scales named in their titles, explicit symlog/square-root ticks).
  */
 export async function renderSvg(spec: VegaLiteSpec, options: RenderOptions = {}): Promise<string> {
   if (!isObject(spec)) throw new TypeError('renderSvg: spec must be a Vega-Lite specification object');
@@ -96,7 +100,7 @@ export async function renderSvg(spec: VegaLiteSpec, options: RenderOptions = {})
     }),
     options.config,
   );
-  const input: Record<string, unknown> = { ...spec, config: mergeConfig(theme, spec.config) };
+  const input: Record<string, unknown> = { ...(options.labelAxes === false ? spec : labelAxes(spec)), config: mergeConfig(theme, spec.config) };
   if (input.width === 'container') input.width = width;
   if (input.height === 'container') input.height = height;
 

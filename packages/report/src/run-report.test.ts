@@ -51,14 +51,14 @@ describe('buildRunReport', () => {
     expect(training).toContain('minibatch loss (log scale)');
     expect(training).toContain('mark-line');
     for (const split of ['train', 'test', 'ood-pt']) expect(training).toContain(`>${split}</text>`);
-    // the last-epoch table holds the fixture's final numbers (train.loss = 0.65 e^-4 + 0.05)
-    expect(training).toContain(`<span class="num">${Number((0.65 * Math.exp(-4) + 0.05).toPrecision(4))}</span>`);
+    // the final-metrics grid holds the fixture's final numbers (train.loss = 0.65 e^-4 + 0.05)
+    expect(sectionOf(html, 'metrics')).toContain(`<span class="num">${Number((0.65 * Math.exp(-4) + 0.05).toPrecision(4))}</span>`);
 
     // each analysis: a section, its figures as SVG, its results and provenance
     for (const [name, figures] of [['hessian', 2], ['compressibility', 1], ['phase', 1]] as const) {
       const s = sectionOf(html, `analysis-${name}`);
       expect((s.match(/<svg /g) ?? []).length).toBe(figures);
-      expect(s).toContain('<h3>Provenance</h3>');
+      expect(s.match(/<details class="provenance">/g)).toHaveLength(1);
       expect(s).toMatch(new RegExp(`<th scope="row">analysis</th><td>${name}</td>`));
     }
     const hessian = sectionOf(html, 'analysis-hessian');

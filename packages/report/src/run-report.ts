@@ -1,10 +1,11 @@
 import { isObject, type Figure } from '@goldstone/plugin-api';
 import { figureGrid } from './figure-html';
 import { flattenScalars } from './flatten';
+import { exactSection, finalMetrics, headlineCard, metricGrid, primaryMetricOf } from './headline-card';
 import { columnTable, details, escapeHtml, keyValueTable, page, section, slug } from './html';
 import type { AnalysisEntry, RunData, RunInfo } from '@goldstone/run-store/format';
 import type { RenderOptions } from './render-svg';
-import { finalEpochTable, trainingCurveFigures, type ReportFigure } from './training-curves';
+import { trainingCurveFigures, type ReportFigure } from './training-curves';
 
 export interface RunReportOptions {
   /** Options for every plot (default size, theme overrides). */
@@ -108,15 +109,13 @@ function overviewSection(data: RunData): string {
   ];
   if (data.dir) rows.push(['directory', data.dir]);
   const runTable = `<div><h3>Run</h3>${keyValueTable(rows.filter(([, v]) => v !== undefined))}</div>`;
-  const summaryRows = isObject(run.summary) ? flattenScalars(run.summary).map((r) => [r.key, r.value] as [string, unknown]) : [];
-  const summary = summaryRows.length ? `<div><h3>Summary</h3>${keyValueTable(summaryRows)}</div>` : '';
   const pkgs = isObject(run.packages)
     ? Object.entries(run.packages)
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([k, v]) => [k, String(v)] as [string, unknown])
     : [];
   const packages = `<div><h3>Package versions</h3>${keyValueTable(pkgs)}</div>`;
-  return section('Overview', `<div class="grid">${runTable}${summary}${packages}</div>`, 'overview');
+  return section('Overview', `<div class="grid">${runTable}${packages}</div>`, 'overview');
 }
 
 function configSection(run: RunInfo, maxJsonChars: number): string {
@@ -133,11 +132,60 @@ async function trainingSection(data: RunData, options: RunReportOptions): Promis
     const why = data.metrics.length === 0 ? 'No metrics were recorded (metrics.jsonl is missing or empty).' : 'metrics.jsonl has no plottable rows.';
     return section('Training', `<p class="muted">${why}</p>`, 'training');
   }
-  const final = finalEpochTable(data.metrics);
-  const table = final
-    ? `<h3>Last epoch (${escapeHtml(final.epoch)})</h3>${columnTable(['split', ...final.metrics], final.rows)}`
-    : '';
-  return section('Training', (await figureGrid(figures, 'training', options.render)) + table, 'training');
+  return section('Training', await figureGrid(figures, 'training', options.render), 'training');
+}
+
+/**
+ * The final metrics as a split × metric grid (splits as rows, the primary metric and the loss
+ * first), the full `split.metric` list folded below it; from run.json's summary, else the last epoch.
+ */
+function metricsSection(data: RunData): string {
+  const final = finalMetrics(data);
+  const task = isObject(data.run.task) ? data.run.task : {};
+  const grid = metricGrid(final, primaryMetricOf(task.outputKind));
+  if (grid.rows.length === 0) return '';
+  const source = isObject(data.run.summary) && Object.keys(data.run.summary).length ? 'run.json → summary and the last epoch of metrics.jsonl' : 'the last epoch of metrics.jsonl';
+  // the full list: every summary entry (some are not split metrics), then the grid's
+  const all: [string, unknown][] = Object.entries({ ...final, ...(isObject(data.run.summary) ? data.run.summary : {}) });
+  return section(
+    'Final metrics',
+    `<p class="muted">${grid.rows.length} splits × ${grid.metrics.length} metrics, from ${escapeHtml(source)}.</p>` +
+      `<div class="scroll">${columnTable(['split', ...grid.metrics], grid.rows)}</div>` +
+      details(`All ${all.length} final metrics as a list`, keyValueTable(all)),
+    'metrics',
+  );
+}
+
+/**
+ * Provenance with repeats folded: sibling objects that are identical are shown once under their
+ * joined keys (`estimators.topEigenvalues, trace, density.eigensolver`), and a long string met
+ * again is shown once, the later keys pointing back to the first.
+ */
+export function provenanceRows(provenance: unknown): [string, unknown][] {
+  const collapse = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(collapse);
+    if (!isObject(v)) return v;
+    const groups = new Map<string, { keys: string[]; value: unknown }>();
+    for (const [k, child] of Object.entries(v)) {
+      const c = collapse(child);
+      const id = isObject(c) ? JSON.stringify(c) : `${k}\u0000${JSON.stringify(c)}`;
+      const g = groups.get(id);
+      if (g) g.keys.push(k);
+      else groups.set(id, { keys: [k], value: c });
+    }
+    return Object.fromEntries([...groups.values()].map((g) => [g.keys.join(', '), g.value]));
+  };
+  const rows = flattenScalars(collapse(provenance)).map((r) => [r.key, r.value] as [string, unknown]);
+  const firstKey = new Map<string, string>();
+  return rows.map(([k, v]) => {
+    if (typeof v !== 'string' || v.length < 40) return [k, v];
+    const seen = firstKey.get(v);
+    if (seen === undefined) {
+      firstKey.set(v, k);
+      return [k, v];
+    }
+    return [k, `same as ${seen}`];
+  });
 }
 
 /** The figures of an analysis, keeping only entries that look like figures. */
@@ -154,11 +202,13 @@ async function analysisSection(entry: AnalysisEntry, options: RunReportOptions, 
   const figures = analysisFigures(entry);
   const figs = figures.length ? await figureGrid(figures, `${id}-fig`, options.render) : '';
   const results = flattenScalars(entry.result).map((r) => [r.key, r.value] as [string, unknown]);
-  const provenance = isObject(entry.provenance) ? flattenScalars(entry.provenance).map((r) => [r.key, r.value] as [string, unknown]) : [];
+  const provenance = isObject(entry.provenance) ? provenanceRows(entry.provenance) : [];
   const body =
     figs +
-    `<div class="grid"><div><h3>Results</h3>${keyValueTable(results)}</div>` +
-    `<div><h3>Provenance</h3>${provenance.length ? keyValueTable(provenance) : '<p class="alert warn">No provenance recorded.</p>'}</div></div>` +
+    `<h3>Results</h3>${keyValueTable(results)}` +
+    (provenance.length
+      ? details(`Provenance (${provenance.length} fields: versions, settings, data, estimators)`, keyValueTable(provenance), false, 'provenance')
+      : '<p class="alert warn">No provenance recorded.</p>') +
     details('Raw result (JSON)', jsonPre(entry.result, maxJsonChars));
   return section(`Analysis: ${entry.name}`, `<div class="analysis">${body}</div>`, id);
 }
@@ -186,15 +236,22 @@ export function orderAnalyses(entries: AnalysisEntry[], config: unknown): Analys
 
 /**
  * A self-contained HTML report of one run: header and status (a diverged or failed run is shown
- * prominently with its error), overview tables (run, summary, package versions), the resolved
- * config, training curves, and each analysis with its figures, a table of its scalar results and
- * its provenance. All plots are inline SVG; the page has no scripts and loads nothing.
+ * prominently with its error), the headline card (held-out metrics, worst OOD split, each
+ * analysis' headline numbers with error bars), the final metrics as a split × metric grid, the
+ * learned model against the task's exact solution where the task records one, overview tables
+ * (run, package versions), the resolved config, training curves, and each analysis with its
+ * figures, a table of its scalar results and its provenance (folded). All plots are inline SVG; the page has no scripts and loads nothing.
  */
 export async function buildRunReport(data: RunData, options: RunReportOptions = {}): Promise<string> {
   const maxJsonChars = options.maxJsonChars ?? 100_000;
   const run = data.run;
   const analyses = orderAnalyses(data.analyses, run.config);
+  const exact = exactSection(data);
+  const metrics = metricsSection(data);
   const toc: [string, string][] = [
+    ['headline', 'Headline'],
+    ...(metrics ? [['metrics', 'Final metrics'] as [string, string]] : []),
+    ...(exact ? [['exact', 'Learned vs exact'] as [string, string]] : []),
     ['overview', 'Overview'],
     ['config', 'Configuration'],
     ['training', 'Training'],
@@ -204,6 +261,9 @@ export async function buildRunReport(data: RunData, options: RunReportOptions = 
     header(run, toc),
     statusAlert(run),
     warningsBox(data.warnings ?? []),
+    headlineCard(data, analyses),
+    metrics,
+    exact,
     overviewSection(data),
     configSection(run, maxJsonChars),
     await trainingSection(data, options),

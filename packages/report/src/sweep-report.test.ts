@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildSweepReport, groupMetric, heatmapFigure, lineFigure, readSweep, sweepFigures, sweepMetrics, summaryTables, writeSweepReport, type SweepInfo, type SweepPointInfo } from './sweep-report';
+import { buildSweepReport, curvesFigure, groupMetric, heatmapFigure, lineFigure, readSweep, sweepFigures, sweepMetrics, summaryTables, sweptAxes, writeSweepReport, type SweepInfo, type SweepPointInfo } from './sweep-report';
 
 /** A 2×3 grid (lr × width) with 3 seeds; test.loss = lr·width + seed, so every mean and spread is known. */
 function fixture(): SweepInfo {
@@ -89,6 +89,59 @@ describe('sweep figures', () => {
     const line = (figures[3].spec.data as { values: { x: number; mean: number }[] }).values;
     expect(line.map((r) => [r.x, r.mean])).toEqual([[1, 10], [2, 20], [3, 30]]);
     expect(figures[0].title).toBe('map: test.loss: model.width × train.lr');
+  });
+});
+
+describe('numbers and overlaid curves', () => {
+  it('writes the mean on every point of a line figure', async () => {
+    const f = lineFigure(fixture(), 'test.loss', 'model.width', ['train.lr'])!;
+    const layers = (f.spec as { layer: { mark: { type: string }; encoding: Record<string, { field?: string }> }[] }).layer;
+    const text = layers.find((l) => l.mark.type === 'text')!;
+    expect(text.encoding.text.field).toBe('label');
+    const { renderSvg } = await import('./render-svg');
+    const svg = await renderSvg(f.spec);
+    // lr 0.1: widths 4, 8, 16 → 0.4, 0.8, 1.6 + 2 (mean seed); lr 0.2, width 16 has seeds 1, 2 only
+    for (const label of ['2.4', '2.8', '3.6', '2.8', '3.6', '4.7']) expect(svg).toContain(`>${label}</text>`);
+  });
+
+  it('moves zipped settings as one axis', () => {
+    const index: SweepInfo = {
+      name: 'zip',
+      sweep: { paths: ['train.lr', 'train.epochs', 'seed'], summaryBy: ['train.lr', 'train.epochs'], zip: { 'train.lr': [0.1, 0.2], 'train.epochs': [8, 4] } },
+      points: [0.1, 0.2].map((lr, i) => ({ id: `p${i}`, assignments: { 'train.lr': lr, 'train.epochs': [8, 4][i], seed: 1 }, status: 'completed', summary: { 'test.loss': lr } })),
+    };
+    expect(sweptAxes(index)).toEqual(['train.lr']);
+    expect(sweepFigures(index, ['test.loss']).map((f) => f.title)).toEqual(['test.loss against train.lr']);
+  });
+
+  it('overlays every run’s curve in one figure, one line per run, coloured by the swept setting', async () => {
+    const index = fixture();
+    const curves = Object.fromEntries(
+      index.points.filter((p) => p.status === 'completed').map((p) => [p.id, [1, 2, 3].map((epoch) => ({ kind: 'epoch', epoch, step: epoch * 10, 'test.loss': (p.summary!['test.loss'] as number) / epoch }))]),
+    );
+    const f = curvesFigure(index, curves, 'test.loss')!;
+    const spec = f.spec as { data: { values: { run: string; setting: number }[] }; encoding: Record<string, { field: string; type: string }> };
+    expect(new Set(spec.data.values.map((v) => v.run)).size).toBe(17);
+    expect(spec.encoding.detail.field).toBe('run');
+    expect(spec.encoding.color).toMatchObject({ field: 'setting', type: 'quantitative', title: 'train.lr' });
+    expect(f.caption).toContain('17 runs, one line each, coloured by train.lr (the other settings: model.width)');
+    // read from the runs' metrics.jsonl by readSweep and drawn in the report
+    const dir = mkdtempSync(join(tmpdir(), 'goldstone-sweep-report-'));
+    writeFileSync(join(dir, 'sweep.json'), JSON.stringify(index));
+    for (const [id, rows] of Object.entries(curves)) {
+      mkdirSync(join(dir, id));
+      writeFileSync(join(dir, id, 'metrics.jsonl'), [{ kind: 'step', step: 1, loss: 1 }, ...rows].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    }
+    const data = await readSweep(dir);
+    expect(Object.keys(data.curves!)).toHaveLength(17);
+    expect(data.curves![index.points[0].id].every((r) => r.kind === 'epoch')).toBe(true);
+    const html = await buildSweepReport(data);
+    const start = html.indexOf('<section id="curves">');
+    expect(start).toBeGreaterThan(0);
+    const section = html.slice(start, html.indexOf('</section>', start));
+    expect(section).toContain('test.loss per epoch, every run overlaid');
+    // one line per run
+    expect((section.match(/<path[^>]*aria-roledescription="line mark"/g) ?? []).length).toBe(17);
   });
 });
 

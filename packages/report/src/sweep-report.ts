@@ -1,7 +1,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Json } from '@goldstone/plugin-api';
-import { writeFileAtomic } from '@goldstone/run-store/format';
+import { parseMetrics, writeFileAtomic, type MetricRow } from '@goldstone/run-store/format';
 import { figureGrid } from './figure-html';
 import { columnTable, details, escapeHtml, formatNumber, jsonBlock, keyValueTable, page, section, slug } from './html';
 import type { RenderOptions } from './render-svg';
@@ -56,6 +56,8 @@ export interface SweepData {
   index: SweepInfo;
   /** Analysis summaries (`summaries/*.json` except metrics.json), by file name. */
   summaries: SweepSummaryEntry[];
+  /** Each point's epoch rows of metrics.jsonl, by point id (points whose run directory has one). */
+  curves?: Record<string, MetricRow[]>;
 }
 
 export interface SweepReportOptions {
@@ -85,7 +87,15 @@ export async function readSweep(dir: string): Promise<SweepData> {
     const s = await readJsonFile<Record<string, unknown>>(join(dir, 'summaries', f));
     summaries.push({ ...(s as object), name: f.slice(0, -'.json'.length) } as SweepSummaryEntry);
   }
-  return { dir, index, summaries };
+  const curves: Record<string, MetricRow[]> = {};
+  for (const p of index.points) {
+    if (!p.dir) continue;
+    const text = await readFile(join(dir, p.dir, 'metrics.jsonl'), 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    const rows = parseMetrics(text).rows.filter((r) => r.kind === 'epoch');
+    if (rows.length) curves[p.id] = rows;
+  }
+  return { dir, index, summaries, curves };
 }
 
 /** A setting's value as a label: numbers and strings as they are, anything else as compact JSON. */
@@ -193,6 +203,7 @@ export function lineFigure(index: SweepInfo, metric: string, x: string, others: 
     xLabel: settingLabel(g.settings[x]),
     series: others.length ? others.map((o) => `${o}=${settingLabel(g.settings[o])}`).join(', ') : 'all',
     mean: g.stats.mean,
+    label: formatNumber(Number(g.stats.mean.toPrecision(3))),
     lo: g.stats.mean - g.stats.std,
     hi: g.stats.mean + g.stats.std,
     n: g.stats.n,
@@ -212,7 +223,7 @@ export function lineFigure(index: SweepInfo, metric: string, x: string, others: 
   return {
     name: `line-${slug(metric)}-${slug(x)}`,
     title: `${metric} against ${x}`,
-    caption: `Mean ± standard deviation over the runs sharing every other setting (seeds); n = ${[...new Set(rows.map((r) => r.n))].join(', ')}.`,
+    caption: `Mean ± standard deviation over the runs sharing every other setting (seeds), the mean written on each point; n = ${[...new Set(rows.map((r) => r.n))].join(', ')}.`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       data: { values: rows },
@@ -222,9 +233,89 @@ export function lineFigure(index: SweepInfo, metric: string, x: string, others: 
           mark: { type: 'line', point: true },
           encoding: { x: xEnc, y: { field: 'mean', type: 'quantitative', title: metric, scale: { zero: false } }, color },
         },
+        // the number on every point: a static SVG has no tooltips
+        {
+          mark: { type: 'text', dy: -9, fontSize: 9 },
+          encoding: { x: xEnc, y: { field: 'mean', type: 'quantitative', title: metric }, text: { field: 'label' }, color },
+        },
       ],
     },
   };
+}
+
+/**
+ * The settings a sweep varies, as plot axes: every path with more than one value but the seed;
+ * paths zipped together move as one, so only the first of them that varies is an axis.
+ */
+export function sweptAxes(index: SweepInfo): string[] {
+  const zipped = Object.keys(index.sweep.zip ?? {});
+  const varies = (p: string) => p !== 'seed' && axisValues(index, p).length > 1;
+  const leader = zipped.find(varies);
+  return index.sweep.paths.filter((p) => varies(p) && (!zipped.includes(p) || p === leader));
+}
+
+/**
+ * The training curves of every point in one figure: `metric` per epoch, one line per run, coloured
+ * by the first swept setting (a continuous colour scale for numbers, log when they span ≥ 20×),
+ * so runs of different seeds at one setting share a colour.
+ */
+export function curvesFigure(index: SweepInfo, curves: Record<string, MetricRow[]>, metric: string): ReportFigure | undefined {
+  const axes = sweptAxes(index);
+  // nothing swept but the seed: colour by seed
+  const by = axes[0] ?? (index.points.some((p) => 'seed' in p.assignments) ? 'seed' : undefined);
+  const rows: { epoch: number; value: number; run: string; setting: Json; label: string }[] = [];
+  for (const p of index.points) {
+    for (const r of curves[p.id] ?? []) {
+      const v = r[metric];
+      if (typeof r.epoch !== 'number' || typeof v !== 'number' || !Number.isFinite(v)) continue;
+      const setting = by !== undefined ? (p.assignments[by] ?? null) : p.id;
+      rows.push({ epoch: r.epoch, value: v, run: p.id, setting, label: settingLabel(setting) });
+    }
+  }
+  const runs = new Set(rows.map((r) => r.run));
+  if (runs.size < 2) return undefined;
+  const numeric = by !== 'seed' && rows.every((r) => typeof r.setting === 'number');
+  const settings = rows.map((r) => r.setting as number);
+  const logColor = numeric && rows.length > 0 && settings.every((v) => v > 0) && Math.max(...settings) / Math.min(...settings) >= 20;
+  const title = by ?? 'run';
+  const color = numeric
+    ? { field: 'setting', type: 'quantitative', title, scale: { scheme: 'viridis', ...(logColor ? { type: 'log' } : {}) } }
+    : { field: 'label', type: 'nominal', title, sort: by ? axisValues(index, by).map(settingLabel) : undefined };
+  const isLoss = metric.endsWith('loss');
+  const logY = isLoss && rows.every((r) => r.value > 0);
+  const few = new Set(rows.map((r) => r.epoch)).size <= 30;
+  return {
+    name: `curves-${slug(metric)}`,
+    title: `${metric} per epoch, every run overlaid`,
+    caption: `${runs.size} runs, one line each, coloured by ${title}${axes.length > 1 ? ` (the other settings: ${axes.slice(1).join(', ')})` : ''}; runs of different seeds at one setting share a colour.`,
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      data: { values: rows },
+      mark: { type: 'line', point: few, opacity: 0.85 },
+      encoding: {
+        x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
+        y: { field: 'value', type: 'quantitative', title: metric, scale: logY ? { type: 'log', nice: false } : { zero: false } },
+        color,
+        detail: { field: 'run', type: 'nominal' },
+      },
+    },
+  };
+}
+
+/** The overlaid curves of a sweep (one figure per part), for the first of `metrics` the runs logged per epoch. */
+export function sweepCurveFigures(index: SweepInfo, curves: Record<string, MetricRow[]>, metrics: string[]): ReportFigure[] {
+  const logged = new Set(Object.values(curves).flatMap((rows) => rows.flatMap((r) => Object.keys(r))));
+  const metric = metrics.find((m) => logged.has(m));
+  if (!metric) return [];
+  if (index.sweep.parts?.length) {
+    return index.sweep.parts.flatMap((part) => {
+      const sub: SweepInfo = { ...index, sweep: { ...part, summaryBy: [] }, points: index.points.filter((p) => p.part === part.name) };
+      const f = curvesFigure(sub, curves, metric);
+      return f ? [{ ...f, name: `${part.name}-${f.name}`, title: `${part.name}: ${f.title}` }] : [];
+    });
+  }
+  const f = curvesFigure(index, curves, metric);
+  return f ? [f] : [];
 }
 
 /** The figures of a sweep: heat maps for a two-dimensional grid, lines with their spread over seeds. */
@@ -237,7 +328,7 @@ export function sweepFigures(index: SweepInfo, metrics: string[]): ReportFigure[
       return sweepFigures(sub, metrics).map((f) => ({ ...f, name: `${part.name}-${f.name}`, title: `${part.name}: ${f.title}` }));
     });
   }
-  const axes = index.sweep.paths.filter((p) => p !== 'seed' && axisValues(index, p).length > 1);
+  const axes = sweptAxes(index);
   const figures: ReportFigure[] = [];
   for (const metric of metrics) {
     if (axes.length === 2) {
@@ -355,6 +446,9 @@ export async function buildSweepReport(data: SweepData, options: SweepReportOpti
     const figures = await figureGrid(sweepFigures(index, metrics), 'sweep-fig', options.render);
     parts.push(section('Final metrics', `${table}${figures}`, 'metrics'));
   }
+
+  const curveFigures = sweepCurveFigures(index, data.curves ?? {}, metrics.length ? metrics : metricsAll);
+  if (curveFigures.length) parts.push(section('Training curves', await figureGrid(curveFigures, 'sweep-curves', options.render), 'curves'));
 
   for (const s of data.summaries) {
     const head = `<p class="muted">Summary of analysis <code>${escapeHtml(s.name)}</code> over ${s.runs?.length ?? '?'} run(s).</p>`;

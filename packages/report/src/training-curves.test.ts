@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blockAverage, finalEpochTable, orderSplits, splitMetricKey, trainingCurveFigures } from './training-curves';
+import { blockAverage, finalEpochTable, orderSplits, splitMetricKey, stepsTrained, trainingCurveFigures } from './training-curves';
 import type { MetricRow } from '@goldstone/run-store/format';
 
 type Spec = { data: { values: Record<string, number | string>[] }; encoding: Record<string, any> };
@@ -25,6 +25,20 @@ describe('trainingCurveFigures', () => {
     expect(f.caption).toContain('2 non-finite values left out');
   });
 
+  it('counts the steps trained, not the rows logged', () => {
+    // 5,120 steps trained, a loss logged every 10th: 512 rows; the last epoch row carries the step count
+    const rows: MetricRow[] = [
+      ...Array.from({ length: 512 }, (_, i) => ({ kind: 'step', step: (i + 1) * 10 - 1, epoch: 0, loss: 1 })),
+      { kind: 'epoch', epoch: 10, step: 5120, 'test.loss': 1 },
+    ];
+    expect(stepsTrained(rows)).toBe(5120);
+    const [f] = trainingCurveFigures(rows);
+    expect(f.caption).toContain('5,120 steps trained');
+    expect(f.caption).toContain('512 logged (every 10 steps)');
+    expect(f.caption).not.toMatch(/(^|[^,\d])512 steps/);
+    expect(stepsTrained([])).toBeUndefined();
+  });
+
   it('averages long step series in blocks', () => {
     const [f] = trainingCurveFigures(steps(1000, (s) => s + 1), { maxPoints: 100 });
     const values = specOf(f).data.values;
@@ -32,7 +46,7 @@ describe('trainingCurveFigures', () => {
     // block of 10 steps s = 0..9: mean step 4.5, mean loss 5.5
     expect(values[0]).toEqual({ step: 4.5, loss: 5.5 });
     expect(values[99]).toEqual({ step: 994.5, loss: 995.5 });
-    expect(f.caption).toContain('mean of 10 consecutive steps');
+    expect(f.caption).toContain('mean of 10 consecutive logged values');
   });
 
   it('plots the learning rate only when it changes', () => {

@@ -89,6 +89,30 @@ function lineSpec(options: {
   };
 }
 
+/** 12,345 with thousands separators. */
+const formatCount = (n: number): string => n.toLocaleString('en-US');
+
+/**
+ * How many optimisation steps the run trained: the largest `step` any metrics row records (epoch
+ * rows carry the step count at their end), or undefined when no row has one. Not the number of
+ * logged rows: a run logging every 10th step logs a tenth of what it trained.
+ */
+export function stepsTrained(rows: MetricRow[]): number | undefined {
+  let max: number | undefined;
+  for (const r of rows) if (isFiniteNumber(r.step) && (max === undefined || r.step > max)) max = r.step;
+  return max;
+}
+
+/** The usual gap between logged steps (the median difference), or undefined with fewer than two. */
+function logInterval(steps: number[]): number | undefined {
+  if (steps.length < 2) return undefined;
+  const gaps = steps
+    .slice(1)
+    .map((s, i) => s - steps[i])
+    .sort((a, b) => a - b);
+  return gaps[Math.floor(gaps.length / 2)];
+}
+
 /**
  * Vega-Lite figures of the training curves in metrics.jsonl rows:
  * loss per step (log scale when all positive), the learning rate per step when it changes,
@@ -105,8 +129,13 @@ export function trainingCurveFigures(rows: MetricRow[], options: TrainingCurveOp
   if (lossPoints.length > 0) {
     const { points, block } = blockAverage(lossPoints, maxPoints);
     const log = points.every((p) => p.y > 0);
-    const notes: string[] = [`${lossPoints.length} steps`];
-    if (block > 1) notes.push(`each point is the mean of ${block} consecutive steps`);
+    const trained = stepsTrained(rows);
+    const every = logInterval(lossPoints.map((p) => p.x));
+    const notes: string[] = [
+      trained !== undefined ? `${formatCount(trained)} steps trained` : `${formatCount(lossPoints.length)} logged steps`,
+      `${formatCount(lossPoints.length)} logged${every !== undefined && every > 1 ? ` (every ${formatCount(every)} steps)` : ''}`,
+    ];
+    if (block > 1) notes.push(`each point is the mean of ${block} consecutive logged values`);
     if (droppedLoss > 0) notes.push(`${droppedLoss} non-finite values left out`);
     figures.push({
       name: 'loss-per-step',
