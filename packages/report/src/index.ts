@@ -11,3 +11,8 @@ export type { ScalarRow, FlattenOptions } from './flatten';
 export { escapeHtml } from './html';
 export { buildSweepReport, writeSweepReport, readSweep, sweepFigures, heatmapFigure, lineFigure, groupMetric, sweepMetrics, settingLabel } from './sweep-report';
 export type { SweepData, SweepInfo, SweepPointInfo, SweepSummaryEntry, SweepReportOptions } from './sweep-report';
+export { writeInteractiveSweepReport } from './write-report';
+export type { WriteReportOptions } from './write-report';
+export { interactiveSpec, interactiveVegaSpec, interactivePage, readBundles, INTERACTIVE_REPORT_FILE, INTERACTIVE_SWEEP_REPORT_FILE } from './interactive';
+export type { ReportMode, Interactions, Bundles } from './interactive';
+export type { FigureOptions } from './figure-html';
