@@ -310,15 +310,16 @@ function inlineScript(source: string): string {
 export function interactivePage(html: string, scripts: Bundles = readBundles()): string {
   const meta = `<meta http-equiv="Content-Security-Policy" content="${STATIC_CSP}">`;
   const at = html.indexOf(meta);
-  if (at < 0 || html.indexOf(meta, at + 1) >= 0 || !html.includes('</body>') || !html.includes('<main>')) {
-    throw new Error('interactivePage: expected a report page with one static Content-Security-Policy, <main> and </body>');
+  if (at < 0 || html.indexOf(meta, at + 1) >= 0 || !['</head>', '<main>', '</body>'].every((tag) => html.includes(tag))) {
+    throw new Error('interactivePage: expected a report page with one static Content-Security-Policy, </head>, <main> and </body>');
   }
   const sources = [scripts.vega, scripts.vegaEmbed, BOOT].map(inlineScript);
   const csp = `default-src 'none'; script-src ${sources.map(scriptHash).join(' ')}; style-src 'unsafe-inline'; img-src data:`;
   const tags = sources.map((s) => `<script>${s}</script>`).join('\n');
   // Replacer functions: the bundles contain `$&`-like sequences a replacement string would expand.
   return html
-    .replace(meta, () => `<meta http-equiv="Content-Security-Policy" content="${csp}">\n<style>${STYLE}</style>`)
+    .replace(meta, () => `<meta http-equiv="Content-Security-Policy" content="${csp}">`)
+    .replace('</head>', () => `<style>${STYLE}</style>\n</head>`) // after the page's own stylesheet, to override it
     .replace(html.includes('</header>') ? '</header>' : '<main>', (tag) => (tag === '<main>' ? `<main>${HINT}` : `${HINT}</header>`))
     .replace('Self-contained: no scripts, no network.', () => 'Self-contained: its scripts are inlined, no network.')
     .replace('</body>', () => `${tags}\n</body>`);
