@@ -136,9 +136,10 @@ export function createProgram(setExit: (code: number) => void): Command {
 
   program
     .command('report')
-    .description('(re)write report.html for a run directory')
-    .argument('<run-dir>', 'run directory')
-    .action(wrap((dir) => reportCommand(dir)));
+    .description('(re)write report.html for a run directory (sweep-report.html for a sweep directory)')
+    .argument('<dir>', 'run or sweep directory')
+    .option('--interactive', 'also write report.interactive.html (sweep-report.interactive.html): hover values, zoom, legend toggles; one file that opens offline')
+    .action(wrap((dir, opts) => reportCommand(dir, opts)));
 
   program
     .command('export')

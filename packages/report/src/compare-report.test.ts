@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Json } from '@goldstone/plugin-api';
 import { readRun, type AnalysisEntry, type RunData } from '@goldstone/run-store/format';
 import { writeFixtureRun } from '@goldstone/run-store/test-support';
-import { bestOf, buildCompareReport, compareRuns, compareTables, finalMetrics, flattenConfig, formatHeadlineValue, runLabels } from './compare-report';
+import { bestOf, buildCompareReport, compareRuns, compareTables, finalMetricsMap, flattenConfig, formatHeadlineValue, runLabels } from './compare-report';
 
 let root: string;
 beforeAll(async () => {
@@ -135,7 +135,7 @@ describe('compareRuns: metrics', () => {
         { kind: 'epoch', epoch: 2, step: 8, 'test.mse': 1, 'test.loss': null, time: 2 },
       ],
     });
-    expect([...finalMetrics(data).entries()]).toEqual([
+    expect([...finalMetricsMap(data).entries()]).toEqual([
       ['test.mse', 1],
       ['test.loss', null],
     ]);

@@ -2,6 +2,7 @@ import { basename, resolve } from 'node:path';
 import { isObject, readHeadline, type HeadlineNumber, type Json } from '@goldstone/plugin-api';
 import type { MetricRow, RunData } from '@goldstone/run-store/format';
 import { figureGrid } from './figure-html';
+import { finalMetrics } from './headline-card';
 import { details, escapeHtml, formatNumber, page, section } from './html';
 import type { RenderOptions } from './render-svg';
 import { orderAnalyses } from './run-report';
@@ -158,24 +159,9 @@ function lastNumber(rows: MetricRow[], kind: string, field: 'step' | 'epoch'): n
   return null;
 }
 
-/**
- * The final `<split>.<metric>` values of a run: run.json's `summary` (what training ended with),
- * else the last epoch row of metrics.jsonl. Keys whose split no epoch row has are left out when
- * there are epoch rows (a summary may hold other numbers).
- */
-export function finalMetrics(data: RunData): Map<string, number | null> {
-  const out = new Map<string, number | null>();
-  const summary = isObject(data.run.summary) ? data.run.summary : undefined;
-  const epochs = data.metrics.filter((r) => r.kind === 'epoch');
-  const splits = new Set(epochs.flatMap((r) => Object.keys(r).flatMap((k) => splitMetricKey(k)?.[0] ?? [])));
-  const fromSummary = summary !== undefined && Object.keys(summary).length > 0;
-  const source: Record<string, unknown> = fromSummary ? summary : (epochs.at(-1) ?? {});
-  for (const [key, value] of Object.entries(source)) {
-    const sm = splitMetricKey(key);
-    if (!sm || (fromSummary && splits.size > 0 && !splits.has(sm[0]))) continue;
-    if (typeof value === 'number' || value === null) out.set(key, isFiniteNumber(value) ? value : null);
-  }
-  return out;
+/** The final `split.metric` values of a run, as the run report's grid reads them (non-finite as null). */
+export function finalMetricsMap(data: RunData): Map<string, number | null> {
+  return new Map(Object.entries(finalMetrics(data)).map(([k, v]) => [k, isFiniteNumber(v) ? v : null]));
 }
 
 function describeRun(data: RunData, label: string, primary: string | undefined): ComparedRun {
@@ -238,7 +224,7 @@ export function compareRuns(runs: RunData[], options: CompareOptions = {}): RunC
     }),
   );
 
-  const finals = runs.map(finalMetrics);
+  const finals = runs.map(finalMetricsMap);
   const keys = unionKeys(finals.map((m) => m.keys()));
   const primaries = new Set(described.flatMap((r) => r.primaryMetric ?? []));
   const names = unionKeys([keys.map((k) => splitMetricKey(k)![1])]);

@@ -123,6 +123,9 @@ footer { margin-top: 48px; font-size: 12px; color: var(--muted); border-top: 1px
 @media print { details { display: block; } details > summary { display: none; } }
 `;
 
+/** The static report's Content-Security-Policy: no scripts, no network, inline styles and data: images only. */
+export const STATIC_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
 /**
  * A complete, self-contained HTML document: inline CSS, no scripts, no external resources.
  * A Content-Security-Policy forbids scripts and network loads, so the page works the same from
@@ -134,7 +137,7 @@ export function page(options: { title: string; body: string }): string {
     '<html lang="en">',
     '<head>',
     '<meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    `<meta http-equiv="Content-Security-Policy" content="${STATIC_CSP}">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     '<meta name="generator" content="@goldstone/report">',
     `<title>${escapeHtml(options.title)}</title>`,

@@ -44,7 +44,7 @@ const DEFAULT_WIDTH = 480;
 const DEFAULT_HEIGHT = 260;
 
 /** A loader that refuses to fetch anything: figures carry their data inline and reports never touch the network. */
-const offlineLoader = (() => {
+export const offlineLoader = (() => {
   const base = vegaLoader();
   const refuse = (uri: string): Promise<never> =>
     Promise.reject(new Error(`figure loads data from "${uri}"; figures must carry their data inline`));
@@ -82,15 +82,14 @@ function mergeConfig(base: Config, over: unknown): Config {
 }
 
 /**
- * Render a Vega-Lite spec to an SVG string, headless (no browser, no canvas).
- *
- * The spec is compiled to Vega with vega-lite's `compile` and run in a vega `View` with
- * `renderer: 'none'`. Plots without an explicit size get `width`×`height` for continuous axes;
- * `width: 'container'` (meaningless without a page layout) is replaced by the default width.
- * External data URLs are refused: figures carry their data inline. Axes are made readable first
- * (`labelAxes`: non-linear scales named in their titles, explicit symlog/square-root ticks).
+ * Compile a Vega-Lite spec to Vega with the report's theme, as every report figure is drawn:
+ * plots without an explicit size get `width`×`height` for continuous axes; `width: 'container'`
+ * (meaningless without a page layout) is replaced by the default width. External data URLs are
+ * refused: figures carry their data inline. `logger` receives vega-lite's compile warnings.
+ * Axes are made readable first (`labelAxes`: non-linear scales named in their titles, explicit
+ * symlog/square-root ticks) unless `labelAxes: false`.
  */
-export async function renderSvg(spec: VegaLiteSpec, options: RenderOptions = {}): Promise<string> {
+export function compileFigureSpec(spec: VegaLiteSpec, options: RenderOptions = {}, logger?: CompileLogger): Record<string, unknown> {
   if (!isObject(spec)) throw new TypeError('renderSvg: spec must be a Vega-Lite specification object');
   const width = options.width ?? DEFAULT_WIDTH;
   const height = options.height ?? DEFAULT_HEIGHT;
@@ -104,10 +103,24 @@ export async function renderSvg(spec: VegaLiteSpec, options: RenderOptions = {})
   if (input.width === 'container') input.width = width;
   if (input.height === 'container') input.height = height;
 
-  const vgSpec = compile(input as unknown as TopLevelSpec).spec;
+  const vgSpec = compile(input as unknown as TopLevelSpec, logger ? { logger } : {}).spec;
   const url = findDataUrl(vgSpec);
   if (url !== undefined) throw new Error(`figure loads data from ${url}; figures must carry their data inline`);
-  const view = new View(parse(vgSpec), { renderer: 'none', loader: offlineLoader, logLevel: 0 });
+  return vgSpec as unknown as Record<string, unknown>;
+}
+
+/** What `compileFigureSpec` reports vega-lite's messages to (vega's logger interface). */
+export type CompileLogger = NonNullable<NonNullable<Parameters<typeof compile>[1]>['logger']>;
+
+/**
+ * Render a Vega-Lite spec to an SVG string, headless (no browser, no canvas).
+ *
+ * The spec is compiled to Vega by `compileFigureSpec` and run in a vega `View` with
+ * `renderer: 'none'`.
+ */
+export async function renderSvg(spec: VegaLiteSpec, options: RenderOptions = {}): Promise<string> {
+  const vgSpec = compileFigureSpec(spec, options);
+  const view = new View(parse(vgSpec as never), { renderer: 'none', loader: offlineLoader, logLevel: 0 });
   try {
     return await view.toSVG();
   } finally {
