@@ -186,7 +186,7 @@ describe('runExperiment with resume', () => {
     const dir = await interruptedRun();
     await fsp.rm(join(dir, 'checkpoints', 'last.json'));
     await fsp.rename(join(dir, 'checkpoints', 'last'), join(dir, 'checkpoints', 'epoch-2'));
-    expect(await refusal(dir)).toMatch(/holds the checkpoint epoch-2, init, but no last\.json says which one is the last good one/);
+    expect(await refusal(dir)).toMatch(/holds the checkpoint init, epoch-2, but no last\.json says which one is the last good one/);
   });
 });
 
