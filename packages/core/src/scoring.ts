@@ -1,18 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Split, Params, ModelInstance, OutputKind } from '@goldstone/plugin-api';
+import { higherIsBetter, primaryMetric, type MetricName, type Split, type Params, type ModelInstance, type OutputKind } from '@goldstone/plugin-api';
 
-/** The metric an analysis tracks: accuracy (classification), AUC (binary), MSE (regression). */
-export type MetricName = 'accuracy' | 'auc' | 'mse';
+export { higherIsBetter, primaryMetric, type MetricName };
 
-/** The headline metric of an output kind. */
-export function primaryMetric(kind: OutputKind): MetricName {
-  return kind === 'classification' ? 'accuracy' : kind === 'binary' ? 'auc' : 'mse';
-}
-
-/** Whether larger values of the metric are better. */
-export function higherIsBetter(metric: MetricName): boolean {
-  return metric !== 'mse';
-}
 
 /**
  * The exact area under the ROC curve of `scores` for 0/1 `labels`, by ranking (Mann–Whitney U with

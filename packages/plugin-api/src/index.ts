@@ -3,6 +3,8 @@ export { didYouMean, editDistance, messageOf, nearestName, RunFailedError, Usage
 export { headlineIssues, readHeadline } from './headline';
 export type { HeadlineNumber } from './headline';
 export { isObject, settingOf } from './json';
+export { higherIsBetter, primaryMetric } from './metrics';
+export type { MetricName } from './metrics';
 export { API_VERSION, defineAnalysis, defineModel, defineTask } from './plugin';
 export type { AnalysisCheckContext, AnalysisContext, AnalysisPlugin, AnalysisResult, AnalysisStore, CurvatureProductRequest, Figure, GeneratorDirection, GraphData, InputPerturbation, InputSymmetry, ModelCreateContext, ModelInstance, ModelPlugin, OptionIssue, OutputKind, ParamSymmetry, Plugin, PluginKind, Progress, Provenance, SizeEstimate, SummaryClaim, SummaryInput, TaskCreateContext, TaskInstance, TaskPlugin, TrainedObjective, TrainHooks, TrainPlan } from './plugin';
 export { packageInfo } from './package-version';

@@ -1,14 +1,15 @@
-import { isObject, readHeadline, type HeadlineNumber } from '@goldstone/plugin-api';
+import { higherIsBetter as higherIsBetterMetric, isObject, primaryMetric, readHeadline, type HeadlineNumber, type MetricName, type OutputKind } from '@goldstone/plugin-api';
 import type { AnalysisEntry, RunData } from '@goldstone/run-store/format';
 import { columnTable, details, escapeHtml, formatNumber, slug } from './html';
 import { orderSplits, splitMetricKey, stepsTrained } from './training-curves';
 
-/** The primary metric of a task's output kind (as @goldstone/core's primaryMetric; core loads tfjs, the report does not). */
+/** The primary metric of a task's output kind (`mse` when the kind is not recorded). */
 export function primaryMetricOf(outputKind: unknown): string {
-  return outputKind === 'classification' ? 'accuracy' : outputKind === 'binary' ? 'auc' : 'mse';
+  return primaryMetric(outputKind as OutputKind);
 }
 
-const higherIsBetter = (metric: string): boolean => metric !== 'mse' && !metric.endsWith('loss');
+/** Losses are lower-better; otherwise plugin-api's rule for the primary metrics. */
+const higherIsBetter = (metric: string): boolean => !metric.endsWith('loss') && higherIsBetterMetric(metric as MetricName);
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
